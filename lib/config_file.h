@@ -1,0 +1,38 @@
+// A TOML config file and the keys a program reads from it. Each program asks
+// for its keys ("section.key") with their type and range; anything left over
+// is an unknown key. Every error names file, line and key, because a person
+// will be fixing it in an editor. Absent keys leave the default in place.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "result.h"
+
+namespace gs {
+
+class ConfigFile {
+ public:
+  // Parse errors read "FILE:LINE:COL: message".
+  static Result<ConfigFile> load(const std::string& path);
+  static Result<ConfigFile> parse(std::string_view text, const std::string& name);
+  ConfigFile();  // empty: every key at its default
+  ~ConfigFile();
+  ConfigFile(ConfigFile&&) noexcept;
+  ConfigFile& operator=(ConfigFile&&) noexcept;
+
+  Status get(std::string_view key, std::string& out);
+  Status get(std::string_view key, int64_t& out, int64_t min, int64_t max);
+  Status get(std::string_view key, bool& out);
+  // Fails on the first key (in file order) that no get() asked for.
+  Status check_unknown() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gs

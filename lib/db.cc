@@ -1,0 +1,158 @@
+#include "db.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <sqlite3.h>
+
+namespace gs {
+namespace {
+
+Error db_error(sqlite3* db, const std::string& what) {
+  return make_error("db_error", what + ": " + sqlite3_errmsg(db));
+}
+
+// quick_check reports damage as rows, not as an error code; a schema too
+// damaged to prepare against is an error too.
+Status quick_check(sqlite3* db) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, nullptr) != SQLITE_OK) {
+    return db_error(db, "integrity check failed");
+  }
+  Status result = Ok{};
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    if (!text || std::string(text) != "ok") result = make_error("db_damaged", text ? text : "?");
+  } else if (rc != SQLITE_DONE) {
+    result = db_error(db, "integrity check failed");
+  }
+  sqlite3_finalize(st);
+  return result;
+}
+
+}  // namespace
+
+Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+
+Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+
+Stmt& Stmt::bind(int pos, int64_t v) {
+  sqlite3_bind_int64(stmt_, pos, v);
+  return *this;
+}
+
+Stmt& Stmt::bind(int pos, std::string_view v) {
+  sqlite3_bind_text(stmt_, pos, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::bind_blob(int pos, std::string_view v) {
+  sqlite3_bind_blob(stmt_, pos, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::bind_null(int pos) {
+  sqlite3_bind_null(stmt_, pos);
+  return *this;
+}
+
+Result<bool> Stmt::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_error(db_, "database step failed");
+}
+
+Status Stmt::run() {
+  while (true) {
+    auto r = step();
+    if (!r) {
+      reset();
+      return r.error();
+    }
+    if (!*r) break;
+  }
+  reset();
+  return Ok{};
+}
+
+void Stmt::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t Stmt::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string Stmt::column_text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
+  const int n = sqlite3_column_bytes(stmt_, col);
+  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+bool Stmt::column_is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    return make_error("db_open", "cannot open state file " + path + ": " + msg);
+  }
+  std::unique_ptr<Db> db(new Db(raw, path));
+  sqlite3_busy_timeout(raw, 5000);
+  // journal_mode is the first statement that reads the file, so a file that is
+  // not a database (or is damaged) is caught here with a message that says so.
+  if (auto s = db->exec("PRAGMA journal_mode=WAL"); !s) {
+    return make_error("db_damaged", "state file " + path +
+                                        " is not a usable sqlite database (" + s.error().message +
+                                        "); move it aside to start afresh");
+  }
+  if (auto s = quick_check(raw); !s) {
+    return make_error("db_damaged", "state file " + path + " is damaged (" + s.error().message +
+                                        "); move it aside to start afresh");
+  }
+  if (auto s = db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"); !s) return s.error();
+  return db;
+}
+
+Db::~Db() { sqlite3_close_v2(db_); }
+
+Status Db::exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return make_error("db_error", msg);
+  }
+  return Ok{};
+}
+
+Stmt Db::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+    std::fprintf(stderr, "fatal: cannot prepare SQL (%s): %.*s\n", sqlite3_errmsg(db_),
+                 static_cast<int>(sql.size()), sql.data());
+    std::abort();
+  }
+  return Stmt(db_, stmt);
+}
+
+int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+int Db::changes() const { return sqlite3_changes(db_); }
+
+Transaction::Transaction(Db& db) : db_(db) { (void)db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!done_) (void)db_.exec("ROLLBACK");
+}
+
+Status Transaction::commit() {
+  auto s = db_.exec("COMMIT");
+  if (s) done_ = true;
+  return s;
+}
+
+}  // namespace gs

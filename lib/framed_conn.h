@@ -1,0 +1,86 @@
+// A length-prefixed framed connection over a libevent bufferevent, used for
+// every TCP link (tracker protocol, peer wire).
+//
+// Ownership: a FramedConn owns itself. It is created by accept()/connect()
+// and deletes itself after its on_close handler has run, exactly once,
+// whatever closed it (peer, error, timeout, oversized frame, or close()).
+// Handlers may call close() or send() on it freely; deletion is deferred
+// until the current callback has unwound. After on_close, never touch it.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "endpoint.h"
+
+namespace gs {
+
+class FramedConn {
+ public:
+  struct Handlers {
+    std::function<void(FramedConn&)> on_connected;  // outgoing links: TCP is up
+    std::function<void(FramedConn&, std::string_view payload)> on_frame;
+    std::function<void(FramedConn&, const std::string& reason)> on_close;
+  };
+
+  static FramedConn* accept(event_base* base, evutil_socket_t fd, size_t max_frame,
+                            std::string peer, Handlers handlers);
+  static FramedConn* connect(event_base* base, const SockAddr& to, size_t max_frame,
+                             std::string peer, Handlers handlers);
+
+  void send(std::string_view payload);
+  // Closes now; on_close(reason) runs before deletion.
+  void close(const std::string& reason);
+  // Stops reading, sends what is queued, then closes (bounded by a timeout).
+  void close_after_flush(const std::string& reason);
+  // Closes the link when nothing arrives for `seconds` (0: never).
+  void set_read_timeout(int seconds);
+
+  const std::string& peer() const { return peer_; }
+  size_t pending_output() const;
+  bool closing() const { return closing_; }
+  void* user = nullptr;  // the owner's context for this link
+
+ private:
+  FramedConn(bufferevent* bev, size_t max_frame, std::string peer, Handlers handlers);
+  ~FramedConn();
+  static void on_read(bufferevent*, void* self);
+  static void on_write(bufferevent*, void* self);
+  static void on_event(bufferevent*, short what, void* self);
+  void read_frames();
+  void finish(const std::string& reason);
+  void enter() { ++depth_; }
+  void leave();
+
+  bufferevent* bev_;
+  size_t max_frame_;
+  std::string peer_;
+  Handlers handlers_;
+  int depth_ = 0;          // callbacks of ours on the stack
+  bool closing_ = false;   // close requested; no more frames are delivered
+  bool flushing_ = false;  // closing once the output has drained
+  bool finished_ = false;  // on_close has run
+  std::string close_reason_;
+};
+
+// Listens on a TCP endpoint and hands each accepted socket to `on_accept`.
+class Listener {
+ public:
+  using AcceptFn = std::function<void(evutil_socket_t fd, const std::string& peer)>;
+  static Result<Listener*> open(event_base* base, const Endpoint& ep, AcceptFn on_accept);
+  ~Listener();
+  uint16_t port() const;  // the bound port (useful with port 0)
+
+ private:
+  Listener() = default;
+  evconnlistener* listener_ = nullptr;
+  AcceptFn on_accept_;
+};
+
+}  // namespace gs

@@ -1,0 +1,19 @@
+// Protocol constants and the validation rules every receiver applies.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace gs {
+
+inline constexpr int kTrackerProtoVersion = 1;
+inline constexpr size_t kTrackerMaxFrame = 1 << 20;
+inline constexpr size_t kControlMaxLine = 1 << 20;
+inline constexpr size_t kMaxNameLength = 64;
+inline constexpr size_t kMaxPasswordLength = 1024;
+
+// User and group names: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'.
+bool valid_name(std::string_view name);
+bool valid_password(std::string_view password);
+
+}  // namespace gs

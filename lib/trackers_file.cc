@@ -1,0 +1,82 @@
+#include "trackers_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace gs {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<Endpoint>> parse_trackers(std::string_view text) {
+  std::vector<Endpoint> out;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    const std::string where = "line " + std::to_string(line_no) + ": ";
+    Result<Endpoint> ep = make_error("", "");
+    const size_t space = line.find_first_of(" \t");
+    if (space != std::string_view::npos) {
+      const std::string_view host = line.substr(0, space);
+      const std::string_view port = trim(line.substr(space));
+      if (port.find_first_of(" \t") != std::string_view::npos) {
+        return make_error("bad_trackers", where + "expected 'IP PORT' or 'IP:PORT', got '" + std::string(line) + "'");
+      }
+      auto p = parse_port(port);
+      if (!p) return make_error("bad_trackers", where + p.error().message);
+      std::string h(host);
+      if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+      ep = Endpoint{h, *p};
+    } else {
+      ep = parse_endpoint(line);
+      if (!ep) {
+        return make_error("bad_trackers", where + "expected 'IP PORT' or 'IP:PORT', got '" + std::string(line) + "'");
+      }
+    }
+    for (const Endpoint& seen : out) {
+      if (seen == *ep) return make_error("bad_trackers", where + "tracker " + ep->str() + " is listed twice");
+    }
+    out.push_back(*ep);
+  }
+  if (out.empty()) return make_error("bad_trackers", "no trackers listed");
+  return out;
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max_size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("io_error", "cannot read " + path + ": " + std::strerror(errno));
+  std::string data;
+  char buf[8192];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    data.append(buf, static_cast<size_t>(in.gcount()));
+    if (data.size() > max_size) {
+      return make_error("io_error", path + " is larger than " + std::to_string(max_size) + " bytes");
+    }
+  }
+  if (in.bad()) return make_error("io_error", "cannot read " + path);
+  return data;
+}
+
+Result<std::vector<Endpoint>> load_trackers_file(const std::string& path) {
+  auto text = read_small_file(path);
+  if (!text) return text.error();
+  auto list = parse_trackers(*text);
+  if (!list) return make_error(list.error().code, path + ": " + list.error().message);
+  return list;
+}
+
+}  // namespace gs
