@@ -68,9 +68,11 @@ TEST(Db, TruncatedDatabaseIsAClearError) {
     auto db = Db::open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->exec("PRAGMA journal_mode=DELETE; CREATE TABLE t(v BLOB)").ok());
+    Transaction tx(**db);
     for (int i = 0; i < 200; ++i) {
       ASSERT_TRUE((*db)->exec("INSERT INTO t VALUES(randomblob(1000))").ok());
     }
+    ASSERT_TRUE(tx.commit().ok());
   }
   // Keep the header, cut the rest: sqlite sees a database that ends early.
   std::filesystem::resize_file(path, 4096 * 3);

@@ -8,7 +8,9 @@ namespace gs {
 namespace {
 
 TEST(Names, Valid) {
-  for (const char* ok : {"a", "alice", "Bob_2", "x.y-z", "0", std::string(64, 'a').c_str()}) {
+  const std::string longest(64, 'a');
+  for (const std::string& ok : {std::string("a"), std::string("alice"), std::string("Bob_2"),
+                                std::string("x.y-z"), std::string("0"), longest}) {
     EXPECT_TRUE(valid_name(ok)) << ok;
   }
 }
