@@ -7,6 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <system_error>
+#include <tuple>
 
 namespace gs {
 namespace {
@@ -37,9 +38,8 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   if (b0 >= 0xE0 && b0 <= 0xEF) {
     const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;
     const unsigned hi = b0 == 0xED ? 0x9F : 0xBF;
-    return continuation(i + 1, lo, hi) && continuation(i + 2, 0x80, 0xBF)
-               ? 3
-               : 0;
+    return continuation(i + 1, lo, hi) && continuation(i + 2, 0x80, 0xBF) ? 3
+                                                                          : 0;
   }
   if (b0 >= 0xF0 && b0 <= 0xF4) {
     const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;
@@ -117,8 +117,8 @@ class Parser {
   bool fail(const char* what) { return fail_at(pos_, what); }
 
   Error error() const {
-    std::string message = "bad JSON at byte " + std::to_string(error_pos_) +
-                          ": " + error_what_;
+    std::string message =
+        "bad JSON at byte " + std::to_string(error_pos_) + ": " + error_what_;
     if (error_pos_ >= text_.size()) message += " (got end of input)";
     return make_error("bad_json", std::move(message));
   }
@@ -141,12 +141,8 @@ class Parser {
         if (depth >= max_depth_) return fail("nesting is too deep");
         return peek() == '[' ? parse_array(out, depth + 1)
                              : parse_object(out, depth + 1);
-      case '"': {
-        std::string s;
-        if (!parse_string(s)) return false;
-        out = Json(std::move(s));
-        return true;
-      }
+      case '"':
+        return parse_string_value(out);
       case 't':
         return parse_literal("true", Json(true), out);
       case 'f':
@@ -170,7 +166,18 @@ class Parser {
     }
   }
 
-  bool parse_literal(std::string_view word, Json value, Json& out) {
+  // Leaves of the recursion are kept out of line so that their locals do not
+  // bloat the parse_value/parse_array/parse_object frames that repeat once
+  // per nesting level.
+  [[gnu::noinline]] bool parse_string_value(Json& out) {
+    std::string s;
+    if (!parse_string(s)) return false;
+    out = Json(std::move(s));
+    return true;
+  }
+
+  [[gnu::noinline]] bool parse_literal(std::string_view word, Json value,
+                                       Json& out) {
     if (text_.substr(pos_, word.size()) != word) {
       return fail("invalid literal (expected true, false or null)");
     }
@@ -225,7 +232,11 @@ class Parser {
       if (peek() != ':') return fail("expected ':' after object key");
       ++pos_;
       skip_whitespace();
-      object.emplace_back(std::move(key), Json());
+      // Constructed in place: moving a temporary Json here trips GCC 12's
+      // -Wmaybe-uninitialized false positive on std::variant at -O2.
+      object.emplace_back(std::piecewise_construct,
+                          std::forward_as_tuple(std::move(key)),
+                          std::forward_as_tuple());
       key_offsets_.push_back(key_pos);
       if (!parse_value(object.back().second, depth)) return false;
       skip_whitespace();
@@ -247,7 +258,8 @@ class Parser {
   // disagree on which value counts. Small objects use a pairwise check (no
   // allocation); large ones sort indices, which stays O(n log n) on hostile
   // input where a hash set could be attacked with collisions.
-  bool check_unique_keys(const Json::Object& object, size_t key_base) {
+  [[gnu::noinline]] bool check_unique_keys(const Json::Object& object,
+                                           size_t key_base) {
     const size_t n = object.size();
     size_t dup = n;  // index of the first key that repeats an earlier one
     if (n <= 8) {
@@ -325,16 +337,34 @@ class Parser {
     ++pos_;  // '\\'
     if (pos_ >= text_.size()) return fail("unterminated string");
     switch (text_[pos_++]) {
-      case '"': out += '"'; return true;
-      case '\\': out += '\\'; return true;
-      case '/': out += '/'; return true;
-      case 'b': out += '\b'; return true;
-      case 'f': out += '\f'; return true;
-      case 'n': out += '\n'; return true;
-      case 'r': out += '\r'; return true;
-      case 't': out += '\t'; return true;
-      case 'u': break;
-      default: return fail_at(start, "invalid escape sequence");
+      case '"':
+        out += '"';
+        return true;
+      case '\\':
+        out += '\\';
+        return true;
+      case '/':
+        out += '/';
+        return true;
+      case 'b':
+        out += '\b';
+        return true;
+      case 'f':
+        out += '\f';
+        return true;
+      case 'n':
+        out += '\n';
+        return true;
+      case 'r':
+        out += '\r';
+        return true;
+      case 't':
+        out += '\t';
+        return true;
+      case 'u':
+        break;
+      default:
+        return fail_at(start, "invalid escape sequence");
     }
     uint32_t cp = 0;
     if (!read_hex4(cp)) {
@@ -362,7 +392,7 @@ class Parser {
     return true;
   }
 
-  bool parse_number(Json& out) {
+  [[gnu::noinline]] bool parse_number(Json& out) {
     const size_t n = text_.size();
     const size_t start = pos_;
     const bool negative = text_[pos_] == '-';
@@ -397,8 +427,11 @@ class Parser {
       }
       if (!is_digit(peek())) return fail("expected a digit in exponent");
       while (pos_ < n && is_digit(text_[pos_])) {
-        // Saturate: only the sign and rough size matter past this point.
-        if (exponent < 1'000'000'000) exponent = exponent * 10 + (text_[pos_] - '0');
+        // Saturate: the exponent is only used to tell overflow from
+        // underflow below; from_chars reads the real digits.
+        if (exponent < 1'000'000'000) {
+          exponent = exponent * 10 + (text_[pos_] - '0');
+        }
         ++pos_;
       }
       if (exponent_negative) exponent = -exponent;
@@ -476,13 +509,27 @@ void append_string(std::string& out, std::string_view s) {
     }
     out.append(s.data() + run, i - run);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
