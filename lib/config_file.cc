@@ -117,6 +117,11 @@ const toml::node* find_unknown(const toml::table& t, const std::string& prefix,
 
 }  // namespace
 
+Error ConfigFile::value_error(std::string_view key, const std::string& what) const {
+  if (const toml::node* n = impl_->table.at_path(key).node()) return key_error(impl_->name, *n, key, what);
+  return make_error("bad_config", impl_->name + ": key '" + std::string(key) + "': " + what);
+}
+
 Status ConfigFile::check_unknown() const {
   std::string key;
   if (const toml::node* n = find_unknown(impl_->table, "", impl_->asked, key)) {

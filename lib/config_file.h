@@ -29,6 +29,10 @@ class ConfigFile {
   Status get(std::string_view key, bool& out);
   // Fails on the first key (in file order) that no get() asked for.
   Status check_unknown() const;
+  // For checks beyond type and range (an address, one of a set of words):
+  // "FILE:LINE: key 'K': what", like the errors of get(). Without the line
+  // when the key is absent from the file.
+  Error value_error(std::string_view key, const std::string& what) const;
 
  private:
   struct Impl;

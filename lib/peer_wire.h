@@ -1,0 +1,80 @@
+// Peer wire protocol, version 1: the payloads of the frames two daemons
+// exchange about one file (lib/frame.h adds the 4-byte length prefix).
+//
+// Handshake, the first frame each way:
+//   "gs-peer" | u8 version | file_id[32] | seat[16] | u16 BE ticket length | ticket
+// Then messages; an empty payload is a keep-alive, otherwise byte 0 is the type:
+//   1 BITFIELD bitfield bytes    2 HAVE u32 piece     3 REQUEST u32 piece
+//   4 PIECE u32 piece + data     5 CANCEL u32 piece   6 REJECT u32 piece
+// Integers are big-endian. Requests are for whole pieces. Decoders are pure
+// functions over bytes: every field is checked, nothing is allocated from a
+// length the peer chose.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "bitfield.h"
+#include "crypto.h"
+#include "file_meta.h"
+#include "result.h"
+
+namespace gs {
+
+inline constexpr uint8_t kPeerWireVersion = 1;
+inline constexpr std::string_view kPeerMagic = "gs-peer";
+inline constexpr size_t kMaxTicketSize = 4096;
+// Cap for one peer frame payload: a whole 16 MiB piece plus its header.
+inline constexpr size_t kPeerMaxFrame = 16 * 1024 * 1024 + 64;
+
+using Seat = std::array<unsigned char, 16>;
+
+struct Handshake {
+  uint8_t version = kPeerWireVersion;
+  Sha256Digest file_id{};
+  Seat seat{};         // the sender daemon's random id
+  std::string ticket;  // access ticket signed by the trackers; opaque here
+
+  friend bool operator==(const Handshake&, const Handshake&) = default;
+};
+
+// Requires ticket.size() <= kMaxTicketSize (callers check tickets as they
+// receive them); aborts otherwise rather than emit a handshake peers refuse.
+std::string encode_handshake(const Handshake& h);
+// Errors: "bad_handshake" (wrong magic, truncated, extra bytes, ticket too
+// long), "bad_version" (a version other than kPeerWireVersion).
+Result<Handshake> decode_handshake(std::string_view payload);
+
+struct PeerMessage {
+  enum class Type { keep_alive, bitfield, have, request, piece, cancel, reject };
+  Type type = Type::keep_alive;
+  PieceIndex piece = 0;  // have, request, piece, cancel, reject
+  Bitfield bits;         // bitfield
+  // piece: the data, pointing into the decoded payload (no copy); the caller
+  // checks its length against the piece length it expects.
+  std::string_view data;
+};
+
+// Error "bad_message": unknown type, wrong length, piece >= piece_count, or a
+// bitfield that does not have exactly piece_count bits.
+Result<PeerMessage> decode_peer_message(std::string_view payload, uint32_t piece_count);
+
+inline std::string encode_keep_alive() { return {}; }
+std::string encode_bitfield(const Bitfield& bits);
+std::string encode_have(PieceIndex piece);
+std::string encode_request(PieceIndex piece);
+std::string encode_cancel(PieceIndex piece);
+std::string encode_reject(PieceIndex piece);
+
+inline constexpr size_t kPieceHeaderSize = 9;  // frame length + type + index
+// Unlike the other encoders this returns the FRAME header as well: the 4-byte
+// length prefix (5 + data_length) followed by type and piece index, 9 bytes.
+// The sender appends exactly data_length bytes of piece data straight from
+// the file (e.g. evbuffer_add_file) so piece data is never copied into a
+// message. Requires data_length <= kPeerMaxFrame - 5.
+std::string encode_piece_header(PieceIndex piece, uint32_t data_length);
+
+}  // namespace gs

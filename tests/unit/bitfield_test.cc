@@ -1,0 +1,114 @@
+#include "bitfield.h"
+
+#include <gtest/gtest.h>
+
+namespace gs {
+namespace {
+
+TEST(Bitfield, StartsEmpty) {
+  Bitfield b(10);
+  EXPECT_EQ(b.size(), 10u);
+  EXPECT_EQ(b.count(), 0u);
+  EXPECT_TRUE(b.none());
+  EXPECT_FALSE(b.all());
+  EXPECT_EQ(b.to_bytes(), std::string(2, '\0'));
+}
+
+TEST(Bitfield, ZeroBits) {
+  Bitfield b;
+  EXPECT_EQ(b.size(), 0u);
+  EXPECT_TRUE(b.all());
+  EXPECT_TRUE(b.none());
+  b.set_all();
+  EXPECT_EQ(b.count(), 0u);
+  EXPECT_EQ(b.to_bytes(), "");
+  auto r = Bitfield::from_bytes("", 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, b);
+  EXPECT_FALSE(Bitfield::from_bytes(std::string(1, '\0'), 0).ok());
+}
+
+TEST(Bitfield, MsbFirstOrder) {
+  Bitfield b(12);
+  b.set(0);
+  b.set(7);
+  b.set(8);
+  b.set(11);
+  EXPECT_EQ(b.to_bytes(), std::string("\x81\x90", 2));
+  EXPECT_TRUE(b.get(0));
+  EXPECT_FALSE(b.get(1));
+  EXPECT_TRUE(b.get(11));
+}
+
+TEST(Bitfield, CountIsMaintained) {
+  Bitfield b(9);
+  b.set(3);
+  b.set(3);  // setting twice counts once
+  EXPECT_EQ(b.count(), 1u);
+  b.clear(4);  // clearing a clear bit changes nothing
+  EXPECT_EQ(b.count(), 1u);
+  b.clear(3);
+  EXPECT_EQ(b.count(), 0u);
+  b.set_all();
+  EXPECT_EQ(b.count(), 9u);
+  EXPECT_TRUE(b.all());
+  b.clear(8);
+  EXPECT_EQ(b.count(), 8u);
+  EXPECT_FALSE(b.all());
+}
+
+TEST(Bitfield, SetAllLeavesSpareBitsZero) {
+  Bitfield b(10);
+  b.set_all();
+  EXPECT_EQ(b.to_bytes(), std::string("\xff\xc0", 2));
+  Bitfield whole(16);
+  whole.set_all();
+  EXPECT_EQ(whole.to_bytes(), std::string("\xff\xff", 2));
+}
+
+TEST(Bitfield, FromBytesRoundTrip) {
+  Bitfield b(21);
+  for (size_t i : {0u, 5u, 13u, 20u}) b.set(i);
+  auto r = Bitfield::from_bytes(b.to_bytes(), 21);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, b);
+  EXPECT_EQ(r->count(), 4u);
+}
+
+TEST(Bitfield, FromBytesRejectsWrongLength) {
+  for (size_t len : {0u, 1u, 3u}) {
+    auto r = Bitfield::from_bytes(std::string(len, '\0'), 10);
+    ASSERT_FALSE(r.ok()) << len;
+    EXPECT_EQ(r.error().code, "bad_bitfield");
+  }
+}
+
+TEST(Bitfield, FromBytesRejectsSpareBits) {
+  // 10 bits: the low 6 bits of byte 1 are spare.
+  for (unsigned char spare : {0x01, 0x20}) {
+    const std::string bytes{'\0', static_cast<char>(spare)};
+    auto r = Bitfield::from_bytes(bytes, 10);
+    ASSERT_FALSE(r.ok()) << int{spare};
+    EXPECT_EQ(r.error().code, "bad_bitfield");
+  }
+  EXPECT_TRUE(Bitfield::from_bytes(std::string("\x00\x40", 2), 10).ok());
+}
+
+TEST(Bitfield, Equality) {
+  Bitfield a(5), b(5), c(6);
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(a == c);
+  a.set(2);
+  EXPECT_FALSE(a == b);
+  b.set(2);
+  EXPECT_EQ(a, b);
+}
+
+TEST(Bitfield, OutOfRangeAborts) {
+  Bitfield b(3);
+  EXPECT_DEATH(b.set(3), "");
+  EXPECT_DEATH((void)b.get(100), "");
+}
+
+}  // namespace
+}  // namespace gs
