@@ -1,0 +1,77 @@
+#include "tracker/config.h"
+
+#include <gtest/gtest.h>
+
+#include "sandbox.h"
+
+namespace gs::tracker {
+namespace {
+
+TEST(TrackerConfig, EmptyFileGivesTheDefaults) {
+  auto c = parse_tracker_config("", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->log_level, LogLevel::info);
+  EXPECT_EQ(c->session_ttl_seconds, 20);
+  EXPECT_EQ(c->kdf_log2_n, 15);
+  EXPECT_EQ(c->max_connections, 4096);
+  EXPECT_EQ(c->handshake_timeout_seconds, 10);
+  EXPECT_EQ(c->idle_timeout_seconds, 120);
+  EXPECT_EQ(c->login_failures_before_delay, 5);
+  EXPECT_EQ(c->login_delay_seconds, 30);
+}
+
+TEST(TrackerConfig, EveryKeyIsRead) {
+  auto c = parse_tracker_config(R"([tracker]
+log_level = "debug"
+session_ttl_seconds = 3
+kdf_log2_n = 10
+max_connections = 7
+handshake_timeout_seconds = 2
+idle_timeout_seconds = 9
+login_failures_before_delay = 4
+login_delay_seconds = 0
+)",
+                                "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->log_level, LogLevel::debug);
+  EXPECT_EQ(c->session_ttl_seconds, 3);
+  EXPECT_EQ(c->kdf_log2_n, 10);
+  EXPECT_EQ(c->max_connections, 7);
+  EXPECT_EQ(c->handshake_timeout_seconds, 2);
+  EXPECT_EQ(c->idle_timeout_seconds, 9);
+  EXPECT_EQ(c->login_failures_before_delay, 4);
+  EXPECT_EQ(c->login_delay_seconds, 0);
+}
+
+void expect_error(std::string_view text, const std::string& fragment) {
+  auto c = parse_tracker_config(text, "t.toml");
+  ASSERT_FALSE(c.ok()) << text;
+  EXPECT_NE(c.error().message.find(fragment), std::string::npos) << c.error().message;
+}
+
+TEST(TrackerConfig, ErrorsNameFileLineAndKey) {
+  expect_error("[tracker]\n\nsession_tll_seconds = 5\n", "t.toml:3: key 'tracker.session_tll_seconds': unknown key");
+  expect_error("[tracker]\nkdf_log2_n = 40\n", "t.toml:2: key 'tracker.kdf_log2_n': 40 is out of range (10 to 20)");
+  expect_error("[tracker]\nmax_connections = \"many\"\n", "t.toml:2: key 'tracker.max_connections': expected an integer");
+  expect_error("[tracker]\nsession_ttl_seconds = 0\n", "t.toml:2: key 'tracker.session_ttl_seconds'");
+  expect_error("[tracker]\n# x\nlog_level = \"loud\"\n", "t.toml:3: key 'tracker.log_level': \"loud\" is not a log level");
+  expect_error("[tracker]\nlog_level = 3\n", "t.toml:2: key 'tracker.log_level': expected a string");
+  expect_error("[daemon]\nx = 1\n", "key 'daemon': unknown key");
+  expect_error("[tracker\n", "t.toml:1:");
+}
+
+TEST(TrackerConfig, TheExampleFileIsValidAndAllDefaults) {
+  auto c = load_tracker_config(std::string(GS_TEST_ASSETS) + "/../../etc/gs-tracker.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->session_ttl_seconds, 20);
+}
+
+TEST(TrackerConfig, MissingFileIsAnError) {
+  test::Sandbox sb;
+  auto c = load_tracker_config(sb.path("none.toml"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("none.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gs::tracker

@@ -1,0 +1,30 @@
+// gs-tracker's settings: the [tracker] table of its TOML config file
+// (etc/gs-tracker.toml documents every key). Every key is optional; an
+// unknown key or a bad value is an error naming file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "log.h"
+#include "result.h"
+
+namespace gs::tracker {
+
+struct TrackerConfig {
+  LogLevel log_level = LogLevel::info;
+  int64_t session_ttl_seconds = 20;
+  int64_t kdf_log2_n = 15;
+  int64_t max_connections = 4096;
+  int64_t handshake_timeout_seconds = 10;
+  int64_t idle_timeout_seconds = 120;
+  int64_t login_failures_before_delay = 5;
+  int64_t login_delay_seconds = 30;
+};
+
+// `name` is what errors call the file (its path).
+Result<TrackerConfig> parse_tracker_config(std::string_view text, const std::string& name);
+Result<TrackerConfig> load_tracker_config(const std::string& path);
+
+}  // namespace gs::tracker

@@ -1,0 +1,253 @@
+// gs-tracker: runs tracker N of a cluster's trackers file. Parses the command
+// line and config, opens the state file, and wires store, service and server
+// onto one libevent loop.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "paths.h"
+#include "server.h"
+#include "service.h"  // lib: StopSignals, sd_notify
+#include "store.h"
+#include "tracker_service.h"
+#include "trackers_file.h"
+
+namespace {
+
+using namespace gs;
+using namespace gs::tracker;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+const char* const kDefaultConfig = GS_SYSCONFDIR "/gs-tracker.toml";
+
+void print_usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: gs-tracker TRACKERS_FILE N [--state-dir DIR] [--config FILE]\n"
+               "       gs-tracker --help | --version\n");
+}
+
+void print_help() {
+  print_usage(stdout);
+  // Defaults come from TrackerConfig itself so this text cannot drift.
+  const TrackerConfig d;
+  const auto n = [](int64_t v) { return std::to_string(v); };
+  const std::string keys =
+      "config keys, table [tracker] (default): log_level (\"info\"),\n"
+      "  session_ttl_seconds (" + n(d.session_ttl_seconds) + "), kdf_log2_n (" + n(d.kdf_log2_n) +
+      "), max_connections (" + n(d.max_connections) + "),\n"
+      "  handshake_timeout_seconds (" + n(d.handshake_timeout_seconds) + "), idle_timeout_seconds (" +
+      n(d.idle_timeout_seconds) + "),\n"
+      "  login_failures_before_delay (" + n(d.login_failures_before_delay) + "), login_delay_seconds (" +
+      n(d.login_delay_seconds) + ")\n";
+  std::printf(
+      "\n"
+      "Runs tracker N (1-based) of the cluster listed in TRACKERS_FILE and listens\n"
+      "on the address of line N: accounts, sessions, groups and join requests.\n"
+      "Stays in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
+      "\n"
+      "options:\n"
+      "  --state-dir DIR  directory of the state file tracker.db, created 0700\n"
+      "                   (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/gs/tracker-N,\n"
+      "                   else ~/.local/state/gs/tracker-N)\n"
+      "  --config FILE    TOML settings, the [tracker] table (default:\n"
+      "                   %s if it exists, else built-in\n"
+      "                   defaults; that file lists every key with its default)\n"
+      "  --help           print this help and exit\n"
+      "  --version        print the version and exit\n"
+      "\n"
+      "%s"
+      "\n"
+      "exit status: 0 stopped by a signal, 1 could not start (config, trackers file,\n"
+      "state file or address), 2 usage error\n",
+      kDefaultConfig, keys.c_str());
+}
+
+struct Args {
+  std::string trackers_file;
+  int64_t index = 0;
+  std::string state_dir;  // empty: the default
+  std::string config;     // empty: the default
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "gs-tracker: %s\n", message.c_str());
+  print_usage(stderr);
+  return kExitUsage;
+}
+
+// Returns an exit code when the program should stop right away.
+std::optional<int> parse_args(int argc, char** argv, Args& args) {
+  std::vector<std::string> positional;
+  bool options_done = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (options_done || arg.size() < 2 || arg[0] != '-') {
+      positional.emplace_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_done = true;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      print_help();
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("gs-tracker %s\n", GS_VERSION);
+      return 0;
+    }
+    // --name VALUE or --name=VALUE
+    const size_t eq = arg.find('=');
+    const std::string_view name = arg.substr(0, eq);
+    std::string* target = nullptr;
+    if (name == "--state-dir") target = &args.state_dir;
+    else if (name == "--config") target = &args.config;
+    else return usage_error("unknown option " + std::string(name));
+    if (eq != std::string_view::npos) {
+      *target = std::string(arg.substr(eq + 1));
+    } else if (i + 1 < argc) {
+      *target = argv[++i];
+    } else {
+      return usage_error(std::string(name) + " needs a value");
+    }
+    if (target->empty()) return usage_error(std::string(name) + " needs a non-empty value");
+  }
+  if (positional.size() != 2) {
+    return usage_error(positional.size() < 2 ? "expected TRACKERS_FILE and N" : "too many arguments");
+  }
+  args.trackers_file = positional[0];
+  const std::string& n = positional[1];
+  int64_t index = 0;
+  const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), index);
+  if (ec != std::errc() || end != n.data() + n.size() || index < 1) {
+    return usage_error("N must be a tracker number (1, 2, ...), not '" + n + "'");
+  }
+  args.index = index;
+  return std::nullopt;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "gs-tracker: %s\n", message.c_str());
+  return kExitFailure;
+}
+
+// Two trackers on one state file would each believe they own it; the second
+// is refused here. The lock is held until the process exits.
+Status lock_state_dir(const std::string& dir) {
+  const std::string path = dir + "/tracker.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("io_error", "cannot open " + path + ": " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return make_error("busy", "another gs-tracker is using state directory " + dir);
+    return make_error("io_error", "cannot lock " + path + ": " + std::strerror(err));
+  }
+  return Ok{};
+}
+
+// Each connection is a descriptor: raise the soft limit toward the hard one
+// so max_connections is reachable, and say so if it is not.
+void fit_fd_limit(int64_t max_connections) {
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 64;  // + db, listener, logs
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= wanted) return;
+  lim.rlim_cur = (lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= wanted) ? wanted : lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < wanted) {
+    log_warn("max_connections is ", max_connections, " but only ", lim.rlim_cur,
+             " file descriptors are allowed (ulimit -n); connections beyond that will fail");
+  }
+}
+
+int run(const Args& args) {
+  // Config first: it sets the log level for everything after.
+  Result<TrackerConfig> config = TrackerConfig{};
+  if (!args.config.empty()) {
+    config = load_tracker_config(args.config);
+  } else if (::access(kDefaultConfig, F_OK) == 0) {
+    config = load_tracker_config(kDefaultConfig);
+  }
+  if (!config) return fail(config.error().message);
+  log_init("gs-tracker", config->log_level);
+
+  auto trackers = load_trackers_file(args.trackers_file);
+  if (!trackers) return fail(trackers.error().message);
+  if (args.index > static_cast<int64_t>(trackers->size())) {
+    return fail(args.trackers_file + " lists " + std::to_string(trackers->size()) + " tracker" +
+                (trackers->size() == 1 ? "" : "s") + "; there is no tracker " + std::to_string(args.index));
+  }
+  const Endpoint& endpoint = (*trackers)[static_cast<size_t>(args.index - 1)];
+
+  const std::string state_dir =
+      args.state_dir.empty() ? default_state_dir("tracker-" + std::to_string(args.index)) : args.state_dir;
+  if (auto s = make_dirs(state_dir, 0700); !s) return fail(s.error().message);
+  if (auto s = lock_state_dir(state_dir); !s) return fail(s.error().message);
+  auto store = Store::open(state_dir + "/tracker.db");
+  if (!store) return fail(store.error().message);
+
+  ignore_sigpipe();
+  fit_fd_limit(config->max_connections);
+  std::unique_ptr<event_base, void (*)(event_base*)> base(event_base_new(), event_base_free);
+  if (!base) return fail("cannot create the event loop");
+
+  SystemClock clock;
+  ServiceConfig service_config;
+  service_config.session_ttl = Seconds(config->session_ttl_seconds);
+  service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
+  service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
+  service_config.login_limit.delay = Seconds(config->login_delay_seconds);
+  Service service(**store, clock, service_config);
+
+  ServerConfig server_config;
+  server_config.tracker_index = args.index;
+  server_config.max_connections = config->max_connections;
+  server_config.handshake_timeout_seconds = config->handshake_timeout_seconds;
+  server_config.idle_timeout_seconds = config->idle_timeout_seconds;
+  {
+    Server server(base.get(), service, server_config);
+    if (auto s = server.listen(endpoint); !s) return fail(s.error().message);
+
+    StopSignals signals(base.get(), [&] {
+      notify_stopping();
+      server.stop();
+      event_base_loopexit(base.get(), nullptr);
+    });
+    const std::string status = "tracker " + std::to_string(args.index) + " listening on " + endpoint.str();
+    log_info(status, " (state ", state_dir, ")");
+    notify_ready(status);
+    event_base_dispatch(base.get());
+  }
+  log_info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The state file holds password hashes: private to the tracker's user,
+  // whatever umask it was started with.
+  umask(077);
+  Args args;
+  if (auto code = parse_args(argc, argv, args)) return *code;
+  return run(args);
+}

@@ -1,0 +1,72 @@
+#include "request_fields.h"
+
+#include "names.h"
+
+namespace gs::tracker {
+namespace {
+
+constexpr size_t kTokenHexDigits = 64;
+constexpr size_t kMaxSeatHexDigits = 128;
+
+bool is_hex(char c, bool allow_upper) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (allow_upper && c >= 'A' && c <= 'F');
+}
+
+bool all_hex(std::string_view s, bool allow_upper) {
+  for (char c : s) {
+    if (!is_hex(c, allow_upper)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Error bad_request(std::string message) { return make_error("bad_request", std::move(message)); }
+
+Result<std::string> RequestFields::string(std::string_view key) const {
+  const Json* v = request_.find(key);
+  if (!v) return bad_request("missing field '" + std::string(key) + "'");
+  if (!v->is_string()) return bad_request("field '" + std::string(key) + "' must be a string");
+  return v->as_string();
+}
+
+Result<std::string> RequestFields::name(std::string_view key, std::string_view what) const {
+  auto v = string(key);
+  if (!v) return v;
+  if (!valid_name(*v)) {
+    return bad_request("field '" + std::string(key) + "' is not a valid " + std::string(what) +
+                       " name (1-64 of A-Z a-z 0-9 . _ -, not starting with . or -)");
+  }
+  return v;
+}
+
+Result<std::string> RequestFields::password(std::string_view key) const {
+  auto v = string(key);
+  if (!v) return v;
+  if (!valid_password(*v)) {
+    return bad_request("field '" + std::string(key) + "' must be a password of 1-" +
+                       std::to_string(kMaxPasswordLength) + " bytes");
+  }
+  return v;
+}
+
+Result<std::string> RequestFields::token(std::string_view key) const {
+  auto v = string(key);
+  if (!v) return v;
+  if (v->size() != kTokenHexDigits || !all_hex(*v, false)) {
+    return bad_request("field '" + std::string(key) + "' must be a session token (64 hex digits)");
+  }
+  return v;
+}
+
+Result<std::string> RequestFields::seat(std::string_view key) const {
+  auto v = string(key);
+  if (!v) return v;
+  if (v->empty() || v->size() > kMaxSeatHexDigits || !all_hex(*v, true)) {
+    return bad_request("field '" + std::string(key) + "' must be a seat id (1-" +
+                       std::to_string(kMaxSeatHexDigits) + " hex digits)");
+  }
+  return v;
+}
+
+}  // namespace gs::tracker

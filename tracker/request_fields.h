@@ -1,0 +1,36 @@
+// Reading the fields of one tracker request. The request came off the
+// network, so every field is checked for presence, type and form; the first
+// problem becomes a bad_request error whose message names the field. Values
+// that failed a check are never echoed back: they might hold anything, and
+// the message ends up on someone's terminal.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "json.h"
+#include "result.h"
+
+namespace gs::tracker {
+
+Error bad_request(std::string message);
+
+class RequestFields {
+ public:
+  explicit RequestFields(const Json& request) : request_(request) {}
+
+  // Any string.
+  Result<std::string> string(std::string_view key) const;
+  // A user or group name (gs::valid_name); `what` is "user" or "group".
+  Result<std::string> name(std::string_view key, std::string_view what) const;
+  Result<std::string> password(std::string_view key) const;
+  // A session token as issued by login: 64 lowercase hex digits.
+  Result<std::string> token(std::string_view key) const;
+  // A daemon's seat id: 1-128 hex digits.
+  Result<std::string> seat(std::string_view key) const;
+
+ private:
+  const Json& request_;
+};
+
+}  // namespace gs::tracker

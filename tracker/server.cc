@@ -1,0 +1,174 @@
+#include "server.h"
+
+#include <vector>
+
+#include "log.h"
+#include "names.h"
+
+namespace gs::tracker {
+namespace {
+
+constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
+
+std::string seconds_text(int64_t s) { return std::to_string(s) + " s"; }
+
+}  // namespace
+
+struct Server::Conn {
+  Server* server = nullptr;
+  FramedConn* link = nullptr;
+  event* handshake_timer = nullptr;
+  bool greeted = false;
+};
+
+Server::Server(event_base* base, Service& service, ServerConfig config)
+    : base_(base), service_(service), config_(config) {}
+
+Server::~Server() { stop(); }
+
+Status Server::listen(const Endpoint& ep) {
+  auto l = Listener::open(base_, ep, [this](evutil_socket_t fd, const std::string& peer) {
+    on_accept(fd, peer);
+  });
+  if (!l) return l.error();
+  listener_.reset(*l);
+  return Ok{};
+}
+
+uint16_t Server::port() const { return listener_ ? listener_->port() : 0; }
+
+void Server::stop() {
+  listener_.reset();
+  std::vector<FramedConn*> links;
+  links.reserve(conns_.size());
+  for (const auto& [c, owned] : conns_) links.push_back(c->link);
+  // close() runs on_close, which erases the Conn; hence the copy.
+  for (FramedConn* link : links) link->close("tracker shutting down");
+}
+
+void Server::refuse(evutil_socket_t fd, const std::string& peer) {
+  evutil_closesocket(fd);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ < kRefusalLogInterval) {
+    ++refusals_unlogged_;
+    return;
+  }
+  std::string more;
+  if (refusals_unlogged_ > 0) more = " (and " + std::to_string(refusals_unlogged_) + " more since the last such line)";
+  log_warn("refusing connection from ", peer, ": ", conns_.size(), " connections open, the limit of max_connections",
+           more);
+  last_refusal_log_ = now;
+  refusals_unlogged_ = 0;
+}
+
+void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
+  if (conns_.size() >= static_cast<size_t>(config_.max_connections)) {
+    refuse(fd, peer);
+    return;
+  }
+  auto owned = std::make_unique<Conn>();
+  Conn* c = owned.get();
+  c->server = this;
+  FramedConn::Handlers handlers;
+  handlers.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
+  handlers.on_close = [this, c](FramedConn&, const std::string& reason) { on_close(*c, reason); };
+  c->link = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(handlers));
+  if (!c->link) {
+    log_warn("cannot set up connection from ", peer);
+    return;
+  }
+  c->handshake_timer = evtimer_new(base_, &Server::on_handshake_timeout, c);
+  if (!c->handshake_timer) {
+    conns_.emplace(c, std::move(owned));
+    c->link->close("out of memory for a timer");
+    return;
+  }
+  const timeval tv{static_cast<time_t>(config_.handshake_timeout_seconds), 0};
+  evtimer_add(c->handshake_timer, &tv);
+  c->link->set_read_timeout(static_cast<int>(config_.idle_timeout_seconds));
+  conns_.emplace(c, std::move(owned));
+  log_debug("connection from ", peer);
+}
+
+void Server::on_handshake_timeout(evutil_socket_t, short, void* conn) {
+  auto* c = static_cast<Conn*>(conn);
+  c->link->close("no handshake within " + seconds_text(c->server->config_.handshake_timeout_seconds));
+}
+
+void Server::on_close(Conn& c, const std::string& reason) {
+  std::string why = reason;
+  // FramedConn's word for it; ours names the setting that did it.
+  if (why == "read timeout") {
+    why = "idle for " + seconds_text(config_.idle_timeout_seconds) + " (idle_timeout_seconds)";
+  }
+  log_info("closing ", c.link->peer(), ": ", why);
+  if (c.handshake_timer) event_free(c.handshake_timer);
+  conns_.erase(&c);  // c is gone from here on
+}
+
+void Server::on_frame(Conn& c, std::string_view payload) {
+  auto message = Json::parse(payload);
+  if (!message) {
+    c.link->close("unparsable frame (" + message.error().message + ")");
+    return;
+  }
+  if (!message->is_object()) {
+    c.link->close("frame is not a JSON object");
+    return;
+  }
+  if (!c.greeted) {
+    on_hello(c, *message);
+    return;
+  }
+
+  if (log_enabled(LogLevel::debug)) {
+    const auto op = message->get_string("op");
+    log_debug("request from ", c.link->peer(), ": ", op && valid_name(*op) ? *op : "(malformed)");
+  }
+  const Json answer = service_.handle(*message);
+  std::string bytes = answer.dump();
+  if (bytes.size() > kTrackerMaxFrame) {
+    // Only a list could grow this big; the client would drop the link over
+    // an oversized frame, so it gets an error it can show instead.
+    log_warn("answer to ", c.link->peer(), " is ", bytes.size(), " bytes, over the frame limit");
+    Json::Object err{{"id", answer.find("id") ? *answer.find("id") : Json(nullptr)},
+                     {"ok", false},
+                     {"error", "internal_error"},
+                     {"message", "the answer is too large for one frame"}};
+    bytes = Json(std::move(err)).dump();
+  }
+  c.link->send(bytes);
+  if (c.link->pending_output() > config_.max_pending_output) {
+    c.link->close("not reading its answers (" + std::to_string(c.link->pending_output()) + " bytes queued)");
+  }
+}
+
+void Server::on_hello(Conn& c, const Json& hello) {
+  const Json* name = hello.find("hello");
+  if (!name) {
+    c.link->close("request before the handshake");
+    return;
+  }
+  const auto version = hello.get_int("version");
+  if (!name->is_string() || name->as_string() != "gs-tracker" || !version ||
+      *version != kTrackerProtoVersion) {
+    std::string message = "this is a gs-tracker speaking protocol version " +
+                          std::to_string(kTrackerProtoVersion) + "; expected {\"hello\":\"gs-tracker\",\"version\":" +
+                          std::to_string(kTrackerProtoVersion) + "}";
+    if (version && name->is_string() && name->as_string() == "gs-tracker") {
+      message = "this tracker speaks protocol version " + std::to_string(kTrackerProtoVersion) +
+                ", not version " + std::to_string(*version);
+    }
+    Json::Object answer{{"ok", false}, {"error", "bad_version"}, {"message", message}};
+    c.link->send(Json(std::move(answer)).dump());
+    c.link->close_after_flush("bad handshake (" + message + ")");
+    return;
+  }
+  c.greeted = true;
+  event_del(c.handshake_timer);
+  Json::Object answer{{"hello", "gs-tracker"}, {"version", kTrackerProtoVersion}, {"tracker", config_.tracker_index}};
+  c.link->send(Json(std::move(answer)).dump());
+  log_debug("handshake from ", c.link->peer());
+}
+
+}  // namespace gs::tracker

@@ -1,0 +1,72 @@
+// The tracker's network side: accepts daemons' TCP connections on one libevent
+// loop, runs the handshake of the tracker protocol, and hands each request
+// frame to the Service, sending its answer back in request order.
+//
+// Everything a connection sends is untrusted. A connection that misbehaves
+// (garbage, an oversized frame, no handshake in time, silence past the idle
+// timeout, never reading its answers) is closed with one log line; nothing it
+// does reaches any other connection.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <event2/event.h>
+
+#include "endpoint.h"
+#include "framed_conn.h"
+#include "json.h"
+#include "result.h"
+#include "tracker_service.h"
+
+namespace gs::tracker {
+
+struct ServerConfig {
+  int64_t tracker_index = 1;  // told to clients in the handshake answer
+  int64_t max_connections = 4096;
+  int64_t handshake_timeout_seconds = 10;
+  int64_t idle_timeout_seconds = 120;
+  // Answers queued for a client that does not read them; past this the
+  // client is cut off rather than growing our memory without bound.
+  size_t max_pending_output = 8u << 20;
+};
+
+class Server {
+ public:
+  Server(event_base* base, Service& service, ServerConfig config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Status listen(const Endpoint& ep);
+  uint16_t port() const;
+  // Stops accepting and closes every connection; the loop can then end.
+  void stop();
+  size_t connections() const { return conns_.size(); }
+
+ private:
+  struct Conn;
+  void on_accept(evutil_socket_t fd, const std::string& peer);
+  void on_frame(Conn& c, std::string_view payload);
+  void on_hello(Conn& c, const Json& hello);
+  void on_close(Conn& c, const std::string& reason);
+  static void on_handshake_timeout(evutil_socket_t, short, void* conn);
+  void refuse(evutil_socket_t fd, const std::string& peer);
+
+  event_base* base_;
+  Service& service_;
+  ServerConfig config_;
+  std::unique_ptr<Listener> listener_;
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  // Refusals at the connection cap are logged at most once per interval,
+  // with a count, so a flood cannot flood the log too.
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  uint64_t refusals_unlogged_ = 0;
+};
+
+}  // namespace gs::tracker
