@@ -143,13 +143,15 @@ Stmt Db::prepare(std::string_view sql) {
 int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 int Db::changes() const { return sqlite3_changes(db_); }
 
-Transaction::Transaction(Db& db) : db_(db) { (void)db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db) : db_(db), begun_(db_.exec("BEGIN IMMEDIATE")) {}
 
 Transaction::~Transaction() {
-  if (!done_) (void)db_.exec("ROLLBACK");
+  if (!done_ && begun_) (void)db_.exec("ROLLBACK");
 }
 
 Status Transaction::commit() {
+  // Without BEGIN the writes ran one by one: report it rather than claim atomicity.
+  if (!begun_) return make_error("db_error", "transaction did not start: " + begun_.error().message);
   auto s = db_.exec("COMMIT");
   if (s) done_ = true;
   return s;

@@ -75,6 +75,7 @@ class Transaction {
 
  private:
   Db& db_;
+  Status begun_;
   bool done_ = false;
 };
 

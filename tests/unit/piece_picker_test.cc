@@ -1,4 +1,4 @@
-#include "piece_picker.h"
+#include "daemon/piece_picker.h"
 
 #include <gtest/gtest.h>
 
