@@ -1,0 +1,239 @@
+#include "commands.h"
+
+#include <algorithm>
+
+#include "log.h"
+#include "names.h"
+
+namespace gs::daemon {
+namespace {
+
+Error bad_request(std::string message) { return make_error("bad_request", std::move(message)); }
+
+// Echoing what a client sent: short, so a 1 MiB "name" does not come back whole.
+std::string shown(std::string_view s) {
+  if (s.size() <= kMaxNameLength) return std::string(s);
+  return std::string(s.substr(0, kMaxNameLength)) + "...";
+}
+
+Result<std::string> name_arg(const Json& args, std::string_view key, const char* what) {
+  const Json* v = args.find(key);
+  if (!v) return bad_request("missing argument '" + std::string(key) + "'");
+  if (!v->is_string()) return bad_request("argument '" + std::string(key) + "' must be a string");
+  if (!valid_name(v->as_string())) {
+    return bad_request("'" + shown(v->as_string()) + "' is not a valid " + what +
+                       " name: use 1-64 characters of A-Z a-z 0-9 . _ -, not starting with . or -");
+  }
+  return v->as_string();
+}
+
+Result<std::string> password_arg(const Json& args) {
+  const Json* v = args.find("password");
+  if (!v) return bad_request("missing argument 'password'");
+  if (!v->is_string()) return bad_request("argument 'password' must be a string");
+  if (!valid_password(v->as_string())) {
+    return bad_request("a password must be 1-" + std::to_string(kMaxPasswordLength) + " bytes long");
+  }
+  return v->as_string();
+}
+
+Error malformed(const std::string& op, const std::string& what) {
+  // Reported as unreachable: a tracker that sends this cannot be used.
+  return make_error("tracker_unreachable", "the tracker's answer to '" + op + "' is malformed: " + what);
+}
+
+Result<Json> no_result(const Json&) { return null_result(); }
+
+}  // namespace
+
+const Commands::Command Commands::kCommands[] = {
+    {"create_user", {"user", "password"}, &Commands::create_user},
+    {"login", {"user", "password"}, &Commands::login},
+    {"logout", {}, &Commands::logout},
+    {"create_group", {"group"}, &Commands::create_group},
+    {"join_group", {"group"}, &Commands::join_group},
+    {"leave_group", {"group"}, &Commands::leave_group},
+    {"list_requests", {"group"}, &Commands::list_requests},
+    {"accept_request", {"group", "user"}, &Commands::accept_request},
+    {"reject_request", {"group", "user"}, &Commands::reject_request},
+    {"list_groups", {}, &Commands::list_groups},
+    {"status", {}, &Commands::status},
+};
+
+Commands::Commands(Session& session, TrackerApi& tracker, Info info)
+    : session_(session), tracker_(tracker), info_(std::move(info)) {}
+
+void Commands::handle(const ControlRequest& request, Reply reply) {
+  const Command* cmd = nullptr;
+  for (const Command& c : kCommands) {
+    if (c.name == request.cmd) cmd = &c;
+  }
+  if (!cmd) {
+    reply(make_error("unknown_command", "unknown command '" + shown(request.cmd) + "'; 'gsctl --help' lists them"));
+    return;
+  }
+  if (!request.args.is_object()) {
+    reply(bad_request("\"args\" must be a JSON object"));
+    return;
+  }
+  // Strict: a misspelt argument is an error, not silently ignored.
+  for (const auto& [key, value] : request.args.as_object()) {
+    if (key.empty() || std::find(cmd->args.begin(), cmd->args.end(), key) == cmd->args.end()) {
+      reply(bad_request("'" + request.cmd + "' takes no argument '" + shown(key) + "'"));
+      return;
+    }
+  }
+  log_debug("control: ", request.cmd);
+  (this->*(cmd->handler))(request.args, reply);
+}
+
+void Commands::with_session(const std::string& op, TrackerApi::Fields fields, Reply& reply, Shape shape) {
+  if (session_.phase() != Session::Phase::active) {
+    reply(session_.not_logged_in());
+    return;
+  }
+  const std::string token = session_.token();
+  fields.insert(fields.begin(), std::pair<std::string, Json>("token", token));
+  tracker_.request(op, std::move(fields),
+                   [this, token, reply = std::move(reply), shape = std::move(shape)](Result<Json> r) {
+                     if (!r) {
+                       if (session_.on_tracker_error(token, r.error())) {
+                         reply(make_error("not_logged_in", "the tracker ended this daemon's session: " +
+                                                               r.error().message));
+                         return;
+                       }
+                       reply(r.error());
+                       return;
+                     }
+                     reply(shape(*r));
+                   });
+}
+
+void Commands::create_user(const Json& args, Reply& reply) {
+  auto user = name_arg(args, "user", "user");
+  if (!user) return reply(user.error());
+  auto password = password_arg(args);
+  if (!password) return reply(password.error());
+  tracker_.request("create_user", {{"user", *user}, {"password", *password}},
+                   [reply = std::move(reply)](Result<Json> r) {
+                     if (!r) return reply(r.error());
+                     reply(null_result());
+                   });
+}
+
+void Commands::login(const Json& args, Reply& reply) {
+  auto user = name_arg(args, "user", "user");
+  if (!user) return reply(user.error());
+  auto password = password_arg(args);
+  if (!password) return reply(password.error());
+  session_.login(*user, *password, std::move(reply));
+}
+
+void Commands::logout(const Json&, Reply& reply) { session_.logout(std::move(reply)); }
+
+void Commands::create_group(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  with_session("create_group", {{"group", *group}}, reply, no_result);
+}
+
+void Commands::join_group(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  with_session("join_group", {{"group", *group}}, reply, no_result);
+}
+
+void Commands::leave_group(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  with_session("leave_group", {{"group", *group}}, reply, [](const Json& answer) -> Result<Json> {
+    const auto deleted = answer.get_bool("deleted");
+    if (!deleted) return malformed("leave_group", "no 'deleted'");
+    Json out = Json::object();
+    out["deleted"] = *deleted;
+    const Json* owner = answer.find("new_owner");
+    if (!owner || owner->is_null()) {
+      out["new_owner"] = nullptr;
+    } else if (owner->is_string() && valid_name(owner->as_string())) {
+      out["new_owner"] = owner->as_string();
+    } else {
+      return malformed("leave_group", "'new_owner' is not a user name");
+    }
+    return out;
+  });
+}
+
+void Commands::list_requests(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  with_session("list_requests", {{"group", *group}}, reply, [](const Json& answer) -> Result<Json> {
+    const Json* requests = answer.find("requests");
+    if (!requests || !requests->is_array()) return malformed("list_requests", "no 'requests' list");
+    Json out = Json::array();
+    for (const Json& r : requests->as_array()) {
+      const auto user = r.get_string("user");
+      if (!user || !valid_name(*user)) return malformed("list_requests", "a request without a valid user");
+      Json item = Json::object();
+      item["user"] = *user;
+      out.push_back(std::move(item));
+    }
+    return out;
+  });
+}
+
+void Commands::accept_request(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  auto user = name_arg(args, "user", "user");
+  if (!user) return reply(user.error());
+  with_session("accept_request", {{"group", *group}, {"user", *user}}, reply, no_result);
+}
+
+void Commands::reject_request(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  auto user = name_arg(args, "user", "user");
+  if (!user) return reply(user.error());
+  with_session("reject_request", {{"group", *group}, {"user", *user}}, reply, no_result);
+}
+
+void Commands::list_groups(const Json&, Reply& reply) {
+  with_session("list_groups", {}, reply, [](const Json& answer) -> Result<Json> {
+    const Json* groups = answer.find("groups");
+    if (!groups || !groups->is_array()) return malformed("list_groups", "no 'groups' list");
+    Json out = Json::array();
+    for (const Json& g : groups->as_array()) {
+      const auto name = g.get_string("group");
+      const auto owner = g.get_string("owner");
+      const auto members = g.get_int("members");
+      if (!name || !valid_name(*name) || !owner || !valid_name(*owner) || !members || *members < 0) {
+        return malformed("list_groups", "a group without a valid group, owner and members");
+      }
+      Json item = Json::object();
+      item["group"] = *name;
+      item["owner"] = *owner;
+      item["members"] = *members;
+      out.push_back(std::move(item));
+    }
+    return out;
+  });
+}
+
+void Commands::status(const Json&, Reply& reply) {
+  Json out = Json::object();
+  if (auto user = session_.user()) {
+    out["user"] = *user;
+  } else {
+    out["user"] = nullptr;
+  }
+  if (auto tracker = tracker_.current_tracker()) {
+    out["tracker"] = *tracker;
+  } else {
+    out["tracker"] = nullptr;
+  }
+  out["seat"] = info_.seat;
+  out["listen"] = info_.listen;
+  reply(std::move(out));
+}
+
+}  // namespace gs::daemon

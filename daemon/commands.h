@@ -1,0 +1,68 @@
+// The control commands of docs/protocol.md: each checks its args, then
+// answers from local state (status) or turns into one tracker request and
+// answers when the tracker does. Validation of what the tracker sends back
+// happens here too, so gsctl only ever sees the shapes the protocol names.
+//
+// No sockets here: the control server hands in decoded requests and a reply
+// function, the tracker is a TrackerApi, so tests drive this with fakes.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+
+#include "control_request.h"
+#include "json.h"
+#include "result.h"
+#include "session.h"
+#include "tracker_api.h"
+
+namespace gs::daemon {
+
+class Commands {
+ public:
+  using Reply = std::function<void(Result<Json>)>;
+
+  struct Info {
+    std::string seat;
+    std::string listen;  // the peer address as bound, "HOST:PORT"
+  };
+
+  Commands(Session& session, TrackerApi& tracker, Info info);
+
+  // Calls reply exactly once, now or when the tracker answers.
+  void handle(const ControlRequest& request, Reply reply);
+
+ private:
+  using Handler = void (Commands::*)(const Json& args, Reply& reply);
+  struct Command {
+    std::string_view name;
+    std::array<std::string_view, 2> args;  // the args it takes, all required; "" pads
+    Handler handler;
+  };
+  static const Command kCommands[];
+
+  void create_user(const Json& args, Reply& reply);
+  void login(const Json& args, Reply& reply);
+  void logout(const Json& args, Reply& reply);
+  void create_group(const Json& args, Reply& reply);
+  void join_group(const Json& args, Reply& reply);
+  void leave_group(const Json& args, Reply& reply);
+  void list_requests(const Json& args, Reply& reply);
+  void accept_request(const Json& args, Reply& reply);
+  void reject_request(const Json& args, Reply& reply);
+  void list_groups(const Json& args, Reply& reply);
+  void status(const Json& args, Reply& reply);
+
+  // Turns the tracker's successful answer into the control result.
+  using Shape = std::function<Result<Json>(const Json& answer)>;
+  // A request that needs the session: adds the token, and forgets the
+  // session when the tracker says it is gone.
+  void with_session(const std::string& op, TrackerApi::Fields fields, Reply& reply, Shape shape);
+
+  Session& session_;
+  TrackerApi& tracker_;
+  Info info_;
+};
+
+}  // namespace gs::daemon

@@ -1,0 +1,66 @@
+// gsd's settings: built-in defaults, then the TOML config file, then the
+// command line, each overriding the one before. The daemon only reads its
+// TOML; anything it changes at run time lives in its state file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config_file.h"
+#include "endpoint.h"
+#include "log.h"
+#include "result.h"
+
+namespace gs::daemon {
+
+inline constexpr const char* kDefaultListen = "0.0.0.0:7410";
+inline constexpr int kDefaultHeartbeatSeconds = 5;
+inline constexpr int kDefaultTrackerTimeoutSeconds = 10;
+
+// Read when --config is not given, if it exists (an installed gsd.toml).
+std::string default_config_path();
+// The trackers file when neither --trackers nor daemon.trackers names one.
+std::string default_trackers_path();
+
+// What the command line says; an unset option leaves the config file's value.
+struct CliOptions {
+  std::optional<std::string> config;
+  std::optional<std::string> state_dir;
+  std::optional<std::string> socket;
+  std::optional<std::string> listen;
+  std::optional<std::string> trackers;
+};
+
+struct ParsedArgs {
+  enum class Action { run, help, version };
+  Action action = Action::run;
+  CliOptions cli;
+};
+
+// Pure: argv[1..] in, options or a usage error ("bad_usage") out. Accepts
+// "--opt VALUE" and "--opt=VALUE".
+Result<ParsedArgs> parse_args(const std::vector<std::string>& args);
+
+// The --help text, with the defaults as they are in this environment.
+std::string usage_text();
+
+struct DaemonConfig {
+  std::string config_file;  // the file that was read; empty when none
+  std::string state_dir;
+  std::string socket;
+  Endpoint listen;
+  std::string trackers_file;
+  LogLevel log_level = LogLevel::info;
+  int heartbeat_seconds = kDefaultHeartbeatSeconds;
+  int tracker_timeout_seconds = kDefaultTrackerTimeoutSeconds;
+};
+
+// Applies `file` (every [daemon] key checked, unknown keys refused) and then
+// `cli` over the defaults. Errors name file, line and key.
+Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name, const CliOptions& cli);
+
+// Reads cli.config, or default_config_path() when that exists, or nothing.
+Result<DaemonConfig> load_config(const CliOptions& cli);
+
+}  // namespace gs::daemon

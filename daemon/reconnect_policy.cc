@@ -1,0 +1,44 @@
+#include "reconnect_policy.h"
+
+#include <algorithm>
+
+namespace gs::daemon {
+
+ReconnectPolicy::ReconnectPolicy(size_t tracker_count, Params params)
+    : count_(std::max<size_t>(tracker_count, 1)), params_(params) {
+  params_.jitter = std::clamp(params_.jitter, 0.0, 1.0);
+}
+
+void ReconnectPolicy::on_link_up(Clock::time_point now) {
+  up_ = true;
+  up_since_ = now;
+}
+
+ReconnectPolicy::Duration ReconnectPolicy::on_down(Clock::time_point now, double rand01) {
+  index_ = (index_ + 1) % count_;
+  if (up_) {
+    up_ = false;
+    if (now - up_since_ >= params_.stable_after) {
+      failures_ = 0;
+      level_ = 0;
+      return Duration{0};
+    }
+  }
+  ++failures_;
+  if (failures_ % count_ != 0) return Duration{0};
+  return backoff(rand01);
+}
+
+ReconnectPolicy::Duration ReconnectPolicy::backoff(double rand01) {
+  const auto max = params_.max_backoff.count();
+  // Doubling stops at the cap; the exponent is bounded so the shift never overflows.
+  int64_t base = params_.initial_backoff.count();
+  for (int i = 0; i < level_ && base < max; ++i) base *= 2;
+  if (level_ < 30) ++level_;
+  rand01 = std::clamp(rand01, 0.0, 1.0);
+  const double factor = 1.0 + params_.jitter * (2.0 * rand01 - 1.0);
+  const auto wait = static_cast<int64_t>(static_cast<double>(std::min(base, max)) * factor);
+  return Duration{std::clamp<int64_t>(wait, 0, max)};
+}
+
+}  // namespace gs::daemon

@@ -1,0 +1,65 @@
+// Which tracker to try next and how long to wait first. Pure: the tracker
+// client tells it what happened (with the time and a random number) and it
+// answers; no sockets, no clock of its own, so tests can walk it through
+// any history.
+//
+// Rules:
+//  - Trackers are tried in trackers-file order, starting with the first.
+//  - A failed attempt, or a link that dies, moves on to the next tracker at
+//    once; only when a whole pass over the list has failed does it wait,
+//    with exponential backoff (initial_backoff doubling up to max_backoff,
+//    +/- jitter so that daemons restarted together do not stampede).
+//  - A link that stayed up for stable_after was healthy: losing it resets
+//    the backoff. One that dies sooner counts as a failed attempt, so a
+//    tracker that accepts and drops us in a loop is retried with backoff,
+//    not in a hot loop.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace gs::daemon {
+
+class ReconnectPolicy {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Duration = std::chrono::milliseconds;
+
+  struct Params {
+    Duration initial_backoff{250};
+    Duration max_backoff{5000};
+    Duration stable_after{10000};
+    double jitter = 0.2;  // each wait is scaled by a factor in [1 - jitter, 1 + jitter], then capped
+  };
+
+  explicit ReconnectPolicy(size_t tracker_count, Params params);
+  explicit ReconnectPolicy(size_t tracker_count) : ReconnectPolicy(tracker_count, Params{}) {}
+
+  // Index (0-based, trackers-file order) of the tracker to try now.
+  size_t current() const { return index_; }
+
+  // The link to current() finished its handshake.
+  void on_link_up(Clock::time_point now);
+
+  // The attempt on current() failed, or its link was lost. Moves to the next
+  // tracker and returns how long to wait before trying it. rand01 is a
+  // uniform random number in [0, 1).
+  Duration on_down(Clock::time_point now, double rand01);
+
+  // Passes over the whole list that failed since the last healthy link.
+  size_t failed_passes() const { return failures_ / count_; }
+  bool link_up() const { return up_; }
+
+ private:
+  Duration backoff(double rand01);
+
+  size_t count_;
+  Params params_;
+  size_t index_ = 0;
+  size_t failures_ = 0;  // attempts in a row without a healthy link
+  int level_ = 0;        // backoff exponent
+  bool up_ = false;
+  Clock::time_point up_since_{};
+};
+
+}  // namespace gs::daemon

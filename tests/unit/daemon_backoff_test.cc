@@ -1,0 +1,115 @@
+// The tracker client's reconnect policy: which tracker next, and how long to
+// wait. Pure, so the tests walk it through histories with a fake clock.
+#include "daemon/reconnect_policy.h"
+
+#include <gtest/gtest.h>
+
+namespace gs::daemon {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = ReconnectPolicy::Clock;
+
+ReconnectPolicy::Params no_jitter() {
+  ReconnectPolicy::Params p;
+  p.jitter = 0;
+  return p;
+}
+
+TEST(ReconnectPolicy, TriesTrackersInOrderWithoutWaitingWithinAPass) {
+  ReconnectPolicy p(3, no_jitter());
+  const auto t = Clock::now();
+  EXPECT_EQ(p.current(), 0u);
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.current(), 1u);
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.current(), 2u);
+  // The whole list failed: wait before starting over at the first.
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));
+  EXPECT_EQ(p.current(), 0u);
+  EXPECT_EQ(p.failed_passes(), 1u);
+}
+
+TEST(ReconnectPolicy, BackoffDoublesUpToTheCap) {
+  ReconnectPolicy p(1, no_jitter());
+  const auto t = Clock::now();
+  std::vector<int64_t> waits;
+  for (int i = 0; i < 10; ++i) waits.push_back(p.on_down(t, 0.5).count());
+  EXPECT_EQ(waits, (std::vector<int64_t>{250, 500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000}));
+  // And it stays bounded however long the trackers stay away.
+  for (int i = 0; i < 10000; ++i) EXPECT_LE(p.on_down(t, 0.999).count(), 5000);
+}
+
+TEST(ReconnectPolicy, JitterStaysWithinItsBandAndTheCap) {
+  ReconnectPolicy::Params params;
+  params.jitter = 0.2;
+  ReconnectPolicy low(1, params), high(1, params);
+  const auto t = Clock::now();
+  EXPECT_EQ(low.on_down(t, 0.0), milliseconds(200));   // 250 * 0.8
+  EXPECT_EQ(high.on_down(t, 0.999999), milliseconds(299));  // 250 * ~1.2
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_LE(high.on_down(t, 0.999999), milliseconds(5000));
+    EXPECT_GE(low.on_down(t, 0.0), milliseconds(200));
+  }
+  // Out-of-range random numbers cannot push a wait out of bounds.
+  ReconnectPolicy odd(1, params);
+  EXPECT_LE(odd.on_down(t, 7.0), milliseconds(300));
+  EXPECT_GE(odd.on_down(t, -3.0), milliseconds(0));
+}
+
+TEST(ReconnectPolicy, LosingAHealthyLinkFailsOverAtOnceAndResetsBackoff) {
+  ReconnectPolicy p(2, no_jitter());
+  auto t = Clock::now();
+  // Two failed passes build up some backoff.
+  p.on_down(t, 0.5);
+  p.on_down(t, 0.5);
+  p.on_down(t, 0.5);
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(500));
+  ASSERT_EQ(p.current(), 0u);
+  p.on_link_up(t);
+  EXPECT_TRUE(p.link_up());
+  t += seconds(60);
+  // The link held for a minute: its loss moves on to the next tracker now.
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.current(), 1u);
+  EXPECT_EQ(p.failed_passes(), 0u);
+  // And the backoff starts from the beginning again.
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));
+}
+
+TEST(ReconnectPolicy, AFlappingTrackerIsRetriedWithBackoff) {
+  // A tracker that completes the handshake and drops us at once, forever:
+  // each short-lived link counts as a failure, so the waits grow.
+  ReconnectPolicy p(1, no_jitter());
+  auto t = Clock::now();
+  std::vector<int64_t> waits;
+  for (int i = 0; i < 4; ++i) {
+    p.on_link_up(t);
+    t += milliseconds(100);
+    waits.push_back(p.on_down(t, 0.5).count());
+  }
+  EXPECT_EQ(waits, (std::vector<int64_t>{250, 500, 1000, 2000}));
+}
+
+TEST(ReconnectPolicy, SingleTrackerRestartIsRetriedPromptly) {
+  ReconnectPolicy p(1, no_jitter());
+  auto t = Clock::now();
+  p.on_link_up(t);
+  t += seconds(30);
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));  // reconnect at once
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));  // refused: short waits first
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(500));
+  EXPECT_EQ(p.current(), 0u);
+}
+
+TEST(ReconnectPolicy, ZeroTrackersIsTreatedAsOne) {
+  ReconnectPolicy p(0, no_jitter());
+  EXPECT_EQ(p.current(), 0u);
+  EXPECT_EQ(p.on_down(Clock::now(), 0.5), milliseconds(250));
+  EXPECT_EQ(p.current(), 0u);
+}
+
+}  // namespace
+}  // namespace gs::daemon

@@ -1,0 +1,144 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include "paths.h"
+#include "sandbox.h"
+
+namespace gs::daemon {
+namespace {
+
+Result<DaemonConfig> from_text(const std::string& text, const CliOptions& cli = {}) {
+  auto file = ConfigFile::parse(text, "gsd.toml");
+  if (!file) return file.error();
+  return make_config(*file, "gsd.toml", cli);
+}
+
+std::string error_of(const std::string& text) {
+  auto c = from_text(text);
+  if (c) return "(no error)";
+  return c.error().message;
+}
+
+TEST(DaemonConfig, Defaults) {
+  ConfigFile empty;
+  auto c = make_config(empty, "", {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->state_dir, default_state_dir("gsd"));
+  EXPECT_EQ(c->socket, default_socket_path());
+  EXPECT_EQ(c->listen.str(), "0.0.0.0:7410");
+  EXPECT_EQ(c->trackers_file, std::string(GS_SYSCONFDIR) + "/trackers.txt");
+  EXPECT_EQ(c->log_level, LogLevel::info);
+  EXPECT_EQ(c->heartbeat_seconds, 5);
+  EXPECT_EQ(c->tracker_timeout_seconds, 10);
+}
+
+TEST(DaemonConfig, FileSetsEveryKey) {
+  auto c = from_text(
+      "[daemon]\n"
+      "state_dir = \"/var/lib/x\"\n"
+      "socket = \"/run/x.sock\"\n"
+      "listen = \"[::1]:7411\"\n"
+      "trackers = \"/etc/t.txt\"\n"
+      "log_level = \"debug\"\n"
+      "heartbeat_seconds = 2\n"
+      "tracker_timeout_seconds = 30\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->state_dir, "/var/lib/x");
+  EXPECT_EQ(c->socket, "/run/x.sock");
+  EXPECT_EQ(c->listen.host, "::1");
+  EXPECT_EQ(c->listen.port, 7411);
+  EXPECT_EQ(c->trackers_file, "/etc/t.txt");
+  EXPECT_EQ(c->log_level, LogLevel::debug);
+  EXPECT_EQ(c->heartbeat_seconds, 2);
+  EXPECT_EQ(c->tracker_timeout_seconds, 30);
+}
+
+TEST(DaemonConfig, CommandLineOverridesFile) {
+  CliOptions cli;
+  cli.state_dir = "/cli/state";
+  cli.socket = "/cli/s.sock";
+  cli.listen = "127.0.0.1:0";
+  cli.trackers = "/cli/t.txt";
+  auto c = from_text("[daemon]\nstate_dir = \"/f\"\nsocket = \"/f.sock\"\nlisten = \"1.2.3.4:5\"\n"
+                     "trackers = \"/f.txt\"\nheartbeat_seconds = 7\n",
+                     cli);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->state_dir, "/cli/state");
+  EXPECT_EQ(c->socket, "/cli/s.sock");
+  EXPECT_EQ(c->listen.str(), "127.0.0.1:0");
+  EXPECT_EQ(c->trackers_file, "/cli/t.txt");
+  EXPECT_EQ(c->heartbeat_seconds, 7);  // not on the command line: the file's
+}
+
+TEST(DaemonConfig, ErrorsNameFileLineAndKey) {
+  EXPECT_EQ(error_of("[daemon]\n\nbogus = 1\n"), "gsd.toml:3: key 'daemon.bogus': unknown key");
+  EXPECT_EQ(error_of("[other]\nx = 1\n"), "gsd.toml:1: key 'other': unknown key");
+  EXPECT_EQ(error_of("[daemon]\nheartbeat_seconds = \"5\"\n"),
+            "gsd.toml:2: key 'daemon.heartbeat_seconds': expected an integer, got a string");
+  EXPECT_EQ(error_of("[daemon]\n\n\ntracker_timeout_seconds = 0\n"),
+            "gsd.toml:4: key 'daemon.tracker_timeout_seconds': 0 is out of range (1 to 600)");
+  EXPECT_EQ(error_of("[daemon]\nlog_level = \"loud\"\n"),
+            "gsd.toml:2: key 'daemon.log_level': 'loud' is not one of error, warn, info, debug");
+  EXPECT_EQ(error_of("[daemon]\nlisten = \"nohost\"\n"), "gsd.toml:2: key 'daemon.listen': 'nohost' is not HOST:PORT");
+  EXPECT_EQ(error_of("[daemon]\nsocket = \"\"\n"), "gsd.toml:2: key 'daemon.socket': must not be empty");
+  EXPECT_EQ(error_of("[daemon]\nstate_dir = 5\n"),
+            "gsd.toml:2: key 'daemon.state_dir': expected a string, got an integer");
+  EXPECT_EQ(error_of("[daemon]\nheartbeat_seconds = 0\n").rfind("gsd.toml:2: key 'daemon.heartbeat_seconds'", 0), 0u);
+  EXPECT_EQ(error_of("[daemon\n").rfind("gsd.toml:1:", 0), 0u);
+}
+
+TEST(DaemonConfig, LoadReadsTheGivenFile) {
+  test::Sandbox sb;
+  CliOptions cli;
+  cli.config = sb.write("gsd.toml", "[daemon]\nheartbeat_seconds = 3\n");
+  auto c = load_config(cli);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->heartbeat_seconds, 3);
+  EXPECT_EQ(c->config_file, *cli.config);
+
+  cli.config = sb.path("missing.toml");
+  auto missing = load_config(cli);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("missing.toml"), std::string::npos);
+}
+
+TEST(DaemonArgs, ParsesEveryOption) {
+  auto a = parse_args({"--config", "c.toml", "--state-dir=/s", "--socket", "/x.sock", "--listen", "[::]:7410",
+                       "--trackers", "t.txt"});
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->action, ParsedArgs::Action::run);
+  EXPECT_EQ(a->cli.config, "c.toml");
+  EXPECT_EQ(a->cli.state_dir, "/s");
+  EXPECT_EQ(a->cli.socket, "/x.sock");
+  EXPECT_EQ(a->cli.listen, "[::]:7410");
+  EXPECT_EQ(a->cli.trackers, "t.txt");
+
+  EXPECT_EQ(parse_args({"--help"})->action, ParsedArgs::Action::help);
+  EXPECT_EQ(parse_args({"-h"})->action, ParsedArgs::Action::help);
+  EXPECT_EQ(parse_args({"--version"})->action, ParsedArgs::Action::version);
+  EXPECT_EQ(parse_args({})->action, ParsedArgs::Action::run);
+}
+
+TEST(DaemonArgs, UsageErrors) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--bogus"}, {"extra"}, {"--socket"}, {"--listen", "nonsense"}, {"--listen", "1.2.3.4:99999"},
+           {"--state-dir="}, {"--trackers", ""}, {"-x"}}) {
+    auto a = parse_args(args);
+    ASSERT_FALSE(a.ok()) << args[0];
+    EXPECT_EQ(a.error().code, "bad_usage");
+    EXPECT_FALSE(a.error().message.empty());
+  }
+}
+
+TEST(DaemonArgs, HelpShowsDefaults) {
+  const std::string help = usage_text();
+  for (const char* s : {"--config", "--state-dir", "--socket", "--listen", "--trackers", "--version", "0.0.0.0:7410"}) {
+    EXPECT_NE(help.find(s), std::string::npos) << s;
+  }
+  EXPECT_NE(help.find(default_socket_path()), std::string::npos);
+  EXPECT_NE(help.find(default_state_dir("gsd")), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gs::daemon
