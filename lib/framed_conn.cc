@@ -10,6 +10,7 @@
 #include <event2/listener.h>
 
 #include "frame.h"
+#include "log.h"
 
 namespace gs {
 
@@ -186,12 +187,24 @@ Result<Listener*> Listener::open(event_base* base, const Endpoint& ep, AcceptFn 
     delete l;
     return make_error("listen_failed", "cannot listen on " + ep.str() + ": " + std::strerror(err));
   }
-  // Accept errors (EMFILE and the like) must not stop the listener for good.
-  evconnlistener_set_error_cb(l->listener_, [](evconnlistener*, void*) {});
+  // Out of descriptors (EMFILE/ENFILE) the pending connection stays in the
+  // backlog and libevent would report it again at once: a busy loop. Pause
+  // accepting for a second instead, then try again.
+  l->resume_ = evtimer_new(base, [](evutil_socket_t, short, void* self) {
+    evconnlistener_enable(static_cast<Listener*>(self)->listener_);
+  }, l);
+  evconnlistener_set_error_cb(l->listener_, [](evconnlistener* lev, void* self) {
+    const int err = EVUTIL_SOCKET_ERROR();
+    log_warn("accept failed: ", evutil_socket_error_to_string(err), "; pausing accepts for 1 s");
+    evconnlistener_disable(lev);
+    const timeval one_second{1, 0};
+    evtimer_add(static_cast<Listener*>(self)->resume_, &one_second);
+  });
   return l;
 }
 
 Listener::~Listener() {
+  if (resume_) event_free(resume_);
   if (listener_) evconnlistener_free(listener_);
 }
 

@@ -80,6 +80,7 @@ class Listener {
  private:
   Listener() = default;
   evconnlistener* listener_ = nullptr;
+  event* resume_ = nullptr;  // re-enables accepting after a pause
   AcceptFn on_accept_;
 };
 
