@@ -70,6 +70,7 @@ void Session::login(const std::string& user, const std::string& password, Done d
     Json result = Json::object();
     result["user"] = user;
     done(std::move(result));
+    notify(Event::ready);
   });
 }
 
@@ -101,7 +102,10 @@ void Session::on_link_up() {
       "resume", std::move(fields),
       [this, token, user](Result<Json> r) {
         if (r) {
-          if (phase_ == Phase::active && token == token_) log_info("session of '", user, "' resumed");
+          if (phase_ == Phase::active && token == token_) {
+            log_info("session of '", user, "' resumed");
+            notify(Event::ready);
+          }
           return;
         }
         if (!on_tracker_error(token, r.error(), /*is_resume=*/true)) {
@@ -142,6 +146,13 @@ void Session::forget(const std::string& why, LogLevel level) {
   if (auto s = state_.clear_session(); !s) {
     log_error("cannot remove the session from ", state_.db_path(), ": ", s.error().message);
   }
+  notify(Event::ended);
+}
+
+void Session::add_observer(std::function<void(Event)> observer) { observers_.push_back(std::move(observer)); }
+
+void Session::notify(Event event) {
+  for (auto& o : observers_) o(event);
 }
 
 }  // namespace gs::daemon

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "json.h"
 #include "log.h"
@@ -57,8 +58,16 @@ class Session {
   // The error for commands that need a session when there is none.
   Error not_logged_in() const;
 
+  // What shares and downloads follow: `ready` when the session is usable on a
+  // tracker link (after a login, and after each successful resume, so shares
+  // are announced again after a reconnect or failover); `ended` when it is
+  // gone (logout, expiry, replaced), so serving and downloading pause.
+  enum class Event { ready, ended };
+  void add_observer(std::function<void(Event)> observer);
+
  private:
   void forget(const std::string& why, LogLevel level);
+  void notify(Event event);
 
   State& state_;
   TrackerApi& tracker_;
@@ -67,6 +76,7 @@ class Session {
   std::string user_;
   std::string token_;
   bool heartbeat_in_flight_ = false;
+  std::vector<std::function<void(Event)>> observers_;
 };
 
 }  // namespace gs::daemon
