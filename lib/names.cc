@@ -17,4 +17,10 @@ bool valid_password(std::string_view password) {
   return !password.empty() && password.size() <= kMaxPasswordLength;
 }
 
+bool valid_file_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxFileNameLength) return false;
+  if (name == "." || name == "..") return false;
+  return name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
 }  // namespace gs

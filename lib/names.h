@@ -11,9 +11,14 @@ inline constexpr size_t kTrackerMaxFrame = 1 << 20;
 inline constexpr size_t kControlMaxLine = 1 << 20;
 inline constexpr size_t kMaxNameLength = 64;
 inline constexpr size_t kMaxPasswordLength = 1024;
+inline constexpr size_t kMaxFileNameLength = 255;
 
 // User and group names: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'.
 bool valid_name(std::string_view name);
 bool valid_password(std::string_view password);
+// Names of shared files (the basename at upload): 1-255 bytes, no '/' and no
+// NUL, not "." or "..". Any other byte is allowed, so whoever prints one to a
+// terminal escapes control characters first.
+bool valid_file_name(std::string_view name);
 
 }  // namespace gs

@@ -60,7 +60,8 @@ void print_help() {
   std::printf(
       "\n"
       "Runs tracker N (1-based) of the cluster listed in TRACKERS_FILE and listens\n"
-      "on the address of line N: accounts, sessions, groups and join requests.\n"
+      "on the address of line N: accounts, sessions, groups, join requests, and\n"
+      "each group's file catalogue with the peers that serve each file now.\n"
       "Stays in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
       "\n"
       "options:\n"

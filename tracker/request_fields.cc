@@ -7,6 +7,7 @@ namespace {
 
 constexpr size_t kTokenHexDigits = 64;
 constexpr size_t kMaxSeatHexDigits = 128;
+constexpr size_t kFileIdHexDigits = 64;
 
 bool is_hex(char c, bool allow_upper) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (allow_upper && c >= 'A' && c <= 'F');
@@ -65,6 +66,44 @@ Result<std::string> RequestFields::seat(std::string_view key) const {
   if (v->empty() || v->size() > kMaxSeatHexDigits || !all_hex(*v, true)) {
     return bad_request("field '" + std::string(key) + "' must be a seat id (1-" +
                        std::to_string(kMaxSeatHexDigits) + " hex digits)");
+  }
+  return v;
+}
+
+Result<int64_t> RequestFields::integer(std::string_view key) const {
+  const Json* v = request_.find(key);
+  if (!v) return bad_request("missing field '" + std::string(key) + "'");
+  if (!v->is_int()) return bad_request("field '" + std::string(key) + "' must be an integer");
+  return v->as_int();
+}
+
+Result<std::optional<uint16_t>> RequestFields::optional_port(std::string_view key) const {
+  const Json* v = request_.find(key);
+  if (!v) return std::optional<uint16_t>();
+  if (!v->is_int() || v->as_int() < 1 || v->as_int() > 65535) {
+    return bad_request("field '" + std::string(key) + "' must be a port number (1-65535)");
+  }
+  return std::optional<uint16_t>(static_cast<uint16_t>(v->as_int()));
+}
+
+Result<std::string> RequestFields::file_name(std::string_view key) const {
+  auto v = string(key);
+  if (!v) return v;
+  if (!valid_file_name(*v)) {
+    return bad_request("field '" + std::string(key) + "' is not a valid file name (1-" +
+                       std::to_string(kMaxFileNameLength) + " bytes, no '/' or NUL byte, not . or ..)");
+  }
+  return v;
+}
+
+Result<std::string> RequestFields::file_id(std::string_view key) const {
+  auto v = string(key);
+  if (!v) return v;
+  if (v->size() != kFileIdHexDigits || !all_hex(*v, true)) {
+    return bad_request("field '" + std::string(key) + "' must be a file id (64 hex digits)");
+  }
+  for (char& c : *v) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
   return v;
 }

@@ -5,6 +5,8 @@
 // the message ends up on someone's terminal.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,14 @@ class RequestFields {
   Result<std::string> token(std::string_view key) const;
   // A daemon's seat id: 1-128 hex digits.
   Result<std::string> seat(std::string_view key) const;
+  // Any integer (a real, even an integral one, is refused).
+  Result<int64_t> integer(std::string_view key) const;
+  // A TCP port, 1-65535, which the request may leave out.
+  Result<std::optional<uint16_t>> optional_port(std::string_view key) const;
+  // A shared file's name (gs::valid_file_name).
+  Result<std::string> file_name(std::string_view key) const;
+  // A file id: 64 hex digits, returned in lowercase as the catalogue keeps it.
+  Result<std::string> file_id(std::string_view key) const;
 
  private:
   const Json& request_;

@@ -14,9 +14,26 @@ std::string seconds_text(int64_t s) { return std::to_string(s) + " s"; }
 
 }  // namespace
 
+std::string peer_host(std::string_view peer) {
+  std::string_view host = peer;
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    host = close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
+    constexpr std::string_view kMapped = "::ffff:";
+    if (host.size() > kMapped.size() && host.substr(0, kMapped.size()) == kMapped &&
+        host.find('.') != std::string_view::npos) {
+      host.remove_prefix(kMapped.size());
+    }
+  } else if (const size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  return std::string(host);
+}
+
 struct Server::Conn {
   Server* server = nullptr;
   FramedConn* link = nullptr;
+  std::string host;  // peer_host() of the link
   event* handshake_timer = nullptr;
   bool greeted = false;
 };
@@ -69,6 +86,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
   auto owned = std::make_unique<Conn>();
   Conn* c = owned.get();
   c->server = this;
+  c->host = peer_host(peer);
   FramedConn::Handlers handlers;
   handlers.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
   handlers.on_close = [this, c](FramedConn&, const std::string& reason) { on_close(*c, reason); };
@@ -125,7 +143,7 @@ void Server::on_frame(Conn& c, std::string_view payload) {
     const auto op = message->get_string("op");
     log_debug("request from ", c.link->peer(), ": ", op && valid_name(*op) ? *op : "(malformed)");
   }
-  const Json answer = service_.handle(*message);
+  const Json answer = service_.handle(*message, RequestContext{c.host});
   std::string bytes = answer.dump();
   if (bytes.size() > kTrackerMaxFrame) {
     // Only a list could grow this big; the client would drop the link over

@@ -36,6 +36,11 @@ struct ServerConfig {
   size_t max_pending_output = 8u << 20;
 };
 
+// The address part of a peer as FramedConn names it ("1.2.3.4:5678",
+// "[::1]:5678"): what file_info tells others to connect to. An IPv4 client of
+// a dual-stack socket ("[::ffff:1.2.3.4]:5678") is given as plain IPv4.
+std::string peer_host(std::string_view peer);
+
 class Server {
  public:
   Server(event_base* base, Service& service, ServerConfig config);

@@ -1,7 +1,10 @@
 #include "store.h"
 
+#include <iterator>
 #include <string_view>
 #include <utility>
+
+#include "log.h"
 
 namespace gs::tracker {
 namespace {
@@ -43,6 +46,39 @@ CREATE TABLE sessions(
 );
 )sql";
 
+// Version 2: the file catalogue. A file belongs to its group and goes with
+// it; a sharer belongs to its file and goes with it. sharers.seq orders the
+// sharers of a file by when they started.
+constexpr std::string_view kMigrateToV2 = R"sql(
+CREATE TABLE files(
+  group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  file_id TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  piece_size INTEGER NOT NULL,
+  hashes TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY(group_name, name)
+);
+CREATE INDEX files_by_id ON files(group_name, file_id);
+CREATE TABLE sharers(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  user TEXT NOT NULL REFERENCES users(name),
+  since INTEGER NOT NULL,
+  UNIQUE(group_name, name, user),
+  FOREIGN KEY(group_name, name) REFERENCES files(group_name, name) ON DELETE CASCADE
+);
+CREATE INDEX sharers_by_user ON sharers(group_name, user);
+)sql";
+
+// kMigrations[v - 1] takes a version v file to version v + 1. A fresh file
+// gets kSchemaV1 and then every step, so new and upgraded files always have
+// the same schema.
+constexpr std::string_view kMigrations[] = {kMigrateToV2};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion - 1);
+
 // Every query below relies on these columns. Checking them once at open,
 // with errors as values, means a tampered file is reported instead of
 // tripping Db::prepare()'s abort later.
@@ -52,6 +88,8 @@ SELECT name, owner, created FROM groups LIMIT 0;
 SELECT seq, group_name, user, joined FROM members LIMIT 0;
 SELECT seq, group_name, user, created FROM requests LIMIT 0;
 SELECT token_hash, user, seat, created FROM sessions LIMIT 0;
+SELECT group_name, name, file_id, size, piece_size, hashes, created FROM files LIMIT 0;
+SELECT seq, group_name, name, user, since FROM sharers LIMIT 0;
 )sql";
 
 // Runs a query expected to give at most one row; `read` takes the row.
@@ -84,7 +122,7 @@ Status Store::migrate() {
   auto version_st = db_->prepare("PRAGMA user_version");
   auto row = version_st.step();
   if (!row) return row.error();
-  const int64_t version = *row ? version_st.column_int(0) : 0;
+  int64_t version = *row ? version_st.column_int(0) : 0;
   version_st.reset();
 
   if (version > kSchemaVersion) {
@@ -99,20 +137,37 @@ Status Store::migrate() {
   }
 
   // Version 0 is a fresh file, unless some other program's tables are in it.
-  auto tables = db_->prepare("SELECT count(*) FROM sqlite_schema");
-  auto counted = tables.step();
-  if (!counted) return counted.error();
-  if (*counted && tables.column_int(0) != 0) {
-    return make_error("db_foreign", "state file " + db_->path() +
-                                        " holds tables but is not a gs-tracker state file; "
-                                        "move it aside or pick another --state-dir");
+  if (version == 0) {
+    auto tables = db_->prepare("SELECT count(*) FROM sqlite_schema");
+    auto counted = tables.step();
+    if (!counted) return counted.error();
+    if (*counted && tables.column_int(0) != 0) {
+      return make_error("db_foreign", "state file " + db_->path() +
+                                          " holds tables but is not a gs-tracker state file; "
+                                          "move it aside or pick another --state-dir");
+    }
+    tables.reset();
   }
-  tables.reset();
 
+  // All steps in one transaction: a failure leaves the file as it was.
+  const int64_t from = version;
   Transaction tx(*db_);
-  if (auto s = db_->exec(kSchemaV1); !s) return s.error();
+  if (version == 0) {
+    if (auto s = db_->exec(kSchemaV1); !s) return s.error();
+    version = 1;
+  }
+  for (; version < kSchemaVersion; ++version) {
+    if (auto s = db_->exec(kMigrations[version - 1]); !s) {
+      return make_error("db_migrate", "cannot upgrade state file " + db_->path() + " from schema version " +
+                                          std::to_string(version) + ": " + s.error().message);
+    }
+  }
   if (auto s = db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s) return s.error();
-  return tx.commit();
+  if (auto s = tx.commit(); !s) return s;
+  if (from != 0) {
+    log_info("upgraded state file ", db_->path(), " from schema version ", from, " to ", kSchemaVersion);
+  }
+  return Ok{};
 }
 
 Status Store::check_schema() {
@@ -250,9 +305,19 @@ Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::str
 
   LeaveOutcome out;
   if (!next->has_value()) {
-    // The last member left: the group and whatever requests wait on it go.
+    // The last member left: the group and whatever requests wait on it go;
+    // its files and their sharers go with it (ON DELETE CASCADE).
     auto reqs = db_->prepare("DELETE FROM requests WHERE group_name = ?");
     if (auto r = reqs.bind(1, group).run(); !r) return r.error();
+    auto ids = db_->prepare("SELECT DISTINCT file_id FROM files WHERE group_name = ? ORDER BY file_id");
+    ids.bind(1, group);
+    while (true) {
+      auto row = ids.step();
+      if (!row) return row.error();
+      if (!*row) break;
+      out.removed_file_ids.push_back(ids.column_text(0));
+    }
+    ids.reset();
     auto grp = db_->prepare("DELETE FROM groups WHERE name = ?");
     if (auto r = grp.bind(1, group).run(); !r) return r.error();
     out.deleted = true;
@@ -260,6 +325,11 @@ Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::str
     auto owner = db_->prepare("UPDATE groups SET owner = ? WHERE name = ? AND owner = ?");
     if (auto r = owner.bind(1, **next).bind(2, group).bind(3, user).run(); !r) return r.error();
     if (db_->changes() == 1) out.new_owner = **next;
+    auto shares = db_->prepare("DELETE FROM sharers WHERE group_name = ? AND user = ?");
+    if (auto r = shares.bind(1, group).bind(2, user).run(); !r) return r.error();
+    auto removed = drop_unshared_files(group);
+    if (!removed) return removed.error();
+    out.removed_file_ids = std::move(*removed);
   }
   if (auto r = tx.commit(); !r) return r.error();
   return out;
@@ -277,6 +347,150 @@ Result<std::vector<GroupSummary>> Store::list_groups() {
     groups.push_back(GroupSummary{st.column_text(0), st.column_text(1), st.column_int(2)});
   }
   return groups;
+}
+
+namespace {
+
+FileRecord read_file(Stmt& st) {
+  return FileRecord{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3),
+                    st.column_int(4),  st.column_text(5), st.column_int(6)};
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Store::drop_unshared_files(const std::string& group) {
+  auto unshared = db_->prepare(
+      "SELECT DISTINCT f.file_id FROM files f WHERE f.group_name = ? AND NOT EXISTS "
+      "(SELECT 1 FROM sharers s WHERE s.group_name = f.group_name AND s.name = f.name) ORDER BY f.file_id");
+  unshared.bind(1, group);
+  std::vector<std::string> ids;
+  while (true) {
+    auto row = unshared.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    ids.push_back(unshared.column_text(0));
+  }
+  unshared.reset();
+  auto del = db_->prepare(
+      "DELETE FROM files WHERE group_name = ? AND NOT EXISTS "
+      "(SELECT 1 FROM sharers s WHERE s.group_name = files.group_name AND s.name = files.name)");
+  if (auto r = del.bind(1, group).run(); !r) return r.error();
+  std::vector<std::string> gone;
+  for (auto& id : ids) {
+    auto left = has_file_id(group, id);
+    if (!left) return left.error();
+    if (!*left) gone.push_back(std::move(id));
+  }
+  return gone;
+}
+
+Result<bool> Store::share_file(const FileRecord& file, const std::string& user, int64_t now) {
+  Transaction tx(*db_);
+  auto ins = db_->prepare(
+      "INSERT INTO files(group_name, name, file_id, size, piece_size, hashes, created) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(group_name, name) DO NOTHING");
+  ins.bind(1, file.group).bind(2, file.name).bind(3, file.file_id).bind(4, file.size).bind(5, file.piece_size);
+  ins.bind(6, file.hashes).bind(7, now);
+  if (auto r = ins.run(); !r) return r.error();
+  if (db_->changes() != 1) {
+    auto same = db_->prepare("SELECT 1 FROM files WHERE group_name = ? AND name = ? AND file_id = ?");
+    same.bind(1, file.group).bind(2, file.name).bind(3, file.file_id);
+    auto found = exists(same);
+    if (!found) return found.error();
+    if (!*found) return false;
+  }
+  auto sharer = db_->prepare(
+      "INSERT INTO sharers(group_name, name, user, since) VALUES(?, ?, ?, ?) "
+      "ON CONFLICT(group_name, name, user) DO NOTHING");
+  if (auto r = sharer.bind(1, file.group).bind(2, file.name).bind(3, user).bind(4, now).run(); !r) return r.error();
+  if (auto r = tx.commit(); !r) return r.error();
+  return true;
+}
+
+Result<std::optional<FileRecord>> Store::file(const std::string& group, const std::string& name) {
+  auto st = db_->prepare(
+      "SELECT group_name, name, file_id, size, piece_size, hashes, created FROM files "
+      "WHERE group_name = ? AND name = ?");
+  st.bind(1, group).bind(2, name);
+  return query_one<FileRecord>(st, read_file);
+}
+
+Result<std::vector<FileSummary>> Store::files(const std::string& group) {
+  auto st = db_->prepare("SELECT name, file_id, size FROM files WHERE group_name = ? ORDER BY name");
+  st.bind(1, group);
+  std::vector<FileSummary> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(FileSummary{st.column_text(0), st.column_text(1), st.column_int(2)});
+  }
+  return out;
+}
+
+Result<bool> Store::has_file_id(const std::string& group, const std::string& file_id) {
+  auto st = db_->prepare("SELECT 1 FROM files WHERE group_name = ? AND file_id = ? LIMIT 1");
+  st.bind(1, group).bind(2, file_id);
+  return exists(st);
+}
+
+Result<bool> Store::is_sharer(const std::string& group, const std::string& name, const std::string& user) {
+  auto st = db_->prepare("SELECT 1 FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
+  st.bind(1, group).bind(2, name).bind(3, user);
+  return exists(st);
+}
+
+Result<bool> Store::shares_file_id(const std::string& group, const std::string& user, const std::string& file_id) {
+  auto st = db_->prepare(
+      "SELECT 1 FROM sharers s JOIN files f ON f.group_name = s.group_name AND f.name = s.name "
+      "WHERE s.group_name = ? AND s.user = ? AND f.file_id = ? LIMIT 1");
+  st.bind(1, group).bind(2, user).bind(3, file_id);
+  return exists(st);
+}
+
+Result<std::vector<std::string>> Store::sharers(const std::string& group, const std::string& name) {
+  auto st = db_->prepare("SELECT user FROM sharers WHERE group_name = ? AND name = ? ORDER BY seq");
+  st.bind(1, group).bind(2, name);
+  std::vector<std::string> users;
+  while (true) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    users.push_back(st.column_text(0));
+  }
+  return users;
+}
+
+Result<StopShareOutcome> Store::stop_share(const std::string& group, const std::string& name,
+                                           const std::string& user) {
+  Transaction tx(*db_);
+  auto id_st = db_->prepare("SELECT file_id FROM files WHERE group_name = ? AND name = ?");
+  id_st.bind(1, group).bind(2, name);
+  auto found = query_one<std::string>(id_st, [](Stmt& st) { return st.column_text(0); });
+  if (!found) return found.error();
+  if (!*found) return StopShareOutcome{};
+  const std::string id = **found;
+  id_st.reset();
+  auto del = db_->prepare("DELETE FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
+  if (auto r = del.bind(1, group).bind(2, name).bind(3, user).run(); !r) return r.error();
+  StopShareOutcome out;
+  if (db_->changes() == 1) {
+    auto file = db_->prepare(
+        "DELETE FROM files WHERE group_name = ? AND name = ? AND NOT EXISTS "
+        "(SELECT 1 FROM sharers s WHERE s.group_name = files.group_name AND s.name = files.name)");
+    if (auto r = file.bind(1, group).bind(2, name).run(); !r) return r.error();
+    out.file_removed = db_->changes() == 1;
+    if (out.file_removed) {
+      auto left = has_file_id(group, id);
+      if (!left) return left.error();
+      out.file_id_gone = !*left;
+    }
+    auto still = shares_file_id(group, user, id);
+    if (!still) return still.error();
+    out.still_shares_id = *still;
+  }
+  if (auto r = tx.commit(); !r) return r.error();
+  return out;
 }
 
 }  // namespace gs::tracker

@@ -1,9 +1,11 @@
 #include "tracker_service.h"
 
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "crypto.h"
+#include "file_meta.h"
 #include "log.h"
 #include "names.h"
 
@@ -21,6 +23,24 @@ std::string token_hash(const std::string& token) { return to_hex(sha256(token));
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
+// A file name may hold any byte but '/' and NUL, and messages end up on
+// terminals: control characters are shown as \xNN.
+std::string quoted_file(const std::string& name) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (const char c : name) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 // For logs: enough of a seat id to tell daemons apart.
 std::string short_seat(const std::string& seat) { return seat.substr(0, 12); }
 
@@ -31,12 +51,15 @@ Service::Service(Store& store, const Clock& clock, ServiceConfig config)
       clock_(clock),
       config_(config),
       sessions_(clock, config.session_ttl),
-      limiter_(config.login_limit) {}
+      limiter_(config.login_limit),
+      next_prune_(clock.now() + config.session_ttl) {}
 
-Json Service::handle(const Json& request) {
+Json Service::handle(const Json& request, const RequestContext& context) {
   Json id = nullptr;
   Answer answer = Json::Object{};
   try {
+    peer_host_ = context.peer_host;
+    maybe_prune();
     if (!request.is_object()) {
       answer = bad_request("a request must be a JSON object");
     } else if (const Json* v = request.find("id"); !v) {
@@ -76,6 +99,9 @@ Service::Answer Service::dispatch(std::string_view op, const Fields& f) {
       {"join_group", &Service::join_group},         {"leave_group", &Service::leave_group},
       {"list_requests", &Service::list_requests},   {"accept_request", &Service::accept_request},
       {"reject_request", &Service::reject_request}, {"list_groups", &Service::list_groups},
+      {"share_file", &Service::share_file},         {"list_files", &Service::list_files},
+      {"file_info", &Service::file_info},           {"announce", &Service::announce},
+      {"stop_share", &Service::stop_share},
   };
   for (const auto& [name, handler] : kOps) {
     if (name == op) return (this->*handler)(f);
@@ -100,11 +126,25 @@ Result<std::string> Service::authenticate(const std::string& token) {
                       "not logged in: this session has ended (logged out, or replaced by a later login)");
   }
   if (!sessions_.live(hash)) {
+    session_ended(hash);
     return make_error("session_expired", "your session expired (the tracker heard nothing from your daemon for over " +
                                              std::to_string(sessions_.ttl().count()) + " s); resume it or log in again");
   }
   sessions_.touch(hash);
   return (*session)->user;
+}
+
+LivePeers::IsLive Service::is_live() const {
+  return [this](const std::string& hash) { return sessions_.live(hash); };
+}
+
+void Service::session_ended(const std::string& token_hash) { peers_.end_session(token_hash); }
+
+void Service::maybe_prune() {
+  const Instant now = clock_.now();
+  if (now < next_prune_) return;
+  peers_.prune(is_live());
+  next_prune_ = now + sessions_.ttl();
 }
 
 Result<std::string> Service::owner_of(const std::string& group) {
@@ -122,6 +162,15 @@ Result<std::string> Service::owner_only(const std::string& group, const std::str
                                        quoted(*owner) + ")");
   }
   return owner;
+}
+
+Status Service::member_only(const std::string& group, const std::string& user) {
+  auto owner = owner_of(group);
+  if (!owner) return owner.error();
+  auto member = store_.is_member(group, user);
+  if (!member) return internal(member.error());
+  if (!*member) return make_error("not_member", "you are not a member of " + quoted(group));
+  return Ok{};
 }
 
 Service::Answer Service::create_user(const Fields& f) {
@@ -152,6 +201,8 @@ Service::Answer Service::login(const Fields& f) {
   if (!password) return password.error();
   auto seat = f.seat("seat");
   if (!seat) return seat.error();
+  auto port = f.optional_port("port");
+  if (!port) return port.error();
 
   // Before the password check, so a blocked guesser does not even cost us
   // a key derivation.
@@ -179,8 +230,12 @@ Service::Answer Service::login(const Fields& f) {
   const std::string token = to_hex(random_bytes(32));
   const SessionRecord session{token_hash(token), *user, *seat, clock_.unix_seconds()};
   if (auto s = store_.replace_session(session); !s) return internal(s.error());
-  if (*current) sessions_.forget((*current)->token_hash);
+  if (*current) {
+    sessions_.forget((*current)->token_hash);
+    session_ended((*current)->token_hash);
+  }
   sessions_.touch(session.token_hash);
+  peers_.set_session(session.token_hash, *user, peer_host_, *port);
   log_info("user ", quoted(*user), " logged in (seat ", short_seat(*seat), ")");
   return Json::Object{{"token", token}};
 }
@@ -190,6 +245,8 @@ Service::Answer Service::resume(const Fields& f) {
   if (!token) return token.error();
   auto seat = f.seat("seat");
   if (!seat) return seat.error();
+  auto port = f.optional_port("port");
+  if (!port) return port.error();
 
   const std::string hash = token_hash(*token);
   auto session = store_.session_by_token(hash);
@@ -205,7 +262,10 @@ Service::Answer Service::resume(const Fields& f) {
     return make_error("session_expired", "this session belongs to another daemon; log in again");
   }
   // A session that went quiet past the TTL revives here: nobody replaced it.
+  // It had ended as a peer, though; its daemon announces again.
+  if (!sessions_.live(hash)) session_ended(hash);
   sessions_.touch(hash);
+  peers_.set_session(hash, s.user, peer_host_, *port);
   log_info("user ", quoted(s.user), " resumed its session (seat ", short_seat(*seat), ")");
   return Json::Object{{"user", s.user}};
 }
@@ -219,6 +279,7 @@ Service::Answer Service::logout(const Fields& f) {
   if (!*session) return Json::Object{};  // already over: logging out is done
   if (auto s = store_.delete_session(hash); !s) return internal(s.error());
   sessions_.forget(hash);
+  session_ended(hash);
   log_info("user ", quoted((*session)->user), " logged out");
   return Json::Object{};
 }
@@ -284,6 +345,12 @@ Service::Answer Service::leave_group(const Fields& f) {
   if (!*member) return make_error("not_member", "you are not a member of " + quoted(*group));
   auto outcome = store_.leave_group(*group, *user);
   if (!outcome) return internal(outcome.error());
+  if (outcome->deleted) {
+    peers_.drop_group(*group);
+  } else {
+    peers_.remove_user_from_group(*user, *group);
+    for (const std::string& id : outcome->removed_file_ids) peers_.drop_file(*group, id);
+  }
 
   if (outcome->deleted) {
     log_info("user ", quoted(*user), " left group ", quoted(*group), ", its last member: group deleted");
@@ -368,6 +435,163 @@ Service::Answer Service::list_groups(const Fields& f) {
     list.push_back(Json::Object{{"group", std::move(g.group)}, {"owner", std::move(g.owner)}, {"members", g.members}});
   }
   return Json::Object{{"groups", std::move(list)}};
+}
+
+// --- file catalogue ----------------------------------------------------------
+
+Service::Answer Service::share_file(const Fields& f) {
+  auto token = f.token("token");
+  if (!token) return token.error();
+  auto group = f.name("group", "group");
+  if (!group) return group.error();
+  auto name = f.file_name("name");
+  if (!name) return name.error();
+  auto size = f.integer("size");
+  if (!size) return size.error();
+  if (*size < 0) return bad_request("field 'size' must be a file size in bytes (0 or more)");
+  auto piece_size = f.integer("piece_size");
+  if (!piece_size) return piece_size.error();
+  if (*piece_size < 1 || *piece_size > std::numeric_limits<uint32_t>::max()) {
+    return bad_request("field 'piece_size' must be a piece size in bytes");
+  }
+  auto hashes = f.string("hashes");
+  if (!hashes) return hashes.error();
+  auto file_id = f.string("file_id");
+  if (!file_id) return file_id.error();
+  auto meta = FileMeta::from_parts(static_cast<uint64_t>(*size), static_cast<uint32_t>(*piece_size), *hashes,
+                                   *file_id);
+  if (!meta) return bad_request("inconsistent file metadata: " + meta.error().message);
+  if (meta->piece_count() > kMaxCataloguePieces) {
+    return bad_request("a file of " + std::to_string(meta->piece_count()) +
+                       " pieces is more than the tracker can describe in one answer (at most " +
+                       std::to_string(kMaxCataloguePieces) + " pieces); share it with a larger piece size");
+  }
+  auto user = authenticate(*token);
+  if (!user) return user.error();
+  if (auto m = member_only(*group, *user); !m) return m.error();
+
+  const FileRecord record{*group, *name, meta->file_id_hex(), *size, *piece_size, meta->hashes_hex(), 0};
+  const Error taken = make_error("name_taken", "a different file named " + quoted_file(*name) +
+                                                   " is already shared in " + quoted(*group));
+  auto existing = store_.file(*group, *name);
+  if (!existing) return internal(existing.error());
+  if (*existing && (*existing)->file_id != record.file_id) return taken;
+  bool sharing = false;
+  if (*existing) {
+    auto s = store_.is_sharer(*group, *name, *user);
+    if (!s) return internal(s.error());
+    sharing = *s;
+  }
+  if (!sharing) {
+    auto shared = store_.share_file(record, *user, clock_.unix_seconds());
+    if (!shared) return internal(shared.error());
+    if (!*shared) return taken;
+    log_info("user ", quoted(*user), " shares ", quoted_file(*name), " (", *size, " bytes) in group ",
+             quoted(*group));
+  }
+  peers_.add(token_hash(*token), *user, peer_host_, *group, record.file_id);
+  return Json::Object{};
+}
+
+Service::Answer Service::list_files(const Fields& f) {
+  auto token = f.token("token");
+  if (!token) return token.error();
+  auto group = f.name("group", "group");
+  if (!group) return group.error();
+  auto user = authenticate(*token);
+  if (!user) return user.error();
+  if (auto m = member_only(*group, *user); !m) return m.error();
+
+  auto files = store_.files(*group);
+  if (!files) return internal(files.error());
+  const auto live = is_live();
+  Json::Array list;
+  list.reserve(files->size());
+  for (auto& file : *files) {
+    const size_t peers = peers_.count(*group, file.file_id, live);
+    list.push_back(Json::Object{{"name", std::move(file.name)},
+                                {"size", file.size},
+                                {"file_id", std::move(file.file_id)},
+                                {"peers", static_cast<int64_t>(peers)}});
+  }
+  return Json::Object{{"files", std::move(list)}};
+}
+
+Service::Answer Service::file_info(const Fields& f) {
+  auto token = f.token("token");
+  if (!token) return token.error();
+  auto group = f.name("group", "group");
+  if (!group) return group.error();
+  auto name = f.file_name("name");
+  if (!name) return name.error();
+  auto user = authenticate(*token);
+  if (!user) return user.error();
+  if (auto m = member_only(*group, *user); !m) return m.error();
+
+  auto file = store_.file(*group, *name);
+  if (!file) return internal(file.error());
+  if (!*file) return make_error("no_such_file", "no file named " + quoted_file(*name) + " in " + quoted(*group));
+  FileRecord& r = **file;
+  Json::Array peers;
+  for (auto& p : peers_.peers(*group, r.file_id, is_live(), *user, kMaxListedPeers)) {
+    peers.push_back(Json::Object{{"user", std::move(p.user)}, {"host", std::move(p.host)}, {"port", p.port}});
+  }
+  return Json::Object{{"name", std::move(r.name)},         {"size", r.size},
+                      {"piece_size", r.piece_size},        {"hashes", std::move(r.hashes)},
+                      {"file_id", std::move(r.file_id)},   {"peers", std::move(peers)}};
+}
+
+Service::Answer Service::announce(const Fields& f) {
+  auto token = f.token("token");
+  if (!token) return token.error();
+  auto group = f.name("group", "group");
+  if (!group) return group.error();
+  auto file_id = f.file_id("file_id");
+  if (!file_id) return file_id.error();
+  auto user = authenticate(*token);
+  if (!user) return user.error();
+  if (auto m = member_only(*group, *user); !m) return m.error();
+
+  auto known = store_.has_file_id(*group, *file_id);
+  if (!known) return internal(known.error());
+  if (!*known) return make_error("no_such_file", "no file with id " + *file_id + " in " + quoted(*group));
+  peers_.add(token_hash(*token), *user, peer_host_, *group, *file_id);
+  return Json::Object{};
+}
+
+Service::Answer Service::stop_share(const Fields& f) {
+  auto token = f.token("token");
+  if (!token) return token.error();
+  auto group = f.name("group", "group");
+  if (!group) return group.error();
+  auto name = f.file_name("name");
+  if (!name) return name.error();
+  auto user = authenticate(*token);
+  if (!user) return user.error();
+  if (auto m = member_only(*group, *user); !m) return m.error();
+
+  auto file = store_.file(*group, *name);
+  if (!file) return internal(file.error());
+  if (!*file) return make_error("no_such_file", "no file named " + quoted_file(*name) + " in " + quoted(*group));
+  auto sharing = store_.is_sharer(*group, *name, *user);
+  if (!sharing) return internal(sharing.error());
+  if (!*sharing) {
+    return make_error("not_sharing", "you are not sharing " + quoted_file(*name) + " in " + quoted(*group));
+  }
+  auto outcome = store_.stop_share(*group, *name, *user);
+  if (!outcome) return internal(outcome.error());
+
+  // The same content may stay in the catalogue under another name, and the
+  // user may share it under that name too: then the session still serves it.
+  const std::string& id = (*file)->file_id;
+  if (outcome->file_id_gone) {
+    peers_.drop_file(*group, id);
+  } else if (!outcome->still_shares_id) {
+    peers_.remove(token_hash(*token), *group, id);
+  }
+  log_info("user ", quoted(*user), " stopped sharing ", quoted_file(*name), " in group ", quoted(*group),
+           outcome->file_removed ? "; nobody shares it now, so it left the catalogue" : "");
+  return Json::Object{};
 }
 
 }  // namespace gs::tracker

@@ -6,14 +6,19 @@
 // Writes all go through Store, one Store call per client write, after every
 // check has passed. When trackers replicate, this is where a backup will
 // refuse writes and the primary will ship each Store write to its backups
-// before answering (DESIGN.md, "Trackers").
+// before answering (DESIGN.md, "Trackers"). Live peer sets (live_peers.h)
+// are soft state: each tracker builds its own from the announces it hears,
+// and nothing of them is shipped.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "clock.h"
 #include "json.h"
+#include "live_peers.h"
+#include "names.h"
 #include "password.h"
 #include "rate_limit.h"
 #include "request_fields.h"
@@ -22,6 +27,22 @@
 #include "store.h"
 
 namespace gs::tracker {
+
+// What the server knows about the connection a request came on.
+struct RequestContext {
+  // The remote IP address, without port or brackets: a peer's host in
+  // file_info. Empty when unknown (tests); such a session is listed with
+  // an empty host.
+  std::string peer_host;
+};
+
+// Most piece hashes one file may have in the catalogue. file_info answers
+// carry every hash (64 hex digits each) and a list of peers, and must fit in
+// one frame; this leaves 64 KiB of the 1 MiB for the rest. At 512 KiB
+// pieces that is 7.5 GiB; a larger file needs a larger piece size.
+inline constexpr size_t kMaxCataloguePieces = ((kTrackerMaxFrame - 64 * 1024) / 64);
+// Most peers one file_info answer lists (a random pick when there are more).
+inline constexpr size_t kMaxListedPeers = 200;
 
 struct ServiceConfig {
   Seconds session_ttl{20};
@@ -37,7 +58,10 @@ class Service {
   // Answers one request. Never throws: a malformed request gets bad_request,
   // a failing disk gets internal_error. The answer carries the request's id
   // (null when the request had no usable id).
-  Json handle(const Json& request);
+  Json handle(const Json& request, const RequestContext& context = {});
+
+  // For tests: the soft state of who serves what.
+  const LivePeers& live_peers() const { return peers_; }
 
  private:
   using Fields = RequestFields;
@@ -58,6 +82,11 @@ class Service {
   Answer accept_request(const Fields& f);
   Answer reject_request(const Fields& f);
   Answer list_groups(const Fields& f);
+  Answer share_file(const Fields& f);
+  Answer list_files(const Fields& f);
+  Answer file_info(const Fields& f);
+  Answer announce(const Fields& f);
+  Answer stop_share(const Fields& f);
 
   // The user behind a live session token; not_logged_in or session_expired
   // otherwise. Counts as word from the session's daemon.
@@ -65,13 +94,24 @@ class Service {
   // The owner of an existing group, or no_such_group.
   Result<std::string> owner_of(const std::string& group);
   Result<std::string> owner_only(const std::string& group, const std::string& user);
+  // no_such_group or not_member unless `user` is a member of `group`.
+  Status member_only(const std::string& group, const std::string& user);
   Error logged_in_elsewhere(const std::string& user) const;
+  // A session ended (logout, replacement, expiry): it serves nothing now.
+  void session_ended(const std::string& token_hash);
+  LivePeers::IsLive is_live() const;
+  // Every TTL or so, sessions that went quiet leave the peer sets even if
+  // nobody asks about their files.
+  void maybe_prune();
 
   Store& store_;
   const Clock& clock_;
   ServiceConfig config_;
   Sessions sessions_;
   LoginLimiter limiter_;
+  LivePeers peers_;
+  Instant next_prune_;
+  std::string peer_host_;  // of the request being handled
 };
 
 }  // namespace gs::tracker

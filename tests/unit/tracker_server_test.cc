@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto.h"
+#include "file_meta.h"
 #include "frame.h"
 #include "sandbox.h"
 
@@ -245,6 +247,64 @@ TEST_F(TrackerServer, StopClosesEveryConnection) {
   event_base_loop(base_, EVLOOP_NONBLOCK);
   t.join();
   EXPECT_TRUE(closed);
+}
+
+TEST(TrackerPeerHost, IsTheAddressWithoutPortOrBrackets) {
+  EXPECT_EQ(peer_host("192.0.2.7:50123"), "192.0.2.7");
+  EXPECT_EQ(peer_host("[2001:db8::1]:50123"), "2001:db8::1");
+  EXPECT_EQ(peer_host("[::1]:1"), "::1");
+  EXPECT_EQ(peer_host("[::ffff:192.0.2.7]:50123"), "192.0.2.7");
+  EXPECT_EQ(peer_host("[::ffff:1]:5"), "::ffff:1");
+  EXPECT_EQ(peer_host("unix"), "unix");
+  EXPECT_EQ(peer_host(""), "");
+  EXPECT_EQ(peer_host("[broken"), "broken");
+}
+
+// Over real sockets: a peer is listed with the address its connection came
+// from, and file_info of a 4 GiB file (512 KiB of hashes) arrives as one
+// frame.
+TEST_F(TrackerServer, FileInfoNamesThePeersAddressAndFitsAFrame) {
+  FileMeta big;
+  big.size = uint64_t{4} << 30;
+  big.piece_size = 512 * 1024;
+  for (uint32_t i = 0; i < big.piece_count(); ++i) big.piece_hashes.push_back(sha256(std::to_string(i)));
+  big.file_id = FileMeta::compute_id(big.size, big.piece_size, big.piece_hashes);
+  with_client([&](uint16_t port) {
+    Client a(port), b(port);
+    a.hello();
+    b.hello();
+    int64_t id = 0;
+    auto ask = [&id](Client& c, Json::Object r) {
+      r.emplace_back("id", ++id);
+      c.send(Json(std::move(r)));
+      return c.read();
+    };
+    auto login = [&](Client& c, const std::string& user, const std::string& seat, int peer_port) {
+      ask(c, {{"op", "create_user"}, {"user", user}, {"password", "pw"}});
+      return ask(c, {{"op", "login"}, {"user", user}, {"password", "pw"}, {"seat", seat}, {"port", peer_port}})
+          .get_string("token")
+          .value_or("");
+    };
+    const std::string ta = login(a, "alice", "aa", 7001);
+    const std::string tb = login(b, "bob", "bb", 7002);
+    ASSERT_EQ(ask(a, {{"op", "create_group"}, {"token", ta}, {"group", "g"}}).get_bool("ok"), true);
+    ask(b, {{"op", "join_group"}, {"token", tb}, {"group", "g"}});
+    ask(a, {{"op", "accept_request"}, {"token", ta}, {"group", "g"}, {"user", "bob"}});
+    const Json shared = ask(a, {{"op", "share_file"},
+                                {"token", ta},
+                                {"group", "g"},
+                                {"name", "big.iso"},
+                                {"size", static_cast<int64_t>(big.size)},
+                                {"piece_size", static_cast<int64_t>(big.piece_size)},
+                                {"hashes", big.hashes_hex()},
+                                {"file_id", big.file_id_hex()}});
+    ASSERT_EQ(shared.get_bool("ok"), true) << shared.dump();
+    const Json info = ask(b, {{"op", "file_info"}, {"token", tb}, {"group", "g"}, {"name", "big.iso"}});
+    ASSERT_EQ(info.get_bool("ok"), true) << info.dump().substr(0, 300);
+    EXPECT_EQ(info.get_string("hashes")->size(), 8192u * 64);
+    EXPECT_EQ(*info.find("peers"),
+              Json(Json::Array{Json::Object{{"user", "alice"}, {"host", "127.0.0.1"}, {"port", 7001}}}));
+  });
 }
 
 }  // namespace

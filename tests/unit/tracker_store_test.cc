@@ -219,5 +219,286 @@ TEST(TrackerStore, TamperedTablesAreAnErrorNotAnAbort) {
   EXPECT_NE(st.error().message.find("move it aside"), std::string::npos);
 }
 
+// --- file catalogue ----------------------------------------------------------
+
+// A catalogue record; the store takes metadata as given (the service checks
+// it), so these need not be consistent.
+FileRecord file_rec(const std::string& name, const std::string& id, const std::string& group = "g") {
+  return FileRecord{group, name, std::string(64, id.at(0)), 1000, 16384, std::string(64, 'e'), 0};
+}
+
+TEST(TrackerStore, ShareListAndLookUpFiles) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob"});
+  ASSERT_TRUE(*st->share_file(file_rec("b.iso", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("a.txt", "2"), "alice", kNow + 1));
+  auto f = st->file("g", "b.iso");
+  ASSERT_TRUE(f.ok() && f->has_value());
+  EXPECT_EQ((*f)->group, "g");
+  EXPECT_EQ((*f)->name, "b.iso");
+  EXPECT_EQ((*f)->file_id, std::string(64, '1'));
+  EXPECT_EQ((*f)->size, 1000);
+  EXPECT_EQ((*f)->piece_size, 16384);
+  EXPECT_EQ((*f)->hashes, std::string(64, 'e'));
+  EXPECT_EQ((*f)->created, kNow);
+  EXPECT_FALSE(st->file("g", "c")->has_value());
+  EXPECT_FALSE(st->file("h", "b.iso")->has_value());
+
+  auto all = st->files("g");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);  // by name
+  EXPECT_EQ((*all)[0].name, "a.txt");
+  EXPECT_EQ((*all)[1].name, "b.iso");
+  EXPECT_EQ((*all)[1].file_id, std::string(64, '1'));
+  EXPECT_EQ((*all)[1].size, 1000);
+  EXPECT_TRUE(st->files("h")->empty());
+  EXPECT_TRUE(*st->has_file_id("g", std::string(64, '1')));
+  EXPECT_FALSE(*st->has_file_id("g", std::string(64, '3')));
+  EXPECT_FALSE(*st->has_file_id("h", std::string(64, '1')));
+}
+
+TEST(TrackerStore, SameContentAddsASharerOtherContentIsRefused) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob", "carol"});
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));  // again: no-op
+  EXPECT_FALSE(*st->share_file(file_rec("x", "2"), "carol", kNow));
+  EXPECT_EQ(*st->sharers("g", "x"), (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(st->file("g", "x")->value().file_id, std::string(64, '1'));
+  EXPECT_TRUE(*st->is_sharer("g", "x", "bob"));
+  EXPECT_FALSE(*st->is_sharer("g", "x", "carol"));
+  // The same content under another name is another catalogue entry.
+  ASSERT_TRUE(*st->share_file(file_rec("x-copy", "1"), "carol", kNow));
+  EXPECT_TRUE(*st->shares_file_id("g", "carol", std::string(64, '1')));
+  EXPECT_FALSE(*st->shares_file_id("g", "carol", std::string(64, '2')));
+  EXPECT_EQ(st->files("g")->size(), 2u);
+}
+
+TEST(TrackerStore, StopShareRemovesTheFileWithItsLastSharer) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob"});
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+  auto out = st->stop_share("g", "x", "alice");
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->file_removed);
+  EXPECT_FALSE(out->file_id_gone);
+  EXPECT_FALSE(out->still_shares_id);
+  EXPECT_EQ(*st->sharers("g", "x"), std::vector<std::string>{"bob"});
+  out = st->stop_share("g", "x", "alice");  // not sharing: nothing happens
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->file_removed);
+  EXPECT_TRUE(st->file("g", "x")->has_value());
+  out = st->stop_share("g", "x", "bob");
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->file_removed);
+  EXPECT_TRUE(out->file_id_gone);
+  EXPECT_FALSE(st->file("g", "x")->has_value());
+  EXPECT_TRUE(st->sharers("g", "x")->empty());
+  EXPECT_FALSE(st->stop_share("g", "x", "bob")->file_removed);  // no such file: nothing happens
+  // The name is free for other content now.
+  EXPECT_TRUE(*st->share_file(file_rec("x", "2"), "bob", kNow));
+}
+
+TEST(TrackerStore, StopShareSaysWhetherTheContentStaysUnderAnotherName) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob"});
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x-copy", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x-bob", "1"), "bob", kNow));
+  auto out = st->stop_share("g", "x", "alice");
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->file_removed);
+  EXPECT_FALSE(out->file_id_gone);
+  EXPECT_TRUE(out->still_shares_id);
+  out = st->stop_share("g", "x-copy", "alice");
+  EXPECT_TRUE(out->file_removed);
+  EXPECT_FALSE(out->file_id_gone);  // bob's name for it remains
+  EXPECT_FALSE(out->still_shares_id);
+  out = st->stop_share("g", "x-bob", "bob");
+  EXPECT_TRUE(out->file_id_gone);
+}
+
+TEST(TrackerStore, LeavingAGroupEndsTheLeaversShares) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob"});
+  ASSERT_TRUE(*st->share_file(file_rec("both", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("both", "1"), "bob", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("mine", "2"), "bob", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("mine-too", "2"), "bob", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("hers", "3"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("copy-of-hers", "3"), "bob", kNow));
+  auto out = st->leave_group("g", "bob");
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->deleted);
+  // Once, though two names went; not 3, whose content "hers" still has.
+  EXPECT_EQ(out->removed_file_ids, std::vector<std::string>{std::string(64, '2')});
+  EXPECT_FALSE(st->file("g", "copy-of-hers")->has_value());
+  EXPECT_EQ(*st->sharers("g", "both"), std::vector<std::string>{"alice"});
+  EXPECT_FALSE(st->file("g", "mine")->has_value());
+  EXPECT_FALSE(st->file("g", "mine-too")->has_value());
+  EXPECT_TRUE(st->file("g", "hers")->has_value());
+  EXPECT_EQ(st->files("g")->size(), 2u);
+}
+
+TEST(TrackerStore, DeletingAGroupDeletesItsCatalogue) {
+  test::Sandbox sb;
+  const std::string path = sb.path("tracker.db");
+  auto st = open_store(path);
+  ASSERT_TRUE(st);
+  seed(*st, {});
+  ASSERT_TRUE(*st->add_group("other", "bob", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("y", "2"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1", "other"), "bob", kNow));
+  auto out = st->leave_group("g", "alice");
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->deleted);
+  EXPECT_EQ(out->removed_file_ids, (std::vector<std::string>{std::string(64, '1'), std::string(64, '2')}));
+  EXPECT_TRUE(st->files("g")->empty());
+  EXPECT_TRUE(st->sharers("g", "x")->empty());
+  // Another group's catalogue is untouched.
+  EXPECT_EQ(*st->sharers("other", "x"), std::vector<std::string>{"bob"});
+  // No row of the old group is left behind, not even an orphan sharer.
+  st.reset();
+  auto db = Db::open(path);
+  ASSERT_TRUE(db.ok());
+  auto count = (*db)->prepare("SELECT (SELECT count(*) FROM files WHERE group_name = 'g') + "
+                              "(SELECT count(*) FROM sharers WHERE group_name = 'g')");
+  ASSERT_TRUE(*count.step());
+  EXPECT_EQ(count.column_int(0), 0);
+}
+
+TEST(TrackerStore, CatalogueSurvivesReopen) {
+  test::Sandbox sb;
+  const std::string path = sb.path("tracker.db");
+  {
+    auto st = open_store(path);
+    ASSERT_TRUE(st);
+    seed(*st, {"bob"});
+    ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
+    ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+  }
+  auto st = open_store(path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st->sharers("g", "x"), (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(st->file("g", "x")->value().hashes, std::string(64, 'e'));
+}
+
+TEST(TrackerStore, FileNamesAreBytesNotCaseFolded) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {});
+  const std::string odd = "Caf\xc3\xa9 \x1b[31m.txt";
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec("X", "2"), "alice", kNow));
+  ASSERT_TRUE(*st->share_file(file_rec(odd, "3"), "alice", kNow));
+  EXPECT_EQ(st->file("g", "X")->value().file_id, std::string(64, '2'));
+  EXPECT_EQ(st->file("g", odd)->value().name, odd);
+}
+
+// The schema of version 1, as the first gs-tracker wrote it.
+constexpr const char* kSchemaV1ByHand = R"sql(
+CREATE TABLE users(name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE groups(name TEXT PRIMARY KEY, owner TEXT NOT NULL REFERENCES users(name), created INTEGER NOT NULL);
+CREATE TABLE members(seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+  user TEXT NOT NULL REFERENCES users(name), joined INTEGER NOT NULL, UNIQUE(group_name, user));
+CREATE TABLE requests(seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+  user TEXT NOT NULL REFERENCES users(name), created INTEGER NOT NULL, UNIQUE(group_name, user));
+CREATE TABLE sessions(token_hash TEXT PRIMARY KEY, user TEXT NOT NULL UNIQUE REFERENCES users(name),
+  seat TEXT NOT NULL, created INTEGER NOT NULL);
+INSERT INTO users VALUES('alice', 'h', 1), ('bob', 'h', 1);
+INSERT INTO groups VALUES('g', 'alice', 1);
+INSERT INTO members(group_name, user, joined) VALUES('g', 'alice', 1), ('g', 'bob', 2);
+INSERT INTO requests(group_name, user, created) VALUES('g', 'bob', 3);
+INSERT INTO sessions VALUES('t1', 'alice', 'seat1', 4);
+PRAGMA user_version = 1;
+)sql";
+
+TEST(TrackerStore, AVersion1FileIsUpgradedKeepingEverything) {
+  test::Sandbox sb;
+  const std::string path = sb.path("tracker.db");
+  {
+    auto db = Db::open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec(kSchemaV1ByHand).ok());
+  }
+  {
+    auto st = open_store(path);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->password_hash("bob")->value(), "h");
+    EXPECT_EQ(st->session_by_token("t1")->value().seat, "seat1");
+    EXPECT_TRUE(*st->is_member("g", "bob"));
+    EXPECT_TRUE(*st->has_request("g", "bob"));
+    EXPECT_TRUE(st->files("g")->empty());
+    ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+    EXPECT_EQ(st->leave_group("g", "alice")->new_owner, "bob");  // seq order survived
+  }
+  {
+    auto db = Db::open(path);
+    ASSERT_TRUE(db.ok());
+    auto version = (*db)->prepare("PRAGMA user_version");
+    ASSERT_TRUE(*version.step());
+    EXPECT_EQ(version.column_int(0), Store::kSchemaVersion);
+  }
+  // Reopening the upgraded file is a plain open.
+  auto st = open_store(path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st->sharers("g", "x"), std::vector<std::string>{"bob"});
+  // The upgraded file deletes a group's catalogue with the group, as a new one does.
+  auto out = st->leave_group("g", "bob");
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->deleted);
+  EXPECT_FALSE(st->file("g", "x")->has_value());
+}
+
+TEST(TrackerStore, AFailedUpgradeLeavesTheFileAsItWas) {
+  test::Sandbox sb;
+  const std::string path = sb.path("tracker.db");
+  {
+    auto db = Db::open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec(kSchemaV1ByHand).ok());
+    // Something in the way of the version 2 tables.
+    ASSERT_TRUE((*db)->exec("CREATE TABLE files(x INTEGER)").ok());
+  }
+  auto st = Store::open(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("cannot upgrade"), std::string::npos) << st.error().message;
+  auto db = Db::open(path);
+  ASSERT_TRUE(db.ok());
+  auto version = (*db)->prepare("PRAGMA user_version");
+  ASSERT_TRUE(*version.step());
+  EXPECT_EQ(version.column_int(0), 1);
+}
+
+TEST(TrackerStore, TamperedCatalogueTablesAreAnErrorNotAnAbort) {
+  test::Sandbox sb;
+  const std::string path = sb.path("tracker.db");
+  { ASSERT_TRUE(open_store(path)); }
+  {
+    auto db = Db::open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("DROP TABLE sharers; CREATE TABLE sharers(x INTEGER)").ok());
+  }
+  auto st = Store::open(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("move it aside"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gs::tracker
