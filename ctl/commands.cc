@@ -1,0 +1,533 @@
+#include "commands.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "names.h"
+#include "render.h"
+
+namespace gs::ctl {
+namespace {
+
+constexpr size_t kHelpWidth = 79;
+constexpr std::string_view kNameRule =
+    "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-'";
+
+constexpr ArgSpec kUser{"USER", "user", ArgKind::user};
+constexpr ArgSpec kGroup{"GROUP", "group", ArgKind::group};
+constexpr ArgSpec kPassword{"PASSWORD", "password", ArgKind::password, /*optional=*/true};
+
+}  // namespace
+
+const std::vector<CommandSpec>& command_table() {
+  // The order here is the order of `gsctl --help`: accounts, then groups.
+  static const std::vector<CommandSpec> table = {
+      {.name = "create_user",
+       .args = {kUser, kPassword},
+       .summary = "create an account on the tracker",
+       .details = "This does not log in; run 'gsctl login USER' next. A prompted password is "
+                  "asked for twice.",
+       .render = render_message,
+       .message = "created user '{user}'",
+       .confirm_password = true},
+      {.name = "login",
+       .args = {kUser, kPassword},
+       .summary = "log this daemon in as USER",
+       .details = "A daemon serves one user at a time, and a user is logged in on one daemon at "
+                  "a time. The session survives a restart of gsd.",
+       .render = render_message,
+       .message = "logged in as '{user}'"},
+      {.name = "logout",
+       .args = {},
+       .summary = "log this daemon out",
+       .render = render_message,
+       .message = "logged out"},
+      {.name = "status",
+       .args = {},
+       .summary = "show the user, tracker, seat and peer address",
+       .render = render_status},
+      {.name = "create_group",
+       .args = {kGroup},
+       .summary = "create a group; you become its owner",
+       .render = render_message,
+       .message = "created group '{group}'; you are its owner"},
+      {.name = "join_group",
+       .args = {kGroup},
+       .summary = "ask to join a group (its owner decides)",
+       .render = render_message,
+       .message = "asked to join '{group}'; the owner must accept"},
+      {.name = "leave_group",
+       .args = {kGroup},
+       .summary = "leave a group",
+       .details = "When the owner leaves, the longest-standing member becomes the owner; when "
+                  "the last member leaves, the group and its pending requests are deleted.",
+       .render = render_leave_group},
+      {.name = "list_requests",
+       .args = {kGroup},
+       .summary = "list pending requests to join a group you own",
+       .render = render_list_requests},
+      {.name = "accept_request",
+       .args = {kGroup, kUser},
+       .summary = "let USER into a group you own",
+       .render = render_message,
+       .message = "accepted '{user}' into '{group}'"},
+      {.name = "reject_request",
+       .args = {kGroup, kUser},
+       .summary = "turn down USER's request to join a group you own",
+       .details = "A rejected user may ask again.",
+       .render = render_message,
+       .message = "rejected '{user}''s request to join '{group}'"},
+      {.name = "list_groups",
+       .args = {},
+       .summary = "list all groups with owner and member count",
+       .render = render_list_groups},
+  };
+  return table;
+}
+
+const CommandSpec* find_command(std::string_view name, const std::vector<CommandSpec>& table) {
+  for (const CommandSpec& c : table) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
+
+// "login USER [PASSWORD]": the command as its usage line shows it.
+std::string synopsis(const CommandSpec& spec) {
+  std::string out(spec.name);
+  for (const ArgSpec& a : spec.args) {
+    out += ' ';
+    out += a.optional ? "[" + std::string(a.metavar) + "]" : std::string(a.metavar);
+  }
+  for (const FlagSpec& f : spec.flags) out += " [" + std::string(f.name) + "]";
+  return out;
+}
+
+bool takes_password(const CommandSpec& spec) {
+  return std::any_of(spec.args.begin(), spec.args.end(),
+                     [](const ArgSpec& a) { return a.kind == ArgKind::password; });
+}
+
+// A usage error: what is wrong, then the usage line of the command (or of
+// gsctl) and where to read more.
+Error usage_error(const std::string& what, const CommandSpec* spec) {
+  std::string text = "gsctl: " + what + "\n";
+  if (spec) {
+    text += usage_line(*spec);
+    text += "Try 'gsctl help " + std::string(spec->name) + "' for more.\n";
+  } else {
+    text += "usage: gsctl [OPTIONS] COMMAND [ARGS...]\n";
+    text += "Try 'gsctl --help' for the list of commands and options.\n";
+  }
+  return make_error("usage", text);
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+Error unknown_command(std::string_view name, const std::vector<CommandSpec>& table) {
+  std::string what = "unknown command " + quoted(name);
+  // Typos like "create-user" or "list_group" get a pointer to the real name.
+  // Long inputs are skipped: they are not typos and the distance is quadratic.
+  if (name.size() <= 64) {
+    const CommandSpec* best = nullptr;
+    size_t best_distance = 3;
+    for (const CommandSpec& c : table) {
+      const size_t d = edit_distance(name, c.name);
+      if (d < best_distance) best = &c, best_distance = d;
+    }
+    if (best) what += "; did you mean '" + std::string(best->name) + "'?";
+  }
+  return usage_error(what, nullptr);
+}
+
+// Checks one positional argument against its kind; returns the problem or "".
+std::string check_arg(const ArgSpec& spec, const std::string& value) {
+  switch (spec.kind) {
+    case ArgKind::user:
+    case ArgKind::group:
+      if (valid_name(value)) return {};
+      return std::string("invalid ") + (spec.kind == ArgKind::user ? "user" : "group") + " name " +
+             quoted(value) + ": names are " + std::string(kNameRule);
+    case ArgKind::password:
+      if (!valid_password(value)) {
+        return "a password must be 1-" + std::to_string(kMaxPasswordLength) + " bytes long";
+      }
+      if (!valid_utf8(value)) return "the password is not UTF-8 text, which gsd needs";
+      return {};
+    case ArgKind::text:
+    case ArgKind::local_path:
+      if (value.empty()) return std::string(spec.metavar) + " must not be empty";
+      if (!valid_utf8(value)) return std::string(spec.metavar) + " is not UTF-8 text";
+      return {};
+  }
+  return {};
+}
+
+std::string_view kind_help(ArgKind kind) {
+  switch (kind) {
+    case ArgKind::user:
+      return "a user name (1-64 of A-Z a-z 0-9 . _ -, not starting with . or -)";
+    case ArgKind::group:
+      return "a group name (1-64 of A-Z a-z 0-9 . _ -, not starting with . or -)";
+    case ArgKind::password:
+      return "1-1024 bytes; if left out, asked for on the terminal without echo, or read with "
+             "--password-stdin";
+    case ArgKind::text:
+      return "any non-empty text";
+    case ArgKind::local_path:
+      return "a path on this machine";
+  }
+  return {};
+}
+
+// Seconds as a duration; nullopt unless a finite number in (0, kMaxTimeoutSeconds].
+std::optional<std::chrono::milliseconds> parse_timeout(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  // from_chars rather than strtod: no leading spaces, '+' or hex floats, and no
+  // locale; the "inf" and "nan" it does accept are refused below.
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (!std::isfinite(seconds) || seconds <= 0 || seconds > kMaxTimeoutSeconds) return std::nullopt;
+  const auto ms = static_cast<long long>(std::ceil(seconds * 1000));
+  return std::chrono::milliseconds(std::max(1LL, ms));
+}
+
+// `text` as lines of at most `width` columns (a longer word stays whole),
+// each ended by a newline.
+std::vector<std::string> wrap(std::string_view text, size_t width) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line.append(word);
+  }
+  if (!line.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
+std::string paragraph(std::string_view text) {
+  std::string out;
+  for (const std::string& l : wrap(text, kHelpWidth)) out += l + "\n";
+  return out;
+}
+
+// Two columns, "  TERM  description", the description wrapped to the help
+// width and its continuation lines aligned under its first.
+std::string definition_list(const std::vector<std::pair<std::string, std::string>>& items) {
+  size_t term_width = 0;
+  for (const auto& [term, _] : items) term_width = std::max(term_width, term.size());
+  const size_t indent = 2 + term_width + 2;
+  const size_t text_width = kHelpWidth > indent + 20 ? kHelpWidth - indent : 20;
+  std::string out;
+  for (const auto& [term, text] : items) {
+    std::string first = "  " + term;
+    first.resize(indent, ' ');
+    const std::vector<std::string> lines = wrap(text, text_width);
+    if (lines.empty()) {
+      out += "  " + term + "\n";
+      continue;
+    }
+    for (size_t i = 0; i < lines.size(); ++i) {
+      out += (i == 0 ? first : std::string(indent, ' ')) + lines[i] + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string usage_line(const CommandSpec& spec) {
+  return "usage: gsctl [OPTIONS] " + synopsis(spec) + "\n";
+}
+
+Result<Invocation> parse_command_line(std::span<const std::string> args, const Environment& env,
+                                      const std::vector<CommandSpec>& table) {
+  Invocation inv;
+  std::optional<std::string> socket_option;
+  // Not gsctl's own: a flag of the command, or an error. Sorted out once
+  // the command is known, since options may come before it.
+  std::vector<std::string> other_options;
+  bool help = false, version = false, options_done = false;
+  std::vector<std::string> words;
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (options_done || a.size() < 2 || a[0] != '-') {
+      words.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      options_done = true;
+      continue;
+    }
+    // --name=value or --name value for the options that take a value.
+    const size_t eq = a.starts_with("--") ? a.find('=') : std::string::npos;
+    const std::string name = a.substr(0, eq);
+    std::optional<std::string> inline_value;
+    if (eq != std::string::npos) inline_value = a.substr(eq + 1);
+    auto value = [&](std::string_view metavar) -> Result<std::string> {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= args.size())
+        return usage_error(name + " needs " + std::string(metavar), nullptr);
+      return args[++i];
+    };
+
+    if (name == "--socket") {
+      auto v = value("a PATH");
+      if (!v) return v.error();
+      if (v->empty()) return usage_error("--socket needs a non-empty PATH", nullptr);
+      socket_option = *v;
+    } else if (name == "--timeout") {
+      auto v = value("SECONDS");
+      if (!v) return v.error();
+      const auto t = parse_timeout(*v);
+      if (!t) {
+        return usage_error("--timeout needs a number of seconds greater than 0 and at most " +
+                               std::to_string(static_cast<int>(kMaxTimeoutSeconds)) + ", not " +
+                               quoted(*v),
+                           nullptr);
+      }
+      inv.timeout = *t;
+    } else if (inline_value && (name == "--json" || name == "--password-stdin" ||
+                                name == "--help" || name == "--version")) {
+      return usage_error(name + " takes no value", nullptr);
+    } else if (name == "--json") {
+      inv.json = true;
+    } else if (name == "--password-stdin") {
+      inv.password_stdin = true;
+    } else if (name == "-h" || name == "--help") {
+      help = true;
+    } else if (name == "--version") {
+      version = true;
+    } else {
+      other_options.push_back(a);
+    }
+  }
+
+  const CommandSpec* spec = nullptr;
+  if (!words.empty() && words[0] != "help") spec = find_command(words[0], table);
+
+  std::optional<std::string> bad_option;
+  for (const std::string& o : other_options) {
+    const FlagSpec* flag = nullptr;
+    const std::string name = o.substr(0, o.find('='));
+    if (spec) {
+      for (const FlagSpec& f : spec->flags) {
+        if (f.name == name) flag = &f;
+      }
+    }
+    if (!flag) {
+      bad_option = o;
+      break;
+    }
+    if (name != o) return usage_error(name + " takes no value", spec);
+    if (std::find(inv.flags.begin(), inv.flags.end(), flag) == inv.flags.end()) {
+      inv.flags.push_back(flag);
+    }
+  }
+  if (bad_option) {
+    std::string what = "unknown option " + quoted(*bad_option);
+    if (spec && takes_password(*spec)) {
+      what += " (a PASSWORD that starts with '-' goes after '--': gsctl " +
+              std::string(spec->name) + " USER -- PASSWORD)";
+    }
+    return usage_error(what, spec);
+  }
+  if (version) {
+    inv.action = Action::show_version;
+    return inv;
+  }
+
+  // `gsctl help [COMMAND]`, `gsctl --help`, `gsctl COMMAND --help`.
+  if (help || (!words.empty() && words[0] == "help")) {
+    inv.action = Action::show_help;
+    const bool help_word = !words.empty() && words[0] == "help";
+    const size_t first = help_word ? 1 : 0;
+    // `gsctl COMMAND ARGS... --help` is someone halfway through typing a
+    // command: help with it, whatever the arguments so far.
+    if (!help_word && words.size() > 1) words.resize(1);
+    if (words.size() > first + 1) {
+      return usage_error(
+          "help takes at most one COMMAND, got " + std::to_string(words.size() - first), nullptr);
+    }
+    if (words.size() == first + 1) {
+      inv.command = find_command(words[first], table);
+      if (!inv.command) return unknown_command(words[first], table);
+    }
+    return inv;
+  }
+
+  if (words.empty()) return usage_error("no command given", nullptr);
+  if (!spec) return unknown_command(words[0], table);
+  inv.command = spec;
+  inv.args.assign(words.begin() + 1, words.end());
+
+  size_t required = 0;
+  for (const ArgSpec& a : spec->args) required += a.optional ? 0 : 1;
+  if (inv.args.size() < required) {
+    std::string missing;
+    for (size_t k = inv.args.size(); k < required; ++k) {
+      missing += (missing.empty() ? "" : " ") + std::string(spec->args[k].metavar);
+    }
+    return usage_error(std::string(spec->name) + ": missing " + missing, spec);
+  }
+  if (inv.args.size() > spec->args.size()) {
+    return usage_error(
+        std::string(spec->name) + ": unexpected argument " + quoted(inv.args[spec->args.size()]),
+        spec);
+  }
+  for (size_t k = 0; k < inv.args.size(); ++k) {
+    if (std::string problem = check_arg(spec->args[k], inv.args[k]); !problem.empty()) {
+      return usage_error(problem, spec);
+    }
+  }
+
+  if (inv.password_stdin) {
+    if (!takes_password(*spec)) {
+      return usage_error("--password-stdin: " + std::string(spec->name) + " takes no password",
+                         spec);
+    }
+    if (!needs_password(inv)) {
+      return usage_error("the password was given both as an argument and with --password-stdin",
+                         spec);
+    }
+  }
+
+  if (socket_option) {
+    inv.socket_path = *socket_option;
+  } else if (env.gsd_socket && !env.gsd_socket->empty()) {
+    inv.socket_path = *env.gsd_socket;
+  } else {
+    inv.socket_path = env.default_socket;
+  }
+  return inv;
+}
+
+bool needs_password(const Invocation& inv) {
+  if (!inv.command) return false;
+  for (size_t k = 0; k < inv.command->args.size(); ++k) {
+    if (inv.command->args[k].kind == ArgKind::password && k >= inv.args.size()) return true;
+  }
+  return false;
+}
+
+Json build_request(const Invocation& inv, const std::optional<std::string>& password,
+                   const std::string& cwd) {
+  Json args = Json::object();
+  const CommandSpec& spec = *inv.command;
+  for (size_t k = 0; k < spec.args.size(); ++k) {
+    const ArgSpec& a = spec.args[k];
+    if (k >= inv.args.size()) {
+      if (a.kind == ArgKind::password && password) args[a.field] = *password;
+      continue;
+    }
+    std::string value = inv.args[k];
+    if (a.kind == ArgKind::local_path && !value.starts_with('/')) {
+      value = (cwd.ends_with('/') ? cwd : cwd + "/") + value;
+    }
+    args[a.field] = std::move(value);
+  }
+  for (const FlagSpec* f : inv.flags) args[f->field] = true;
+  return Json(Json::Object{{"cmd", std::string(spec.name)}, {"args", std::move(args)}});
+}
+
+std::string general_help(const Environment& env) {
+  std::vector<std::pair<std::string, std::string>> commands;
+  for (const CommandSpec& c : command_table()) {
+    commands.emplace_back(synopsis(c), std::string(c.summary));
+  }
+  commands.emplace_back("help [COMMAND]", "show this help, or more about one command");
+
+  std::string socket_default = "$GSD_SOCKET, else " + env.default_socket;
+  if (env.gsd_socket && !env.gsd_socket->empty()) {
+    socket_default += "; GSD_SOCKET is now " + printable(*env.gsd_socket);
+  }
+  const std::vector<std::pair<std::string, std::string>> options = {
+      {"--socket PATH", "gsd's control socket (default: " + socket_default + ")"},
+      {"--json", "print exactly one JSON document on stdout instead of text"},
+      {"--password-stdin", "read the password from the first line of stdin"},
+      {"--timeout SECONDS", "how long to wait for gsd's answer (default: 30)"},
+      {"-h, --help", "show this help, or with a COMMAND that command's help"},
+      {"--version", "print gsctl's version"},
+      {"--", "end of options (for a PASSWORD that starts with '-')"},
+  };
+  const std::vector<std::pair<std::string, std::string>> exit_codes = {
+      {"0", "done"},
+      {"1",
+       "refused or failed; the reason is on stderr (with --json, also "
+       "{\"error\":CODE,\"message\":TEXT} on stdout)"},
+      {"2", "usage error: unknown command or option, wrong arguments, invalid name"},
+      {"3", "gsd unreachable: no socket, no answer in time, or an unreadable answer"},
+  };
+
+  return "usage: gsctl [OPTIONS] COMMAND [ARGS...]\n\n" +
+         paragraph(
+             "Sends one command to the gs peer daemon (gsd) over its control socket "
+             "and prints the answer.") +
+         "\nCommands:\n" + definition_list(commands) +
+         "\nOptions (before or after the command):\n" + definition_list(options) + "\n" +
+         paragraph("USER and GROUP names are " + std::string(kNameRule) +
+                   ". A PASSWORD left out is asked for on the terminal without echo; scripts "
+                   "use --password-stdin. A PASSWORD given as an argument can be seen by other "
+                   "users of this machine in the process list.") +
+         "\nExit codes:\n" + definition_list(exit_codes);
+}
+
+std::string command_help(const CommandSpec& spec) {
+  std::string text(spec.summary);
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  text += ".";
+  if (!spec.details.empty()) text += " " + std::string(spec.details);
+  std::string out = usage_line(spec) + "\n" + paragraph(text);
+  if (!spec.args.empty()) {
+    std::vector<std::pair<std::string, std::string>> args;
+    for (const ArgSpec& a : spec.args) {
+      args.emplace_back(std::string(a.metavar),
+                        std::string(a.help.empty() ? kind_help(a.kind) : a.help));
+    }
+    out += "\nArguments:\n" + definition_list(args);
+  }
+  if (!spec.flags.empty()) {
+    std::vector<std::pair<std::string, std::string>> flags;
+    for (const FlagSpec& f : spec.flags)
+      flags.emplace_back(std::string(f.name), std::string(f.help));
+    out += "\nFlags:\n" + definition_list(flags);
+  }
+  return out + "\n" +
+         paragraph(
+             "Exit codes: 0 done, 1 refused (the reason on stderr), 2 usage error, "
+             "3 gsd unreachable. Options: see 'gsctl --help'.");
+}
+
+}  // namespace gs::ctl

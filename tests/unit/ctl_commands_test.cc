@@ -1,0 +1,423 @@
+// gsctl's command line: argv -> Invocation -> request JSON, and the help.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ctl/commands.h"
+
+namespace gs::ctl {
+namespace {
+
+const Environment kEnv{std::nullopt, "/run/user/1000/gsd.sock"};
+const ArgSpec kGroupArg{"GROUP", "group", ArgKind::group};
+
+Result<Invocation> parse(std::vector<std::string> args, const Environment& env = kEnv) {
+  return parse_command_line(args, env);
+}
+
+// The usage error text for args; fails the test if they parse.
+std::string usage_error(std::vector<std::string> args, const Environment& env = kEnv) {
+  auto r = parse(args, env);
+  EXPECT_FALSE(r.ok()) << "parsed: " << testing::PrintToString(args);
+  if (r.ok()) return {};
+  EXPECT_EQ(r.error().code, "usage");
+  EXPECT_FALSE(r.error().message.empty());
+  EXPECT_EQ(r.error().message.back(), '\n');
+  EXPECT_EQ(r.error().message.rfind("gsctl: ", 0), 0u) << r.error().message;
+  return r.error().message;
+}
+
+std::string request_of(std::vector<std::string> args,
+                       const std::optional<std::string>& password = std::nullopt) {
+  auto r = parse(args);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok()) return {};
+  EXPECT_EQ(r->action, Action::run);
+  return build_request(*r, password, "/home/u").dump();
+}
+
+TEST(CtlCommands, TableIsWellFormed) {
+  std::set<std::string_view> names;
+  for (const CommandSpec& c : command_table()) {
+    EXPECT_TRUE(names.insert(c.name).second) << "duplicate " << c.name;
+    EXPECT_NE(c.render, nullptr) << c.name;
+    EXPECT_FALSE(c.summary.empty()) << c.name;
+    EXPECT_EQ(find_command(c.name), &c);
+    bool optional_seen = false;
+    std::set<std::string_view> fields;
+    for (const ArgSpec& a : c.args) {
+      EXPECT_FALSE(optional_seen && !a.optional) << c.name << ": optional args must be trailing";
+      optional_seen = optional_seen || a.optional;
+      EXPECT_TRUE(fields.insert(a.field).second) << c.name << ": duplicate field " << a.field;
+    }
+  }
+  for (const char* name :
+       {"create_user", "login", "logout", "create_group", "join_group", "leave_group",
+        "list_requests", "accept_request", "reject_request", "list_groups", "status"}) {
+    EXPECT_NE(find_command(name), nullptr) << name;
+  }
+  EXPECT_EQ(find_command("help"), nullptr);  // handled by the parser, not sent
+  EXPECT_EQ(find_command(""), nullptr);
+}
+
+TEST(CtlCommands, EachCommandBuildsItsRequest) {
+  EXPECT_EQ(request_of({"create_user", "alice", "pw"}),
+            R"({"cmd":"create_user","args":{"user":"alice","password":"pw"}})");
+  EXPECT_EQ(request_of({"login", "alice", "pw"}),
+            R"({"cmd":"login","args":{"user":"alice","password":"pw"}})");
+  EXPECT_EQ(request_of({"logout"}), R"({"cmd":"logout","args":{}})");
+  EXPECT_EQ(request_of({"status"}), R"({"cmd":"status","args":{}})");
+  EXPECT_EQ(request_of({"create_group", "g"}), R"({"cmd":"create_group","args":{"group":"g"}})");
+  EXPECT_EQ(request_of({"join_group", "g"}), R"({"cmd":"join_group","args":{"group":"g"}})");
+  EXPECT_EQ(request_of({"leave_group", "g"}), R"({"cmd":"leave_group","args":{"group":"g"}})");
+  EXPECT_EQ(request_of({"list_requests", "g"}), R"({"cmd":"list_requests","args":{"group":"g"}})");
+  EXPECT_EQ(request_of({"accept_request", "g", "bob"}),
+            R"({"cmd":"accept_request","args":{"group":"g","user":"bob"}})");
+  EXPECT_EQ(request_of({"reject_request", "g", "bob"}),
+            R"({"cmd":"reject_request","args":{"group":"g","user":"bob"}})");
+  EXPECT_EQ(request_of({"list_groups"}), R"({"cmd":"list_groups","args":{}})");
+}
+
+TEST(CtlCommands, PasswordFromElsewhere) {
+  auto r = parse({"login", "alice"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(needs_password(*r));
+  EXPECT_EQ(build_request(*r, std::string("typed"), "/").dump(),
+            R"({"cmd":"login","args":{"user":"alice","password":"typed"}})");
+  // Without one, the field is left out rather than sent empty.
+  EXPECT_EQ(build_request(*r, std::nullopt, "/").dump(),
+            R"({"cmd":"login","args":{"user":"alice"}})");
+
+  r = parse({"login", "alice", "pw"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(needs_password(*r));
+  // A password given as an argument wins over one passed in.
+  EXPECT_EQ(build_request(*r, std::string("other"), "/").dump(),
+            R"({"cmd":"login","args":{"user":"alice","password":"pw"}})");
+
+  r = parse({"logout"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(needs_password(*r));
+}
+
+TEST(CtlCommands, PasswordStdin) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--password-stdin", "login", "alice"},
+                                             {"login", "--password-stdin", "alice"},
+                                             {"login", "alice", "--password-stdin"},
+                                             {"create_user", "alice", "--password-stdin"}}) {
+    auto r = parse(args);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r->password_stdin);
+    EXPECT_TRUE(needs_password(*r));
+  }
+  EXPECT_NE(usage_error({"--password-stdin", "logout"}).find("takes no password"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"login", "alice", "pw", "--password-stdin"}).find("both"),
+            std::string::npos);
+}
+
+TEST(CtlCommands, WrongArgumentCounts) {
+  EXPECT_NE(usage_error({"create_group"}).find("create_group: missing GROUP"), std::string::npos);
+  const std::string one_short = usage_error({"accept_request", "g"});
+  EXPECT_NE(one_short.find("missing USER"), std::string::npos) << one_short;
+  EXPECT_NE(one_short.find("usage: gsctl [OPTIONS] accept_request GROUP USER"), std::string::npos);
+  EXPECT_NE(usage_error({"reject_request"}).find("missing GROUP USER"), std::string::npos);
+  EXPECT_NE(usage_error({"login"}).find("missing USER"), std::string::npos);
+  EXPECT_NE(usage_error({"logout", "now"}).find("unexpected argument 'now'"), std::string::npos);
+  EXPECT_NE(usage_error({"list_groups", "x"}).find("unexpected argument"), std::string::npos);
+  EXPECT_NE(usage_error({"create_group", "a", "b"}).find("unexpected argument 'b'"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"login", "alice", "pw", "extra"}).find("unexpected argument 'extra'"),
+            std::string::npos);
+  // Every command, one argument too many.
+  for (const CommandSpec& c : command_table()) {
+    std::vector<std::string> args{std::string(c.name)};
+    for (size_t k = 0; k <= c.args.size(); ++k) args.push_back("x");
+    const std::string text = usage_error(args);
+    EXPECT_NE(text.find("unexpected argument"), std::string::npos) << c.name;
+    EXPECT_NE(text.find(usage_line(c)), std::string::npos) << c.name;
+  }
+}
+
+TEST(CtlCommands, BadNames) {
+  const std::string text = usage_error({"create_group", "bad name"});
+  EXPECT_NE(text.find("invalid group name 'bad name'"), std::string::npos) << text;
+  EXPECT_NE(usage_error({"login", "-alice"}).find("unknown option"), std::string::npos);
+  EXPECT_NE(usage_error({"login", "--", "-alice"}).find("invalid user name"), std::string::npos);
+  EXPECT_NE(usage_error({"login", ".alice", "pw"}).find("invalid user name"), std::string::npos);
+  EXPECT_NE(usage_error({"accept_request", "g", "b/ob"}).find("invalid user name"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"join_group", std::string(65, 'g')}).find("invalid group name"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"join_group", ""}).find("invalid group name"), std::string::npos);
+  // Control bytes are escaped, not echoed to the terminal.
+  const std::string esc = usage_error({"join_group", "a\x1b[2Jb"});
+  EXPECT_EQ(esc.find('\x1b'), std::string::npos);
+  EXPECT_NE(esc.find("a\\x1b[2Jb"), std::string::npos) << esc;
+  // Passwords: 1-1024 bytes, any content.
+  EXPECT_TRUE(parse({"login", "alice", "p w\t\x01"}).ok());
+  EXPECT_TRUE(parse({"login", "alice", std::string(1024, 'p')}).ok());
+  EXPECT_NE(usage_error({"login", "alice", std::string(1025, 'p')}).find("1-1024 bytes"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"login", "alice", ""}).find("password"), std::string::npos);
+  // JSON carries UTF-8 only; a Latin-1 password would be silently mangled.
+  EXPECT_TRUE(parse({"login", "alice", "caf\xc3\xa9"}).ok());
+  EXPECT_NE(usage_error({"login", "alice", "caf\xe9"}).find("not UTF-8"), std::string::npos);
+}
+
+TEST(CtlCommands, OptionsInAnyPosition) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--json", "--socket", "/s", "list_groups"},
+                                             {"--socket=/s", "--json", "list_groups"},
+                                             {"list_groups", "--json", "--socket", "/s"},
+                                             {"--json", "list_groups", "--socket=/s"}}) {
+    auto r = parse(args);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r->json);
+    EXPECT_EQ(r->socket_path, "/s");
+    EXPECT_EQ(r->command, find_command("list_groups"));
+    EXPECT_TRUE(r->args.empty());
+  }
+  auto r = parse({"accept_request", "--json", "g", "bob"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->args, (std::vector<std::string>{"g", "bob"}));
+  // Defaults.
+  r = parse({"status"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->json);
+  EXPECT_FALSE(r->password_stdin);
+  EXPECT_EQ(r->timeout, kDefaultTimeout);
+}
+
+TEST(CtlCommands, DoubleDashEndsOptions) {
+  auto r = parse({"login", "alice", "--", "-secret"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->args, (std::vector<std::string>{"alice", "-secret"}));
+  r = parse({"--json", "login", "--", "alice", "--json"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->args, (std::vector<std::string>{"alice", "--json"}));
+  // "-" alone is an argument, not an option (and not a valid name).
+  EXPECT_NE(usage_error({"join_group", "-"}).find("invalid group name '-'"), std::string::npos);
+}
+
+TEST(CtlCommands, BadOptions) {
+  const std::string bogus = usage_error({"--bogus-option", "list_groups"});
+  EXPECT_NE(bogus.find("unknown option '--bogus-option'"), std::string::npos) << bogus;
+  // A password that looks like an option gets told about "--".
+  EXPECT_NE(usage_error({"login", "alice", "-secret"}).find("'--'"), std::string::npos);
+  EXPECT_NE(usage_error({"list_groups", "--socket"}).find("--socket needs a PATH"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--socket=", "list_groups"}).find("non-empty"), std::string::npos);
+  EXPECT_NE(usage_error({"--json=yes", "list_groups"}).find("takes no value"), std::string::npos);
+  EXPECT_NE(usage_error({"--timeout", "list_groups"}).find("--timeout needs"), std::string::npos);
+  for (const char* t : {"0", "-1", "abc", "nan", "inf", "1e9", "0x10", " 5", "5s", ""}) {
+    EXPECT_NE(usage_error({"--timeout", t, "status"}).find("--timeout"), std::string::npos) << t;
+  }
+  usage_error({"-x", "status"});
+  usage_error({"--SOCKET", "/s", "status"});
+}
+
+TEST(CtlCommands, Timeout) {
+  auto r = parse({"--timeout", "2.5", "status"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->timeout, std::chrono::milliseconds(2500));
+  r = parse({"status", "--timeout=0.0001"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->timeout, std::chrono::milliseconds(1));  // rounded up, never 0
+  r = parse({"--timeout", "86400", "status"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->timeout, std::chrono::milliseconds(86'400'000));
+}
+
+TEST(CtlCommands, SocketPrecedence) {
+  const Environment with_env{"/env.sock", "/default.sock"};
+  const Environment empty_env{"", "/default.sock"};
+  const Environment no_env{std::nullopt, "/default.sock"};
+  EXPECT_EQ(parse({"--socket", "/opt.sock", "status"}, with_env)->socket_path, "/opt.sock");
+  EXPECT_EQ(parse({"status"}, with_env)->socket_path, "/env.sock");
+  EXPECT_EQ(parse({"status"}, empty_env)->socket_path, "/default.sock");
+  EXPECT_EQ(parse({"status"}, no_env)->socket_path, "/default.sock");
+  // The last --socket wins, as with most tools.
+  EXPECT_EQ(parse({"--socket", "/a", "--socket", "/b", "status"}, no_env)->socket_path, "/b");
+}
+
+TEST(CtlCommands, HelpAndVersion) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--help"}, {"-h"}, {"help"}, {"--json", "--help"}}) {
+    auto r = parse(args);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->action, Action::show_help);
+    EXPECT_EQ(r->command, nullptr);
+  }
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"help", "login"},
+                                             {"login", "--help"},
+                                             {"--help", "login"},
+                                             {"login", "-h"},
+                                             {"login", "a", "b", "c", "d", "--help"}}) {
+    auto r = parse(args);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->action, Action::show_help);
+    EXPECT_EQ(r->command, find_command("login"));
+  }
+  EXPECT_NE(usage_error({"help", "nope"}).find("unknown command 'nope'"), std::string::npos);
+  usage_error({"help", "login", "logout"});
+  usage_error({"nope", "--help"});
+  EXPECT_EQ(parse({"--version"})->action, Action::show_version);
+  EXPECT_EQ(parse({"status", "--version"})->action, Action::show_version);
+}
+
+TEST(CtlCommands, UnknownAndMissingCommand) {
+  EXPECT_NE(usage_error({}).find("no command given"), std::string::npos);
+  EXPECT_NE(usage_error({"--json"}).find("no command given"), std::string::npos);
+  const std::string text = usage_error({"no_such_command"});
+  EXPECT_NE(text.find("unknown command 'no_such_command'"), std::string::npos);
+  EXPECT_NE(text.find("gsctl --help"), std::string::npos);
+  EXPECT_NE(usage_error({"create-user", "a"}).find("did you mean 'create_user'?"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"list_group"}).find("did you mean 'list_groups'?"), std::string::npos);
+  EXPECT_EQ(usage_error({"frobnicate"}).find("did you mean"), std::string::npos);
+  usage_error({std::string(100000, 'x')});  // long garbage: quick, no suggestion
+}
+
+TEST(CtlCommands, GeneralHelpIsTruthful) {
+  const std::string help = general_help(kEnv);
+  for (const CommandSpec& c : command_table()) {
+    std::string synopsis(c.name);
+    for (const ArgSpec& a : c.args) {
+      synopsis += a.optional ? " [" + std::string(a.metavar) + "]" : " " + std::string(a.metavar);
+    }
+    EXPECT_NE(help.find("  " + synopsis + " "), std::string::npos) << synopsis;
+    EXPECT_NE(help.find(c.summary.substr(0, 20)), std::string::npos) << c.name;
+  }
+  for (const char* opt : {"--socket PATH", "--json", "--password-stdin", "--timeout SECONDS",
+                          "--help", "--version", "GSD_SOCKET", "/run/user/1000/gsd.sock"}) {
+    EXPECT_NE(help.find(opt), std::string::npos) << opt;
+  }
+  for (const char* code : {"  0  ", "  1  ", "  2  ", "  3  "}) {
+    EXPECT_NE(help.find(code), std::string::npos) << code;
+  }
+  // Fits an 80-column terminal.
+  size_t start = 0;
+  while (start < help.size()) {
+    const size_t end = help.find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_LE(end - start, 79u) << help.substr(start, end - start);
+    start = end + 1;
+  }
+}
+
+TEST(CtlCommands, CommandHelp) {
+  for (const CommandSpec& c : command_table()) {
+    const std::string help = command_help(c);
+    EXPECT_EQ(help.rfind(usage_line(c), 0), 0u) << help;
+    for (const ArgSpec& a : c.args) {
+      EXPECT_NE(help.find("  " + std::string(a.metavar) + "  "), std::string::npos) << c.name;
+    }
+    EXPECT_NE(help.find("Exit codes"), std::string::npos);
+  }
+  EXPECT_EQ(usage_line(*find_command("login")), "usage: gsctl [OPTIONS] login USER [PASSWORD]\n");
+  EXPECT_EQ(usage_line(*find_command("logout")), "usage: gsctl [OPTIONS] logout\n");
+}
+
+// A future command with a local path (upload_file FILE GROUP) is one table
+// entry; the path is made absolute because gsd runs in another directory.
+TEST(CtlCommands, LocalPathsAreMadeAbsolute) {
+  const CommandSpec upload{
+      .name = "upload_file",
+      .args = {{"FILE", "path", ArgKind::local_path}, {"GROUP", "group", ArgKind::group}},
+      .summary = "share a file",
+      .details = {},
+      .render = nullptr};
+  Invocation inv;
+  inv.command = &upload;
+  inv.args = {"docs/a.txt", "g"};
+  EXPECT_EQ(build_request(inv, std::nullopt, "/home/u").dump(),
+            R"({"cmd":"upload_file","args":{"path":"/home/u/docs/a.txt","group":"g"}})");
+  EXPECT_EQ(build_request(inv, std::nullopt, "/").dump(),
+            R"({"cmd":"upload_file","args":{"path":"/docs/a.txt","group":"g"}})");
+  inv.args = {"/abs/a.txt", "g"};
+  EXPECT_EQ(build_request(inv, std::nullopt, "/home/u").dump(),
+            R"({"cmd":"upload_file","args":{"path":"/abs/a.txt","group":"g"}})");
+}
+
+// A command's own flags (download_file ... --wait) are one more field of its
+// entry; they may come anywhere, like the global options.
+TEST(CtlCommands, CommandFlags) {
+  const std::vector<CommandSpec> table = {
+      {.name = "download_file",
+       .args = {{"GROUP", "group", ArgKind::group},
+                {"NAME", "name", ArgKind::text},
+                {"DEST", "dest", ArgKind::local_path}},
+       .flags = {{"--wait", "wait", "wait until the download is complete"},
+                 {"--force", "force", "replace DEST if it exists"}},
+       .summary = "download a file of a group",
+       .details = {},
+       .render = nullptr},
+      {.name = "list_files",
+       .args = {kGroupArg},
+       .summary = "list files",
+       .details = {},
+       .render = nullptr},
+  };
+  const std::vector<std::string> args = {"--force", "download_file", "g",     "--wait",
+                                         "a b.bin", "out",           "--wait"};
+  auto r = parse_command_line(args, kEnv, table);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->args, (std::vector<std::string>{"g", "a b.bin", "out"}));
+  ASSERT_EQ(r->flags.size(), 2u);  // a repeated flag counts once
+  EXPECT_EQ(build_request(*r, std::nullopt, "/tmp").dump(),
+            R"({"cmd":"download_file","args":{"group":"g","name":"a b.bin","dest":"/tmp/out",)"
+            R"("force":true,"wait":true}})");
+
+  const std::vector<std::string> no_flags = {"download_file", "g", "n", "/d"};
+  r = parse_command_line(no_flags, kEnv, table);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(build_request(*r, std::nullopt, "/tmp").dump(),
+            R"({"cmd":"download_file","args":{"group":"g","name":"n","dest":"/d"}})");
+
+  // A flag of one command is an unknown option to another, and takes no value.
+  const std::vector<std::string> wrong = {"list_files", "g", "--wait"};
+  auto e = parse_command_line(wrong, kEnv, table);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("unknown option '--wait'"), std::string::npos);
+  const std::vector<std::string> valued = {"download_file", "g", "n", "d", "--wait=yes"};
+  e = parse_command_line(valued, kEnv, table);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("--wait takes no value"), std::string::npos);
+  const std::vector<std::string> empty_name = {"download_file", "g", "", "d"};
+  e = parse_command_line(empty_name, kEnv, table);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("NAME must not be empty"), std::string::npos);
+
+  EXPECT_EQ(usage_line(table[0]),
+            "usage: gsctl [OPTIONS] download_file GROUP NAME DEST [--wait] [--force]\n");
+  const std::string help = command_help(table[0]);
+  EXPECT_NE(help.find("Flags:\n  --wait   wait until the download is complete\n"),
+            std::string::npos)
+      << help;
+}
+
+// Any argv at all: a usage error or an invocation, never a crash.
+TEST(CtlCommands, HostileArgv) {
+  const std::vector<std::string> pieces = {
+      "",         "-",         "--",         "---",  "--=",   "-=",   "=",
+      "--socket", "--socket=", "--timeout=", "help", "login", "\xff", std::string("a\0b", 3),
+      "--json",   "g"};
+  for (const auto& a : pieces) {
+    for (const auto& b : pieces) {
+      for (const auto& c : pieces) {
+        auto r = parse({a, b, c});
+        if (!r.ok()) {
+          EXPECT_EQ(r.error().code, "usage");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gs::ctl
