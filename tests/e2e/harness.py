@@ -152,7 +152,7 @@ class Daemon(Process):
             raise AssertionError(f"{self.name} exited at start:\n{self.log()}")
         return self
 
-    def ctl(self, *args, stdin=None, timeout=20, env=None):
+    def ctl(self, *args, stdin=None, timeout=180, env=None):
         """Runs gsctl against this daemon; returns CompletedProcess (text)."""
         return run_gsctl(["--socket", self.socket, *args], stdin=stdin, timeout=timeout, env=env)
 
@@ -168,7 +168,7 @@ class Daemon(Process):
         return json.loads(self.ok("--json", *args))
 
 
-def run_gsctl(args, stdin=None, timeout=20, env=None):
+def run_gsctl(args, stdin=None, timeout=180, env=None):
     return subprocess.run([GSCTL_BIN, *args], input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
