@@ -146,11 +146,21 @@ class Daemon(Process):
 
     def start(self):
         super().start()
-        wait_until(lambda: os.path.exists(self.socket) or not self.alive(),
-                   what=f"{self.name} control socket")
+        # A socket file alone proves nothing: after kill -9 the old one stays.
+        wait_until(lambda: self._accepting() or not self.alive(), what=f"{self.name} control socket")
         if not self.alive():
             raise AssertionError(f"{self.name} exited at start:\n{self.log()}")
         return self
+
+    def _accepting(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.socket)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def ctl(self, *args, stdin=None, timeout=180, env=None):
         """Runs gsctl against this daemon; returns CompletedProcess (text)."""
