@@ -4,6 +4,8 @@
 
 #include "log.h"
 #include "names.h"
+#include "peer_server.h"
+#include "shares.h"
 
 namespace gs::daemon {
 namespace {
@@ -58,6 +60,11 @@ const Commands::Command Commands::kCommands[] = {
     {"reject_request", {"group", "user"}, &Commands::reject_request},
     {"list_groups", {}, &Commands::list_groups},
     {"status", {}, &Commands::status},
+    {"upload_file", {"path", "group"}, &Commands::upload_file},
+    {"list_files", {"group"}, &Commands::list_files},
+    {"stop_share", {"group", "name"}, &Commands::stop_share},
+    {"download_file", {"group", "name", "dest", "force"}, &Commands::download_file},
+    {"show_downloads", {}, &Commands::show_downloads},
 };
 
 Commands::Commands(Session& session, TrackerApi& tracker, Info info)
@@ -146,7 +153,8 @@ void Commands::join_group(const Json& args, Reply& reply) {
 void Commands::leave_group(const Json& args, Reply& reply) {
   auto group = name_arg(args, "group", "group");
   if (!group) return reply(group.error());
-  with_session("leave_group", {{"group", *group}}, reply, [](const Json& answer) -> Result<Json> {
+  with_session("leave_group", {{"group", *group}}, reply, [this, group = *group](const Json& answer) -> Result<Json> {
+    if (shares_) shares_->group_left(group);  // the tracker has dropped this user's shares there
     const auto deleted = answer.get_bool("deleted");
     if (!deleted) return malformed("leave_group", "no 'deleted'");
     Json out = Json::object();
@@ -233,6 +241,7 @@ void Commands::status(const Json&, Reply& reply) {
   }
   out["seat"] = info_.seat;
   out["listen"] = info_.listen;
+  out["uploaded_bytes"] = peer_server_ ? peer_server_->uploaded_bytes() : uint64_t{0};
   reply(std::move(out));
 }
 

@@ -19,6 +19,10 @@
 
 namespace gs::daemon {
 
+class Downloads;
+class PeerServer;
+class Shares;
+
 class Commands {
  public:
   using Reply = std::function<void(Result<Json>)>;
@@ -33,11 +37,22 @@ class Commands {
   // Calls reply exactly once, now or when the tracker answers.
   void handle(const ControlRequest& request, Reply reply);
 
+  // Sharing (share_commands.cc). Without it, upload_file and stop_share
+  // answer that sharing is unavailable and status reports 0 bytes uploaded.
+  void set_sharing(Shares* shares, const PeerServer* server) {
+    shares_ = shares;
+    peer_server_ = server;
+  }
+  // Downloading (download_commands.cc). Without it, download_file answers
+  // that downloading is unavailable and show_downloads lists nothing.
+  void set_downloads(Downloads* downloads) { downloads_ = downloads; }
+
  private:
   using Handler = void (Commands::*)(const Json& args, Reply& reply);
   struct Command {
     std::string_view name;
-    std::array<std::string_view, 2> args;  // the args it takes, all required; "" pads
+    // The args it takes ("" pads). The handler tells required from optional.
+    std::array<std::string_view, 4> args;
     Handler handler;
   };
   static const Command kCommands[];
@@ -53,6 +68,11 @@ class Commands {
   void reject_request(const Json& args, Reply& reply);
   void list_groups(const Json& args, Reply& reply);
   void status(const Json& args, Reply& reply);
+  void upload_file(const Json& args, Reply& reply);
+  void list_files(const Json& args, Reply& reply);
+  void stop_share(const Json& args, Reply& reply);
+  void download_file(const Json& args, Reply& reply);
+  void show_downloads(const Json& args, Reply& reply);
 
   // Turns the tracker's successful answer into the control result.
   using Shape = std::function<Result<Json>(const Json& answer)>;
@@ -63,6 +83,9 @@ class Commands {
   Session& session_;
   TrackerApi& tracker_;
   Info info_;
+  Shares* shares_ = nullptr;
+  const PeerServer* peer_server_ = nullptr;
+  Downloads* downloads_ = nullptr;
 };
 
 }  // namespace gs::daemon

@@ -95,7 +95,8 @@ std::string usage_text() {
          "Config-only keys: daemon.log_level (info), daemon.heartbeat_seconds (" +
          std::to_string(kDefaultHeartbeatSeconds) + "),\n"
          "daemon.tracker_timeout_seconds (" + std::to_string(kDefaultTrackerTimeoutSeconds) +
-         "). The example gsd.toml documents every key.\n"
+         "),\ndaemon.max_upload_rate (bytes per second to all peers together; 0, the default,\n"
+         "is unlimited). The example gsd.toml documents every key.\n"
          "\n"
          "Exit status: 0 after a clean stop, 1 on a startup error (config, trackers\n"
          "file, state file, socket or port), 2 on a usage error.\n";
@@ -128,6 +129,10 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   // A heartbeat slower than an hour would outlive any sensible session TTL.
   if (auto s = file.get("daemon.heartbeat_seconds", heartbeat, 1, 3600); !s) return s.error();
   if (auto s = file.get("daemon.tracker_timeout_seconds", timeout, 1, 600); !s) return s.error();
+  // Up to 1 TiB/s, far above any link: only 0 means unlimited.
+  int64_t upload_rate = 0;
+  if (auto s = file.get("daemon.max_upload_rate", upload_rate, 0, int64_t{1} << 40); !s) return s.error();
+  c.max_upload_rate = static_cast<uint64_t>(upload_rate);
   if (auto s = file.check_unknown(); !s) return s.error();
 
   if (!parse_log_level(level, c.log_level)) {

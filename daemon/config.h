@@ -3,6 +3,7 @@
 // TOML; anything it changes at run time lives in its state file.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,7 @@ struct DaemonConfig {
   LogLevel log_level = LogLevel::info;
   int heartbeat_seconds = kDefaultHeartbeatSeconds;
   int tracker_timeout_seconds = kDefaultTrackerTimeoutSeconds;
+  uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
 };
 
 // Applies `file` (every [daemon] key checked, unknown keys refused) and then

@@ -1,6 +1,7 @@
 // gsd: the gs peer daemon. Parses its arguments and config, opens its state,
 // its peer port and its control socket, and runs one libevent loop until
 // SIGTERM or SIGINT. Everything else lives in gs_daemon_core.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -11,13 +12,20 @@
 #include "commands.h"
 #include "config.h"
 #include "control_server.h"
+#include "crypto.h"
+#include "download_store.h"
+#include "downloads.h"
 #include "log.h"
-#include "peer_listener.h"
+#include "peer_server.h"
+#include "serve_registry.h"
+#include "share_store.h"
+#include "shares.h"
 #include "service.h"
 #include "session.h"
 #include "state.h"
 #include "tracker_client.h"
 #include "trackers_file.h"
+#include "worker_pool.h"
 
 namespace gs::daemon {
 namespace {
@@ -52,15 +60,66 @@ int run(const DaemonConfig& cfg) {
     log_error("cannot create the event loop");
     return 1;
   }
-  auto peers = PeerListener::open(base.get(), cfg.listen);
+  // Outlives everything that serves or registers files.
+  ServeRegistry registry;
+  PeerServer::Options serve_options;
+  serve_options.listen = cfg.listen;
+  if (auto seat = from_hex((*state)->seat()); seat && seat->size() == serve_options.seat.size()) {
+    std::copy(seat->begin(), seat->end(), serve_options.seat.begin());
+  }
+  serve_options.max_upload_rate = cfg.max_upload_rate;
+  serve_options.corrupt_uploads = PeerServer::corrupt_uploads_requested();
+  auto peers = PeerServer::open(base.get(), serve_options, registry);
   if (!peers) {
     log_error(peers.error().message, "; choose another --listen");
     return 1;
   }
+  auto share_store = ShareStore::open((*state)->db_path());
+  if (!share_store) {
+    log_error(share_store.error().message);
+    return 1;
+  }
+  // Hashing and other blocking disk work, off the loop.
+  auto workers = std::make_unique<WorkerPool>(base.get(), 4);
 
   TrackerClient tracker(base.get(), {*trackers, cfg.tracker_timeout_seconds, {}});
   Session session(**state, tracker, (*peers)->port());
   Commands commands(session, tracker, {(*state)->seat(), (*peers)->address()});
+  auto shares = std::make_unique<Shares>(**share_store, registry, tracker, session, *workers);
+  commands.set_sharing(shares.get(), peers->get());
+  // Serving follows the session: off before the shares go, on once they are registered.
+  session.add_observer([&shares, &peers](Session::Event event) {
+    if (event == Session::Event::ended) (*peers)->set_serving(false);
+    if (!shares) return;  // stopping
+    shares->on_session_event(event);
+    if (event == Session::Event::ready) (*peers)->set_serving(true);
+  });
+  shares->load();
+
+  auto download_store = DownloadStore::open((*state)->db_path());
+  if (!download_store) {
+    log_error(download_store.error().message);
+    return 1;
+  }
+  DownloadEnv download_env;
+  download_env.base = base.get();
+  download_env.pool = workers.get();
+  download_env.tracker = &tracker;
+  download_env.session = &session;
+  download_env.store = download_store->get();
+  download_env.registry = &registry;
+  download_env.shares = shares.get();
+  download_env.seat = serve_options.seat;
+  auto downloads = std::make_unique<Downloads>(download_env);
+  if (auto s = downloads->load(); !s) {
+    log_error(s.error().message);
+    return 1;
+  }
+  commands.set_downloads(downloads.get());
+  // After the shares' observer: serving is on before downloads announce.
+  session.add_observer([&downloads](Session::Event event) {
+    if (downloads) downloads->on_session_event(event);
+  });
   tracker.set_on_link_up([&session] { session.on_link_up(); });
 
   auto control = ControlServer::open(base.get(), cfg.socket,
@@ -92,7 +151,11 @@ int run(const DaemonConfig& cfg) {
   control->reset();
   tracker.stop();
   heartbeat.reset();
+  downloads.reset();  // a last commit of each; unregisters them from serving
   peers->reset();
+  shares.reset();
+  workers.reset();  // hashing in flight was cancelled with the shares
+  share_store->reset();
   state->reset();
   if (rc < 0) {
     log_error("the event loop failed");

@@ -150,7 +150,11 @@ void FramedConn::on_write(bufferevent*, void* self) {
   auto* c = static_cast<FramedConn*>(self);
   c->enter();
   // close_after_flush: the output has drained, so the link can go now.
-  if (c->flushing_) c->close(c->close_reason_);
+  if (c->flushing_) {
+    c->close(c->close_reason_);
+  } else if (!c->closing_ && c->handlers_.on_drained) {
+    c->handlers_.on_drained(*c);
+  }
   c->leave();
 }
 

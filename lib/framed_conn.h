@@ -27,6 +27,9 @@ class FramedConn {
     std::function<void(FramedConn&)> on_connected;  // outgoing links: TCP is up
     std::function<void(FramedConn&, std::string_view payload)> on_frame;
     std::function<void(FramedConn&, const std::string& reason)> on_close;
+    // The output fell to the write low watermark (empty, unless the owner
+    // set one on bev()): room to queue more. Not called while closing.
+    std::function<void(FramedConn&)> on_drained;
   };
 
   static FramedConn* accept(event_base* base, evutil_socket_t fd, size_t max_frame,
@@ -45,6 +48,10 @@ class FramedConn {
   const std::string& peer() const { return peer_; }
   size_t pending_output() const;
   bool closing() const { return closing_; }
+  // For owners that tune the link: rate-limit groups, write watermarks,
+  // zero-copy file data appended to its output (evbuffer_add_file_segment).
+  // Never free it; nullptr once closed.
+  bufferevent* bev() const { return bev_; }
   void* user = nullptr;  // the owner's context for this link
 
  private:

@@ -1,0 +1,673 @@
+#include "download.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "crypto.h"
+#include "endpoint.h"
+#include "log.h"
+#include "names.h"
+#include "serve_registry.h"
+#include "shares.h"
+
+namespace gs::daemon {
+namespace {
+
+const char* const kSelfReason = "connected to ourselves";
+
+}  // namespace
+
+uint64_t Download::random_seed() {
+  const std::string b = random_bytes(8);
+  uint64_t seed = 0;
+  std::memcpy(&seed, b.data(), sizeof seed);
+  return seed;
+}
+
+Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<PartFile> part)
+    : env_(env),
+      rec_(std::move(record)),
+      meta_(std::make_shared<const FileMeta>(std::move(rec_.meta))),
+      part_(std::move(part)),
+      part_trusted_(part_ != nullptr),
+      have_(meta_->piece_count()),
+      picker_(meta_->piece_count(), random_seed()) {
+  rec_.meta = FileMeta{};  // meta_ holds it; the record keeps identity and counters only
+  if (auto bits = Bitfield::from_bytes(rec_.have, meta_->piece_count())) have_ = std::move(*bits);
+  for (PieceIndex p = 0; p < meta_->piece_count(); ++p) {
+    if (!have_.get(p)) continue;
+    picker_.set_have(p);
+    done_bytes_ += meta_->piece_length(p);
+  }
+  if (rec_.state == "complete") {
+    state_ = State::complete;
+  } else if (rec_.state == "failed") {
+    state_ = State::failed;
+  } else {
+    state_ = State::paused;  // until the session is ready
+  }
+  error_ = rec_.error;
+  for (const SourceCount& s : rec_.sources) sources_[s.user] = s;
+}
+
+Download::~Download() {
+  serve_unregister();
+  // PeerClient destructors detach their links without calling back.
+}
+
+size_t Download::connected_peers() const {
+  size_t n = 0;
+  for (const auto& [key, p] : peers_) n += p->ready() ? 1 : 0;
+  return n;
+}
+
+std::string Download::state_name() const {
+  switch (state_) {
+    case State::downloading: return "downloading";
+    case State::paused: return "paused";
+    case State::complete: return "complete";
+    case State::failed: return "failed";
+  }
+  return "failed";
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void Download::on_session_ready() {
+  if (!unfinished()) return;
+  const auto user = env_.session->user();
+  if (!user || *user != rec_.user) return;  // another user's download waits for its owner
+  switch (phase_) {
+    case Phase::idle:
+      state_ = State::downloading;
+      dirty_ = true;
+      if (part_ && part_trusted_) {
+        activate();
+      } else {
+        start_check();
+      }
+      return;
+    case Phase::active:
+      // A new tracker link (reconnect, failover): it must learn again that we
+      // have pieces, and may know other peers.
+      if (have_.count() > 0) announce();
+      refresh_peers();
+      return;
+    case Phase::checking:
+      // Paused and resumed while checking: checked() starts it then.
+      state_ = State::downloading;
+      return;
+    case Phase::finishing:
+      return;
+  }
+}
+
+void Download::pause() {
+  if (!unfinished()) return;
+  if (state_ == State::paused && phase_ == Phase::idle) return;
+  state_ = State::paused;
+  drop_all_peers("paused");
+  serve_unregister();
+  announced_ = false;
+  // A check in progress finishes and then stays idle (checked() sees paused).
+  if (phase_ == Phase::active) phase_ = Phase::idle;
+  log_info("download of ", rec_.name, " in ", rec_.group, " paused");
+  dirty_ = true;
+  commit(true);
+}
+
+void Download::activate() {
+  phase_ = Phase::active;
+  state_ = State::downloading;
+  if (have_.all()) {
+    finish();
+    return;
+  }
+  serve_register();
+  if (have_.count() > 0) announce();
+  const auto now = DownloadClock::now();
+  if (now >= next_refresh_) refresh_peers();
+  connect_peers(now);
+}
+
+void Download::fail(const std::string& reason) {
+  if (!unfinished()) return;
+  log_warn("download of ", rec_.name, " in ", rec_.group, " failed: ", reason);
+  state_ = State::failed;
+  error_ = reason;
+  phase_ = Phase::idle;
+  drop_all_peers("download failed");
+  serve_unregister();
+  dirty_ = true;
+  commit(true);
+  part_.reset();  // the commit job keeps what it needs
+}
+
+void Download::finish() {
+  phase_ = Phase::finishing;
+  drop_all_peers("download complete");
+  auto result = std::make_shared<Status>(Ok{});
+  env_.pool->post(
+      [part = part_, path = rec_.part_path, dest = rec_.dest, force = rec_.force, result] {
+        *result = part ? finalize_part(part->fd(), path, dest, force)
+                       : Status(make_error("io_error", "the partial file is not open"));
+      },
+      [alive = std::weak_ptr<Download*>(alive_), result] {
+        if (auto a = alive.lock()) (*a)->finished(*result);
+      });
+}
+
+void Download::finished(const Status& result) {
+  if (!unfinished()) return;
+  if (!result) return fail(result.error().message);
+  state_ = State::complete;
+  phase_ = Phase::idle;
+  error_.clear();
+  if (rec_.received_bytes > meta_->size) {
+    rec_.refetched_bytes = std::max(rec_.refetched_bytes, rec_.received_bytes - meta_->size);
+  }
+  size_t from = 0;
+  for (const auto& [user, s] : sources_) from += s.bytes > 0 ? 1 : 0;
+  log_info("download of ", rec_.name, " complete (", meta_->size, " bytes from ", from, " peers, ",
+           rec_.refetched_bytes, " refetched)");
+  part_.reset();
+  dirty_ = true;
+  commit(false);
+  if (env_.shares) {
+    // adopt() points the registry entry of this file id at DEST at once; the
+    // entry is no longer ours to remove.
+    registered_ = false;
+    env_.shares->adopt(rec_.group, rec_.dest, *meta_, [name = rec_.name](Result<Json> r) {
+      if (!r) log_warn("the finished download ", name, " is not shared: ", r.error().message);
+    });
+  } else {
+    serve_unregister();
+  }
+}
+
+void Download::shutdown() {
+  drop_all_peers("shutting down");
+  DownloadRecord snap = snapshot();
+  if (part_) {
+    if (auto s = sync_part(part_->fd()); !s) {
+      log_error("download of ", rec_.name, ": ", s.error().message, "; its progress since the last commit is not saved");
+      return;
+    }
+    if (auto st = stat_part(part_->fd())) {
+      snap.part_size = st->size;
+      snap.part_mtime_ns = st->mtime_ns;
+    }
+  }
+  if (auto s = env_.store->save(snap); !s) log_error("cannot save the download of ", rec_.name, ": ", s.error().message);
+}
+
+// ---------------------------------------------------------------- peers
+
+void Download::add_peers(const Json& peers) {
+  if (!peers.is_array()) return;
+  // A fresh list: the next refresh can wait its turn.
+  next_refresh_ = std::max(next_refresh_, DownloadClock::now() + env_.options.refresh_interval);
+  const auto me = env_.session->user();
+  for (const Json& p : peers.as_array()) {
+    const auto user = p.get_string("user");
+    const auto host = p.get_string("host");
+    const auto port = p.get_int("port");
+    if (!user || !valid_name(*user) || !host || host->empty() || host->size() > 255 || !port || *port < 1 ||
+        *port > 65535) {
+      continue;  // a malformed entry from the tracker is skipped, not trusted
+    }
+    if (me && *me == *user) continue;  // never ourselves
+    const std::string addr = Endpoint{*host, static_cast<uint16_t>(*port)}.str();
+    auto it = known_.find(addr);
+    if (it != known_.end()) {
+      it->second.user = *user;
+      continue;
+    }
+    if (known_.size() >= env_.options.max_known_peers) continue;
+    KnownPeer k;
+    k.user = *user;
+    k.host = *host;
+    k.port = static_cast<uint16_t>(*port);
+    known_.emplace(addr, std::move(k));
+  }
+}
+
+Download::KnownPeer* Download::known_of(const PeerClient& peer) {
+  auto it = known_.find(peer.addr());
+  return it == known_.end() ? nullptr : &it->second;
+}
+
+void Download::connect_peers(DownloadClock::time_point now) {
+  if (phase_ != Phase::active || env_.session->phase() != Session::Phase::active) return;
+  const auto me = env_.session->user();
+  size_t live = peers_.size();
+  for (auto& [addr, k] : known_) {
+    if (live >= env_.options.max_peers) break;
+    if (k.connected != 0 || k.banned || k.self || now < k.next_try || (me && *me == k.user)) continue;
+    const auto backoff = [&] {
+      ++k.failures;
+      auto wait = env_.options.reconnect_min * (1 << std::min(k.failures - 1, 5));
+      k.next_try = now + std::min<DownloadClock::duration>(wait, env_.options.reconnect_max);
+    };
+    auto sa = resolve(Endpoint{k.host, k.port});
+    if (!sa) {
+      backoff();
+      continue;
+    }
+    PeerClient::Params params;
+    params.key = next_key_++;
+    params.user = k.user;
+    params.addr = addr;
+    params.file_id = meta_->file_id;
+    params.seat = env_.seat;
+    params.meta = meta_.get();
+    PeerClient::Owner& owner = *this;
+    auto client = std::make_unique<PeerClient>(owner, std::move(params));
+    if (auto s = client->start(env_.base, *sa); !s) {
+      log_debug("download of ", rec_.name, ": ", s.error().message);
+      backoff();
+      continue;
+    }
+    k.connected = client->key();
+    peers_.emplace(client->key(), std::move(client));
+    ++live;
+  }
+}
+
+void Download::drop_all_peers(const std::string& reason) {
+  for (auto& [key, client] : peers_) {
+    picker_.remove_peer(key);
+    if (auto* k = known_of(*client)) k->connected = 0;
+    // Parked, not freed: this may run inside one of its callbacks. Its link
+    // is detached now, so it calls nothing back.
+    client->abandon(reason);
+    parked_.push_back(std::move(client));
+  }
+  peers_.clear();
+  hold_until_.clear();
+}
+
+void Download::on_peer_ready(PeerClient& peer) {
+  const uint32_t count = meta_->piece_count();
+  std::vector<bool> bits(count);
+  for (uint32_t i = 0; i < count; ++i) bits[i] = peer.has().get(i);
+  picker_.add_peer(peer.key());
+  picker_.peer_has_bitfield(peer.key(), bits);
+  log_debug("download of ", rec_.name, ": peer ", peer.addr(), " (user ", peer.user(), ") has ", peer.has().count(),
+            " of ", count, " pieces");
+  if (!reading_) peer.set_reading(false);
+  fill(peer, DownloadClock::now());
+}
+
+void Download::on_peer_have(PeerClient& peer, PieceIndex piece) {
+  picker_.peer_has(peer.key(), piece);
+  fill(peer, DownloadClock::now());
+}
+
+void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data) {
+  const auto now = DownloadClock::now();
+  rec_.received_bytes += data.size();
+  rate_.add(data.size(), now);
+  dirty_ = true;
+  const bool wanted = phase_ == Phase::active && picker_.wanted(piece);
+  for (PeerKey other : picker_.on_received(peer.key(), piece)) {
+    // Endgame: the other copies on order are no longer needed.
+    if (auto it = peers_.find(other); it != peers_.end()) it->second->cancel(piece);
+  }
+  if (!wanted) {
+    rec_.refetched_bytes += data.size();
+    fill(peer, now);
+    return;
+  }
+  ++verify_backlog_;
+  update_reading();
+  auto result = std::make_shared<Status>(Ok{});
+  env_.pool->post(
+      // The only copy of the piece's bytes; the worker drops it when done.
+      [part = part_, meta = meta_, piece, bytes = std::string(data), result] {
+        if (sha256(bytes) != meta->piece_hashes[piece]) {
+          *result = make_error("bad_piece", "piece " + std::to_string(piece) + " does not match its hash");
+        } else {
+          *result = write_piece(part->fd(), meta->piece_offset(piece), bytes);
+        }
+      },
+      [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result] {
+        if (auto a = alive.lock()) (*a)->verified(piece, user, addr, *result);
+      });
+  fill(peer, now);
+}
+
+void Download::on_peer_reject(PeerClient& peer, PieceIndex piece) {
+  const auto now = DownloadClock::now();
+  picker_.on_request_dropped(peer.key(), piece);
+  peer.pipeline().on_dropped();
+  // Not straight back to the same peer: it may refuse the same piece again.
+  hold_until_[peer.key()] = now + std::chrono::seconds(1);
+  fill_all(now);
+}
+
+void Download::on_peer_closed(PeerClient& peer, const std::string& reason) {
+  const auto now = DownloadClock::now();
+  const PeerKey key = peer.key();
+  picker_.remove_peer(key);
+  hold_until_.erase(key);
+  if (auto* k = known_of(peer)) {
+    k->connected = 0;
+    if (reason == kSelfReason) {
+      k->self = true;
+    } else {
+      k->failures = peer.bytes_received() > 0 ? 1 : k->failures + 1;
+      auto wait = env_.options.reconnect_min * (1 << std::min(k->failures - 1, 5));
+      k->next_try = now + std::min<DownloadClock::duration>(wait, env_.options.reconnect_max);
+    }
+  }
+  log_debug("download of ", rec_.name, ": peer ", peer.addr(), " (user ", peer.user(), ") closed: ", reason);
+  if (auto it = peers_.find(key); it != peers_.end()) {
+    parked_.push_back(std::move(it->second));
+    peers_.erase(it);
+  }
+  fill_all(now);  // its requests are back in the pool
+}
+
+void Download::fill(PeerClient& peer, DownloadClock::time_point now) {
+  if (phase_ != Phase::active || !peer.ready()) return;
+  if (auto h = hold_until_.find(peer.key()); h != hold_until_.end()) {
+    if (now < h->second) return;
+    hold_until_.erase(h);
+  }
+  const size_t depth = peer.pipeline().depth();
+  if (peer.outstanding() >= depth) return;
+  // Endgame duplicates (pieces already asked of another peer) cost a whole
+  // piece each when both copies arrive, so only a peer with nothing else on
+  // order gets one, and one at a time: enough that a slow peer cannot hold
+  // up the last pieces.
+  size_t duplicates = peer.outstanding() == 0 ? 1 : 0;
+  for (PieceIndex p : picker_.pick(peer.key(), depth - peer.outstanding())) {
+    if (picker_.requesters_of(p) > 1) {
+      if (duplicates == 0 || !overdue(p, peer.key(), now)) {
+        picker_.on_request_dropped(peer.key(), p);
+        continue;
+      }
+      --duplicates;
+    }
+    peer.request(p, now);
+  }
+}
+
+// Whether the other requests for `piece` have been out long enough, for
+// their peers' rates, that a second copy is worth asking for. Without this an
+// idle fast peer would duplicate every piece a slower one is about to deliver
+// (and the CANCEL often comes too late to save the bytes).
+bool Download::overdue(PieceIndex piece, PeerKey asking, DownloadClock::time_point now) const {
+  for (const auto& [key, client] : peers_) {
+    if (key == asking) continue;
+    const auto sent = client->requested_at(piece);
+    if (!sent) continue;
+    // Twice the time its rate says the piece takes, queued behind the others
+    // on order with it; at least half a second; a silent peer gets half the timeout.
+    const uint64_t rate = client->rate().rate(now);
+    DownloadClock::duration expected = env_.options.request_timeout / 2;
+    if (rate > 0) {
+      const double seconds = 2.0 * static_cast<double>(meta_->piece_length(piece)) * static_cast<double>(client->outstanding()) /
+                             static_cast<double>(rate);
+      expected = std::chrono::duration_cast<DownloadClock::duration>(std::chrono::duration<double>(seconds));
+    }
+    expected = std::clamp<DownloadClock::duration>(expected, std::chrono::milliseconds(500), env_.options.request_timeout / 2);
+    if (now - *sent < expected) return false;
+  }
+  return true;
+}
+
+void Download::fill_all(DownloadClock::time_point now) {
+  for (auto& [key, client] : peers_) fill(*client, now);
+}
+
+void Download::update_reading() {
+  bool want = reading_;
+  if (reading_ && verify_backlog_ > env_.options.verify_backlog_high) want = false;
+  if (!reading_ && verify_backlog_ <= env_.options.verify_backlog_low) want = true;
+  if (want == reading_) return;
+  reading_ = want;
+  for (auto& [key, client] : peers_) client->set_reading(want);
+}
+
+// ---------------------------------------------------------------- pieces
+
+void Download::set_have(PieceIndex piece) {
+  if (have_.get(piece)) return;
+  have_.set(piece);
+  picker_.on_verified(piece);
+  done_bytes_ += meta_->piece_length(piece);
+  dirty_ = true;
+  if (registered_ && env_.registry) env_.registry->piece_added(meta_->file_id, piece);
+}
+
+void Download::verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result) {
+  --verify_backlog_;
+  update_reading();
+  if (!unfinished()) return;
+  const auto now = DownloadClock::now();
+  const uint32_t len = meta_->piece_length(piece);
+  if (result) {
+    set_have(piece);
+    SourceCount& s = sources_[user];
+    s.user = user;
+    s.addr = addr;
+    s.bytes += len;
+    if (!announced_) announce();
+    if (have_.all()) {
+      if (phase_ == Phase::active) finish();
+      return;
+    }
+    fill_all(now);
+    return;
+  }
+  picker_.on_verify_failed(piece);
+  if (result.error().code != "bad_piece") return fail(result.error().message);
+  rec_.refetched_bytes += len;
+  dirty_ = true;
+  log_info("download of ", rec_.name, ": piece ", piece, " from ", addr, " (user ", user, ") failed verification");
+  if (++piece_failures_[piece] >= env_.options.max_piece_failures) {
+    return fail("piece " + std::to_string(piece) + " failed verification " +
+                std::to_string(env_.options.max_piece_failures) + " times");
+  }
+  strike(user, addr);
+  fill_all(now);
+}
+
+void Download::strike(const std::string& user, const std::string& addr) {
+  auto it = known_.find(addr);
+  if (it == known_.end()) return;
+  KnownPeer& k = it->second;
+  ++k.strikes;
+  if (k.banned || k.strikes < env_.options.max_strikes) return;
+  k.banned = true;
+  log_warn("dropping peer ", addr, " (user ", user, "): ", k.strikes, " pieces failed verification");
+  if (k.connected == 0) return;
+  if (auto p = peers_.find(k.connected); p != peers_.end()) {
+    p->second->close("banned: " + std::to_string(k.strikes) + " pieces failed verification");
+  }
+}
+
+// ---------------------------------------------------------------- timers
+
+void Download::tick(DownloadClock::time_point now) {
+  parked_.clear();  // a timer callback: none of them is on the stack
+  if (phase_ == Phase::active) {
+    std::vector<PeerKey> stalled;
+    for (auto& [key, client] : peers_) {
+      client->tick(now);
+      if (!client->ready()) continue;
+      const auto expired = client->expire(now, env_.options.request_timeout);
+      for (PieceIndex p : expired) picker_.on_request_dropped(key, p);
+      if (!expired.empty()) {
+        log_debug("download of ", rec_.name, ": ", expired.size(), " request(s) to ", client->addr(),
+                  " timed out; its pipeline is now ", client->pipeline().depth());
+      }
+      if (client->timeouts_in_row() >= env_.options.max_timeouts_in_row) stalled.push_back(key);
+    }
+    for (PeerKey key : stalled) {
+      if (auto it = peers_.find(key); it != peers_.end()) it->second->close("stalled: requests keep timing out");
+    }
+    connect_peers(now);
+    fill_all(now);
+    if (now >= next_refresh_) refresh_peers();
+  }
+  if (dirty_ && now >= next_commit_) commit(true);
+}
+
+// ---------------------------------------------------------------- tracker
+
+void Download::refresh_peers() {
+  if (refresh_in_flight_ || env_.session->phase() != Session::Phase::active) return;
+  refresh_in_flight_ = true;
+  next_refresh_ = DownloadClock::now() + env_.options.refresh_interval;
+  const std::string token = env_.session->token();
+  TrackerApi::Fields fields{{"token", token}, {"group", rec_.group}, {"name", rec_.name}};
+  env_.tracker->request("file_info", std::move(fields),
+                        [alive = std::weak_ptr<Download*>(alive_), token](Result<Json> r) {
+                          auto a = alive.lock();
+                          if (!a) return;
+                          Download& d = **a;
+                          d.refresh_in_flight_ = false;
+                          if (!r) {
+                            if (d.env_.session->on_tracker_error(token, r.error())) return;  // paused by the event
+                            const std::string& code = r.error().code;
+                            if (code == "no_such_file" || code == "not_member" || code == "no_such_group") {
+                              return d.fail(r.error().message);
+                            }
+                            log_debug("download of ", d.rec_.name, ": no peer list: ", r.error().message);
+                            return;
+                          }
+                          if (d.phase_ != Phase::active) return;
+                          const auto id = r->get_string("file_id");
+                          if (id && *id != d.meta_->file_id_hex()) {
+                            return d.fail(d.rec_.name + " in " + d.rec_.group + " is now another file");
+                          }
+                          if (const Json* peers = r->find("peers")) d.add_peers(*peers);
+                          d.connect_peers(DownloadClock::now());
+                        });
+}
+
+void Download::announce() {
+  if (env_.session->phase() != Session::Phase::active) return;
+  announced_ = true;
+  const std::string token = env_.session->token();
+  TrackerApi::Fields fields{{"token", token}, {"group", rec_.group}, {"file_id", meta_->file_id_hex()}};
+  env_.tracker->request("announce", std::move(fields),
+                        [alive = std::weak_ptr<Download*>(alive_), token](Result<Json> r) {
+                          auto a = alive.lock();
+                          if (!a || r) return;
+                          Download& d = **a;
+                          d.announced_ = false;  // the next verified piece tries again
+                          if (!d.env_.session->on_tracker_error(token, r.error())) {
+                            log_debug("download of ", d.rec_.name, ": announce failed: ", r.error().message);
+                          }
+                        });
+}
+
+void Download::serve_register() {
+  if (registered_ || !env_.registry || env_.registry->find(meta_->file_id)) return;
+  Servable s;
+  s.group = rec_.group;
+  s.name = rec_.name;
+  s.meta = meta_.get();
+  s.path = rec_.part_path;
+  s.have = &have_;
+  // Only verified pieces are listed, and the file is ours alone until the
+  // rename; a resume re-checks it if it changed meanwhile.
+  s.check_intact = [] { return Status(Ok{}); };
+  s.on_broken = [name = rec_.name](const Error& e) {
+    log_warn("partial file of ", name, " cannot be served: ", e.message);
+  };
+  env_.registry->add(meta_->file_id, std::move(s));
+  registered_ = true;
+}
+
+void Download::serve_unregister() {
+  if (!registered_) return;
+  registered_ = false;
+  if (env_.registry) env_.registry->remove(meta_->file_id);
+}
+
+// ---------------------------------------------------------------- state
+
+DownloadRecord Download::snapshot() const {
+  DownloadRecord r = rec_;
+  r.have = have_.to_bytes();
+  r.state = state_name();
+  r.error = error_;
+  r.sources.clear();
+  for (const auto& [user, s] : sources_) r.sources.push_back(s);
+  return r;
+}
+
+void Download::commit(bool sync) {
+  if (commit_in_flight_) {
+    dirty_ = true;  // saved again when the one in flight is done
+    return;
+  }
+  dirty_ = false;
+  next_commit_ = DownloadClock::now() + env_.options.commit_interval;
+  DownloadRecord snap = snapshot();
+  if (!sync || !part_) {
+    if (auto s = env_.store->save(snap); !s) log_error("cannot save the download of ", rec_.name, ": ", s.error().message);
+    return;
+  }
+  // The bitmap goes to sqlite only once the pieces it lists are on disk.
+  commit_in_flight_ = true;
+  auto stat = std::make_shared<Result<PartStat>>(PartStat{});
+  env_.pool->post(
+      [part = part_, stat] {
+        auto s = sync_part(part->fd());
+        *stat = s ? stat_part(part->fd()) : Result<PartStat>(s.error());
+      },
+      [alive = std::weak_ptr<Download*>(alive_), snap = std::move(snap), stat]() mutable {
+        auto a = alive.lock();
+        if (!a) return;
+        Download& d = **a;
+        d.commit_in_flight_ = false;
+        if (!*stat) {
+          log_error("download of ", d.rec_.name, ": ", stat->error().message, "; progress not saved");
+          d.dirty_ = true;
+          return;
+        }
+        snap.part_size = (*stat)->size;
+        snap.part_mtime_ns = (*stat)->mtime_ns;
+        d.rec_.part_size = snap.part_size;
+        d.rec_.part_mtime_ns = snap.part_mtime_ns;
+        if (auto s = d.env_.store->save(snap); !s) {
+          log_error("cannot save the download of ", d.rec_.name, ": ", s.error().message);
+        }
+        // A state change (pause, failure, completion) that came meanwhile.
+        if (d.dirty_ && d.phase_ != Phase::active) d.commit(d.part_ != nullptr);
+      });
+}
+
+Json Download::to_json(DownloadClock::time_point now) const {
+  Json j = Json::object();
+  j["group"] = rec_.group;
+  j["name"] = rec_.name;
+  j["state"] = state_name();
+  j["done_bytes"] = done_bytes_;
+  j["size"] = meta_->size;
+  j["peers"] = static_cast<uint64_t>(connected_peers());
+  j["dest"] = rec_.dest;
+  j["rate"] = phase_ == Phase::active ? rate_.rate(now) : uint64_t{0};
+  j["error"] = error_.empty() ? Json(nullptr) : Json(error_);
+  Json sources = Json::array();
+  for (const auto& [user, s] : sources_) {
+    Json item = Json::object();
+    item["user"] = s.user;
+    item["addr"] = s.addr;
+    item["bytes"] = s.bytes;
+    sources.push_back(std::move(item));
+  }
+  j["sources"] = std::move(sources);
+  j["received_bytes"] = rec_.received_bytes;
+  j["refetched_bytes"] = rec_.refetched_bytes;
+  j["file_id"] = meta_->file_id_hex();
+  return j;
+}
+
+}  // namespace gs::daemon

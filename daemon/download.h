@@ -1,0 +1,219 @@
+// One download: a file of a group fetched piece by piece from every peer the
+// tracker lists, verified, written into DEST.gs-part and renamed to DEST once
+// every piece is verified.
+//
+// Phases:  idle (paused, complete, failed) -> checking (resume: re-hash what
+// the partial file may hold) -> active (peers, requests) -> finishing (fsync,
+// rename) -> complete.  Any phase but complete can fail.
+//
+// Where the work happens: the loop owns every field; hashing, pwrite, fsync
+// and the resume scan run on the WorkerPool and come back as completions that
+// hold the Download weakly (a download replaced meanwhile ignores them).
+//
+// Memory stays bounded whatever the file size: a piece is copied out of its
+// frame only to be verified and written, at most pipeline x peers pieces are
+// requested at once, and reading from peers stops while more than
+// verify_backlog_high pieces wait for the workers.
+//
+// refetched_bytes, what it counts (kept honest rather than flattering):
+//  - bytes that arrived for a piece we already had or were verifying (an
+//    endgame duplicate, a late answer to a cancelled or timed-out request);
+//  - bytes of pieces that failed verification;
+//  - at resume, pieces that had been received but are no longer usable: a
+//    piece marked done that is gone or changed in the partial file, or a piece
+//    written after the last commit that no longer verifies (cut by a crash).
+// Pieces that were still on the wire at a crash are not known to anyone and
+// are not counted; at completion the figure is raised to at least
+// received_bytes - size, which covers every byte fetched twice this run.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <event2/event.h>
+
+#include "bitfield.h"
+#include "download_part.h"
+#include "download_rate.h"
+#include "download_store.h"
+#include "json.h"
+#include "peer_client.h"
+#include "piece_picker.h"
+#include "session.h"
+#include "tracker_api.h"
+#include "worker_pool.h"
+
+namespace gs::daemon {
+
+class ServeRegistry;
+class Shares;
+
+struct DownloadOptions {
+  size_t max_peers = 32;                       // connections per download
+  size_t max_known_peers = 256;                // addresses remembered per download
+  DownloadClock::duration request_timeout = std::chrono::seconds(15);
+  DownloadClock::duration refresh_interval = std::chrono::seconds(3);   // file_info while downloading
+  DownloadClock::duration commit_interval = std::chrono::seconds(1);    // bitmap to sqlite
+  DownloadClock::duration reconnect_min = std::chrono::seconds(1);
+  DownloadClock::duration reconnect_max = std::chrono::seconds(30);
+  int max_strikes = 3;          // bad pieces before a peer is dropped and banned
+  int max_piece_failures = 5;   // failed verifications of one piece before the download fails
+  int max_timeouts_in_row = 3;  // request timeouts with nothing delivered: reconnect later
+  size_t verify_backlog_high = 8;  // pieces waiting for the workers: stop reading above
+  size_t verify_backlog_low = 4;   // ... and read again at or below
+};
+
+// What a download needs from the daemon; everything here outlives it.
+struct DownloadEnv {
+  event_base* base = nullptr;
+  WorkerPool* pool = nullptr;
+  TrackerApi* tracker = nullptr;
+  Session* session = nullptr;
+  DownloadStore* store = nullptr;
+  ServeRegistry* registry = nullptr;  // null: no partial seeding (tests)
+  Shares* shares = nullptr;           // null: a finished download is not shared (tests)
+  Seat seat{};
+  DownloadOptions options;
+};
+
+class Download final : private PeerClient::Owner {
+ public:
+  enum class State { downloading, paused, complete, failed };
+
+  // `part`: the partial file when the caller just created it (a new
+  // download: nothing to check at start); null to open and check it at start.
+  Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<PartFile> part);
+  ~Download();
+  Download(const Download&) = delete;
+  Download& operator=(const Download&) = delete;
+
+  const std::string& user() const { return rec_.user; }
+  const std::string& group() const { return rec_.group; }
+  const std::string& name() const { return rec_.name; }
+  const std::string& dest() const { return rec_.dest; }
+  const std::string& part_path() const { return rec_.part_path; }
+  int64_t id() const { return rec_.id; }
+  State state() const { return state_; }
+  // Downloading or paused: it still holds its (group, name) and its DEST.
+  bool unfinished() const { return state_ == State::downloading || state_ == State::paused; }
+  uint64_t done_bytes() const { return done_bytes_; }
+  size_t connected_peers() const;
+
+  // The session is ready: start or resume (first call), or, already
+  // running, announce again and ask for peers now.
+  void on_session_ready();
+  // The session ended: close every peer, state paused, commit.
+  void pause();
+  // Peers from a file_info answer (the one the command got, or a refresh).
+  void add_peers(const Json& peers);
+
+  // Timers: request timeouts, reconnects, keep-alives, peer refresh, batched
+  // commits. Called about every 250 ms.
+  void tick(DownloadClock::time_point now);
+  // The daemon is stopping: a last commit, synchronously.
+  void shutdown();
+
+  // One entry of show_downloads.
+  Json to_json(DownloadClock::time_point now) const;
+
+ private:
+  enum class Phase { idle, checking, active, finishing };
+  struct KnownPeer {
+    std::string user;
+    std::string host;
+    uint16_t port = 0;
+    PeerKey connected = 0;  // the live PeerClient, 0 if none
+    int strikes = 0;
+    bool banned = false;
+    bool self = false;
+    int failures = 0;
+    DownloadClock::time_point next_try{};
+  };
+
+  // PeerClient::Owner
+  void on_peer_ready(PeerClient& peer) override;
+  void on_peer_have(PeerClient& peer, PieceIndex piece) override;
+  void on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data) override;
+  void on_peer_reject(PeerClient& peer, PieceIndex piece) override;
+  void on_peer_closed(PeerClient& peer, const std::string& reason) override;
+
+  // What a resume learns about the partial file, filled by worker jobs.
+  struct ResumeCheck {
+    ResumePlan plan;
+    std::vector<uint8_t> ok;  // per plan.check entry: it verified
+    size_t jobs_left = 0;
+    std::shared_ptr<PartFile> part;
+    std::optional<Error> error;
+  };
+  // Resuming (download_resume.cc).
+  void start_check();
+  void hash_candidates(const std::shared_ptr<ResumeCheck>& check);
+  void check_done(ResumeCheck& check);
+  void checked(const ResumePlan& plan, const std::vector<PieceIndex>& verified, const Result<PartStat>& stat,
+               std::shared_ptr<PartFile> part, const std::optional<Error>& error);
+  void activate();
+  void connect_peers(DownloadClock::time_point now);
+  void fill(PeerClient& peer, DownloadClock::time_point now);
+  void fill_all(DownloadClock::time_point now);
+  bool overdue(PieceIndex piece, PeerKey asking, DownloadClock::time_point now) const;
+  void drop_all_peers(const std::string& reason);
+  void verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result);
+  void strike(const std::string& user, const std::string& addr);
+  void update_reading();
+  void set_have(PieceIndex piece);
+  void finish();
+  void finished(const Status& result);
+  void fail(const std::string& reason);
+  void refresh_peers();
+  void announce();
+  void serve_register();
+  void serve_unregister();
+  // Saves the record: after an fdatasync on a worker when `sync` and the
+  // partial file is open, so the bitmap never runs ahead of the disk.
+  void commit(bool sync);
+  DownloadRecord snapshot() const;
+  KnownPeer* known_of(const PeerClient& peer);
+  std::string state_name() const;
+  // Seeds the picker's random choices.
+  static uint64_t random_seed();
+
+  DownloadEnv& env_;
+  DownloadRecord rec_;  // identity and counters; have/state/sources live below
+  std::shared_ptr<const FileMeta> meta_;
+  std::shared_ptr<PartFile> part_;
+  bool part_trusted_ = false;  // part_ was created or checked by this run
+  State state_;
+  Phase phase_ = Phase::idle;
+  std::string error_;
+  Bitfield have_;
+  uint64_t done_bytes_ = 0;
+  PiecePicker picker_;
+  std::unordered_map<PieceIndex, int> piece_failures_;
+  std::map<std::string, SourceCount> sources_;  // by user
+  std::map<std::string, KnownPeer> known_;      // by "HOST:PORT"
+  std::map<PeerKey, std::unique_ptr<PeerClient>> peers_;
+  std::map<PeerKey, DownloadClock::time_point> hold_until_;  // no requests to it before then (after a REJECT)
+  std::vector<std::unique_ptr<PeerClient>> parked_;  // closed, freed on the next tick
+  PeerKey next_key_ = 1;
+  RateMeter rate_;
+  size_t verify_backlog_ = 0;
+  bool reading_ = true;
+  bool registered_ = false;
+  bool announced_ = false;
+  bool refresh_in_flight_ = false;
+  DownloadClock::time_point next_refresh_{};
+  bool dirty_ = false;
+  bool commit_in_flight_ = false;
+  DownloadClock::time_point next_commit_{};
+  // Completions posted to the workers hold this weakly.
+  std::shared_ptr<Download*> alive_ = std::make_shared<Download*>(this);
+};
+
+}  // namespace gs::daemon

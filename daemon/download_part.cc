@@ -1,0 +1,160 @@
+#include "download_part.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gs::daemon {
+namespace {
+
+Error io_error(const std::string& what, const std::string& path, int err) {
+  return make_error("io_error", what + " " + path + ": " + std::strerror(err));
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<PartFile>> PartFile::create(const std::string& path, uint64_t size) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("cannot create", path, errno);
+  std::shared_ptr<PartFile> f(new PartFile(fd, path));
+  // ftruncate, not fallocate: the holes are how a resume after a crash finds
+  // the pieces written after the last commit.
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) return io_error("cannot size", path, errno);
+  return f;
+}
+
+Result<std::shared_ptr<PartFile>> PartFile::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return make_error("missing", path + " does not exist");
+    return io_error("cannot open", path, errno);
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error("io_error", path + " is not a regular file");
+  }
+  return std::shared_ptr<PartFile>(new PartFile(fd, path));
+}
+
+PartFile::~PartFile() { ::close(fd_); }
+
+Result<PartStat> stat_part(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return make_error("io_error", std::string("cannot stat the partial file: ") + std::strerror(errno));
+  return PartStat{static_cast<int64_t>(st.st_size),
+                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+Status write_piece(int fd, uint64_t offset, std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("io_error", std::string("cannot write the partial file: ") + std::strerror(errno));
+    }
+    if (n == 0) return make_error("io_error", "cannot write the partial file: no progress");
+    done += static_cast<size_t>(n);
+  }
+  return Ok{};
+}
+
+Status sync_part(int fd) {
+  if (fdatasync(fd) != 0) return make_error("io_error", std::string("cannot sync the partial file: ") + std::strerror(errno));
+  return Ok{};
+}
+
+Result<std::vector<Region>> data_regions(int fd, uint64_t size) {
+  std::vector<Region> out;
+  off_t at = 0;
+  const off_t end = static_cast<off_t>(size);
+  while (at < end) {
+    const off_t data = lseek(fd, at, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // no data past `at`
+      if (errno == EINVAL) {
+        // The file system cannot say: treat the rest as data, so every piece
+        // in it is re-hashed rather than silently trusted or lost.
+        out.push_back({static_cast<uint64_t>(at), static_cast<uint64_t>(end - at)});
+        break;
+      }
+      return make_error("io_error", std::string("cannot scan the partial file: ") + std::strerror(errno));
+    }
+    if (data >= end) break;
+    off_t hole = lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) return make_error("io_error", std::string("cannot scan the partial file: ") + std::strerror(errno));
+    if (hole > end) hole = end;
+    if (hole <= data) break;  // cannot happen; never loop forever on it
+    out.push_back({static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data)});
+    at = hole;
+  }
+  return out;
+}
+
+ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartStat& saved, const PartStat& now,
+                       const std::vector<Region>& regions) {
+  ResumePlan plan;
+  const auto file_size = static_cast<uint64_t>(std::max<int64_t>(now.size, 0));
+  plan.changed = saved.size < 0 || saved.size != now.size || saved.mtime_ns != now.mtime_ns ||
+                 file_size != meta.size;
+  size_t r = 0;  // regions are sorted: one walk for all pieces
+  for (PieceIndex p = 0; p < meta.piece_count(); ++p) {
+    const uint64_t begin = meta.piece_offset(p);
+    const uint64_t end = begin + meta.piece_length(p);
+    const bool inside = end <= file_size;
+    while (r < regions.size() && regions[r].offset + regions[r].length <= begin) ++r;
+    const bool touches_data = r < regions.size() && regions[r].offset < end;
+    const bool marked = p < done.size() && done.get(p);
+    if (marked) {
+      if (!plan.changed) {
+        plan.keep.push_back(p);
+      } else if (inside) {
+        plan.check.push_back(p);
+      } else {
+        plan.lost.push_back(p);
+      }
+    } else if (inside && touches_data) {
+      plan.check.push_back(p);
+    }
+  }
+  return plan;
+}
+
+Status finalize_part(int fd, const std::string& part_path, const std::string& dest, bool replace) {
+  if (fsync(fd) != 0) return io_error("cannot sync", part_path, errno);
+  int rc = -1;
+  if (!replace) {
+    rc = renameat2(AT_FDCWD, part_path.c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && errno == EEXIST) {
+      return make_error("dest_exists", dest + " appeared while downloading; pass --force to overwrite it");
+    }
+    // File systems without RENAME_NOREPLACE: the check at the start of the
+    // download has to do.
+    if (rc != 0 && errno != EINVAL && errno != ENOSYS) return io_error("cannot rename " + part_path + " to", dest, errno);
+  }
+  if (rc != 0 && rename(part_path.c_str(), dest.c_str()) != 0) {
+    return io_error("cannot rename " + part_path + " to", dest, errno);
+  }
+  const std::string dir = parent_of(dest);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return io_error("cannot open", dir, errno);
+  const int synced = fsync(dfd);
+  const int err = errno;
+  ::close(dfd);
+  if (synced != 0) return io_error("cannot sync", dir, err);
+  return Ok{};
+}
+
+}  // namespace gs::daemon

@@ -1,0 +1,93 @@
+// The partial file of a download (DEST.gs-part) and the checks that let a
+// download resume after a crash or after someone changed the file.
+//
+// The file is created sparse (ftruncate to the full size, never fallocate), so
+// its holes show which regions were never written: after a kill -9, pieces
+// that were written after the last commit of the piece bitmap are found by
+// their data regions (SEEK_DATA / SEEK_HOLE) and re-hashed instead of being
+// fetched again.
+//
+// Everything here that touches the disk blocks: call it from a worker thread.
+// plan_resume() is pure and is where the resume policy lives.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bitfield.h"
+#include "file_meta.h"
+#include "result.h"
+
+namespace gs::daemon {
+
+inline constexpr std::string_view kPartSuffix = ".gs-part";
+
+// An open partial file, shared by the loop and the worker jobs that write
+// pieces into it (pwrite/pread at offsets, so one descriptor serves them
+// all); closed when the last holder lets go.
+class PartFile {
+ public:
+  // Creates (or empties) `path` and sizes it to `size` without allocating.
+  static Result<std::shared_ptr<PartFile>> create(const std::string& path, uint64_t size);
+  // Opens an existing file; error code "missing" when it does not exist.
+  static Result<std::shared_ptr<PartFile>> open(const std::string& path);
+  ~PartFile();
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  PartFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
+};
+
+struct PartStat {
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+Result<PartStat> stat_part(int fd);
+
+// All of `data` at `offset` (short writes and EINTR retried).
+Status write_piece(int fd, uint64_t offset, std::string_view data);
+// fdatasync: what was written so far survives a power cut.
+Status sync_part(int fd);
+
+struct Region {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+// The regions of the first `size` bytes that hold data, in order. Where the
+// file system cannot tell (no SEEK_DATA), all of it counts as data.
+Result<std::vector<Region>> data_regions(int fd, uint64_t size);
+
+// The verdict on each piece when a download resumes.
+struct ResumePlan {
+  std::vector<PieceIndex> keep;   // marked done and trusted as they are
+  std::vector<PieceIndex> check;  // to re-hash; those that verify count as done
+  std::vector<PieceIndex> lost;   // marked done, but no longer in the file
+  // The file is not what the last commit saw (size or mtime): every piece
+  // marked done is re-hashed.
+  bool changed = false;
+};
+
+// Pure. `done`: the committed bitmap; `saved`: size and mtime at that commit
+// (saved.size < 0: unknown, treated as changed); `now`: the file as found;
+// `regions`: its data regions. Pieces marked done are kept unless the file
+// changed; then those still inside the file are re-checked and the rest are
+// lost. Pieces not marked done that touch a data region are re-checked: their
+// bytes may have been written after the last commit.
+ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartStat& saved, const PartStat& now,
+                       const std::vector<Region>& regions);
+
+// The final step: fsync the file, rename it to `dest` (refusing to replace an
+// existing `dest` unless `replace`), fsync the directory so the rename itself
+// survives a crash.
+Status finalize_part(int fd, const std::string& part_path, const std::string& dest, bool replace);
+
+}  // namespace gs::daemon

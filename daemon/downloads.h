@@ -1,0 +1,81 @@
+// Every download of this daemon: starting new ones (download_file), listing
+// them (show_downloads), resuming them when the session is ready, pausing
+// them when it ends, and one timer that drives them all.
+//
+// A download belongs to the user whose session started it and runs only
+// while that user is logged in here. At startup every stored download that
+// was running resumes by itself once the session is ready.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <event2/event.h>
+
+#include "download.h"
+#include "download_store.h"
+#include "json.h"
+#include "result.h"
+#include "session.h"
+
+namespace gs::daemon {
+
+// Where a download of `name` lands when asked for `dest`: an existing
+// directory gets NAME appended, anything else is the path itself, whose
+// directory must exist. `dest` must be absolute. Errors: bad_request,
+// io_error (no such directory, a directory in the way).
+Result<std::string> resolve_dest(const std::string& dest, const std::string& name);
+
+class Downloads {
+ public:
+  struct Request {
+    std::string group;
+    std::string name;
+    std::string dest;  // as given (absolute)
+    bool force = false;
+  };
+
+  // env.store must be set; the manager keeps a copy of env for its downloads.
+  explicit Downloads(DownloadEnv env);
+  // Saves every download (shutdown()) and unregisters them from serving.
+  ~Downloads();
+  Downloads(const Downloads&) = delete;
+  Downloads& operator=(const Downloads&) = delete;
+
+  // Reads the stored downloads; nothing starts before the session is ready.
+  Status load();
+  // Session::add_observer target.
+  void on_session_event(Session::Event event);
+
+  // The refusal that needs no tracker: the same (group, name) is already
+  // downloading or paused.
+  Status precheck(const Request& request) const;
+  // After the tracker's file_info answer: checks the destination (errors
+  // io_error, already_downloading when another download writes there,
+  // dest_exists), the answer (tracker_unreachable when it is not valid) and
+  // the free space (no_space), then creates the partial file and starts. Result {group, name, dest, size, file_id}.
+  Result<Json> add(const Request& request, const Json& file_info);
+  // show_downloads: one entry per download, oldest first.
+  Json show() const;
+
+  // A last commit of every download. Idempotent.
+  void shutdown();
+
+  // For tests.
+  const Download* find(const std::string& group, const std::string& name) const;
+  void tick_now();
+
+ private:
+  static void tick_cb(evutil_socket_t, short, void* self);
+  // precheck(), then the destination: resolved, not another download's, and
+  // not existing unless forced. Returns the resolved path.
+  Result<std::string> check_dest(const Request& request) const;
+
+  DownloadEnv env_;
+  std::vector<std::unique_ptr<Download>> list_;
+  event* tick_ = nullptr;
+  bool shut_down_ = false;
+};
+
+}  // namespace gs::daemon

@@ -1,0 +1,210 @@
+#include "peer_client.h"
+
+#include <algorithm>
+
+#include <event2/bufferevent.h>
+
+#include "log.h"
+
+namespace gs::daemon {
+
+PeerClient::PeerClient(Owner& owner, Params params)
+    : owner_(owner), p_(std::move(params)), has_(p_.meta ? p_.meta->piece_count() : 0) {}
+
+PeerClient::~PeerClient() { abandon("download stopped"); }
+
+void PeerClient::abandon(const std::string& reason) {
+  ready_ = false;
+  outstanding_.clear();
+  if (!conn_) return;
+  // The link may outlive us by a callback (its close is deferred while one
+  // of its handlers runs); a null user makes its last calls no-ops.
+  FramedConn* c = conn_;
+  conn_ = nullptr;
+  c->user = nullptr;
+  c->close(reason);
+}
+
+Status PeerClient::start(event_base* base, const SockAddr& to) {
+  FramedConn::Handlers h;
+  h.on_connected = [](FramedConn& c) {
+    if (auto* self = static_cast<PeerClient*>(c.user)) self->on_connected();
+  };
+  h.on_frame = [](FramedConn& c, std::string_view payload) {
+    if (auto* self = static_cast<PeerClient*>(c.user)) self->on_frame(payload);
+  };
+  h.on_close = [](FramedConn& c, const std::string& reason) {
+    if (auto* self = static_cast<PeerClient*>(c.user)) self->on_close(reason);
+  };
+  // connect() may close the link before it returns (user still null then),
+  // which is reported here as an error instead of through the owner.
+  FramedConn* c = FramedConn::connect(base, to, kPeerMaxFrame, p_.addr, std::move(h));
+  if (!c) return make_error("connect_failed", "cannot connect to " + p_.addr);
+  conn_ = c;
+  c->user = this;
+  c->set_read_timeout(kHandshakeTimeoutSeconds);
+  // libevent reads 16 KiB per loop turn by default: a 512 KiB piece would
+  // take 32 turns. Whole pieces per read keep the loop off the profile.
+  if (c->bev()) bufferevent_set_max_single_read(c->bev(), kMaxSingleRead);
+  return Ok{};
+}
+
+void PeerClient::close(const std::string& reason) {
+  if (!conn_) return;
+  // May run on_close (and so the owner's on_peer_closed) before returning.
+  conn_->close(reason);
+}
+
+void PeerClient::send(std::string_view payload) {
+  if (!conn_) return;
+  conn_->send(payload);
+  last_send_ = DownloadClock::now();
+}
+
+void PeerClient::on_connected() {
+  Handshake h;
+  h.file_id = p_.file_id;
+  h.seat = p_.seat;
+  send(encode_handshake(h));
+}
+
+void PeerClient::violation(const std::string& what) {
+  log_info("peer ", p_.addr, " (user ", p_.user, "): ", what, "; closing");
+  close(what);
+}
+
+void PeerClient::on_frame(std::string_view payload) {
+  if (!got_handshake_) {
+    auto h = decode_handshake(payload);
+    if (!h) return violation(h.error().message);
+    if (h->file_id != p_.file_id) return violation("handshake for another file");
+    if (h->seat == p_.seat) return close("connected to ourselves");
+    got_handshake_ = true;
+    // The wire wants a BITFIELD from both sides. This link never serves (our
+    // pieces go out over the peer's own link to us), so it says "nothing".
+    send(encode_bitfield(Bitfield(has_.size())));
+    return;
+  }
+  auto m = decode_peer_message(payload, static_cast<uint32_t>(has_.size()));
+  if (!m) return violation(m.error().message);
+  on_message(*m);
+}
+
+void PeerClient::on_message(const PeerMessage& m) {
+  using T = PeerMessage::Type;
+  if (!ready_ && m.type != T::bitfield && m.type != T::keep_alive) {
+    return violation("message before the bitfield");
+  }
+  switch (m.type) {
+    case T::keep_alive:
+      return;
+    case T::bitfield:
+      if (ready_) return violation("a second bitfield");
+      has_ = m.bits;
+      ready_ = true;
+      // From here silence is fine (an idle seeder has nothing to say); stalled
+      // requests are caught by their own timeout.
+      if (conn_) conn_->set_read_timeout(0);
+      owner_.on_peer_ready(*this);
+      return;
+    case T::have:
+      if (has_.get(m.piece)) return;
+      has_.set(m.piece);
+      owner_.on_peer_have(*this, m.piece);
+      return;
+    case T::request:
+      // Nothing is served on a link we opened.
+      send(encode_reject(m.piece));
+      return;
+    case T::cancel:
+      return;
+    case T::reject:
+      if (outstanding_.erase(m.piece) != 0) {
+        owner_.on_peer_reject(*this, m.piece);
+      } else {
+        take_late(m.piece);
+      }
+      return;
+    case T::piece: {
+      if (m.data.size() != p_.meta->piece_length(m.piece)) {
+        return violation("piece " + std::to_string(m.piece) + " of " + std::to_string(m.data.size()) +
+                         " bytes, expected " + std::to_string(p_.meta->piece_length(m.piece)));
+      }
+      if (outstanding_.erase(m.piece) == 0 && !take_late(m.piece)) {
+        return violation("piece " + std::to_string(m.piece) + " was never requested");
+      }
+      const auto now = DownloadClock::now();
+      bytes_received_ += m.data.size();
+      rate_.add(m.data.size(), now);
+      timeouts_in_row_ = 0;
+      pipeline_.on_piece(rate_.rate(now), rate_.age(now) >= std::chrono::seconds(1), p_.meta->piece_size);
+      owner_.on_peer_piece(*this, m.piece, m.data);
+      return;
+    }
+  }
+}
+
+void PeerClient::on_close(const std::string& reason) {
+  conn_ = nullptr;
+  ready_ = false;
+  outstanding_.clear();
+  owner_.on_peer_closed(*this, reason);  // may park us; touch nothing after
+}
+
+void PeerClient::request(PieceIndex piece, DownloadClock::time_point now) {
+  if (!ready_ || !conn_) return;
+  outstanding_[piece] = now;
+  send(encode_request(piece));
+}
+
+void PeerClient::cancel(PieceIndex piece) {
+  if (outstanding_.erase(piece) == 0) return;
+  remember_late(piece);
+  send(encode_cancel(piece));
+}
+
+std::vector<PieceIndex> PeerClient::expire(DownloadClock::time_point now, DownloadClock::duration timeout) {
+  std::vector<PieceIndex> out;
+  for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+    if (now - it->second >= timeout) {
+      out.push_back(it->first);
+      remember_late(it->first);
+      it = outstanding_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!out.empty()) {
+    ++timeouts_in_row_;
+    pipeline_.on_dropped();
+  }
+  return out;
+}
+
+void PeerClient::remember_late(PieceIndex piece) {
+  if (std::find(late_.begin(), late_.end(), piece) != late_.end()) return;
+  late_.push_back(piece);
+  if (late_.size() > kMaxLate) late_.pop_front();
+}
+
+bool PeerClient::take_late(PieceIndex piece) {
+  auto it = std::find(late_.begin(), late_.end(), piece);
+  if (it == late_.end()) return false;
+  late_.erase(it);
+  return true;
+}
+
+void PeerClient::set_reading(bool on) {
+  if (!conn_ || conn_->closing() || !conn_->bev()) return;
+  if (on) {
+    bufferevent_enable(conn_->bev(), EV_READ);
+  } else {
+    bufferevent_disable(conn_->bev(), EV_READ);
+  }
+}
+
+void PeerClient::tick(DownloadClock::time_point now) {
+  if (ready_ && conn_ && now - last_send_ >= kKeepAliveAfter) send(encode_keep_alive());
+}
+
+}  // namespace gs::daemon

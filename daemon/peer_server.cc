@@ -1,0 +1,468 @@
+#include "peer_server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+
+#include <event2/buffer.h>
+
+#include "frame.h"
+#include "log.h"
+
+namespace gs::daemon {
+namespace {
+
+// Requests a peer may have waiting beyond what is already in its output. A
+// downloader pipelines a handful of whole pieces; a thousand is no downloader.
+constexpr size_t kMaxPendingRequests = 1024;
+// Pieces a connection holds in its output before it stops reading requests.
+constexpr uint64_t kQueuedPieces = 2;
+
+// Appends bytes to a link's output without ever calling evbuffer_add on it.
+// libevent sizes the chain that evbuffer_add creates after an immutable
+// chain from that chain's buffer_len, which for a file segment chain is its
+// offset in the file plus its length: a 9-byte header queued after the last
+// piece of a large file would allocate as many bytes as the file has. Bytes
+// added to an empty scratch buffer get a small chain, and evbuffer_add_buffer
+// moves that chain over without copying.
+bool append(evbuffer* out, evbuffer* scratch, const void* data, size_t size) {
+  return evbuffer_add(scratch, data, size) == 0 && evbuffer_add_buffer(out, scratch) == 0;
+}
+
+}  // namespace
+
+struct PeerServer::Conn {
+  FramedConn* link = nullptr;
+  std::string peer;
+  Clock::time_point accepted;
+  Clock::time_point last_send;
+  bool handshaken = false;
+  Sha256Digest file_id{};
+  uint32_t piece_count = 0;
+  uint32_t piece_size = 0;
+  std::deque<PieceIndex> pending;  // requested, not yet in the output
+  bool reading = true;
+  // The file being served, opened once per connection (reopened if the
+  // registry points the file id at another path, e.g. a finished download).
+  evbuffer_file_segment* segment = nullptr;
+  int fd = -1;  // owned by `segment`
+  std::string segment_path;
+  uint64_t added = 0;  // bytes put in the output
+  uint64_t sent = 0;   // of those, taken by the kernel as of the last update
+
+  ~Conn() {
+    if (segment) evbuffer_file_segment_free(segment);  // pieces still queued hold their own reference
+  }
+};
+
+PeerServer::PeerServer(event_base* base, Options options, ServeRegistry& registry)
+    : base_(base), options_(std::move(options)), registry_(registry), scratch_(evbuffer_new()) {
+  if (!scratch_) std::abort();  // out of memory at startup
+}
+
+Result<std::unique_ptr<PeerServer>> PeerServer::open(event_base* base, Options options, ServeRegistry& registry) {
+  std::unique_ptr<PeerServer> s(new PeerServer(base, std::move(options), registry));
+  PeerServer* raw = s.get();
+  auto l = Listener::open(base, s->options_.listen,
+                          [raw](evutil_socket_t fd, const std::string& peer) { raw->on_accept(fd, peer); });
+  if (!l) return make_error("listen_failed", "peer port: " + l.error().message);
+  s->listener_ = *l;
+
+  if (s->options_.max_upload_rate > 0) {
+    // Ten refills a second keep the flow smooth; below 10 B/s one a second.
+    const uint64_t rate = std::min<uint64_t>(s->options_.max_upload_rate, EV_RATE_LIMIT_MAX);
+    timeval tick{0, 100'000};
+    size_t per_tick = static_cast<size_t>(rate / 10);
+    if (rate < 10) {
+      tick = {1, 0};
+      per_tick = static_cast<size_t>(rate);
+    }
+    s->rate_cfg_ = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, per_tick, per_tick, &tick);
+    if (s->rate_cfg_) s->rate_group_ = bufferevent_rate_limit_group_new(base, s->rate_cfg_);
+    if (!s->rate_group_) return make_error("internal", "cannot set up the upload rate limit");
+  }
+
+  s->tick_ = event_new(base, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) {
+    static_cast<PeerServer*>(self)->on_tick();
+  }, raw);
+  const timeval every_second{1, 0};
+  event_add(s->tick_, &every_second);
+
+  registry.set_listener([raw](const Sha256Digest& id, std::optional<PieceIndex> piece) { raw->on_registry(id, piece); });
+  return s;
+}
+
+PeerServer::~PeerServer() {
+  registry_.set_listener(nullptr);
+  // The loop is not running here, so every close completes at once.
+  close_all("the daemon is stopping");
+  if (tick_) event_free(tick_);
+  evbuffer_free(scratch_);
+  delete listener_;
+  if (rate_group_) {
+    // libevent takes a closed link out of the group only when it finalizes
+    // it, later (in the loop or in event_base_free), and a group must be
+    // empty when freed. Finalizers run in the order they were queued, so one
+    // queued now frees the group after every link closed so far has left it.
+    struct Doomed {
+      bufferevent_rate_limit_group* group;
+      ev_token_bucket_cfg* cfg;
+    };
+    auto* doomed = new Doomed{rate_group_, rate_cfg_};
+    event* ev = event_new(base_, -1, 0, [](evutil_socket_t, short, void*) {}, doomed);
+    event_free_finalize(0, ev, [](event*, void* arg) {
+      auto* d = static_cast<Doomed*>(arg);
+      bufferevent_rate_limit_group_free(d->group);
+      ev_token_bucket_cfg_free(d->cfg);
+      delete d;
+    });
+  } else if (rate_cfg_) {
+    ev_token_bucket_cfg_free(rate_cfg_);
+  }
+}
+
+std::string PeerServer::address() const {
+  Endpoint bound = options_.listen;
+  bound.port = port();
+  return bound.str();
+}
+
+bool PeerServer::corrupt_uploads_requested() {
+#ifdef GS_TEST_HOOKS
+  const char* v = std::getenv("GS_TEST_CORRUPT_UPLOADS");
+  if (v && std::string_view(v) == "1") {
+    log_warn("test hook GS_TEST_CORRUPT_UPLOADS=1 is active: every piece this daemon serves has one byte flipped");
+    return true;
+  }
+#endif
+  return false;
+}
+
+void PeerServer::set_serving(bool on) {
+  if (on == serving_) return;
+  serving_ = on;
+  if (!on) close_all("serving paused: no session");
+}
+
+void PeerServer::close_all(const std::string& reason) {
+  // Closing may erase from conns_ at once: work on a copy of the keys.
+  std::vector<Conn*> all;
+  for (auto& [c, owned] : conns_) all.push_back(c);
+  for (Conn* c : all) c->link->close(reason);
+}
+
+uint64_t PeerServer::uploaded_bytes() const {
+  uint64_t total = closed_uploaded_;
+  for (const auto& [c, owned] : conns_) {
+    total += c->link->closing() ? c->sent : c->added - c->link->pending_output();
+  }
+  return total;
+}
+
+std::vector<PeerServer::PeerInfo> PeerServer::peers() const {
+  std::vector<PeerInfo> out;
+  for (const auto& [c, owned] : conns_) {
+    out.push_back({c->peer, c->handshaken ? to_hex(c->file_id) : std::string(),
+                   c->link->closing() ? c->sent : c->added - c->link->pending_output()});
+  }
+  return out;
+}
+
+void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
+  if (!serving_) {
+    log_debug("peer connection from ", peer, " closed: not logged in, nothing is served");
+    evutil_closesocket(fd);
+    return;
+  }
+  if (conns_.size() >= options_.max_connections) {
+    log_debug("peer connection from ", peer, " closed: already serving ", conns_.size(), " peers");
+    evutil_closesocket(fd);
+    return;
+  }
+  auto owned = std::make_unique<Conn>();
+  Conn* c = owned.get();
+  c->peer = peer;
+  c->accepted = c->last_send = Clock::now();
+  FramedConn::Handlers h;
+  h.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
+  h.on_close = [this, c](FramedConn&, const std::string& reason) { on_closed(*c, reason); };
+  h.on_drained = [this, c](FramedConn&) {
+    update_sent(*c);
+    pump(*c);
+  };
+  c->link = FramedConn::accept(base_, fd, kPeerMaxFrame, peer, std::move(h));
+  if (!c->link) {
+    log_warn("peer connection from ", peer, " dropped: cannot set it up");
+    return;
+  }
+  conns_.emplace(c, std::move(owned));
+  bufferevent* bev = c->link->bev();
+  if (rate_group_) bufferevent_add_to_rate_limit_group(bev, rate_group_);
+  // A peer that sends nothing, or stops reading what we send, goes.
+  const timeval idle{options_.idle_timeout_seconds, 0};
+  bufferevent_set_timeouts(bev, &idle, &idle);
+  log_debug("peer ", peer, " connected");
+}
+
+void PeerServer::on_closed(Conn& c, const std::string& reason) {
+  log_debug("peer ", c.peer, " closed: ", reason, " (", c.sent, " bytes sent)");
+  closed_uploaded_ += c.sent;
+  conns_.erase(&c);  // deletes c
+}
+
+void PeerServer::on_frame(Conn& c, std::string_view payload) {
+  update_sent(c);
+  if (!c.handshaken) {
+    on_handshake(c, payload);
+  } else {
+    on_message(c, payload);
+  }
+}
+
+void PeerServer::on_handshake(Conn& c, std::string_view payload) {
+  auto h = decode_handshake(payload);
+  if (!h) {
+    log_info("peer ", c.peer, ": ", h.error().message, "; closing");
+    c.link->close(h.error().message);
+    return;
+  }
+  const Servable* s = registry_.find(h->file_id);
+  if (!s || !s->meta) {
+    log_debug("peer ", c.peer, " asked for file ", to_hex(h->file_id), ", which is not served here; closing");
+    c.link->close("unknown file id");
+    return;
+  }
+  const uint32_t count = s->meta->piece_count();
+  if (s->have && s->have->size() != count) {
+    log_error("serving ", s->name, ": its piece map does not match its metadata; not serving it");
+    c.link->close("inconsistent servable");
+    return;
+  }
+  c.handshaken = true;
+  c.file_id = h->file_id;
+  c.piece_count = count;
+  c.piece_size = s->meta->piece_size;
+
+  Handshake mine;
+  mine.file_id = h->file_id;
+  mine.seat = options_.seat;
+  send(c, encode_handshake(mine));
+  Bitfield bits(count);
+  if (s->have) {
+    bits = *s->have;
+  } else {
+    bits.set_all();
+  }
+  send(c, encode_bitfield(bits));
+  log_debug("peer ", c.peer, ": serving [", s->group, "] ", s->name, " (", bits.count(), "/", count, " pieces)");
+}
+
+void PeerServer::on_message(Conn& c, std::string_view payload) {
+  auto m = decode_peer_message(payload, c.piece_count);
+  if (!m) {
+    log_info("peer ", c.peer, ": ", m.error().message, "; closing");
+    c.link->close(m.error().message);
+    return;
+  }
+  switch (m->type) {
+    case PeerMessage::Type::keep_alive:
+    case PeerMessage::Type::bitfield:
+    case PeerMessage::Type::have:
+    case PeerMessage::Type::reject:
+      // What the peer has matters to our downloads, which keep their own
+      // connections; on this one we only serve.
+      return;
+    case PeerMessage::Type::piece:
+      log_info("peer ", c.peer, ": sent a piece nobody asked for; closing");
+      c.link->close("unrequested piece");
+      return;
+    case PeerMessage::Type::cancel: {
+      const auto it = std::find(c.pending.begin(), c.pending.end(), m->piece);
+      if (it != c.pending.end()) c.pending.erase(it);
+      return;
+    }
+    case PeerMessage::Type::request:
+      if (std::find(c.pending.begin(), c.pending.end(), m->piece) != c.pending.end()) return;
+      if (c.pending.size() >= kMaxPendingRequests) {
+        log_info("peer ", c.peer, ": more than ", kMaxPendingRequests, " requests waiting; closing");
+        c.link->close("too many requests");
+        return;
+      }
+      c.pending.push_back(m->piece);
+      pump(c);
+      return;
+  }
+}
+
+void PeerServer::pump(Conn& c) {
+  if (c.link->closing() || !c.handshaken) return;
+  const uint64_t room = kQueuedPieces * c.piece_size;
+  while (!c.pending.empty() && c.link->pending_output() < room) {
+    const PieceIndex piece = c.pending.front();
+    c.pending.pop_front();
+    if (!serve_piece(c, piece)) return;
+  }
+  bufferevent* bev = c.link->bev();
+  const bool full = c.link->pending_output() >= room;
+  if (full && c.reading) {
+    bufferevent_disable(bev, EV_READ);
+    c.reading = false;
+  } else if (!full && !c.reading) {
+    bufferevent_enable(bev, EV_READ);
+    c.reading = true;
+  }
+  // Woken with a piece's worth of room while there is work (or reading is
+  // paused), so the next piece is queued before the output runs dry; woken
+  // only when empty otherwise, so the sent-bytes count ends exact.
+  const size_t low = (c.pending.empty() && !full) ? 0 : c.piece_size;
+  bufferevent_setwatermark(bev, EV_WRITE, low, 0);
+}
+
+bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
+  const Servable* s = registry_.find(c.file_id);
+  if (!s || !s->meta || piece >= s->meta->piece_count()) {
+    c.link->close_after_flush("file no longer shared");
+    return false;
+  }
+  if (s->have && !s->have->get(piece)) {
+    send(c, encode_reject(piece));
+    return true;
+  }
+  if (s->check_intact) {
+    if (Status intact = s->check_intact(); !intact) {
+      log_debug("peer ", c.peer, ": not serving piece ", piece, " of ", s->name, ": ", intact.error().message);
+      send(c, encode_reject(piece));
+      // A copy: the owner's handler may remove the entry `s` points into.
+      const auto on_broken = s->on_broken;
+      if (on_broken) on_broken(intact.error());
+      return !c.link->closing();
+    }
+  }
+  const FileMeta& meta = *s->meta;
+  if (!open_segment(c, s->path, meta.size)) {
+    send(c, encode_reject(piece));
+    return true;
+  }
+  const uint32_t length = meta.piece_length(piece);
+  const std::string header = encode_piece_header(piece, length);
+  evbuffer* out = bufferevent_get_output(c.link->bev());
+  if (!append(out, scratch_, header.data(), header.size())) {
+    c.link->close("out of memory queueing a piece");
+    return false;
+  }
+  c.added += header.size();
+  return add_piece_data(c, meta.piece_offset(piece), length);
+}
+
+bool PeerServer::open_segment(Conn& c, const std::string& path, uint64_t size) {
+  if (c.segment && c.segment_path == path) return true;
+  if (c.segment) {
+    evbuffer_file_segment_free(c.segment);
+    c.segment = nullptr;
+    c.fd = -1;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    log_warn("cannot open ", path, " to serve it: ", std::strerror(errno));
+    return false;
+  }
+  c.segment = evbuffer_file_segment_new(fd, 0, static_cast<ev_off_t>(size), EVBUF_FS_CLOSE_ON_FREE);
+  if (!c.segment) {
+    ::close(fd);
+    log_warn("cannot serve ", path, ": libevent refused it as a file segment");
+    return false;
+  }
+  c.fd = fd;
+  c.segment_path = path;
+  return true;
+}
+
+bool PeerServer::add_piece_data(Conn& c, uint64_t offset, uint32_t length) {
+  evbuffer* out = bufferevent_get_output(c.link->bev());
+  // Starts reading the piece from disk now, so sendfile finds it in the page
+  // cache and the loop does not wait on the disk when the piece goes out.
+  (void)posix_fadvise(c.fd, static_cast<off_t>(offset), length, POSIX_FADV_WILLNEED);
+  const auto add = [&](uint64_t off, uint64_t len) {
+    return len == 0 ||
+           evbuffer_add_file_segment(out, c.segment, static_cast<ev_off_t>(off), static_cast<ev_off_t>(len)) == 0;
+  };
+  bool ok = true;
+  if (!options_.corrupt_uploads) {
+    ok = add(offset, length);
+  } else {
+    // The test hook: the middle byte goes out inverted.
+    const uint32_t mid = length / 2;
+    unsigned char byte = 0;
+    if (pread(c.fd, &byte, 1, static_cast<off_t>(offset + mid)) != 1) byte = 0;
+    byte = static_cast<unsigned char>(~byte);
+    ok = add(offset, mid) && append(out, scratch_, &byte, 1) && add(offset + mid + 1, length - mid - 1);
+  }
+  if (!ok) {
+    c.link->close("cannot queue piece data");
+    return false;
+  }
+  c.added += length;
+  c.last_send = Clock::now();
+  return true;
+}
+
+void PeerServer::send(Conn& c, std::string_view payload) {
+  // Not FramedConn::send: see append().
+  unsigned char header[kFrameHeaderSize];
+  store_be32(header, static_cast<uint32_t>(payload.size()));
+  evbuffer* out = bufferevent_get_output(c.link->bev());
+  if (!append(out, scratch_, header, sizeof header) || !append(out, scratch_, payload.data(), payload.size())) {
+    c.link->close("out of memory queueing a message");
+    return;
+  }
+  c.added += sizeof header + payload.size();
+  c.last_send = Clock::now();
+}
+
+void PeerServer::update_sent(Conn& c) {
+  if (!c.link->closing()) c.sent = c.added - c.link->pending_output();
+}
+
+void PeerServer::on_registry(const Sha256Digest& file_id, std::optional<PieceIndex> piece) {
+  std::vector<Conn*> hit;
+  for (auto& [c, owned] : conns_) {
+    if (c->handshaken && c->file_id == file_id && !c->link->closing()) hit.push_back(c);
+  }
+  for (Conn* c : hit) {
+    if (piece) {
+      send(*c, encode_have(*piece));
+    } else {
+      // What is already queued was checked before it was queued; nothing more goes out.
+      c->pending.clear();
+      c->link->close_after_flush("file no longer shared");
+    }
+  }
+}
+
+void PeerServer::on_tick() {
+  const auto now = Clock::now();
+  const auto handshake_limit = std::chrono::seconds(options_.handshake_timeout_seconds);
+  // Half the idle timeout: a peer with the same timeout hears from us in time.
+  const auto keep_alive_after = std::chrono::seconds(std::max(1, options_.idle_timeout_seconds / 2));
+  std::vector<Conn*> all;
+  for (auto& [c, owned] : conns_) all.push_back(c);
+  for (Conn* c : all) {
+    if (c->link->closing()) continue;
+    update_sent(*c);
+    if (!c->handshaken) {
+      if (now - c->accepted > handshake_limit) {
+        log_debug("peer ", c->peer, ": no handshake within ", options_.handshake_timeout_seconds, " s; closing");
+        c->link->close("handshake timeout");
+      }
+    } else if (now - c->last_send > keep_alive_after && c->link->pending_output() == 0) {
+      send(*c, encode_keep_alive());
+    }
+  }
+}
+
+}  // namespace gs::daemon

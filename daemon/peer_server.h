@@ -1,0 +1,118 @@
+// The serving side of the peer wire: the peer port, where other daemons
+// connect to fetch pieces of what the ServeRegistry lists.
+//
+// One connection is about one file. The client sends its handshake (within
+// the handshake timeout), the server answers with its own and a BITFIELD, then
+// serves whole-piece REQUESTs in order, REJECTs what it does not have, drops
+// CANCELled requests not yet queued, and sends HAVE as a download of that file
+// verifies new pieces. Anything malformed closes that one peer.
+//
+// Piece data never passes through user space: each piece goes out as its
+// frame header plus a range of a libevent file segment (sendfile), after
+// check_intact() of its Servable. A connection keeps at most about two pieces
+// in its output and stops reading requests while it holds more, so memory and
+// queued work per peer stay bounded whatever the peer asks for. All
+// connections share one upload rate limit (a bufferevent rate-limit group).
+//
+// Serving follows the session (set_serving): while this daemon has no live
+// session it accepts nothing, and turning serving off closes every peer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "endpoint.h"
+#include "framed_conn.h"
+#include "peer_wire.h"
+#include "result.h"
+#include "serve_registry.h"
+
+namespace gs::daemon {
+
+class PeerServer {
+ public:
+  struct Options {
+    Endpoint listen;
+    Seat seat{};                  // sent in our handshake
+    uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
+    bool corrupt_uploads = false;  // test hook: flip one byte of every piece served
+    int handshake_timeout_seconds = 10;
+    int idle_timeout_seconds = 120;  // nothing read, or no write progress, for this long: close
+    size_t max_connections = 256;
+  };
+
+  // Binds the port at once, so a port in use is a clear startup error.
+  static Result<std::unique_ptr<PeerServer>> open(event_base* base, Options options, ServeRegistry& registry);
+  // Closes every connection. Takes over the registry's listener until then.
+  ~PeerServer();
+  PeerServer(const PeerServer&) = delete;
+  PeerServer& operator=(const PeerServer&) = delete;
+
+  // The port actually bound (differs from the configured one only for port 0).
+  uint16_t port() const { return listener_->port(); }
+  // "HOST:PORT" as bound.
+  std::string address() const;
+
+  // Off at first. Off closes every peer and refuses new ones.
+  void set_serving(bool on);
+  bool serving() const { return serving_; }
+
+  // Bytes handed to the kernel for peers (piece data and framing), over the
+  // life of this server, including the connections still open.
+  uint64_t uploaded_bytes() const;
+  struct PeerInfo {
+    std::string peer;
+    std::string file_id;  // hex; empty before the handshake
+    uint64_t uploaded_bytes = 0;
+  };
+  std::vector<PeerInfo> peers() const;
+
+  // GS_TEST_HOOKS builds only: true when GS_TEST_CORRUPT_UPLOADS=1 is set
+  // (logs a warning); always false otherwise.
+  static bool corrupt_uploads_requested();
+
+ private:
+  struct Conn;
+  using Clock = std::chrono::steady_clock;
+
+  PeerServer(event_base* base, Options options, ServeRegistry& registry);
+  void on_accept(evutil_socket_t fd, const std::string& peer);
+  void on_frame(Conn& c, std::string_view payload);
+  void on_handshake(Conn& c, std::string_view payload);
+  void on_message(Conn& c, std::string_view payload);
+  void on_closed(Conn& c, const std::string& reason);
+  void on_registry(const Sha256Digest& file_id, std::optional<PieceIndex> piece);
+  void on_tick();
+  // Moves pending requests into the output while it has room, then reads
+  // again or stops reading depending on how full it is.
+  void pump(Conn& c);
+  // Queues one piece (or a REJECT). False when the connection was closed.
+  bool serve_piece(Conn& c, PieceIndex piece);
+  bool open_segment(Conn& c, const std::string& path, uint64_t size);
+  // False when the connection was closed.
+  bool add_piece_data(Conn& c, uint64_t offset, uint32_t length);
+  void send(Conn& c, std::string_view payload);
+  void update_sent(Conn& c);
+  void close_all(const std::string& reason);
+
+  event_base* base_;
+  Options options_;
+  ServeRegistry& registry_;
+  Listener* listener_ = nullptr;
+  event* tick_ = nullptr;
+  evbuffer* scratch_;  // see append() in peer_server.cc
+  ev_token_bucket_cfg* rate_cfg_ = nullptr;
+  bufferevent_rate_limit_group* rate_group_ = nullptr;
+  bool serving_ = false;
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  uint64_t closed_uploaded_ = 0;  // what connections already closed sent
+};
+
+}  // namespace gs::daemon

@@ -1,0 +1,475 @@
+// The peer server over real loopback sockets and a real event loop: a test
+// client speaks the peer wire to it and checks every byte it gets back.
+#include "daemon/peer_server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <optional>
+
+#include <event2/buffer.h>
+#include <gtest/gtest.h>
+
+#include "daemon/share_store.h"
+#include "file_hasher.h"
+#include "frame.h"
+#include "sandbox.h"
+
+namespace gs::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Seat kServerSeat = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+// Deterministic bytes that differ from piece to piece.
+std::string content(size_t size, unsigned seed = 1) {
+  std::string s(size, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : s) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// One peer wire client: records every frame it gets and how the link ended.
+class Client {
+ public:
+  Client(event_base* base, uint16_t port) {
+    auto addr = resolve(Endpoint{"127.0.0.1", port});
+    EXPECT_TRUE(addr.ok());
+    FramedConn::Handlers h;
+    h.on_frame = [this](FramedConn&, std::string_view p) { frames.emplace_back(p); };
+    h.on_close = [this](FramedConn&, const std::string& reason) {
+      closed = reason;
+      link = nullptr;
+    };
+    link = FramedConn::connect(base, *addr, kPeerMaxFrame, "server", std::move(h));
+    EXPECT_NE(link, nullptr);
+  }
+  ~Client() {
+    if (link) link->close("test over");
+  }
+  void send(std::string_view payload) {
+    if (link) link->send(payload);
+  }
+  void handshake(const Sha256Digest& id) {
+    Handshake h;
+    h.file_id = id;
+    h.seat = Seat{9};
+    send(encode_handshake(h));
+  }
+  std::optional<std::string> next() {
+    if (frames.empty()) return std::nullopt;
+    std::string f = std::move(frames.front());
+    frames.pop_front();
+    return f;
+  }
+
+  FramedConn* link = nullptr;
+  std::deque<std::string> frames;
+  std::optional<std::string> closed;
+};
+
+class PeerServerTest : public ::testing::Test {
+ protected:
+  PeerServerTest() : base_(event_base_new()) {
+    // Keeps EVLOOP_ONCE from blocking for ever when nothing happens.
+    tick_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
+    const timeval ten_ms{0, 10000};
+    event_add(tick_, &ten_ms);
+  }
+  ~PeerServerTest() override {
+    clients_.clear();
+    server_.reset();
+    for (int i = 0; i < 10; ++i) event_base_loop(base_, EVLOOP_NONBLOCK);
+    event_free(tick_);
+    event_base_free(base_);
+  }
+
+  void start(PeerServer::Options o = {}) {
+    o.listen = Endpoint{"127.0.0.1", 0};
+    o.seat = kServerSeat;
+    auto s = PeerServer::open(base_, o, registry_);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    server_ = std::move(*s);
+    server_->set_serving(true);
+  }
+
+  // Shares a file of `size` bytes in pieces of kMinPieceSize, complete, with
+  // the share's stat check.
+  void share(size_t size, unsigned seed = 1) {
+    path_ = sb_.write("shared.bin", content(size, seed));
+    auto m = hash_file(path_, kMinPieceSize, 1);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    meta_ = *m;
+    struct stat st {};
+    ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+    Servable s;
+    s.group = "g";
+    s.name = "shared.bin";
+    s.meta = &meta_;
+    s.path = path_;
+    s.check_intact = [path = path_, stamp = FileStamp::of(st)] { return check_stamp(path, stamp); };
+    s.on_broken = [this](const Error& e) {
+      broken_.push_back(e.message);
+      registry_.remove(meta_.file_id);
+    };
+    registry_.add(meta_.file_id, std::move(s));
+  }
+
+  Client& connect() {
+    clients_.push_back(std::make_unique<Client>(base_, server_->port()));
+    return *clients_.back();
+  }
+
+  bool run_until(const std::function<bool()>& done, double seconds = 10) {
+    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      event_base_loop(base_, EVLOOP_ONCE);
+    }
+    return true;
+  }
+
+  // The next frame, waiting for it; nullopt when the link closed or time ran out.
+  std::optional<std::string> next(Client& c, double seconds = 10) {
+    run_until([&] { return !c.frames.empty() || c.closed; }, seconds);
+    return c.next();
+  }
+
+  // Handshakes for the shared file and checks the answer and the bitfield.
+  Bitfield open_file(Client& c) {
+    c.handshake(meta_.file_id);
+    auto hs = next(c);
+    EXPECT_TRUE(hs.has_value());
+    if (!hs) return Bitfield(0);
+    auto h = decode_handshake(*hs);
+    EXPECT_TRUE(h.ok());
+    if (!h) return Bitfield(0);
+    EXPECT_EQ(h->file_id, meta_.file_id);
+    EXPECT_EQ(h->seat, kServerSeat);
+    EXPECT_TRUE(h->ticket.empty());
+    auto bf = next(c);
+    EXPECT_TRUE(bf.has_value());
+    if (!bf) return Bitfield(0);
+    auto m = decode_peer_message(*bf, meta_.piece_count());
+    EXPECT_TRUE(m.ok());
+    if (!m) return Bitfield(0);
+    EXPECT_EQ(m->type, PeerMessage::Type::bitfield);
+    return m->bits;
+  }
+
+  // The next message, decoded.
+  std::optional<PeerMessage> message(Client& c, std::string& keep) {
+    auto f = next(c);
+    if (!f) return std::nullopt;
+    keep = std::move(*f);
+    auto m = decode_peer_message(keep, meta_.piece_count());
+    EXPECT_TRUE(m.ok());
+    if (!m) return std::nullopt;
+    return *m;
+  }
+
+  void expect_piece(Client& c, PieceIndex piece) {
+    std::string keep;
+    auto m = message(c, keep);
+    ASSERT_TRUE(m.has_value()) << "no answer for piece " << piece << (c.closed ? "; closed: " + *c.closed : "");
+    ASSERT_EQ(m->type, PeerMessage::Type::piece);
+    EXPECT_EQ(m->piece, piece);
+    EXPECT_EQ(m->data.size(), meta_.piece_length(piece));
+    EXPECT_EQ(sha256(m->data), meta_.piece_hashes[piece]) << "piece " << piece;
+  }
+
+  void expect(Client& c, PeerMessage::Type type, PieceIndex piece) {
+    std::string keep;
+    auto m = message(c, keep);
+    ASSERT_TRUE(m.has_value()) << (c.closed ? "closed: " + *c.closed : "no message");
+    EXPECT_EQ(m->type, type);
+    EXPECT_EQ(m->piece, piece);
+  }
+
+  bool closed_soon(Client& c) { return run_until([&] { return c.closed.has_value(); }); }
+
+  test::Sandbox sb_;
+  event_base* base_;
+  event* tick_;
+  ServeRegistry registry_;
+  std::unique_ptr<PeerServer> server_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::string path_;
+  FileMeta meta_;
+  std::vector<std::string> broken_;
+};
+
+TEST_F(PeerServerTest, ServesEveryPieceOfAShare) {
+  start();
+  share(3 * kMinPieceSize + 1234);
+  Client& c = connect();
+  Bitfield bits = open_file(c);
+  ASSERT_EQ(bits.size(), 4u);
+  EXPECT_TRUE(bits.all());
+  for (PieceIndex p : {3u, 0u, 2u, 1u}) {
+    c.send(encode_request(p));
+    expect_piece(c, p);
+  }
+  c.send(encode_keep_alive());
+  c.send(encode_request(1));
+  expect_piece(c, 1);
+  EXPECT_FALSE(c.closed.has_value());
+  const uint64_t piece_bytes = meta_.size + meta_.piece_length(1);
+  EXPECT_GE(server_->uploaded_bytes(), piece_bytes);
+  EXPECT_LT(server_->uploaded_bytes(), piece_bytes + 1000);
+  ASSERT_EQ(server_->peers().size(), 1u);
+  EXPECT_EQ(server_->peers()[0].file_id, meta_.file_id_hex());
+}
+
+TEST_F(PeerServerTest, PipelinedRequestsAllArriveInOrderAndCancelDropsOne) {
+  start();
+  share(40 * kMinPieceSize);
+  Client& c = connect();
+  open_file(c);
+  // All in one write: the server reads them in one go while its output is
+  // already full after two pieces, so the cancel finds piece 39 still waiting.
+  for (PieceIndex p = 0; p < 40; ++p) c.send(encode_request(p));
+  c.send(encode_cancel(39));
+  c.send(encode_request(5));  // a duplicate of one still waiting: ignored
+  for (PieceIndex p = 0; p < 39; ++p) {
+    expect_piece(c, p);
+    if (HasFatalFailure()) return;
+  }
+  run_until([] { return false; }, 0.3);
+  EXPECT_TRUE(c.frames.empty()) << "the cancelled piece (or a duplicate) was sent";
+}
+
+TEST_F(PeerServerTest, PartialDownloadRejectsMissingPiecesAndSendsHave) {
+  start();
+  path_ = sb_.write("partial.bin", content(4 * kMinPieceSize));
+  auto m = hash_file(path_, kMinPieceSize, 1);
+  ASSERT_TRUE(m.ok());
+  meta_ = *m;
+  Bitfield have(4);
+  have.set(0);
+  have.set(2);
+  registry_.add(meta_.file_id, Servable{"g", "partial.bin", &meta_, path_, &have, nullptr, nullptr});
+  Client& c = connect();
+  Bitfield bits = open_file(c);
+  EXPECT_EQ(bits, have);
+  c.send(encode_request(1));
+  expect(c, PeerMessage::Type::reject, 1);
+  c.send(encode_request(2));
+  expect_piece(c, 2);
+
+  have.set(1);
+  registry_.piece_added(meta_.file_id, 1);
+  expect(c, PeerMessage::Type::have, 1);
+  c.send(encode_request(1));
+  expect_piece(c, 1);
+}
+
+TEST_F(PeerServerTest, UnknownFileIdIsClosed) {
+  start();
+  share(1000);
+  Client& c = connect();
+  Sha256Digest other = meta_.file_id;
+  other[0] ^= 1;
+  c.handshake(other);
+  EXPECT_TRUE(closed_soon(c));
+  EXPECT_TRUE(c.frames.empty());
+}
+
+TEST_F(PeerServerTest, BadHandshakeIsClosed) {
+  start();
+  share(1000);
+  Client& c = connect();
+  c.send("gs-peer but not really");
+  EXPECT_TRUE(closed_soon(c));
+  EXPECT_TRUE(c.frames.empty());
+}
+
+TEST_F(PeerServerTest, MalformedMessagesCloseThePeer) {
+  start();
+  share(2 * kMinPieceSize);
+  const std::vector<std::string> bad = {
+      std::string("\x07", 1),                      // unknown type
+      std::string("\x03\x00\x00", 3),              // truncated request
+      encode_request(2),                           // piece out of range
+      std::string("\x04\x00\x00\x00\x00xyz", 8),   // a piece nobody asked for
+  };
+  for (const std::string& payload : bad) {
+    Client& c = connect();
+    open_file(c);
+    c.send(payload);
+    EXPECT_TRUE(closed_soon(c));
+  }
+  // The server itself is fine.
+  Client& c = connect();
+  open_file(c);
+  c.send(encode_request(1));
+  expect_piece(c, 1);
+}
+
+TEST_F(PeerServerTest, OversizedFrameIsClosed) {
+  start();
+  share(1000);
+  Client& c = connect();
+  open_file(c);
+  unsigned char header[4];
+  store_be32(header, static_cast<uint32_t>(kPeerMaxFrame + 1));
+  evbuffer_add(bufferevent_get_output(c.link->bev()), header, 4);
+  EXPECT_TRUE(closed_soon(c));
+}
+
+TEST_F(PeerServerTest, ChangedFileIsNeverServedAgain) {
+  start();
+  share(3 * kMinPieceSize);
+  Client& c = connect();
+  open_file(c);
+  c.send(encode_request(0));
+  expect_piece(c, 0);
+
+  // Same size, other bytes: an edit in place.
+  sb_.write("shared.bin", content(3 * kMinPieceSize, 2));
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  timespec times[2] = {{0, UTIME_OMIT}, {st.st_mtim.tv_sec + 10, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, path_.c_str(), times, 0), 0);
+
+  c.send(encode_request(1));
+  std::string keep;
+  auto m = message(c, keep);
+  if (m) {
+    EXPECT_EQ(m->type, PeerMessage::Type::reject);
+  }
+  EXPECT_TRUE(closed_soon(c));
+  ASSERT_EQ(broken_.size(), 1u);
+  EXPECT_EQ(broken_[0], "file changed since it was shared");
+  EXPECT_EQ(registry_.find(meta_.file_id), nullptr);
+
+  Client& again = connect();
+  again.handshake(meta_.file_id);
+  EXPECT_TRUE(closed_soon(again));
+  EXPECT_TRUE(again.frames.empty());
+}
+
+TEST_F(PeerServerTest, DeletedFileIsBroken) {
+  start();
+  share(2 * kMinPieceSize);
+  Client& c = connect();
+  open_file(c);
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  c.send(encode_request(1));
+  EXPECT_TRUE(closed_soon(c));
+  ASSERT_EQ(broken_.size(), 1u);
+  EXPECT_EQ(broken_[0], "file is gone");
+  for (const auto& f : c.frames) {
+    auto m = decode_peer_message(f, meta_.piece_count());
+    ASSERT_TRUE(m.ok());
+    EXPECT_NE(m->type, PeerMessage::Type::piece);
+  }
+}
+
+TEST_F(PeerServerTest, NotServingClosesEveryoneAndRefusesNew) {
+  start();
+  share(kMinPieceSize);
+  Client& c = connect();
+  open_file(c);
+  server_->set_serving(false);
+  EXPECT_TRUE(closed_soon(c));
+  Client& d = connect();
+  d.handshake(meta_.file_id);
+  EXPECT_TRUE(closed_soon(d));
+  EXPECT_TRUE(d.frames.empty());
+  server_->set_serving(true);
+  Client& e = connect();
+  open_file(e);
+  e.send(encode_request(0));
+  expect_piece(e, 0);
+}
+
+TEST_F(PeerServerTest, RemovedFromRegistryClosesItsPeers) {
+  start();
+  share(kMinPieceSize);
+  Client& c = connect();
+  open_file(c);
+  registry_.remove(meta_.file_id);
+  EXPECT_TRUE(closed_soon(c));
+}
+
+TEST_F(PeerServerTest, SilentPeerIsClosedAfterTheHandshakeTimeout) {
+  PeerServer::Options o;
+  o.handshake_timeout_seconds = 1;
+  start(o);
+  share(1000);
+  Client& c = connect();
+  const auto t0 = Clock::now();
+  EXPECT_TRUE(run_until([&] { return c.closed.has_value(); }, 5));
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(900));
+}
+
+TEST_F(PeerServerTest, CorruptHookFlipsOneByte) {
+  PeerServer::Options o;
+  o.corrupt_uploads = true;
+  start(o);
+  share(2 * kMinPieceSize + 7);
+  Client& c = connect();
+  open_file(c);
+  const std::string original = content(2 * kMinPieceSize + 7);
+  for (PieceIndex p = 0; p < 3; ++p) {
+    c.send(encode_request(p));
+    std::string keep;
+    auto m = message(c, keep);
+    ASSERT_TRUE(m.has_value());
+    ASSERT_EQ(m->type, PeerMessage::Type::piece);
+    ASSERT_EQ(m->data.size(), meta_.piece_length(p));
+    EXPECT_NE(sha256(m->data), meta_.piece_hashes[p]);
+    size_t differ = 0;
+    for (size_t i = 0; i < m->data.size(); ++i) differ += m->data[i] != original[meta_.piece_offset(p) + i];
+    EXPECT_EQ(differ, 1u);
+  }
+}
+
+TEST_F(PeerServerTest, UploadRateIsLimited) {
+  PeerServer::Options o;
+  o.max_upload_rate = 256 * 1024;
+  start(o);
+  share(32 * kMinPieceSize);  // 512 KiB: about two seconds at the limit
+  Client& c = connect();
+  open_file(c);
+  const auto t0 = Clock::now();
+  for (PieceIndex p = 0; p < 32; ++p) c.send(encode_request(p));
+  for (PieceIndex p = 0; p < 32; ++p) {
+    expect_piece(c, p);
+    if (HasFatalFailure()) return;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_GT(seconds, 1.5);
+  EXPECT_LT(seconds, 6.0);
+}
+
+TEST_F(PeerServerTest, EmptyFileHasNoPieces) {
+  start();
+  share(0);
+  Client& c = connect();
+  Bitfield bits = open_file(c);
+  EXPECT_EQ(bits.size(), 0u);
+  c.send(encode_request(0));
+  EXPECT_TRUE(closed_soon(c));
+}
+
+TEST_F(PeerServerTest, PortInUseIsAClearError) {
+  start();
+  PeerServer::Options o;
+  o.listen = Endpoint{"127.0.0.1", server_->port()};
+  ServeRegistry other;
+  auto s = PeerServer::open(base_, o, other);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("peer port"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gs::daemon
