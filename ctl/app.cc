@@ -1,11 +1,17 @@
 #include "app.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iterator>
+#include <optional>
 #include <ostream>
+#include <thread>
 
 #include "control_client.h"
 #include "password_prompt.h"
@@ -24,8 +30,10 @@ void wipe(std::string& s) {
   s.clear();
 }
 
-int unreachable(const Error& e, std::ostream& err) {
-  err << "gsctl: " << printable(e.message) << "\n";
+using Clock = std::chrono::steady_clock;
+
+int unreachable(const Error& e, std::ostream& err, std::string_view context = {}) {
+  err << "gsctl: " << context << printable(e.message) << "\n";
   if (e.code == kNoSocket || e.code == kRefused) err << kStartHint << "\n";
   return kExitUnreachable;
 }
@@ -103,8 +111,205 @@ std::optional<std::string> obtain_password(const Invocation& inv, const AppConte
   return std::move(*first);
 }
 
+std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
+
+// Writes everything still buffered; false (with a line on stderr) when
+// stdout is gone. The command took effect either way, but a script reading
+// stdout must learn that it got nothing (say, a full disk).
+bool flushed(std::ostream& out, std::ostream& err) {
+  if (out.flush()) return true;
+  err << "gsctl: cannot write the output\n";
+  return false;
+}
+
+// --- download_file --wait ---------------------------------------------------
+
+// The live progress line on a terminal's stderr, redrawn in place.
+class ProgressBar {
+ public:
+  ProgressBar(const AppContext& ctx, std::ostream& err) : ctx_(ctx), err_(err) {}
+  ~ProgressBar() { clear(); }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void draw(const DownloadEntry& e) {
+    if (!ctx_.stderr_is_terminal) return;
+    const size_t columns = ctx_.terminal_columns ? ctx_.terminal_columns() : 80;
+    // "\x1b[K" erases what a longer line before left on the right.
+    err_ << '\r' << progress_line(e, columns == 0 ? 80 : columns) << "\x1b[K" << std::flush;
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) err_ << "\r\x1b[K" << std::flush;
+    shown_ = false;
+  }
+
+ private:
+  const AppContext& ctx_;
+  std::ostream& err_;
+  bool shown_ = false;
+};
+
+// What a signal handler writes: plain globals set before it is installed.
+const char* g_wait_note = nullptr;
+size_t g_wait_note_size = 0;
+
+constexpr int kWaitSignals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr char kWaitNote[] =
+    "gsctl: stopped waiting; the download goes on in gsd ('gsctl show_downloads')\n";
+constexpr char kWaitNoteOnTerminal[] =
+    "\r\x1b[Kgsctl: stopped waiting; the download goes on in gsd ('gsctl show_downloads')\n";
+
+extern "C" void on_wait_signal(int sig) {
+  ssize_t ignored = ::write(STDERR_FILENO, g_wait_note, g_wait_note_size);
+  (void)ignored;
+  // SA_RESETHAND has put the default action back, and SA_NODEFER lets the
+  // signal through at once: the process ends the way it would have.
+  ::raise(sig);
+}
+
+// For as long as it lives, SIGINT, SIGTERM and SIGHUP clear the progress bar
+// and say that the download goes on, then end gsctl as they would have.
+// Signals that were ignored (nohup) stay ignored.
+class WaitSignals {
+ public:
+  explicit WaitSignals(bool terminal) {
+    g_wait_note = terminal ? kWaitNoteOnTerminal : kWaitNote;
+    g_wait_note_size = (terminal ? sizeof kWaitNoteOnTerminal : sizeof kWaitNote) - 1;
+    struct sigaction act {};
+    act.sa_handler = on_wait_signal;
+    act.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&act.sa_mask);
+    for (size_t i = 0; i < std::size(kWaitSignals); ++i) {
+      ::sigaction(kWaitSignals[i], nullptr, &old_[i]);
+      installed_[i] = old_[i].sa_handler != SIG_IGN;
+      if (installed_[i]) ::sigaction(kWaitSignals[i], &act, nullptr);
+    }
+  }
+  ~WaitSignals() {
+    for (size_t i = 0; i < std::size(kWaitSignals); ++i) {
+      if (installed_[i]) ::sigaction(kWaitSignals[i], &old_[i], nullptr);
+    }
+  }
+  WaitSignals(const WaitSignals&) = delete;
+  WaitSignals& operator=(const WaitSignals&) = delete;
+
+ private:
+  struct sigaction old_[std::size(kWaitSignals)]{};
+  bool installed_[std::size(kWaitSignals)] = {};
+};
+
+// After download_file queued the download (`queued` is its result): asks gsd
+// for show_downloads every poll_interval until the download is complete (0),
+// failed or gone (1), or gsd cannot be asked (3).
+int wait_for_download(const Invocation& inv, const AppContext& ctx, const Json& args,
+                      const Json& queued, Clock::time_point start, std::ostream& out,
+                      std::ostream& err) {
+  const std::string group = args.get_string("group").value_or("");
+  const std::string name = args.get_string("name").value_or("");
+  // gsd's dest is the final path (DEST may have been a directory), and the
+  // file id tells this download from an older one of another version.
+  const std::string dest = queued.get_string("dest").value_or(args.get_string("dest").value_or(""));
+  const std::string file_id = queued.get_string("file_id").value_or("");
+  const std::string request =
+      Json(Json::Object{{"cmd", "show_downloads"}, {"args", Json::object()}}).dump();
+  const std::string what = quoted(name) + " from " + quoted(group);
+
+  std::optional<WaitSignals> signals;
+  if (ctx.handle_signals) signals.emplace(ctx.stderr_is_terminal);
+  ProgressBar bar(ctx, err);
+  bool told_paused = false;
+  for (bool first = true;; first = false) {
+    if (!first) std::this_thread::sleep_for(ctx.poll_interval);
+    auto line = exchange(inv.socket_path, request, inv.timeout);
+    if (!line) {
+      bar.clear();
+      return unreachable(line.error(), err, "while waiting for " + quoted(name) + ": ");
+    }
+    auto answer = decode_answer(*line);
+    if (!answer) {
+      bar.clear();
+      return unreadable_answer(inv, answer.error(), err);
+    }
+    if (!answer->ok) {
+      bar.clear();
+      if (inv.json) out << json_refusal(answer->error, answer->message).dump() << "\n";
+      err << "gsctl: while waiting for " << quoted(name) << ": " << printable(answer->message)
+          << "\n";
+      return kExitRefused;
+    }
+    if (!answer->result.is_array()) {
+      bar.clear();
+      return unreadable_answer(
+          inv, make_error("bad_answer", "the answer to 'show_downloads' is not a list"), err);
+    }
+
+    // This download: the entry with its group and name; should there be
+    // several, the one with its dest and file id.
+    const Json* found = nullptr;
+    DownloadEntry entry;
+    int best = -1;
+    for (const Json& j : answer->result.as_array()) {
+      auto e = parse_download_entry(j);
+      if (!e) {
+        bar.clear();
+        return unreadable_answer(
+            inv,
+            make_error("bad_answer", "in the answer to 'show_downloads', " + e.error().message),
+            err);
+      }
+      if (e->group != group || e->name != name) continue;
+      const int score = (!dest.empty() && e->dest == dest ? 2 : 0) +
+                        (!file_id.empty() && e->file_id == file_id ? 1 : 0);
+      if (score > best) found = &j, entry = std::move(*e), best = score;
+    }
+
+    if (!found) {
+      bar.clear();
+      const std::string message =
+          "the download of " + what + " is no longer listed by gsd (was it removed?)";
+      if (inv.json) out << json_refusal("no_such_download", message).dump() << "\n";
+      err << "gsctl: " << message << "\n";
+      return kExitRefused;
+    }
+    if (entry.state == "complete") {
+      bar.clear();
+      if (inv.json) {
+        out << found->dump() << "\n";
+      } else {
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        char took[32];
+        std::snprintf(took, sizeof took, "%.1f s", seconds);
+        out << "downloaded " << quoted(name) << " to "
+            << printable(entry.dest.empty() ? dest : entry.dest) << " ("
+            << human_size(static_cast<double>(entry.size)) << " in " << took << ")\n";
+      }
+      return flushed(out, err) ? kExitOk : kExitRefused;
+    }
+    if (entry.state == "failed") {
+      bar.clear();
+      if (inv.json) out << found->dump() << "\n";
+      err << "gsctl: downloading " << what
+          << " failed: " << (entry.error.empty() ? "gsd gave no reason" : printable(entry.error))
+          << "\n";
+      (void)flushed(out, err);
+      return kExitRefused;
+    }
+    // Paused (logged out, say) or a state of a newer gsd: keep waiting, but
+    // not silently where there is no bar to show it.
+    if (entry.state == "paused" && !ctx.stderr_is_terminal && !told_paused) {
+      err << "gsctl: the download of " << what << " is paused"
+          << (entry.error.empty() ? "" : " (" + printable(entry.error) + ")")
+          << "; still waiting for it to go on (Ctrl-C stops the waiting, not the download)\n";
+    }
+    told_paused = entry.state == "paused";
+    bar.draw(entry);
+  }
+}
+
 int run_checked(std::span<const std::string> args, const AppContext& ctx, std::ostream& out,
                 std::ostream& err) {
+  const auto start = Clock::now();
   auto parsed = parse_command_line(args, ctx.env);
   if (!parsed) {
     err << parsed.error().message;
@@ -144,21 +349,22 @@ int run_checked(std::span<const std::string> args, const AppContext& ctx, std::o
     err << "gsctl: " << printable(answer->message) << "\n";
     return kExitRefused;
   }
-  if (inv.json) {
-    out << json_success(answer->result).dump() << "\n";
-  } else {
-    const Json* request_args = request.find("args");
-    auto text = spec.render(spec, request_args ? *request_args : Json::object(), answer->result);
+  const Json* found_args = request.find("args");
+  const Json request_args = found_args ? *found_args : Json::object();
+  // --json passes the result on as it is; text needs the shape it expects.
+  // So does --wait, which reads the result, and prints only the end.
+  if (!inv.json || has_flag(inv, "--wait")) {
+    auto text = spec.render(spec, request_args, answer->result);
     if (!text) return unreadable_answer(inv, text.error(), err);
+    // download_file is the one command with --wait.
+    if (has_flag(inv, "--wait")) {
+      return wait_for_download(inv, ctx, request_args, answer->result, start, out, err);
+    }
     out << *text << "\n";
+  } else {
+    out << json_success(answer->result).dump() << "\n";
   }
-  // The command took effect either way, but a script reading stdout must
-  // learn that it got nothing (say, a full disk).
-  if (!out.flush()) {
-    err << "gsctl: cannot write the output\n";
-    return kExitRefused;
-  }
-  return kExitOk;
+  return flushed(out, err) ? kExitOk : kExitRefused;
 }
 
 }  // namespace
@@ -169,6 +375,13 @@ AppContext AppContext::from_process() {
   ctx.env.default_socket = default_socket_path();
   ctx.stdin_fd = STDIN_FILENO;
   ctx.stdin_is_terminal = ::isatty(STDIN_FILENO) == 1;
+  ctx.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
+  ctx.terminal_columns = [] {
+    winsize ws{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return size_t{ws.ws_col};
+    return size_t{80};
+  };
+  ctx.handle_signals = true;
   // Only used to anchor relative local paths; a cwd that is gone leaves
   // them relative, and gsd will refuse them with a clear message.
   if (char* cwd = ::getcwd(nullptr, 0)) {

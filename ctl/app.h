@@ -3,6 +3,8 @@
 // tests call run() with their own streams, stdin and socket.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <iosfwd>
 #include <span>
@@ -22,7 +24,19 @@ struct AppContext {
   // Asks for a password without echo; prompt_password() when empty.
   std::function<Result<std::string>(std::string_view prompt)> prompt;
 
-  // The real process: $GSD_SOCKET, gs::default_socket_path(), fd 0, getcwd().
+  // download_file --wait: a progress bar goes to `err` only when it is a
+  // terminal, redrawn in place, as wide as terminal_columns() (80 when empty).
+  bool stderr_is_terminal = false;
+  std::function<size_t()> terminal_columns;
+  // How often --wait asks gsd for the progress.
+  std::chrono::milliseconds poll_interval{300};
+  // While --wait runs, let SIGINT, SIGTERM and SIGHUP first clear the
+  // progress bar on fd 2 and say that the download goes on. Only for the
+  // real process: it installs signal handlers.
+  bool handle_signals = false;
+
+  // The real process: $GSD_SOCKET, gs::default_socket_path(), fd 0, getcwd(),
+  // whether fd 2 is a terminal and how wide.
   static AppContext from_process();
 };
 

@@ -15,15 +15,19 @@ namespace {
 constexpr size_t kHelpWidth = 79;
 constexpr std::string_view kNameRule =
     "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-'";
+constexpr std::string_view kFileNameRule =
+    "file names are 1-255 bytes without '/', and not '.' or '..'";
 
 constexpr ArgSpec kUser{"USER", "user", ArgKind::user};
 constexpr ArgSpec kGroup{"GROUP", "group", ArgKind::group};
 constexpr ArgSpec kPassword{"PASSWORD", "password", ArgKind::password, /*optional=*/true};
+constexpr ArgSpec kFileName{"NAME", "name", ArgKind::file_name, /*optional=*/false,
+                            "the file's name in the group, as 'gsctl list_files GROUP' shows it"};
 
 }  // namespace
 
 const std::vector<CommandSpec>& command_table() {
-  // The order here is the order of `gsctl --help`: accounts, then groups.
+  // The order here is the order of `gsctl --help`: accounts, groups, files.
   static const std::vector<CommandSpec> table = {
       {.name = "create_user",
        .args = {kUser, kPassword},
@@ -84,6 +88,61 @@ const std::vector<CommandSpec>& command_table() {
        .args = {},
        .summary = "list all groups with owner and member count",
        .render = render_list_groups},
+      // Files.
+      {.name = "upload_file",
+       .args = {{"PATH", "path", ArgKind::local_path, /*optional=*/false,
+                 "the regular file to share, on this machine (relative to the current "
+                 "directory); it is shared under its own name, the last part of PATH"},
+                kGroup},
+       .summary = "share a file on this machine with a group",
+       .details = "gsd reads and hashes the file and lists it in the group's catalogue on the "
+                  "tracker. Members download it from you while gsd runs and you are logged in, "
+                  "so leave the file where it is and unchanged: gsd stops serving a file that "
+                  "changed. The same content under the same name from another member makes you "
+                  "one more source; other content under a name already taken is refused.",
+       .render = render_upload_file},
+      {.name = "list_files",
+       .args = {kGroup},
+       .summary = "list the files shared in a group",
+       .details = "PEERS is how many members can send the file right now (sharers online, and "
+                  "downloaders with part of it). FILE_ID, a hash of the content, is shortened; "
+                  "--json shows it in full.",
+       .render = render_list_files},
+      {.name = "download_file",
+       .args = {kGroup,
+                kFileName,
+                {"DEST", "dest", ArgKind::local_path, /*optional=*/false,
+                 "where to save the file, on this machine: a new file's path, or an existing "
+                 "directory to save it in under NAME"}},
+       .flags = {{"--wait",
+                  {},
+                  "stay until the download is complete (exit 0) or has failed (exit 1); on a "
+                  "terminal, with a progress bar on stderr"},
+                 {"--force", "force", "replace DEST if it exists"}},
+       .summary = "download a file shared in a group",
+       .details = "gsd fetches the file's pieces from every member who has them, checks each "
+                  "against its hash, and puts the file at DEST once all are in. gsctl returns "
+                  "as soon as the download is queued; it goes on in gsd, pauses while this "
+                  "daemon is logged out and survives a restart of gsd; 'gsctl show_downloads' "
+                  "follows it. With --wait, gsctl asks gsd for the progress a few times a "
+                  "second (each answer within --timeout) and prints one line when the file is "
+                  "complete; Ctrl-C stops the waiting, not the download.",
+       .render = render_download_file},
+      {.name = "show_downloads",
+       .args = {},
+       .summary = "show this daemon's downloads and their progress",
+       .details = "One line per download: [D] downloading, [C] complete, [P] paused (as while "
+                  "logged out), [F] failed; then the group and file name, the percentage and "
+                  "bytes done, the rate, the peers sending, the destination, and for a failed "
+                  "download why it failed. --json adds the bytes from each source.",
+       .render = render_show_downloads},
+      {.name = "stop_share",
+       .args = {kGroup, kFileName},
+       .summary = "stop sharing a file with a group",
+       .details = "Members can no longer download it from you; a file nobody shares any more "
+                  "leaves the group's list. The file on disk is not touched.",
+       .render = render_message,
+       .message = "stopped sharing '{name}' with '{group}'"},
   };
   return table;
 }
@@ -174,6 +233,12 @@ std::string check_arg(const ArgSpec& spec, const std::string& value) {
       }
       if (!valid_utf8(value)) return "the password is not UTF-8 text, which gsd needs";
       return {};
+    case ArgKind::file_name:
+      if (!valid_file_name(value)) {
+        return "invalid file name " + quoted(value) + ": " + std::string(kFileNameRule);
+      }
+      if (!valid_utf8(value)) return "the file name " + quoted(value) + " is not UTF-8 text";
+      return {};
     case ArgKind::text:
     case ArgKind::local_path:
       if (value.empty()) return std::string(spec.metavar) + " must not be empty";
@@ -192,12 +257,32 @@ std::string_view kind_help(ArgKind kind) {
     case ArgKind::password:
       return "1-1024 bytes; if left out, asked for on the terminal without echo, or read with "
              "--password-stdin";
+    case ArgKind::file_name:
+      return "a file's name: 1-255 bytes without '/', not '.' or '..'";
     case ArgKind::text:
       return "any non-empty text";
     case ArgKind::local_path:
       return "a path on this machine";
   }
   return {};
+}
+
+// `path` anchored at `cwd` when relative, with leading "./" steps dropped
+// ("./a" -> cwd/a, "." -> cwd). ".." is kept: with symlinks it cannot be
+// resolved by looking at the text.
+std::string absolute_path(const std::string& cwd, std::string path) {
+  if (path.starts_with('/') || cwd.empty()) return path;
+  std::string_view rest = path;
+  while (rest.starts_with("./")) {
+    rest.remove_prefix(2);
+    while (rest.starts_with('/')) rest.remove_prefix(1);
+  }
+  if (rest == ".") rest = {};
+  std::string out = cwd;
+  if (rest.empty()) return out;
+  if (!out.ends_with('/')) out += '/';
+  out.append(rest);
+  return out;
 }
 
 // Seconds as a duration; nullopt unless a finite number in (0, kMaxTimeoutSeconds].
@@ -243,21 +328,27 @@ std::string paragraph(std::string_view text) {
 }
 
 // Two columns, "  TERM  description", the description wrapped to the help
-// width and its continuation lines aligned under its first.
+// width and its continuation lines aligned under its first. A term too long
+// for the column (a command with many arguments) gets a line of its own, so
+// that it does not squeeze every description into a narrow strip.
 std::string definition_list(const std::vector<std::pair<std::string, std::string>>& items) {
+  constexpr size_t kMaxTermWidth = 34;
   size_t term_width = 0;
-  for (const auto& [term, _] : items) term_width = std::max(term_width, term.size());
+  for (const auto& [term, _] : items) {
+    if (term.size() <= kMaxTermWidth) term_width = std::max(term_width, term.size());
+  }
   const size_t indent = 2 + term_width + 2;
   const size_t text_width = kHelpWidth > indent + 20 ? kHelpWidth - indent : 20;
   std::string out;
   for (const auto& [term, text] : items) {
-    std::string first = "  " + term;
-    first.resize(indent, ' ');
     const std::vector<std::string> lines = wrap(text, text_width);
-    if (lines.empty()) {
+    if (lines.empty() || term.size() > term_width) {
       out += "  " + term + "\n";
+      for (const std::string& l : lines) out += std::string(indent, ' ') + l + "\n";
       continue;
     }
+    std::string first = "  " + term;
+    first.resize(indent, ' ');
     for (size_t i = 0; i < lines.size(); ++i) {
       out += (i == 0 ? first : std::string(indent, ' ')) + lines[i] + "\n";
     }
@@ -442,6 +533,11 @@ bool needs_password(const Invocation& inv) {
   return false;
 }
 
+bool has_flag(const Invocation& inv, std::string_view name) {
+  return std::any_of(inv.flags.begin(), inv.flags.end(),
+                     [&](const FlagSpec* f) { return f->name == name; });
+}
+
 Json build_request(const Invocation& inv, const std::optional<std::string>& password,
                    const std::string& cwd) {
   Json args = Json::object();
@@ -453,12 +549,14 @@ Json build_request(const Invocation& inv, const std::optional<std::string>& pass
       continue;
     }
     std::string value = inv.args[k];
-    if (a.kind == ArgKind::local_path && !value.starts_with('/')) {
-      value = (cwd.ends_with('/') ? cwd : cwd + "/") + value;
-    }
+    if (a.kind == ArgKind::local_path) value = absolute_path(cwd, std::move(value));
     args[a.field] = std::move(value);
   }
-  for (const FlagSpec* f : inv.flags) args[f->field] = true;
+  for (const FlagSpec& f : spec.flags) {
+    if (!f.field.empty()) {
+      args[f.field] = std::find(inv.flags.begin(), inv.flags.end(), &f) != inv.flags.end();
+    }
+  }
   return Json(Json::Object{{"cmd", std::string(spec.name)}, {"args", std::move(args)}});
 }
 
@@ -477,7 +575,9 @@ std::string general_help(const Environment& env) {
       {"--socket PATH", "gsd's control socket (default: " + socket_default + ")"},
       {"--json", "print exactly one JSON document on stdout instead of text"},
       {"--password-stdin", "read the password from the first line of stdin"},
-      {"--timeout SECONDS", "how long to wait for gsd's answer (default: 30)"},
+      {"--timeout SECONDS",
+       "how long to wait for gsd's answer (default: 30); with download_file --wait, for each of "
+       "its answers"},
       {"-h, --help", "show this help, or with a COMMAND that command's help"},
       {"--version", "print gsctl's version"},
       {"--", "end of options (for a PASSWORD that starts with '-')"},
@@ -501,6 +601,12 @@ std::string general_help(const Environment& env) {
                    ". A PASSWORD left out is asked for on the terminal without echo; scripts "
                    "use --password-stdin. A PASSWORD given as an argument can be seen by other "
                    "users of this machine in the process list.") +
+         "\n" +
+         paragraph(
+             "A file NAME is the name it is shared under in the group (1-255 bytes, no "
+             "'/'). PATH and DEST are paths on this machine; relative ones are taken from "
+             "the current directory. 'gsctl help COMMAND' tells more about a command and "
+             "its flags, such as download_file --wait.") +
          "\nExit codes:\n" + definition_list(exit_codes);
 }
 
@@ -526,7 +632,7 @@ std::string command_help(const CommandSpec& spec) {
   }
   return out + "\n" +
          paragraph(
-             "Exit codes: 0 done, 1 refused (the reason on stderr), 2 usage error, "
+             "Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 usage error, "
              "3 gsd unreachable. Options: see 'gsctl --help'.");
 }
 

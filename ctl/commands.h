@@ -34,7 +34,8 @@ enum class ArgKind {
   user,        // gs::valid_name, reported as a user name
   group,       // gs::valid_name, reported as a group name
   password,    // gs::valid_password; prompted or read from stdin when omitted
-  text,        // any non-empty string (e.g. a file's name inside a group)
+  file_name,   // gs::valid_file_name: a file's name inside a group
+  text,        // any non-empty string
   local_path,  // a path on this machine; made absolute, since gsd has another cwd
 };
 
@@ -47,10 +48,13 @@ struct ArgSpec {
   std::string_view help = {};
 };
 
-// A command's own on/off switch, e.g. "--wait". Like the global options it
-// may come anywhere on the line; when given, args[field] is sent as true.
+// A command's own on/off switch, e.g. "--force". Like the global options it
+// may come anywhere on the line. A flag with a field is always sent:
+// args[field] is true when given, false when not. A flag without one (like
+// download_file's "--wait") only changes what gsctl itself does; gsd checks
+// args strictly and would refuse a field it does not know.
 struct FlagSpec {
-  std::string_view name = {};  // "--wait"
+  std::string_view name = {};  // "--force"
   std::string_view field = {};
   std::string_view help = {};
 };
@@ -115,9 +119,13 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
 // True when the command takes a password and none was given as an argument.
 bool needs_password(const Invocation& inv);
 
+// Whether the command's flag `name` ("--wait") was given.
+bool has_flag(const Invocation& inv, std::string_view name);
+
 // The request line's JSON: {"cmd":NAME,"args":{...}}. `password` fills the
 // password argument when it was not given on the command line; `cwd` anchors
-// relative local paths.
+// relative local paths (an empty cwd, one that is gone, leaves them relative
+// for gsd to refuse).
 Json build_request(const Invocation& inv, const std::optional<std::string>& password,
                    const std::string& cwd);
 

@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <initializer_list>
 
@@ -59,6 +60,35 @@ std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 // always sets it, so this only guards against misuse).
 std::string arg_text(const Json& args, std::string_view key) {
   return args.get_string(key).value_or("");
+}
+
+// How long a file id is in the human view: enough to tell files apart.
+constexpr size_t kShortFileId = 16;
+
+// An optional field: absent and null are fine, another type is not.
+bool optional_string(const Json& obj, std::string_view key, std::string& out) {
+  const Json* v = obj.find(key);
+  if (!v || v->is_null()) return true;
+  if (!v->is_string()) return false;
+  out = v->as_string();
+  return true;
+}
+
+bool optional_count(const Json& obj, std::string_view key, int64_t& out) {
+  const Json* v = obj.find(key);
+  if (!v || v->is_null()) return true;
+  if (!v->is_int() || v->as_int() < 0) return false;
+  out = v->as_int();
+  return true;
+}
+
+// `s` cut to at most `max` bytes without splitting a UTF-8 sequence.
+std::string cut(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
 }
 
 }  // namespace
@@ -188,6 +218,201 @@ Result<std::string> render_status(const CommandSpec& spec, const Json&, const Js
     out += key + ":" + std::string(width - key.size() + 1, ' ') + text;
   }
   return out;
+}
+
+Result<std::string> render_upload_file(const CommandSpec& spec, const Json& args,
+                                       const Json& result) {
+  const auto name = result.get_string("name");
+  const auto size = result.get_int("size");
+  std::string group = arg_text(args, "group"), file_id;
+  int64_t pieces = -1;
+  if (!name || !size || *size < 0 || !optional_string(result, "group", group) ||
+      !optional_string(result, "file_id", file_id) || !optional_count(result, "pieces", pieces)) {
+    return bad_shape(spec, "{group, name, size, file_id}");
+  }
+  std::string out = "shared " + quoted(*name) + " (" + human_size(static_cast<double>(*size));
+  if (pieces >= 0) out += ", " + std::to_string(pieces) + (pieces == 1 ? " piece" : " pieces");
+  return out + ") with " + quoted(group);
+}
+
+Result<std::string> render_list_files(const CommandSpec& spec, const Json& args,
+                                      const Json& result) {
+  if (!result.is_array()) return bad_shape(spec, "a list of files");
+  if (result.size() == 0) return "no files shared in " + quoted(arg_text(args, "group"));
+  std::vector<std::vector<std::string>> rows{{"NAME", "SIZE", "PEERS", "FILE_ID"}};
+  for (const Json& f : result.as_array()) {
+    const auto name = f.get_string("name");
+    const auto size = f.get_int("size");
+    const auto file_id = f.get_string("file_id");
+    const auto peers = f.get_int("peers");
+    if (!name || !size || *size < 0 || !file_id || !peers || *peers < 0) {
+      return bad_shape(spec, "a list of {name, size, file_id, peers}");
+    }
+    rows.push_back({printable(*name), human_size(static_cast<double>(*size)),
+                    std::to_string(*peers), printable(cut(*file_id, kShortFileId))});
+  }
+  return format_table(rows, {false, true, true, false});
+}
+
+Result<std::string> render_download_file(const CommandSpec& spec, const Json& args,
+                                         const Json& result) {
+  if (!result.is_object()) return bad_shape(spec, "an object");
+  std::string group = arg_text(args, "group"), name = arg_text(args, "name"),
+              dest = arg_text(args, "dest"), file_id;
+  int64_t size = 0;
+  if (!optional_string(result, "group", group) || !optional_string(result, "name", name) ||
+      !optional_string(result, "dest", dest) || !optional_string(result, "file_id", file_id) ||
+      !optional_count(result, "size", size)) {
+    return bad_shape(spec, "{group, name, dest, size, file_id}");
+  }
+  return "downloading " + quoted(name) + " from " + quoted(group) + " to " + printable(dest);
+}
+
+Result<DownloadEntry> parse_download_entry(const Json& entry) {
+  DownloadEntry e;
+  const auto group = entry.get_string("group");
+  const auto name = entry.get_string("name");
+  const auto state = entry.get_string("state");
+  const auto done = entry.get_int("done_bytes");
+  const auto size = entry.get_int("size");
+  const Json* rate = entry.find("rate");
+  const bool rate_ok = !rate || rate->is_null() || (rate->is_number() && rate->as_double() >= 0);
+  if (!group || !name || !state || !done || *done < 0 || !size || *size < 0 || !rate_ok ||
+      !optional_count(entry, "peers", e.peers) || !optional_string(entry, "dest", e.dest) ||
+      !optional_string(entry, "error", e.error) || !optional_string(entry, "file_id", e.file_id)) {
+    return make_error("bad_answer",
+                      "a download is not {group, name, state, done_bytes, size, peers, dest, "
+                      "rate, error}");
+  }
+  e.group = *group;
+  e.name = *name;
+  e.state = *state;
+  e.done_bytes = *done;
+  e.size = *size;
+  if (rate && rate->is_number()) e.rate = rate->as_double();
+  return e;
+}
+
+char state_letter(std::string_view state) {
+  if (state == "downloading") return 'D';
+  if (state == "complete") return 'C';
+  if (state == "paused") return 'P';
+  if (state == "failed") return 'F';
+  return '?';
+}
+
+std::string percent_text(const DownloadEntry& e) {
+  int percent = 0;
+  if (e.done_bytes >= e.size) {
+    // An empty file is all there once it is complete.
+    percent = e.size > 0 || e.state == "complete" ? 100 : 0;
+  } else {
+    const double share = static_cast<double>(e.done_bytes) / static_cast<double>(e.size);
+    percent = std::min(99, static_cast<int>(share * 100));
+  }
+  return std::to_string(percent) + "%";
+}
+
+Result<std::string> render_show_downloads(const CommandSpec& spec, const Json&,
+                                          const Json& result) {
+  if (!result.is_array()) return bad_shape(spec, "a list of downloads");
+  if (result.size() == 0) return std::string("no downloads");
+  std::vector<std::vector<std::string>> rows;
+  for (const Json& j : result.as_array()) {
+    auto e = parse_download_entry(j);
+    if (!e) return bad_shape(spec, "a list of {group, name, state, done_bytes, size, ...}");
+    std::string head = "[";
+    head += state_letter(e->state);
+    head += "] [" + printable(e->group) + "] " + printable(e->name);
+    std::vector<std::string> row = {std::move(head),
+                                    percent_text(*e),
+                                    human_size(static_cast<double>(e->done_bytes)) + "/" +
+                                        human_size(static_cast<double>(e->size)),
+                                    e->state == "downloading" ? human_rate(e->rate) : "-",
+                                    std::to_string(e->peers) + (e->peers == 1 ? " peer" : " peers"),
+                                    e->dest.empty() ? "-" : printable(e->dest)};
+    if (state_letter(e->state) == '?') row.push_back("(" + printable(e->state) + ")");
+    if (!e->error.empty() && e->state != "complete") row.push_back("error: " + printable(e->error));
+    rows.push_back(std::move(row));
+  }
+  return format_table(rows, {false, true, true, true, true, false});
+}
+
+std::string progress_line(const DownloadEntry& e, size_t columns) {
+  const size_t max = columns > 1 ? columns - 1 : 0;
+  std::string pct = percent_text(e);
+  pct.insert(0, 4 - std::min<size_t>(4, pct.size()), ' ');
+  std::string tail;
+  if (e.state == "downloading") {
+    tail = "  " + human_rate(e.rate) + "  " + std::to_string(e.peers) +
+           (e.peers == 1 ? " peer" : " peers") + "  ETA ";
+    const int64_t left = std::max<int64_t>(0, e.size - e.done_bytes);
+    tail += e.rate > 0 ? human_duration(static_cast<double>(left) / e.rate) : "?";
+  } else {
+    tail = "  " + printable(e.state);
+    if (!e.error.empty()) tail += ": " + printable(e.error);
+  }
+  std::string name = printable(e.name);
+  // The bar gets what is left, 10 to 40 columns; the name gives way first,
+  // then the bar, then the tail is cut.
+  constexpr size_t kMinBar = 10, kMaxBar = 40;
+  auto fixed = [&](bool with_name) {
+    return (with_name ? name.size() + 2 : 0) + pct.size() + 3 /* " []" */ + tail.size();
+  };
+  bool with_name = true;
+  if (fixed(true) + kMinBar > max) {
+    const size_t room = max > fixed(false) + kMinBar + 2 ? max - fixed(false) - kMinBar - 2 : 0;
+    if (room >= 8) {
+      name = cut(std::move(name), room - 3) + "...";
+    } else {
+      with_name = false;
+    }
+  }
+  std::string line = with_name ? name + "  " + pct : pct;
+  if (fixed(with_name) + kMinBar <= max) {
+    const size_t width = std::min(kMaxBar, max - fixed(with_name));
+    size_t filled = width;
+    if (e.size == 0) {
+      filled = e.state == "complete" ? width : 0;
+    } else if (e.done_bytes < e.size) {
+      const double share = static_cast<double>(e.done_bytes) / static_cast<double>(e.size);
+      filled = std::min(width - 1, static_cast<size_t>(share * static_cast<double>(width)));
+    }
+    line += " [" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+  }
+  return cut(line + tail, max);
+}
+
+std::string human_size(double bytes) {
+  if (!std::isfinite(bytes) || bytes < 0) bytes = 0;
+  if (bytes < 1024) return std::to_string(static_cast<long long>(bytes)) + " B";
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  size_t unit = 0;
+  double v = bytes / 1024;
+  // 1023.96 KiB would print as "1024.0 KiB": move up at what rounds to 1024.
+  while (v >= 1023.95 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
+  return buf;
+}
+
+std::string human_rate(double bytes_per_second) { return human_size(bytes_per_second) + "/s"; }
+
+std::string human_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds >= 100.0 * 24 * 3600) return "?";
+  const auto s = static_cast<long long>(std::ceil(seconds));
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%llds", s);
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+  }
+  return buf;
 }
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows,

@@ -6,6 +6,7 @@
 // daemon goes through printable() before it reaches the terminal.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,56 @@ Result<std::string> render_list_requests(const CommandSpec& spec, const Json& ar
                                          const Json& result);
 // {user, tracker, seat, listen, ...}: aligned "key: value" lines.
 Result<std::string> render_status(const CommandSpec& spec, const Json& args, const Json& result);
+
+// {group, name, size, file_id[, pieces]}: "shared 'NAME' (SIZE) with 'G'".
+Result<std::string> render_upload_file(const CommandSpec& spec, const Json& args,
+                                       const Json& result);
+// [{name, size, file_id, peers}]: NAME SIZE PEERS FILE_ID (the id shortened),
+// or "no files shared in 'g'".
+Result<std::string> render_list_files(const CommandSpec& spec, const Json& args,
+                                      const Json& result);
+// {group, name, dest, size, file_id}: "downloading 'NAME' from 'G' to DEST".
+Result<std::string> render_download_file(const CommandSpec& spec, const Json& args,
+                                         const Json& result);
+// [{group, name, state, done_bytes, size, peers, dest, rate, error, ...}]: one
+// line per download, "[D] [group] name  30%  ..." (D, C, P, F: downloading,
+// complete, paused, failed), or "no downloads".
+Result<std::string> render_show_downloads(const CommandSpec& spec, const Json& args,
+                                          const Json& result);
+
+// One entry of show_downloads, checked. Optional fields that are absent (or
+// null) are 0 or empty.
+struct DownloadEntry {
+  std::string group;
+  std::string name;
+  std::string state;  // "downloading", "complete", "paused", "failed", or newer
+  int64_t done_bytes = 0;
+  int64_t size = 0;
+  int64_t peers = 0;
+  double rate = 0;  // bytes per second, lately
+  std::string dest;
+  std::string error;
+  std::string file_id;
+};
+// An error (code "bad_answer") when `entry` does not have that shape.
+Result<DownloadEntry> parse_download_entry(const Json& entry);
+
+// 'D', 'C', 'P', 'F' for the four states, '?' for one gsctl does not know.
+char state_letter(std::string_view state);
+// "30%": rounded down, so that 100% means every byte is there.
+std::string percent_text(const DownloadEntry& e);
+
+// The live progress line of download_file --wait for a terminal `columns`
+// wide, at most columns - 1 long (so it never wraps):
+// "NAME  30% [#####.........]  1.2 MiB/s  4 peers  ETA 1m05s".
+// Parts are dropped, name first, when the terminal is narrow.
+std::string progress_line(const DownloadEntry& e, size_t columns);
+
+// Sizes and rates for a person: "0 B", "1023 B", "1.5 KiB", "12.0 MiB".
+std::string human_size(double bytes);
+std::string human_rate(double bytes_per_second);  // "1.5 MiB/s"
+// "42s", "3m05s", "2h03m"; "?" when unknown (negative, not finite, huge).
+std::string human_duration(double seconds);
 
 // Columns separated by two spaces, each as wide as its widest cell; the
 // columns listed in `right_aligned` (numbers) are padded on the left. No

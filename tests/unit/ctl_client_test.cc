@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -120,6 +121,91 @@ class FakeGsd {
   std::thread thread_;
   std::string request_;
   bool connected_ = false;
+};
+
+// A fake gsd for several connections in a row, e.g. download_file and then
+// show_downloads again and again. Each connection gets the next step of the
+// script once its request line is in: an answer line (a newline is added),
+// kHangUp (close without answering), or kVanish (stop listening and remove
+// the socket, as a gsd that exits). After the last step it vanishes, so a
+// client that keeps asking always comes to an end.
+class ScriptedGsd {
+ public:
+  static constexpr std::string_view kHangUp = "<hang up>";
+  static constexpr std::string_view kVanish = "<vanish>";
+
+  ScriptedGsd(const std::string& path, std::vector<std::string> script)
+      : path_(path), script_(std::move(script)) {
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) ||
+        ::listen(listen_fd_, 4) || ::pipe2(stop_, O_CLOEXEC)) {
+      ADD_FAILURE() << "scripted gsd setup: " << std::strerror(errno);
+      return;
+    }
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ScriptedGsd() {
+    join();
+    for (int fd : {listen_fd_, stop_[0], stop_[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  ScriptedGsd(const ScriptedGsd&) = delete;
+  ScriptedGsd& operator=(const ScriptedGsd&) = delete;
+
+  // Once the client is done: every request line, in order.
+  std::vector<std::string> requests() {
+    join();
+    return requests_;
+  }
+
+ private:
+  void join() {
+    if (stop_[1] >= 0) (void)!::write(stop_[1], "x", 1);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void vanish() {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    ::unlink(path_.c_str());
+  }
+
+  void run() {
+    for (const std::string& step : script_) {
+      pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+      if (::poll(p, 2, 10'000) <= 0 || !(p[0].revents & POLLIN)) return vanish();
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return vanish();
+      std::string request;
+      const auto deadline = Clock::now() + std::chrono::seconds(5);
+      char c;
+      while (Clock::now() < deadline) {
+        pollfd q{fd, POLLIN, 0};
+        if (::poll(&q, 1, 100) <= 0) continue;
+        if (::recv(fd, &c, 1, 0) != 1 || c == '\n') break;
+        request += c;
+      }
+      requests_.push_back(std::move(request));
+      if (step == kVanish) {
+        ::close(fd);
+        return vanish();
+      }
+      if (step != kHangUp) send_all(fd, step + "\n");
+      ::close(fd);
+    }
+    vanish();
+  }
+
+  std::string path_;
+  std::vector<std::string> script_;
+  int listen_fd_ = -1;
+  int stop_[2] = {-1, -1};
+  std::thread thread_;
+  std::vector<std::string> requests_;
 };
 
 FakeGsd::Serve answer(std::string bytes) {
@@ -534,6 +620,278 @@ TEST_F(CtlClient, RunDoesNotPromptWhenThereIsNoDaemon) {
   EXPECT_EQ(r.code, kExitUnreachable);
   EXPECT_FALSE(asked);
   EXPECT_NE(r.err.find(sock()), std::string::npos);
+}
+
+// --- the file commands ----------------------------------------------------
+
+constexpr char kShowDownloads[] = R"({"cmd":"show_downloads","args":{}})";
+
+std::string ok(const std::string& result) { return R"({"ok":true,"result":)" + result + "}"; }
+
+// download_file's answer: queued, to /out/big.bin.
+const std::string kQueued =
+    ok(R"({"group":"g","name":"big.bin","dest":"/out/big.bin","size":10485760,"file_id":"ab"})");
+
+// A show_downloads answer with one download of big.bin in `state`.
+std::string downloads(std::string_view state, long long done, std::string_view error = "null",
+                      std::string_view name = "big.bin") {
+  return ok(R"([{"group":"g","name":")" + std::string(name) + R"(","state":")" +
+            std::string(state) + R"(","done_bytes":)" + std::to_string(done) +
+            R"(,"size":10485760,"peers":3,"dest":"/out/big.bin","rate":1048576,"error":)" +
+            std::string(error) + R"(,"sources":[{"user":"s1","addr":"127.0.0.1:1","bytes":)" +
+            std::to_string(done) + R"(}],"refetched_bytes":0,"file_id":"ab"}])");
+}
+
+class CtlFiles : public CtlClient {
+ protected:
+  // Quick polling, and no waiting on a silent fake for long.
+  Run wait_run(std::vector<std::string> args, AppContext ctx = {}) {
+    ctx.poll_interval = milliseconds(10);
+    ctx.cwd = "/home/u";
+    args.insert(args.begin(), {"--timeout", "2"});
+    return gsctl(std::move(args), "", std::move(ctx));
+  }
+};
+
+TEST_F(CtlFiles, UploadListStopShowWithoutWait) {
+  {
+    ScriptedGsd gsd(sock(),
+                    {ok(R"({"group":"g","name":"big.bin","size":1572864,"file_id":"ab"})")});
+    auto r = wait_run({"upload_file", "data/big.bin", "g"});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out, "shared 'big.bin' (1.5 MiB) with 'g'\n");
+    EXPECT_EQ(gsd.requests(), (std::vector<std::string>{
+                                  R"({"cmd":"upload_file","args":{"path":"/home/u/data/big.bin",)"
+                                  R"("group":"g"}})"}));
+  }
+  {
+    ScriptedGsd gsd(sock(), {ok("[]")});
+    auto r = wait_run({"list_files", "g"});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out, "no files shared in 'g'\n");
+  }
+  {
+    ScriptedGsd gsd(sock(), {ok("null")});
+    auto r = wait_run({"stop_share", "g", "big.bin"});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out, "stopped sharing 'big.bin' with 'g'\n");
+    EXPECT_EQ(gsd.requests(),
+              (std::vector<std::string>{
+                  R"({"cmd":"stop_share","args":{"group":"g","name":"big.bin"}})"}));
+  }
+  {
+    ScriptedGsd gsd(sock(), {downloads("complete", 10485760)});
+    auto r = wait_run({"show_downloads"});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out.rfind("[C] [g] big.bin  100%  10.0 MiB/10.0 MiB", 0), 0u) << r.out;
+  }
+  {
+    // --json: the list as gsd sent it.
+    const std::string list = downloads("downloading", 5);
+    ScriptedGsd gsd(sock(), {list});
+    auto r = wait_run({"--json", "show_downloads"});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out, Json::parse(list)->find("result")->dump() + "\n");
+  }
+}
+
+TEST_F(CtlFiles, DownloadWithoutWaitReturnsOnceQueued) {
+  ScriptedGsd gsd(sock(), {kQueued, downloads("complete", 10485760)});
+  auto r = wait_run({"download_file", "g", "big.bin", "out"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "downloading 'big.bin' from 'g' to /out/big.bin\n");
+  EXPECT_EQ(r.err, "");
+  // One exchange only; --wait is not sent, --force is.
+  EXPECT_EQ(gsd.requests(),
+            (std::vector<std::string>{R"({"cmd":"download_file","args":{"group":"g",)"
+                                      R"("name":"big.bin","dest":"/home/u/out","force":false}})"}));
+}
+
+TEST_F(CtlFiles, WaitUntilComplete) {
+  ScriptedGsd gsd(sock(), {kQueued, downloads("downloading", 0), downloads("downloading", 3145728),
+                           downloads("complete", 10485760)});
+  auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait", "--force"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  // Not a terminal: no bar, only the last line.
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("downloaded 'big.bin' to /out/big.bin (10.0 MiB in ", 0), 0u) << r.out;
+  EXPECT_TRUE(r.out.ends_with(" s)\n")) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  const auto requests = gsd.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0], R"({"cmd":"download_file","args":{"group":"g","name":"big.bin",)"
+                         R"("dest":"/out","force":true}})");
+  for (size_t i = 1; i < requests.size(); ++i) EXPECT_EQ(requests[i], kShowDownloads);
+}
+
+TEST_F(CtlFiles, WaitShowsAProgressBarOnATerminal) {
+  ScriptedGsd gsd(sock(),
+                  {kQueued, downloads("downloading", 3145728), downloads("complete", 10485760)});
+  AppContext ctx;
+  ctx.stderr_is_terminal = true;
+  ctx.terminal_columns = [] { return size_t{72}; };
+  auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"}, ctx);
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out.rfind("downloaded 'big.bin' to /out/big.bin (10.0 MiB in ", 0), 0u) << r.out;
+  // Drawn in place with \r, erased at the end; nothing else on stderr.
+  EXPECT_EQ(r.err.rfind("\rbig.bin   30% [", 0), 0u) << testing::PrintToString(r.err);
+  EXPECT_NE(r.err.find("1.0 MiB/s  3 peers  ETA 7s\x1b[K"), std::string::npos)
+      << testing::PrintToString(r.err);
+  EXPECT_TRUE(r.err.ends_with("\r\x1b[K")) << testing::PrintToString(r.err);
+  EXPECT_EQ(r.err.find('\n'), std::string::npos);
+  const size_t start = r.err.find('\r') + 1;
+  EXPECT_LE(r.err.find("\x1b[K") - start, 71u);
+}
+
+TEST_F(CtlFiles, WaitJsonPrintsTheFinalEntry) {
+  const std::string done = downloads("complete", 10485760);
+  ScriptedGsd gsd(sock(), {kQueued, downloads("downloading", 1), done});
+  auto r = wait_run({"--json", "download_file", "g", "big.bin", "/out", "--wait"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, (*Json::parse(done)->find("result")).as_array()[0].dump() + "\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(CtlFiles, WaitEndsWhenTheDownloadFails) {
+  ScriptedGsd gsd(sock(),
+                  {kQueued, downloads("downloading", 3145728),
+                   downloads("failed", 3145728, R"("piece 7 failed verification 5 times")")});
+  auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "gsctl: downloading 'big.bin' from 'g' failed: piece 7 failed verification 5 times\n");
+
+  // --json: the failed entry on stdout, the reason on stderr, still exit 1.
+  const std::string failed = downloads("failed", 0, R"("no such file")");
+  ScriptedGsd again(sb_.path("b.sock"), {kQueued, failed});
+  r = wait_run(
+      {"--socket", sb_.path("b.sock"), "--json", "download_file", "g", "big.bin", "/o", "--wait"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_EQ(r.out, (*Json::parse(failed)->find("result")).as_array()[0].dump() + "\n");
+  EXPECT_NE(r.err.find("failed: no such file"), std::string::npos) << r.err;
+}
+
+TEST_F(CtlFiles, WaitEndsWhenGsdGoesAway) {
+  {
+    ScriptedGsd gsd(
+        sock(), {kQueued, downloads("downloading", 3145728), std::string(ScriptedGsd::kVanish)});
+    auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+    EXPECT_EQ(r.code, kExitUnreachable);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("while waiting for 'big.bin'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(sock()), std::string::npos) << r.err;
+  }
+  {
+    // Hangs up, or does not answer within --timeout.
+    ScriptedGsd gsd(sock(), {kQueued, std::string(ScriptedGsd::kHangUp)});
+    auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+    EXPECT_EQ(r.code, kExitUnreachable);
+    EXPECT_NE(r.err.find("without answering"), std::string::npos) << r.err;
+  }
+  {
+    FakeGsd first(sock(), answer(kQueued + "\n"));
+    // The second connection finds a socket that nobody accepts on in time.
+    AppContext ctx;
+    ctx.poll_interval = milliseconds(10);
+    ctx.cwd = "/";
+    const auto start = Clock::now();
+    auto r = gsctl({"--timeout", "0.3", "download_file", "g", "big.bin", "/o", "--wait"}, "", ctx);
+    EXPECT_EQ(r.code, kExitUnreachable);
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  }
+}
+
+TEST_F(CtlFiles, WaitEndsWhenTheEntryIsGone) {
+  ScriptedGsd gsd(sock(), {kQueued, downloads("downloading", 1), ok("[]")});
+  auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("'big.bin' from 'g' is no longer listed"), std::string::npos) << r.err;
+
+  // Other downloads do not count.
+  ScriptedGsd other(sb_.path("b.sock"),
+                    {kQueued, downloads("downloading", 1, "null", "other.bin")});
+  r = wait_run(
+      {"--socket", sb_.path("b.sock"), "--json", "download_file", "g", "big.bin", "/o", "--wait"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_EQ(Json::parse(r.out)->get_string("error"), "no_such_download") << r.out;
+}
+
+TEST_F(CtlFiles, WaitSaysOnceThatTheDownloadIsPaused) {
+  ScriptedGsd gsd(sock(), {kQueued, downloads("paused", 1, R"("logged out")"),
+                           downloads("paused", 1, R"("logged out")"), downloads("downloading", 2),
+                           downloads("complete", 10485760)});
+  auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err,
+            "gsctl: the download of 'big.bin' from 'g' is paused (logged out); still waiting for "
+            "it to go on (Ctrl-C stops the waiting, not the download)\n");
+}
+
+TEST_F(CtlFiles, WaitPicksItsOwnEntry) {
+  // An older complete download of the same name elsewhere, and this one.
+  const std::string both =
+      ok(R"([{"group":"g","name":"big.bin","state":"complete","done_bytes":5,"size":5,)"
+         R"("dest":"/old/big.bin","file_id":"00"},)"
+         R"({"group":"g","name":"big.bin","state":"failed","done_bytes":0,"size":10485760,)"
+         R"("dest":"/out/big.bin","error":"disk full","file_id":"ab"}])");
+  ScriptedGsd gsd(sock(), {kQueued, both});
+  auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_NE(r.err.find("failed: disk full"), std::string::npos) << r.err;
+}
+
+TEST_F(CtlFiles, WaitRefusalsAndBadAnswers) {
+  {
+    // download_file itself refused: no waiting.
+    ScriptedGsd gsd(sock(), {R"({"ok":false,"error":"dest_exists","message":"/out exists"})"});
+    auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+    EXPECT_EQ(r.code, kExitRefused);
+    EXPECT_EQ(r.err, "gsctl: /out exists\n");
+    EXPECT_EQ(gsd.requests().size(), 1u);
+  }
+  {
+    // show_downloads refused (say, gsd logged out meanwhile... or too old).
+    ScriptedGsd gsd(sock(), {kQueued, R"({"ok":false,"error":"unknown_command","message":"no"})"});
+    auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+    EXPECT_EQ(r.code, kExitRefused);
+    EXPECT_EQ(r.err, "gsctl: while waiting for 'big.bin': no\n");
+  }
+  for (const std::string& bad :
+       {std::string("garbage"), ok("{}"), ok(R"([{"group":"g","name":"big.bin"}])"),
+        ok(R"([{"group":"g","name":"big.bin","state":"complete","done_bytes":"5","size":5}])")}) {
+    ScriptedGsd gsd(sock(), {kQueued, bad});
+    auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+    EXPECT_EQ(r.code, kExitUnreachable) << bad;
+    EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
+  }
+  {
+    // A queued answer of the wrong shape is not taken for success.
+    ScriptedGsd gsd(sock(), {ok(R"("queued")")});
+    auto r = wait_run({"download_file", "g", "big.bin", "/out", "--wait"});
+    EXPECT_EQ(r.code, kExitUnreachable);
+    EXPECT_EQ(gsd.requests().size(), 1u);
+  }
+}
+
+TEST_F(CtlFiles, UsageErrorsDoNotConnect) {
+  FakeGsd gsd(sock(), answer("{\"ok\":true}\n"));
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"download_file", "g", "a/b", "/out"},
+                                             {"download_file", "g", "..", "/out", "--wait"},
+                                             {"download_file", "bad group", "a", "/out"},
+                                             {"download_file", "g", "a", ""},
+                                             {"download_file", "g", "a"},
+                                             {"upload_file", "", "g"},
+                                             {"list_files"},
+                                             {"stop_share", "g", "."},
+                                             {"show_downloads", "--wait"}}) {
+    auto r = gsctl(args);
+    EXPECT_EQ(r.code, kExitUsage) << testing::PrintToString(args);
+    EXPECT_NE(r.err.find("usage: gsctl"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(gsd.connected());
 }
 
 }  // namespace

@@ -52,10 +52,25 @@ TEST(CtlCommands, TableIsWellFormed) {
       optional_seen = optional_seen || a.optional;
       EXPECT_TRUE(fields.insert(a.field).second) << c.name << ": duplicate field " << a.field;
     }
+    std::set<std::string_view> flags;
+    for (const FlagSpec& f : c.flags) {
+      EXPECT_TRUE(f.name.starts_with("--")) << c.name << ": " << f.name;
+      EXPECT_TRUE(flags.insert(f.name).second) << c.name << ": duplicate flag " << f.name;
+      EXPECT_FALSE(f.help.empty()) << c.name << ": " << f.name;
+      if (!f.field.empty()) {
+        EXPECT_TRUE(fields.insert(f.field).second) << c.name << ": duplicate field " << f.field;
+      }
+      // Global options come first; a flag of the same name would never be seen.
+      for (const char* global :
+           {"--json", "--socket", "--timeout", "--password-stdin", "--help", "--version"}) {
+        EXPECT_NE(f.name, global) << c.name;
+      }
+    }
   }
   for (const char* name :
        {"create_user", "login", "logout", "create_group", "join_group", "leave_group",
-        "list_requests", "accept_request", "reject_request", "list_groups", "status"}) {
+        "list_requests", "accept_request", "reject_request", "list_groups", "status", "upload_file",
+        "list_files", "download_file", "show_downloads", "stop_share"}) {
     EXPECT_NE(find_command(name), nullptr) << name;
   }
   EXPECT_EQ(find_command("help"), nullptr);  // handled by the parser, not sent
@@ -78,6 +93,100 @@ TEST(CtlCommands, EachCommandBuildsItsRequest) {
   EXPECT_EQ(request_of({"reject_request", "g", "bob"}),
             R"({"cmd":"reject_request","args":{"group":"g","user":"bob"}})");
   EXPECT_EQ(request_of({"list_groups"}), R"({"cmd":"list_groups","args":{}})");
+  // Files (request_of runs in /home/u).
+  EXPECT_EQ(request_of({"upload_file", "/data/big.bin", "g"}),
+            R"({"cmd":"upload_file","args":{"path":"/data/big.bin","group":"g"}})");
+  EXPECT_EQ(request_of({"list_files", "g"}), R"({"cmd":"list_files","args":{"group":"g"}})");
+  EXPECT_EQ(request_of({"download_file", "g", "big.bin", "/out"}),
+            R"({"cmd":"download_file","args":{"group":"g","name":"big.bin","dest":"/out",)"
+            R"("force":false}})");
+  EXPECT_EQ(request_of({"show_downloads"}), R"({"cmd":"show_downloads","args":{}})");
+  EXPECT_EQ(request_of({"stop_share", "g", "big.bin"}),
+            R"({"cmd":"stop_share","args":{"group":"g","name":"big.bin"}})");
+}
+
+// download_file's flags anywhere on the line; --force is sent, --wait is
+// gsctl's own (gsd refuses arguments it does not know).
+TEST(CtlCommands, DownloadFileFlags) {
+  const std::string forced =
+      R"({"cmd":"download_file","args":{"group":"g","name":"a.bin","dest":"/home/u/out",)"
+      R"("force":true}})";
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"download_file", "g", "a.bin", "out", "--wait", "--force"},
+           {"--force", "--wait", "download_file", "g", "a.bin", "out"},
+           {"download_file", "--wait", "g", "--force", "a.bin", "out"},
+           {"--json", "download_file", "g", "a.bin", "--force", "out", "--wait", "--wait"}}) {
+    auto r = parse(args);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->args, (std::vector<std::string>{"g", "a.bin", "out"}));
+    EXPECT_TRUE(has_flag(*r, "--wait"));
+    EXPECT_TRUE(has_flag(*r, "--force"));
+    EXPECT_EQ(build_request(*r, std::nullopt, "/home/u").dump(), forced)
+        << testing::PrintToString(args);
+  }
+  auto r = parse({"download_file", "g", "a.bin", "/out", "--wait"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(has_flag(*r, "--wait"));
+  EXPECT_FALSE(has_flag(*r, "--force"));
+  EXPECT_EQ(build_request(*r, std::nullopt, "/").dump(),
+            R"({"cmd":"download_file","args":{"group":"g","name":"a.bin","dest":"/out",)"
+            R"("force":false}})");
+  // After "--" a flag is an argument, here one too many.
+  EXPECT_NE(usage_error({"download_file", "g", "a.bin", "/out", "--", "--wait"})
+                .find("unexpected argument '--wait'"),
+            std::string::npos);
+  // Only download_file has them.
+  for (const char* cmd : {"list_files", "upload_file", "stop_share", "show_downloads"}) {
+    const CommandSpec* spec = find_command(cmd);
+    ASSERT_NE(spec, nullptr);
+    std::vector<std::string> args{cmd};
+    for (size_t k = 0; k < spec->args.size(); ++k) args.push_back(k == 0 ? "/p" : "g");
+    args.push_back("--wait");
+    EXPECT_NE(usage_error(args).find("unknown option '--wait'"), std::string::npos) << cmd;
+  }
+  EXPECT_NE(usage_error({"download_file", "g", "a", "/o", "--force=1"}).find("takes no value"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"download_file", "g", "a", "/o", "--forced"}).find("unknown option"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"download_file", "g", "a.bin"}).find("missing DEST"), std::string::npos);
+  EXPECT_NE(usage_error({"download_file", "g", "a", "/o", "x"}).find("unexpected argument 'x'"),
+            std::string::npos);
+}
+
+TEST(CtlCommands, FileArgumentsAreChecked) {
+  // File names: 1-255 bytes, no '/', not "." or "..", UTF-8 (JSON carries no other).
+  for (const auto& bad : std::vector<std::string>{"", ".", "..", "a/b", "/abs", "dir/",
+                                                  std::string(256, 'n'), "caf\xe9"}) {
+    const std::string text = usage_error({"download_file", "g", bad, "/out"});
+    EXPECT_TRUE(text.find("invalid file name") != std::string::npos ||
+                text.find("not UTF-8") != std::string::npos)
+        << text;
+    EXPECT_NE(text.find("usage: gsctl [OPTIONS] download_file GROUP NAME DEST"), std::string::npos);
+    EXPECT_NE(usage_error({"stop_share", "g", bad}).find("file name"), std::string::npos) << bad;
+  }
+  for (const auto& good : std::vector<std::string>{"a.bin", "with space", ".hidden", "...",
+                                                   std::string(255, 'n'), "caf\xc3\xa9", "-"}) {
+    EXPECT_TRUE(parse({"download_file", "g", "--", good, "/out"}).ok()) << good;
+    EXPECT_TRUE(parse({"stop_share", "g", "--", good}).ok()) << good;
+  }
+  // A hostile name is escaped in the message.
+  const std::string esc = usage_error({"stop_share", "g", "a/\x1b[2J"});
+  EXPECT_EQ(esc.find('\x1b'), std::string::npos);
+  // Groups are names.
+  EXPECT_NE(usage_error({"list_files", "bad group"}).find("invalid group name"), std::string::npos);
+  EXPECT_NE(usage_error({"upload_file", "/f", ".g"}).find("invalid group name"), std::string::npos);
+  EXPECT_NE(usage_error({"download_file", "g/", "a", "/o"}).find("invalid group name"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"stop_share", "", "a"}).find("invalid group name"), std::string::npos);
+  // Paths: non-empty.
+  EXPECT_NE(usage_error({"upload_file", "", "g"}).find("PATH must not be empty"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"download_file", "g", "a", ""}).find("DEST must not be empty"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"upload_file", "f"}).find("missing GROUP"), std::string::npos);
+  EXPECT_NE(usage_error({"list_files"}).find("missing GROUP"), std::string::npos);
+  EXPECT_NE(usage_error({"show_downloads", "g"}).find("unexpected argument 'g'"),
+            std::string::npos);
 }
 
 TEST(CtlCommands, PasswordFromElsewhere) {
@@ -290,9 +399,20 @@ TEST(CtlCommands, GeneralHelpIsTruthful) {
     for (const ArgSpec& a : c.args) {
       synopsis += a.optional ? " [" + std::string(a.metavar) + "]" : " " + std::string(a.metavar);
     }
-    EXPECT_NE(help.find("  " + synopsis + " "), std::string::npos) << synopsis;
+    for (const FlagSpec& f : c.flags) synopsis += " [" + std::string(f.name) + "]";
+    // A long synopsis has a line of its own, the summary under it.
+    EXPECT_TRUE(help.find("  " + synopsis + " ") != std::string::npos ||
+                help.find("  " + synopsis + "\n ") != std::string::npos)
+        << synopsis;
     EXPECT_NE(help.find(c.summary.substr(0, 20)), std::string::npos) << c.name;
   }
+  EXPECT_NE(help.find("  download_file GROUP NAME DEST [--wait] [--force]\n"), std::string::npos)
+      << help;
+  // Summaries still start in one column: the long synopsis does not push them.
+  EXPECT_NE(help.find("\n  logout                       log this daemon out\n"), std::string::npos)
+      << help;
+  EXPECT_NE(help.find("file NAME"), std::string::npos);
+  EXPECT_NE(help.find("download_file --wait"), std::string::npos);
   for (const char* opt : {"--socket PATH", "--json", "--password-stdin", "--timeout SECONDS",
                           "--help", "--version", "GSD_SOCKET", "/run/user/1000/gsd.sock"}) {
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
@@ -317,14 +437,60 @@ TEST(CtlCommands, CommandHelp) {
     for (const ArgSpec& a : c.args) {
       EXPECT_NE(help.find("  " + std::string(a.metavar) + "  "), std::string::npos) << c.name;
     }
+    for (const FlagSpec& f : c.flags) {
+      EXPECT_NE(help.find("  " + std::string(f.name) + "  "), std::string::npos) << c.name;
+    }
     EXPECT_NE(help.find("Exit codes"), std::string::npos);
+    // Fits an 80-column terminal.
+    for (size_t start = 0, end; (end = help.find('\n', start)) != std::string::npos;
+         start = end + 1) {
+      EXPECT_LE(end - start, 79u) << help.substr(start, end - start);
+    }
   }
+  const std::string download = command_help(*find_command("download_file"));
+  for (const char* text : {"--wait", "--force", "replace DEST", "exit 0", "exit 1", "progress",
+                           "Ctrl-C", "show_downloads", "directory"}) {
+    EXPECT_NE(download.find(text), std::string::npos) << text << "\n" << download;
+  }
+  EXPECT_NE(command_help(*find_command("upload_file")).find("PATH"), std::string::npos);
+  EXPECT_NE(command_help(*find_command("show_downloads")).find("[F] failed"), std::string::npos);
   EXPECT_EQ(usage_line(*find_command("login")), "usage: gsctl [OPTIONS] login USER [PASSWORD]\n");
   EXPECT_EQ(usage_line(*find_command("logout")), "usage: gsctl [OPTIONS] logout\n");
 }
 
-// A future command with a local path (upload_file FILE GROUP) is one table
-// entry; the path is made absolute because gsd runs in another directory.
+// Local paths are made absolute: gsd runs in another directory.
+TEST(CtlCommands, RelativePathsOfTheFileCommands) {
+  auto at = [](std::vector<std::string> args, const std::string& cwd) {
+    auto r = parse(args);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? build_request(*r, std::nullopt, cwd) : Json();
+  };
+  auto path_of = [&](const std::string& p, const std::string& cwd) {
+    return at({"upload_file", p, "g"}, cwd).find("args")->get_string("path").value_or("?");
+  };
+  auto dest_of = [&](const std::string& p, const std::string& cwd) {
+    return at({"download_file", "g", "n", p}, cwd).find("args")->get_string("dest").value_or("?");
+  };
+  EXPECT_EQ(path_of("big.bin", "/home/u"), "/home/u/big.bin");
+  EXPECT_EQ(path_of("docs/a.txt", "/home/u/"), "/home/u/docs/a.txt");
+  EXPECT_EQ(path_of("./a.txt", "/home/u"), "/home/u/a.txt");
+  EXPECT_EQ(path_of(".//./a.txt", "/home/u"), "/home/u/a.txt");
+  EXPECT_EQ(path_of("../a.txt", "/home/u"), "/home/u/../a.txt");  // symlinks: kept
+  EXPECT_EQ(path_of(".hidden", "/home/u"), "/home/u/.hidden");
+  EXPECT_EQ(path_of("/abs/a.txt", "/home/u"), "/abs/a.txt");
+  EXPECT_EQ(path_of("a.txt", "/"), "/a.txt");
+  EXPECT_EQ(dest_of(".", "/home/u"), "/home/u");
+  EXPECT_EQ(dest_of("./", "/home/u"), "/home/u");
+  EXPECT_EQ(dest_of("out/", "/home/u"), "/home/u/out/");
+  EXPECT_EQ(dest_of("/tmp/x", "/home/u"), "/tmp/x");
+  // No cwd (it was removed): left relative, for gsd to refuse, rather than
+  // quietly anchored at "/".
+  EXPECT_EQ(path_of("a.txt", ""), "a.txt");
+  EXPECT_EQ(dest_of("out", ""), "out");
+}
+
+// A command with a local path (upload_file FILE GROUP) is one table entry;
+// the path is made absolute because gsd runs in another directory.
 TEST(CtlCommands, LocalPathsAreMadeAbsolute) {
   const CommandSpec upload{
       .name = "upload_file",
@@ -352,8 +518,9 @@ TEST(CtlCommands, CommandFlags) {
        .args = {{"GROUP", "group", ArgKind::group},
                 {"NAME", "name", ArgKind::text},
                 {"DEST", "dest", ArgKind::local_path}},
-       .flags = {{"--wait", "wait", "wait until the download is complete"},
-                 {"--force", "force", "replace DEST if it exists"}},
+       .flags = {{"--wait", {}, "wait until the download is complete"},
+                 {"--force", "force", "replace DEST if it exists"},
+                 {"--verify", "verify", "check it again"}},
        .summary = "download a file of a group",
        .details = {},
        .render = nullptr},
@@ -369,15 +536,21 @@ TEST(CtlCommands, CommandFlags) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->args, (std::vector<std::string>{"g", "a b.bin", "out"}));
   ASSERT_EQ(r->flags.size(), 2u);  // a repeated flag counts once
+  EXPECT_TRUE(has_flag(*r, "--wait"));
+  EXPECT_FALSE(has_flag(*r, "--verify"));
+  // A flag with a field is sent as true or false, in table order; one
+  // without (--wait) is not sent.
   EXPECT_EQ(build_request(*r, std::nullopt, "/tmp").dump(),
             R"({"cmd":"download_file","args":{"group":"g","name":"a b.bin","dest":"/tmp/out",)"
-            R"("force":true,"wait":true}})");
+            R"("force":true,"verify":false}})");
 
   const std::vector<std::string> no_flags = {"download_file", "g", "n", "/d"};
   r = parse_command_line(no_flags, kEnv, table);
   ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(has_flag(*r, "--wait"));
   EXPECT_EQ(build_request(*r, std::nullopt, "/tmp").dump(),
-            R"({"cmd":"download_file","args":{"group":"g","name":"n","dest":"/d"}})");
+            R"({"cmd":"download_file","args":{"group":"g","name":"n","dest":"/d",)"
+            R"("force":false,"verify":false}})");
 
   // A flag of one command is an unknown option to another, and takes no value.
   const std::vector<std::string> wrong = {"list_files", "g", "--wait"};
@@ -394,9 +567,9 @@ TEST(CtlCommands, CommandFlags) {
   EXPECT_NE(e.error().message.find("NAME must not be empty"), std::string::npos);
 
   EXPECT_EQ(usage_line(table[0]),
-            "usage: gsctl [OPTIONS] download_file GROUP NAME DEST [--wait] [--force]\n");
+            "usage: gsctl [OPTIONS] download_file GROUP NAME DEST [--wait] [--force] [--verify]\n");
   const std::string help = command_help(table[0]);
-  EXPECT_NE(help.find("Flags:\n  --wait   wait until the download is complete\n"),
+  EXPECT_NE(help.find("Flags:\n  --wait    wait until the download is complete\n"),
             std::string::npos)
       << help;
 }

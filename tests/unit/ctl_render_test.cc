@@ -120,6 +120,205 @@ TEST(CtlRender, Status) {
   EXPECT_TRUE(refused_shape("status", "[]"));
 }
 
+TEST(CtlRender, HumanSizes) {
+  EXPECT_EQ(human_size(0), "0 B");
+  EXPECT_EQ(human_size(1), "1 B");
+  EXPECT_EQ(human_size(1023), "1023 B");
+  EXPECT_EQ(human_size(1024), "1.0 KiB");
+  EXPECT_EQ(human_size(1536), "1.5 KiB");
+  EXPECT_EQ(human_size(1.5 * 1024 * 1024), "1.5 MiB");
+  EXPECT_EQ(human_size(12.0 * 1024 * 1024), "12.0 MiB");
+  EXPECT_EQ(human_size(1048575), "1.0 MiB");  // not "1024.0 KiB"
+  EXPECT_EQ(human_size(1048000), "1023.4 KiB");
+  EXPECT_EQ(human_size(7.5 * 1024 * 1024 * 1024), "7.5 GiB");
+  EXPECT_EQ(human_size(9223372036854775807.0), "8.0 EiB");
+  EXPECT_EQ(human_size(-5), "0 B");
+  EXPECT_EQ(human_rate(0), "0 B/s");
+  EXPECT_EQ(human_rate(2.5 * 1024 * 1024), "2.5 MiB/s");
+  EXPECT_EQ(human_duration(0), "0s");
+  EXPECT_EQ(human_duration(41.2), "42s");
+  EXPECT_EQ(human_duration(65), "1m05s");
+  EXPECT_EQ(human_duration(3600 * 2 + 180), "2h03m");
+  EXPECT_EQ(human_duration(-1), "?");
+  EXPECT_EQ(human_duration(1e300), "?");
+}
+
+TEST(CtlRender, UploadFile) {
+  const char* args = R"({"path":"/data/big.bin","group":"g"})";
+  EXPECT_EQ(human("upload_file", args,
+                  R"({"group":"g","name":"big.bin","size":12595200,"file_id":"ab12"})"),
+            "shared 'big.bin' (12.0 MiB) with 'g'");
+  EXPECT_EQ(human("upload_file", args, R"({"name":"e","size":0,"file_id":"ab","pieces":0})"),
+            "shared 'e' (0 B, 0 pieces) with 'g'");
+  EXPECT_EQ(human("upload_file", args, R"({"name":"b","size":1536,"pieces":1})"),
+            "shared 'b' (1.5 KiB, 1 piece) with 'g'");
+  EXPECT_EQ(human("upload_file", args, R"({"group":"g","name":"x\u001b","size":3,"file_id":"a"})"),
+            "shared 'x\\x1b' (3 B) with 'g'");
+  EXPECT_TRUE(refused_shape("upload_file", "null"));
+  EXPECT_TRUE(refused_shape("upload_file", "[]"));
+  EXPECT_TRUE(refused_shape("upload_file", R"({"name":"a"})"));
+  EXPECT_TRUE(refused_shape("upload_file", R"({"name":"a","size":"1"})"));
+  EXPECT_TRUE(refused_shape("upload_file", R"({"name":"a","size":-1})"));
+  EXPECT_TRUE(refused_shape("upload_file", R"({"name":"a","size":1,"file_id":5})"));
+  EXPECT_TRUE(refused_shape("upload_file", R"({"name":"a","size":1,"group":[]})"));
+}
+
+TEST(CtlRender, ListFilesIsAnAlignedTable) {
+  EXPECT_EQ(human("list_files", R"({"group":"g"})",
+                  R"([{"name":"big.bin","size":12595200,"peers":4,
+                       "file_id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+                      {"name":"a much longer name.txt","size":512,"peers":12,"file_id":"ff"},
+                      {"name":"e","size":1610612736,"peers":0,"file_id":"00"}])"),
+            "NAME                        SIZE  PEERS  FILE_ID\n"
+            "big.bin                 12.0 MiB      4  0123456789abcdef\n"
+            "a much longer name.txt     512 B     12  ff\n"
+            "e                        1.5 GiB      0  00");
+  EXPECT_EQ(human("list_files", R"({"group":"g"})", "[]"), "no files shared in 'g'");
+  EXPECT_TRUE(refused_shape("list_files", "null"));
+  EXPECT_TRUE(refused_shape("list_files", "{}"));
+  EXPECT_TRUE(refused_shape("list_files", R"([{"name":"a","size":1,"peers":1}])"));
+  EXPECT_TRUE(refused_shape("list_files", R"([{"name":"a","size":1.5,"peers":1,"file_id":"a"}])"));
+  EXPECT_TRUE(refused_shape("list_files", R"([{"name":"a","size":1,"peers":-1,"file_id":"a"}])"));
+  EXPECT_TRUE(refused_shape("list_files", R"([{"name":5,"size":1,"peers":1,"file_id":"a"}])"));
+  EXPECT_TRUE(refused_shape("list_files", "[1]"));
+}
+
+TEST(CtlRender, DownloadFile) {
+  const char* args = R"({"group":"g","name":"big.bin","dest":"/home/u/out","force":false})";
+  EXPECT_EQ(human("download_file", args,
+                  R"({"group":"g","name":"big.bin","dest":"/home/u/out/big.bin","size":5,
+                      "file_id":"ab"})"),
+            "downloading 'big.bin' from 'g' to /home/u/out/big.bin");
+  // What was asked for, when the daemon does not say.
+  EXPECT_EQ(human("download_file", args, "{}"), "downloading 'big.bin' from 'g' to /home/u/out");
+  EXPECT_TRUE(refused_shape("download_file", "null"));
+  EXPECT_TRUE(refused_shape("download_file", "[]"));
+  EXPECT_TRUE(refused_shape("download_file", R"({"dest":7})"));
+  EXPECT_TRUE(refused_shape("download_file", R"({"size":"big"})"));
+}
+
+// A show_downloads entry of the shape gsd sends (daemon/download.cc), as
+// JSON text; `changes` (a JSON object) replaces or adds fields.
+std::string entry(std::string_view state, long long done, long long size,
+                  std::string_view changes = "{}") {
+  Json e = parse_json(R"({"group":"g","name":"big.bin","state":"","done_bytes":0,"size":0,)"
+                      R"("peers":4,"dest":"/out/big.bin","rate":1258291,"error":null,)"
+                      R"("sources":[],"refetched_bytes":0,"file_id":"ab"})");
+  e["state"] = std::string(state);
+  e["done_bytes"] = done;
+  e["size"] = size;
+  const Json more = parse_json(changes);
+  for (const auto& [key, value] : more.as_object()) e[key] = value;
+  return e.dump();
+}
+
+TEST(CtlRender, ShowDownloads) {
+  const long long mib = 1 << 20;
+  const std::string text = human(
+      "show_downloads", "{}",
+      "[" + entry("downloading", 3 * mib + mib / 2, 12 * mib) + "," +
+          entry("complete", 12 * mib, 12 * mib) + "," +
+          R"({"group":"friends","name":"small","state":"paused","done_bytes":0,"size":512,)"
+          R"("peers":0,"dest":"/tmp/small","rate":0,"error":null})" +
+          "," +
+          R"({"group":"g","name":"c.bin","state":"failed","done_bytes":1048576,"size":2097152,)"
+          R"("peers":1,"dest":"/tmp/c.bin","rate":0,"error":"piece 3 failed 5 times"})" +
+          "]");
+  EXPECT_EQ(text,
+            "[D] [g] big.bin       29%   3.5 MiB/12.0 MiB  1.2 MiB/s  4 peers  /out/big.bin\n"
+            "[C] [g] big.bin      100%  12.0 MiB/12.0 MiB          -  4 peers  /out/big.bin\n"
+            "[P] [friends] small    0%          0 B/512 B          -  0 peers  /tmp/small\n"
+            "[F] [g] c.bin         50%    1.0 MiB/2.0 MiB          -   1 peer  /tmp/c.bin    "
+            "error: piece 3 failed 5 times");
+  // Each state's prefix, as the e2e tests and scripts look for it.
+  EXPECT_EQ(human("show_downloads", "{}", "[" + entry("complete", 5, 5) + "]")
+                .rfind("[C] [g] big.bin  100%", 0),
+            0u);
+  EXPECT_EQ(human("show_downloads", "{}", "[" + entry("downloading", 0, 5) + "]")
+                .rfind("[D] [g] big.bin  0%", 0),
+            0u);
+  EXPECT_EQ(human("show_downloads", "{}", "[" + entry("paused", 1, 5) + "]").rfind("[P] ", 0), 0u);
+  EXPECT_EQ(human("show_downloads", "{}", "[" + entry("failed", 1, 5) + "]").rfind("[F] ", 0), 0u);
+  // A state of a newer daemon is shown, not refused.
+  EXPECT_EQ(human("show_downloads", "{}", "[" + entry("verifying", 1, 5) + "]"),
+            "[?] [g] big.bin  20%  1 B/5 B  -  4 peers  /out/big.bin  (verifying)");
+  // Optional fields may be absent or null.
+  EXPECT_EQ(human("show_downloads", "{}",
+                  R"([{"group":"g","name":"n","state":"downloading","done_bytes":0,"size":0,)"
+                  R"("peers":null,"dest":null,"rate":null}])"),
+            "[D] [g] n  0%  0 B/0 B  0 B/s  0 peers  -");
+  EXPECT_EQ(human("show_downloads", "{}", "[]"), "no downloads");
+  EXPECT_TRUE(refused_shape("show_downloads", "null"));
+  EXPECT_TRUE(refused_shape("show_downloads", "{}"));
+  EXPECT_TRUE(refused_shape("show_downloads", "[1]"));
+  EXPECT_TRUE(refused_shape("show_downloads", R"([{"group":"g","name":"n","state":"complete"}])"));
+  EXPECT_TRUE(refused_shape("show_downloads", "[" + entry("complete", -1, 5) + "]"));
+  EXPECT_TRUE(
+      refused_shape("show_downloads", "[" + entry("complete", 1, 5, R"({"rate":"fast"})") + "]"));
+  EXPECT_TRUE(
+      refused_shape("show_downloads", "[" + entry("complete", 1, 5, R"({"error":false})") + "]"));
+  // Daemon text is escaped.
+  EXPECT_EQ(human("show_downloads", "{}",
+                  "[" + entry("failed", 1, 5, R"({"error":"bad\u001b[2J","name":"x"})") + "]")
+                .find('\x1b'),
+            std::string::npos);
+}
+
+TEST(CtlRender, Percent) {
+  auto pct = [](std::string_view state, int64_t done, int64_t size) {
+    DownloadEntry e;
+    e.state = state;
+    e.done_bytes = done;
+    e.size = size;
+    return percent_text(e);
+  };
+  EXPECT_EQ(pct("downloading", 0, 100), "0%");
+  EXPECT_EQ(pct("downloading", 30, 100), "30%");
+  EXPECT_EQ(pct("downloading", 999, 1000), "99%");  // 100% only when it is all there
+  EXPECT_EQ(pct("downloading", 1000, 1000), "100%");
+  EXPECT_EQ(pct("complete", 0, 0), "100%");
+  EXPECT_EQ(pct("downloading", 0, 0), "0%");
+  EXPECT_EQ(pct("downloading", 9'000'000'000'000'000'000, 9'100'000'000'000'000'000), "98%");
+}
+
+TEST(CtlRender, ProgressLine) {
+  auto parsed = parse_download_entry(parse_json(entry("downloading", 3 << 20, 10 << 20)));
+  ASSERT_TRUE(parsed.ok());
+  DownloadEntry e = *parsed;
+  e.rate = 1 << 20;
+  std::string line = progress_line(e, 80);
+  EXPECT_EQ(line,
+            "big.bin   30% [##########.........................]  1.0 MiB/s  4 peers  ETA 7s");
+  EXPECT_LE(line.size(), 79u);
+  // Narrower: a shorter bar, then no name, never longer than the terminal.
+  for (size_t columns : {60, 40, 30, 20, 10, 2, 1, 0}) {
+    line = progress_line(e, columns);
+    EXPECT_LE(line.size(), columns > 0 ? columns - 1 : 0) << columns << ": " << line;
+  }
+  EXPECT_EQ(progress_line(e, 60), "big.bin   30% [####...........]  1.0 MiB/s  4 peers  ETA 7s");
+  EXPECT_EQ(progress_line(e, 45).find("big.bin"), std::string::npos);
+  // A long name is shortened, with "..." to say so.
+  e.name = std::string(200, 'n');
+  line = progress_line(e, 100);
+  EXPECT_LE(line.size(), 99u);
+  EXPECT_NE(line.find("n... "), std::string::npos) << line;
+  EXPECT_NE(line.find(" [#"), std::string::npos) << line;
+  e.name = "big.bin";
+  // No rate yet: no ETA.
+  e.rate = 0;
+  EXPECT_NE(progress_line(e, 80).find("0 B/s  4 peers  ETA ?"), std::string::npos);
+  e.peers = 1;
+  EXPECT_NE(progress_line(e, 80).find(" 1 peer "), std::string::npos);
+  // Paused shows why instead of a rate.
+  e.state = "paused";
+  e.error = "logged out";
+  EXPECT_EQ(progress_line(e, 80),
+            "big.bin   30% [############............................]  paused: logged out");
+  // Hostile names cannot reach the terminal raw.
+  e.name = "\x1b]0;x\x07";
+  EXPECT_EQ(progress_line(e, 80).find('\x1b'), std::string::npos);
+}
+
 TEST(CtlRender, DaemonTextIsMadeTerminalSafe) {
   EXPECT_EQ(human("list_requests", R"({"group":"g"})", R"([{"user":"evil\u001b]0;pwned\u0007"}])"),
             "evil\\x1b]0;pwned\\x07");
@@ -170,20 +369,27 @@ TEST(CtlRender, JsonOutput) {
 
 // Whatever a daemon answers, every renderer returns text or an error.
 TEST(CtlRender, NoRendererThrowsOnAnyShape) {
-  const char* shapes[] = {"null",
-                          "true",
-                          "0",
-                          "-1.5",
-                          "\"x\"",
-                          "[]",
-                          "{}",
-                          "[null]",
-                          "[[]]",
-                          "[{}]",
-                          R"({"user":{}})",
-                          R"({"deleted":null,"new_owner":true})",
-                          R"([{"group":"g","owner":"o","members":-9223372036854775808}])",
-                          R"({"user":[1,2,{"a":null}]})"};
+  const char* shapes[] = {
+      "null",
+      "true",
+      "0",
+      "-1.5",
+      "\"x\"",
+      "[]",
+      "{}",
+      "[null]",
+      "[[]]",
+      "[{}]",
+      R"({"user":{}})",
+      R"({"deleted":null,"new_owner":true})",
+      R"([{"group":"g","owner":"o","members":-9223372036854775808}])",
+      R"({"user":[1,2,{"a":null}]})",
+      R"({"name":"a","size":9223372036854775807,"pieces":-1})",
+      R"([{"name":"a","size":-9223372036854775808,"peers":0,"file_id":""}])",
+      R"([{"group":"g","name":"n","state":"x","done_bytes":9223372036854775807,)"
+      R"("size":1,"rate":1e308,"peers":9223372036854775807}])",
+      R"([{"group":"g","name":"n","state":"downloading","done_bytes":0,)"
+      R"("size":9223372036854775807,"rate":-0.0}])"};
   const char* args[] = {"{}", "null", R"({"group":5,"user":null})", R"({"group":"g"})"};
   for (const CommandSpec& c : command_table()) {
     for (const char* s : shapes) {

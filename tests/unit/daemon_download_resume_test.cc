@@ -1,0 +1,176 @@
+// Resume after a crash or a change behind the daemon's back: the pure plan,
+// and the sparse-file scan that finds pieces written after the last commit.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "daemon/download_part.h"
+#include "daemon_download_fakes.h"
+#include "file_hasher.h"
+#include "sandbox.h"
+
+namespace gs::daemon {
+namespace {
+
+constexpr uint32_t kPiece = 16384;
+
+std::vector<PieceIndex> pieces(std::initializer_list<PieceIndex> l) { return l; }
+
+Bitfield bits(uint32_t count, std::initializer_list<PieceIndex> set) {
+  Bitfield b(count);
+  for (PieceIndex p : set) b.set(p);
+  return b;
+}
+
+TEST(PlanResume, UnchangedFileKeepsWhatWasCommitted) {
+  const FileMeta meta = test::meta_of(test::make_content(8 * kPiece), kPiece);
+  const PartStat st{static_cast<int64_t>(meta.size), 42};
+  const auto plan = plan_resume(meta, bits(8, {0, 3}), st, st, {});
+  EXPECT_FALSE(plan.changed);
+  EXPECT_EQ(plan.keep, pieces({0, 3}));
+  EXPECT_TRUE(plan.check.empty());
+  EXPECT_TRUE(plan.lost.empty());
+}
+
+TEST(PlanResume, DataAfterTheLastCommitIsRechecked) {
+  const FileMeta meta = test::meta_of(test::make_content(8 * kPiece), kPiece);
+  const PartStat saved{static_cast<int64_t>(meta.size), 42};
+  const PartStat now{static_cast<int64_t>(meta.size), 43};  // written since: mtime moved
+  // Data in piece 0 (committed), piece 2 and the first bytes of piece 5.
+  const std::vector<Region> regions{{0, kPiece}, {2 * kPiece, kPiece}, {5 * kPiece, 4096}};
+  const auto plan = plan_resume(meta, bits(8, {0}), saved, now, regions);
+  EXPECT_TRUE(plan.changed);
+  EXPECT_TRUE(plan.keep.empty());  // changed: even committed pieces are re-hashed
+  EXPECT_EQ(plan.check, pieces({0, 2, 5}));
+  EXPECT_TRUE(plan.lost.empty());
+}
+
+TEST(PlanResume, TruncatedFileLosesPiecesPastTheEnd) {
+  const FileMeta meta = test::meta_of(test::make_content(8 * kPiece + 100), kPiece);
+  const PartStat saved{static_cast<int64_t>(meta.size), 42};
+  const PartStat now{static_cast<int64_t>(2 * kPiece + 10), 42};  // same mtime, but shorter
+  const std::vector<Region> regions{{0, 2 * kPiece + 10}};
+  const auto plan = plan_resume(meta, bits(9, {0, 1, 2, 5, 8}), saved, now, regions);
+  EXPECT_TRUE(plan.changed);
+  EXPECT_EQ(plan.check, pieces({0, 1}));
+  EXPECT_EQ(plan.lost, pieces({2, 5, 8}));
+}
+
+TEST(PlanResume, UnknownSavedStateIsTreatedAsChanged) {
+  const FileMeta meta = test::meta_of(test::make_content(2 * kPiece), kPiece);
+  const PartStat now{static_cast<int64_t>(meta.size), 1};
+  const auto plan = plan_resume(meta, bits(2, {1}), PartStat{-1, 0}, now, {});
+  EXPECT_TRUE(plan.changed);
+  EXPECT_EQ(plan.check, pieces({1}));
+}
+
+TEST(PlanResume, EmptyFile) {
+  const FileMeta meta = test::meta_of("", kPiece);
+  const auto plan = plan_resume(meta, Bitfield(0), PartStat{0, 0}, PartStat{0, 0}, {});
+  EXPECT_TRUE(plan.keep.empty() && plan.check.empty() && plan.lost.empty());
+}
+
+class SparseFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    content_ = test::make_content(8 * kPiece + 777);
+    meta_ = test::meta_of(content_, kPiece);
+    auto f = PartFile::create(sb_.path("x.gs-part"), meta_.size);
+    ASSERT_TRUE(f.ok()) << f.error().message;
+    part_ = *f;
+  }
+  void write(PieceIndex p) {
+    ASSERT_TRUE(write_piece(part_->fd(), meta_.piece_offset(p),
+                            std::string_view(content_).substr(meta_.piece_offset(p), meta_.piece_length(p)))
+                    .ok());
+  }
+  std::vector<PieceIndex> verify(const std::vector<PieceIndex>& candidates) {
+    std::vector<PieceIndex> ok;
+    std::string buf;
+    for (PieceIndex p : candidates) {
+      auto h = hash_piece(part_->fd(), meta_, p, buf);
+      if (h && *h == meta_.piece_hashes[p]) ok.push_back(p);
+    }
+    return ok;
+  }
+
+  test::Sandbox sb_;
+  std::string content_;
+  FileMeta meta_;
+  std::shared_ptr<PartFile> part_;
+};
+
+TEST_F(SparseFile, CreatedSparseAtFullSize) {
+  auto st = stat_part(part_->fd());
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->size, static_cast<int64_t>(meta_.size));
+  auto regions = data_regions(part_->fd(), meta_.size);
+  ASSERT_TRUE(regions.ok());
+  EXPECT_TRUE(regions->empty()) << "a new partial file must be all hole";
+}
+
+TEST_F(SparseFile, PiecesWrittenAfterTheLastCommitAreRecovered) {
+  // Committed: piece 1. Written afterwards, then a crash: pieces 4 and 8 (the short last one).
+  write(1);
+  auto saved = stat_part(part_->fd());
+  ASSERT_TRUE(saved.ok());
+  write(4);
+  write(8);
+  // A piece cut short by the crash: half written.
+  ASSERT_TRUE(write_piece(part_->fd(), meta_.piece_offset(6), std::string_view(content_).substr(meta_.piece_offset(6), 8192)).ok());
+  auto regions = data_regions(part_->fd(), meta_.size);
+  ASSERT_TRUE(regions.ok());
+  auto now = stat_part(part_->fd());
+  ASSERT_TRUE(now.ok());
+  // Force a visible change even on a coarse-mtime file system.
+  PartStat old = *saved;
+  old.mtime_ns -= 1;
+  const auto plan = plan_resume(meta_, bits(9, {1}), old, *now, *regions);
+  EXPECT_EQ(plan.check, pieces({1, 4, 6, 8}));
+  EXPECT_EQ(verify(plan.check), pieces({1, 4, 8}));  // 6 is incomplete: fetched again
+}
+
+TEST_F(SparseFile, TruncatedBehindOurBackIsDetected) {
+  for (PieceIndex p = 0; p < 6; ++p) write(p);
+  auto saved = stat_part(part_->fd());
+  ASSERT_TRUE(saved.ok());
+  ASSERT_EQ(ftruncate(part_->fd(), 2 * kPiece), 0);
+  auto now = stat_part(part_->fd());
+  ASSERT_TRUE(now.ok());
+  auto regions = data_regions(part_->fd(), static_cast<uint64_t>(now->size));
+  ASSERT_TRUE(regions.ok());
+  const auto plan = plan_resume(meta_, bits(9, {0, 1, 2, 3, 4, 5}), *saved, *now, *regions);
+  EXPECT_TRUE(plan.changed);
+  EXPECT_EQ(plan.check, pieces({0, 1}));
+  EXPECT_EQ(plan.lost, pieces({2, 3, 4, 5}));
+  // Sized back up, the lost region reads as zeros and would never verify.
+  ASSERT_EQ(ftruncate(part_->fd(), static_cast<off_t>(meta_.size)), 0);
+  EXPECT_EQ(verify({0, 1, 2}), pieces({0, 1}));
+}
+
+TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
+  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
+  const std::string dest = sb_.write("x", "already here");
+  auto s = finalize_part(part_->fd(), part_->path(), dest, /*replace=*/false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "dest_exists");
+  ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, /*replace=*/true).ok());
+  EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
+  auto reopened = PartFile::open(dest);
+  ASSERT_TRUE(reopened.ok());
+  std::string buf;
+  auto h = hash_piece((*reopened)->fd(), meta_, 3, buf);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(*h, meta_.piece_hashes[3]);
+}
+
+TEST(PartFileOpen, MissingIsItsOwnError) {
+  test::Sandbox sb;
+  auto f = PartFile::open(sb.path("nope"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().code, "missing");
+}
+
+}  // namespace
+}  // namespace gs::daemon

@@ -1,0 +1,415 @@
+// Whole downloads in process: a real loop, worker pool, state file and
+// download store, fake serving peers on 127.0.0.1 and a tracker that answers
+// by itself. Byte-identical results, corrupt peers, the five-failure rule,
+// resume from a sparse partial file, pause and resume, refusals.
+#include "daemon/downloads.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "daemon/state.h"
+#include "daemon/worker_pool.h"
+#include "daemon_download_fakes.h"
+#include "sandbox.h"
+
+namespace gs::daemon {
+namespace {
+
+constexpr uint32_t kPiece = 16384;
+
+struct EventBaseDeleter {
+  void operator()(event_base* b) const { event_base_free(b); }
+};
+
+// Answers every request on the next loop turn, as a tracker would.
+class AutoTracker : public TrackerApi {
+ public:
+  explicit AutoTracker(event_base* base) : base_(base) {}
+
+  void request(std::string op, Fields, Done done, Priority) override {
+    ops.push_back(op);
+    Json answer = Json::object();
+    if (op == "login") answer["token"] = std::string(64, 'a');
+    if (op == "file_info") answer = file_info;
+    auto* call = new std::pair<Done, Json>(std::move(done), std::move(answer));
+    const timeval now{0, 0};
+    event_base_once(base_, -1, EV_TIMEOUT, [](evutil_socket_t, short, void* arg) {
+      std::unique_ptr<std::pair<Done, Json>> c(static_cast<std::pair<Done, Json>*>(arg));
+      c->first(std::move(c->second));
+    }, call, &now);
+  }
+  bool link_ready() const override { return true; }
+  std::optional<std::string> current_tracker() const override { return "127.0.0.1:1"; }
+
+  size_t count(const std::string& op) const { return static_cast<size_t>(std::count(ops.begin(), ops.end(), op)); }
+
+  Json file_info = Json::object();
+  std::vector<std::string> ops;
+
+ private:
+  event_base* base_;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class DownloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto st = State::open(sb_.path("state"));
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    state_ = std::move(*st);
+    session_ = std::make_unique<Session>(*state_, tracker_, 7411);
+    bool logged_in = false;
+    session_->login("leech", "pw-secret", [&](Result<Json> r) { logged_in = r.ok(); });
+    ASSERT_TRUE(test::run_until(base_.get(), [&] { return logged_in; }, 5));
+    auto store = DownloadStore::open(state_->db_path());
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    content_ = test::make_content(24 * kPiece + 1234);
+  }
+
+  void make_downloads(DownloadOptions options = {}) {
+    DownloadEnv env;
+    env.base = base_.get();
+    env.pool = &pool_;
+    env.tracker = &tracker_;
+    env.session = session_.get();
+    env.store = store_.get();
+    env.seat.fill(0x22);
+    env.options = options;
+    downloads_ = std::make_unique<Downloads>(env);
+    session_->add_observer([this](Session::Event e) {
+      if (downloads_) downloads_->on_session_event(e);
+    });
+  }
+
+  test::FakeSeed& seed(test::FakeSeed::Mode mode = test::FakeSeed::Mode::honest) {
+    seeds_.push_back(std::make_unique<test::FakeSeed>(base_.get(), content_, kPiece, mode));
+    return *seeds_.back();
+  }
+
+  // The tracker's file_info for content_, listing the seeds as s1, s2, ...
+  void publish() {
+    const FileMeta meta = test::meta_of(content_, kPiece);
+    Json info = Json::object();
+    info["name"] = "f.bin";
+    info["size"] = meta.size;
+    info["piece_size"] = meta.piece_size;
+    info["hashes"] = meta.hashes_hex();
+    info["file_id"] = meta.file_id_hex();
+    Json peers = Json::array();
+    for (size_t i = 0; i < seeds_.size(); ++i) {
+      Json p = Json::object();
+      p["user"] = "s" + std::to_string(i + 1);
+      p["host"] = "127.0.0.1";
+      p["port"] = seeds_[i]->port();
+      peers.push_back(std::move(p));
+    }
+    info["peers"] = std::move(peers);
+    tracker_.file_info = std::move(info);
+  }
+
+  Result<Json> add(const std::string& dest, bool force = false) {
+    return downloads_->add(Downloads::Request{"g", "f.bin", dest, force}, tracker_.file_info);
+  }
+
+  Json entry() {
+    const Json all = downloads_->show();
+    for (const Json& e : all.as_array()) {
+      if (e.get_string("name") == "f.bin") return e;
+    }
+    return Json();
+  }
+  std::string state() { return entry().get_string("state").value_or("none"); }
+  bool finished() {
+    const std::string s = state();
+    return s == "complete" || s == "failed";
+  }
+  uint64_t source_bytes(const std::string& user) {
+    const Json e = entry();
+    const Json* sources = e.find("sources");
+    if (!sources) return 0;
+    for (const Json& s : sources->as_array()) {
+      if (s.get_string("user") == user) return static_cast<uint64_t>(*s.get_int("bytes"));
+    }
+    return 0;
+  }
+  bool run(const std::function<bool()>& done, double seconds = 20) { return test::run_until(base_.get(), done, seconds); }
+
+  test::Sandbox sb_;
+  std::unique_ptr<event_base, EventBaseDeleter> base_{event_base_new()};
+  WorkerPool pool_{base_.get(), 2};
+  AutoTracker tracker_{base_.get()};
+  std::unique_ptr<State> state_;
+  std::unique_ptr<Session> session_;
+  std::unique_ptr<DownloadStore> store_;
+  std::vector<std::unique_ptr<test::FakeSeed>> seeds_;
+  std::unique_ptr<Downloads> downloads_;
+  std::string content_;
+};
+
+TEST_F(DownloadTest, TwoSeedsByteIdentical) {
+  make_downloads();
+  seed();
+  seed();
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  auto r = add(dest);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->get_string("dest"), dest);
+  EXPECT_EQ(r->get_int("size"), static_cast<int64_t>(content_.size()));
+  EXPECT_EQ(state(), "downloading");
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+  EXPECT_NE(access((dest + ".gs-part").c_str(), F_OK), 0) << "the partial file is renamed away";
+  const Json e = entry();
+  EXPECT_EQ(e.get_int("done_bytes"), static_cast<int64_t>(content_.size()));
+  // Only endgame duplicates may have come twice: a few pieces at most.
+  EXPECT_LE(*e.get_int("refetched_bytes"), 4 * static_cast<int64_t>(kPiece));
+  EXPECT_GT(source_bytes("s1"), 0u);
+  EXPECT_GT(source_bytes("s2"), 0u);
+  EXPECT_EQ(source_bytes("s1") + source_bytes("s2"), content_.size());
+  EXPECT_GE(tracker_.count("announce"), 1u) << "partial seeding starts with the first piece";
+  // The store says complete too.
+  auto all = store_->load_all();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].state, "complete");
+}
+
+TEST_F(DownloadTest, CorruptSeedIsDroppedAndNeverCounted) {
+  content_ = test::make_content(64 * kPiece);
+  make_downloads();
+  seed();
+  auto& bad = seed(test::FakeSeed::Mode::corrupt);
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+  EXPECT_EQ(source_bytes("s2"), 0u) << "bytes of failed pieces never count";
+  EXPECT_EQ(source_bytes("s1"), content_.size());
+  EXPECT_GT(*entry().get_int("refetched_bytes"), 0);
+  EXPECT_EQ(bad.connections(), 1u) << "a banned peer is not reconnected";
+}
+
+TEST_F(DownloadTest, StalledPeerLosesItsRequests) {
+  DownloadOptions o;
+  o.request_timeout = std::chrono::milliseconds(300);
+  make_downloads(o);
+  auto& stalled = seed(test::FakeSeed::Mode::silent);
+  auto& honest = seed();
+  honest.only_pieces = {0, 1, 2};  // the rest only after the stalled peer gave up...
+  publish();
+  // ...so a second honest seed with everything joins through a later refresh.
+  ASSERT_TRUE(add(sb_.path("out.bin")).ok());
+  ASSERT_TRUE(run([&] { return stalled.requests() > 0; }));
+  seed();
+  publish();
+  ASSERT_TRUE(run([&] { return finished(); }, 30)) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(sb_.path("out.bin")), content_);
+  EXPECT_EQ(source_bytes("s1"), 0u);
+}
+
+TEST_F(DownloadTest, PieceFailingFiveTimesFailsTheDownload) {
+  DownloadOptions o;
+  o.max_strikes = 1000;  // keep the liar around so one piece can fail five times
+  make_downloads(o);
+  seed(test::FakeSeed::Mode::corrupt);
+  publish();
+  ASSERT_TRUE(add(sb_.path("out.bin")).ok());
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  EXPECT_EQ(state(), "failed");
+  const auto error = entry().get_string("error").value_or("");
+  EXPECT_NE(error.find("failed verification 5 times"), std::string::npos) << error;
+  EXPECT_EQ(source_bytes("s1"), 0u);
+  EXPECT_NE(access(sb_.path("out.bin").c_str(), F_OK), 0);
+}
+
+TEST_F(DownloadTest, ResumeRecoversPiecesWrittenAfterTheLastCommit) {
+  auto& s = seed();
+  publish();
+  const FileMeta meta = test::meta_of(content_, kPiece);
+  const std::string dest = sb_.path("out.bin");
+  // As a killed daemon leaves it: pieces 0-1 committed, 2-3 written after
+  // the last commit, piece 4 cut short.
+  {
+    auto part = PartFile::create(dest + ".gs-part", meta.size);
+    ASSERT_TRUE(part.ok());
+    const auto write = [&](PieceIndex p, size_t len) {
+      ASSERT_TRUE(write_piece((*part)->fd(), meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), len)).ok());
+    };
+    write(0, kPiece);
+    write(1, kPiece);
+    auto st = stat_part((*part)->fd());
+    ASSERT_TRUE(st.ok());
+    DownloadRecord rec;
+    rec.user = "leech";
+    rec.group = "g";
+    rec.name = "f.bin";
+    rec.dest = dest;
+    rec.part_path = dest + ".gs-part";
+    rec.meta = meta;
+    Bitfield have(meta.piece_count());
+    have.set(0);
+    have.set(1);
+    rec.have = have.to_bytes();
+    rec.state = "downloading";
+    rec.received_bytes = 4 * kPiece;
+    rec.part_size = st->size;
+    rec.part_mtime_ns = st->mtime_ns - 1;
+    ASSERT_TRUE(store_->insert(rec).ok());
+    write(2, kPiece);
+    write(3, kPiece);
+    write(4, kPiece / 2);
+  }
+  make_downloads();
+  ASSERT_TRUE(downloads_->load().ok());
+  EXPECT_EQ(state(), "paused") << "nothing starts before the session is ready";
+  downloads_->on_session_event(Session::Event::ready);
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+  // Pieces 0-3 came from the disk; everything else, piece 4 included, from the seed.
+  EXPECT_EQ(s.requests(), meta.piece_count() - 4);
+  EXPECT_EQ(*entry().get_int("refetched_bytes"), static_cast<int64_t>(kPiece)) << "piece 4 was lost";
+}
+
+TEST_F(DownloadTest, TruncatedPartialFileIsRefetched) {
+  auto& s = seed();
+  publish();
+  const FileMeta meta = test::meta_of(content_, kPiece);
+  const std::string dest = sb_.path("out.bin");
+  {
+    auto part = PartFile::create(dest + ".gs-part", meta.size);
+    ASSERT_TRUE(part.ok());
+    for (PieceIndex p = 0; p < 6; ++p) {
+      ASSERT_TRUE(write_piece((*part)->fd(), meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), kPiece)).ok());
+    }
+    auto st = stat_part((*part)->fd());
+    ASSERT_TRUE(st.ok());
+    DownloadRecord rec;
+    rec.user = "leech";
+    rec.group = "g";
+    rec.name = "f.bin";
+    rec.dest = dest;
+    rec.part_path = dest + ".gs-part";
+    rec.meta = meta;
+    Bitfield have(meta.piece_count());
+    for (PieceIndex p = 0; p < 6; ++p) have.set(p);
+    rec.have = have.to_bytes();
+    rec.state = "downloading";
+    rec.part_size = st->size;
+    rec.part_mtime_ns = st->mtime_ns;
+    ASSERT_TRUE(store_->insert(rec).ok());
+    ASSERT_EQ(ftruncate((*part)->fd(), 2 * kPiece), 0);
+  }
+  make_downloads();
+  ASSERT_TRUE(downloads_->load().ok());
+  downloads_->on_session_event(Session::Event::ready);
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+  EXPECT_EQ(s.requests(), meta.piece_count() - 2);
+}
+
+TEST_F(DownloadTest, LogoutPausesAndLoginResumes) {
+  content_ = test::make_content(200 * kPiece);
+  make_downloads();
+  seed();
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return *entry().get_int("done_bytes") > 0; }));
+  bool out = false;
+  session_->logout([&](Result<Json>) { out = true; });
+  EXPECT_EQ(state(), "paused");
+  EXPECT_EQ(entry().get_int("peers"), 0);
+  ASSERT_TRUE(run([&] { return out; }));
+  bool in = false;
+  session_->login("leech", "pw-secret", [&](Result<Json> r) { in = r.ok(); });
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  EXPECT_TRUE(in);
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+}
+
+TEST_F(DownloadTest, EmptyFileCompletesWithoutPeers) {
+  content_.clear();
+  make_downloads();
+  publish();
+  const std::string dest = sb_.path("empty.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  EXPECT_EQ(state(), "complete");
+  struct stat st {};
+  ASSERT_EQ(stat(dest.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+}
+
+TEST_F(DownloadTest, Refusals) {
+  make_downloads();
+  seed(test::FakeSeed::Mode::silent);  // keeps the first download running
+  publish();
+  // A directory: DEST/NAME.
+  const std::string dir = sb_.path("d");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  auto r = add(dir);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->get_string("dest"), dir + "/f.bin");
+  // The same (group, name) again, even elsewhere.
+  auto again = downloads_->precheck(Downloads::Request{"g", "f.bin", sb_.path("other"), false});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "already_downloading");
+  downloads_.reset();  // a fresh manager for the destination checks
+  store_.reset();
+  auto store = DownloadStore::open(state_->db_path());
+  ASSERT_TRUE(store.ok());
+  store_ = std::move(*store);
+  auto old = store_->load_all();
+  ASSERT_TRUE(old.ok());
+  for (const auto& rec : *old) ASSERT_TRUE(store_->remove(rec.id).ok());
+  make_downloads();
+
+  const std::string existing = sb_.write("exists.bin", "x");
+  auto e = add(existing);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, "dest_exists");
+  EXPECT_NE(e.error().message.find("--force"), std::string::npos);
+  EXPECT_EQ(read_file(existing), "x") << "nothing written before the refusal";
+  auto missing = add(sb_.path("no/such/dir/f.bin"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "io_error");
+  auto relative = add("relative/path");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_EQ(relative.error().code, "bad_request");
+  auto forced = add(existing, /*force=*/true);
+  EXPECT_TRUE(forced.ok()) << forced.error().message;
+}
+
+TEST_F(DownloadTest, BadFileInfoIsRefused) {
+  make_downloads();
+  publish();
+  tracker_.file_info["file_id"] = std::string(64, 'b');
+  auto r = add(sb_.path("out.bin"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "tracker_unreachable");
+  EXPECT_NE(access(sb_.path("out.bin.gs-part").c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace gs::daemon
