@@ -10,24 +10,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "fd.h"
+
 namespace gs::ctl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string in_quotes(const std::string& path) { return "'" + path + "'"; }
 

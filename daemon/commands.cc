@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "command_args.h"
 #include "log.h"
 #include "names.h"
 #include "peer_server.h"
@@ -9,35 +10,6 @@
 
 namespace gs::daemon {
 namespace {
-
-Error bad_request(std::string message) { return make_error("bad_request", std::move(message)); }
-
-// Echoing what a client sent: short, so a 1 MiB "name" does not come back whole.
-std::string shown(std::string_view s) {
-  if (s.size() <= kMaxNameLength) return std::string(s);
-  return std::string(s.substr(0, kMaxNameLength)) + "...";
-}
-
-Result<std::string> name_arg(const Json& args, std::string_view key, const char* what) {
-  const Json* v = args.find(key);
-  if (!v) return bad_request("missing argument '" + std::string(key) + "'");
-  if (!v->is_string()) return bad_request("argument '" + std::string(key) + "' must be a string");
-  if (!valid_name(v->as_string())) {
-    return bad_request("'" + shown(v->as_string()) + "' is not a valid " + what +
-                       " name: use 1-64 characters of A-Z a-z 0-9 . _ -, not starting with . or -");
-  }
-  return v->as_string();
-}
-
-Result<std::string> password_arg(const Json& args) {
-  const Json* v = args.find("password");
-  if (!v) return bad_request("missing argument 'password'");
-  if (!v->is_string()) return bad_request("argument 'password' must be a string");
-  if (!valid_password(v->as_string())) {
-    return bad_request("a password must be 1-" + std::to_string(kMaxPasswordLength) + " bytes long");
-  }
-  return v->as_string();
-}
 
 Error malformed(const std::string& op, const std::string& what) {
   // Reported as unreachable: a tracker that sends this cannot be used.

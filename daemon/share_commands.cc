@@ -2,6 +2,7 @@
 // stop_share. Argument checks here; the work is Shares' (and the tracker's).
 #include <string>
 
+#include "command_args.h"
 #include "commands.h"
 #include "crypto.h"
 #include "names.h"
@@ -10,33 +11,9 @@
 namespace gs::daemon {
 namespace {
 
-Error bad_request(std::string message) { return make_error("bad_request", std::move(message)); }
-
 Error no_sharing() { return make_error("internal", "sharing is not available in this daemon"); }
 
-// Echoing what a client sent: short, so a 1 MiB argument does not come back whole.
-std::string shown(std::string_view s) {
-  constexpr size_t kShown = 200;
-  if (s.size() <= kShown) return std::string(s);
-  return std::string(s.substr(0, kShown)) + "...";
-}
-
-Result<std::string> string_arg(const Json& args, std::string_view key) {
-  const Json* v = args.find(key);
-  if (!v) return bad_request("missing argument '" + std::string(key) + "'");
-  if (!v->is_string()) return bad_request("argument '" + std::string(key) + "' must be a string");
-  return v->as_string();
-}
-
-Result<std::string> group_arg(const Json& args) {
-  auto group = string_arg(args, "group");
-  if (!group) return group;
-  if (!valid_name(*group)) {
-    return bad_request("'" + shown(*group) +
-                       "' is not a valid group name: use 1-64 characters of A-Z a-z 0-9 . _ -, not starting with . or -");
-  }
-  return group;
-}
+Result<std::string> group_arg(const Json& args) { return name_arg(args, "group", "group"); }
 
 Error malformed(const std::string& what) {
   return make_error("tracker_unreachable", "the tracker's answer to 'list_files' is malformed: " + what);
@@ -49,13 +26,8 @@ bool hex_id(const std::string& s) {
 }  // namespace
 
 void Commands::upload_file(const Json& args, Reply& reply) {
-  auto path = string_arg(args, "path");
+  auto path = absolute_path_arg(args, "path", "path");
   if (!path) return reply(path.error());
-  // gsd's working directory is not the user's: only an absolute path means
-  // the same file to both.
-  if (path->empty() || (*path)[0] != '/' || path->find('\0') != std::string::npos) {
-    return reply(bad_request("the path must be absolute, not '" + shown(*path) + "'"));
-  }
   auto group = group_arg(args);
   if (!group) return reply(group.error());
   if (!shares_) return reply(no_sharing());
@@ -92,9 +64,8 @@ void Commands::list_files(const Json& args, Reply& reply) {
 void Commands::stop_share(const Json& args, Reply& reply) {
   auto group = group_arg(args);
   if (!group) return reply(group.error());
-  auto name = string_arg(args, "name");
+  auto name = file_name_arg(args, "name");
   if (!name) return reply(name.error());
-  if (!valid_file_name(*name)) return reply(bad_request("'" + shown(*name) + "' is not a valid file name"));
   if (!shares_) return reply(no_sharing());
   shares_->stop(*group, *name, std::move(reply));
 }

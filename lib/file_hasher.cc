@@ -13,24 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "fd.h"
+
 namespace gs {
 namespace {
 
 std::string errno_text(int e) { return std::generic_category().message(e); }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Fills buf[0, len) from `offset`. Returns the number of bytes read, which is
 // less than len only at end of file; -1 with errno set on a read error.
