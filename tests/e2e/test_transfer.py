@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
 import time
 import unittest
 
@@ -224,6 +225,22 @@ class Rules(TransferCase):
         self.assertRefused(b.ctl("download_file", "g", "y.bin", existing), "exists")
         b.ok("download_file", "g", "y.bin", existing, "--force", "--wait")
         self.assertEqual(digest(existing), digest(src))
+
+    def test_too_little_free_space_is_refused_before_writing(self):
+        a = self.member("a")
+        b = self.member("b", owner=a)
+        src = make_file(os.path.join(self.sb.dir, "big.bin"), 4 * PIECE)
+        a.ok("upload_file", src, "g")
+        small = os.path.join(self.sb.dir, "small")
+        os.mkdir(small)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small],
+                                 capture_output=True, timeout=30)
+        if mounted.returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here (needs root): "
+                          + mounted.stderr.decode(errors="replace").strip())
+        self.addCleanup(subprocess.run, ["umount", small], timeout=30)
+        self.assertRefused(b.ctl("download_file", "g", "big.bin", small), "not enough free space")
+        self.assertEqual(os.listdir(small), [], "something was written")
 
     def test_non_member_and_leave_group(self):
         a = self.member("a")
