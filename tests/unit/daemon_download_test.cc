@@ -342,8 +342,9 @@ TEST_F(DownloadTest, LogoutPausesAndLoginResumes) {
   ASSERT_TRUE(run([&] { return out; }));
   bool in = false;
   session_->login("leech", "pw-secret", [&](Result<Json> r) { in = r.ok(); });
-  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
-  EXPECT_TRUE(in);
+  // Pieces already with the workers at the pause may still land and, on a
+  // fast machine, finish the download before the login answer arrives.
+  ASSERT_TRUE(run([&] { return finished() && in; })) << entry().dump();
   ASSERT_EQ(state(), "complete") << entry().dump();
   EXPECT_EQ(read_file(dest), content_);
 }
