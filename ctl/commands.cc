@@ -270,7 +270,7 @@ std::string_view kind_help(ArgKind kind) {
 // `path` anchored at `cwd` when relative, with leading "./" steps dropped
 // ("./a" -> cwd/a, "." -> cwd). ".." is kept: with symlinks it cannot be
 // resolved by looking at the text.
-std::string absolute_path(const std::string& cwd, std::string path) {
+std::string absolute_path(const std::string& cwd, const std::string& path) {
   if (path.starts_with('/') || cwd.empty()) return path;
   std::string_view rest = path;
   while (rest.starts_with("./")) {
@@ -549,7 +549,7 @@ Json build_request(const Invocation& inv, const std::optional<std::string>& pass
       continue;
     }
     std::string value = inv.args[k];
-    if (a.kind == ArgKind::local_path) value = absolute_path(cwd, std::move(value));
+    if (a.kind == ArgKind::local_path) value = absolute_path(cwd, value);
     args[a.field] = std::move(value);
   }
   for (const FlagSpec& f : spec.flags) {
