@@ -17,6 +17,7 @@
 #include "names.h"
 #include "paths.h"
 #include "sandbox.h"
+#include "test_loop.h"
 
 namespace gs::daemon {
 namespace {
@@ -38,16 +39,11 @@ int connect_to(const std::string& path) {
 
 class ControlServerTest : public ::testing::Test {
  protected:
-  ControlServerTest() : base_(event_base_new()), path_(sb_.path("run/gsd.sock")) {
-    tick_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
-    const timeval ms{0, 5000};
-    event_add(tick_, &ms);
+  ControlServerTest() : base_(loop_.base()), path_(sb_.path("run/gsd.sock")) {
   }
   ~ControlServerTest() override {
     server_.reset();
     for (int fd : fds_) close(fd);
-    event_free(tick_);
-    event_base_free(base_);
   }
 
   // Echoes the command back, or keeps the reply for later when `hold_`.
@@ -117,8 +113,8 @@ class ControlServerTest : public ::testing::Test {
   }
 
   test::Sandbox sb_;
+  test::TestLoop loop_;  // frees the base once the destructor body has reset what uses it
   event_base* base_;
-  event* tick_;
   std::string path_;
   std::unique_ptr<ControlServer> server_;
   std::vector<int> fds_;

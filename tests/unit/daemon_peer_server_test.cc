@@ -17,6 +17,7 @@
 #include "file_hasher.h"
 #include "frame.h"
 #include "sandbox.h"
+#include "test_loop.h"
 
 namespace gs::daemon {
 namespace {
@@ -77,18 +78,12 @@ class Client {
 
 class PeerServerTest : public ::testing::Test {
  protected:
-  PeerServerTest() : base_(event_base_new()) {
-    // Keeps EVLOOP_ONCE from blocking for ever when nothing happens.
-    tick_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
-    const timeval ten_ms{0, 10000};
-    event_add(tick_, &ten_ms);
+  PeerServerTest() : base_(loop_.base()) {
   }
   ~PeerServerTest() override {
     clients_.clear();
     server_.reset();
-    for (int i = 0; i < 10; ++i) event_base_loop(base_, EVLOOP_NONBLOCK);
-    event_free(tick_);
-    event_base_free(base_);
+    loop_.drain();
   }
 
   void start(PeerServer::Options o = {}) {
@@ -127,14 +122,7 @@ class PeerServerTest : public ::testing::Test {
     return *clients_.back();
   }
 
-  bool run_until(const std::function<bool()>& done, double seconds = 10) {
-    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (!done()) {
-      if (Clock::now() > deadline) return false;
-      event_base_loop(base_, EVLOOP_ONCE);
-    }
-    return true;
-  }
+  bool run_until(const std::function<bool()>& done, double seconds = 10) { return loop_.run_until(done, seconds); }
 
   // The next frame, waiting for it; nullopt when the link closed or time ran out.
   std::optional<std::string> next(Client& c, double seconds = 10) {
@@ -196,8 +184,8 @@ class PeerServerTest : public ::testing::Test {
   bool closed_soon(Client& c) { return run_until([&] { return c.closed.has_value(); }); }
 
   test::Sandbox sb_;
+  test::TestLoop loop_;  // frees the base once the destructor body has reset what uses it
   event_base* base_;
-  event* tick_;
   ServeRegistry registry_;
   std::unique_ptr<PeerServer> server_;
   std::vector<std::unique_ptr<Client>> clients_;

@@ -16,11 +16,11 @@
 #include "daemon/state.h"
 #include "file_hasher.h"
 #include "sandbox.h"
+#include "test_loop.h"
 
 namespace gs::daemon {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 class FakeTracker : public TrackerApi {
  public:
@@ -60,18 +60,13 @@ const std::string kToken(64, 't');
 
 class SharesTest : public ::testing::Test {
  protected:
-  SharesTest() : base_(event_base_new()) {
-    tick_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
-    const timeval ten_ms{0, 10000};
-    event_add(tick_, &ten_ms);
+  SharesTest() : base_(loop_.base()) {
     pool_ = std::make_unique<WorkerPool>(base_, 2);
     open();
   }
   ~SharesTest() override {
     close();
     pool_.reset();
-    event_free(tick_);
-    event_base_free(base_);
   }
 
   // (Re)starts the daemon's pieces over the same state directory.
@@ -114,14 +109,7 @@ class SharesTest : public ::testing::Test {
     return c;
   }
 
-  bool run_until(const std::function<bool()>& done, double seconds = 10) {
-    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (!done()) {
-      if (Clock::now() > deadline) return false;
-      event_base_loop(base_, EVLOOP_ONCE);
-    }
-    return true;
-  }
+  bool run_until(const std::function<bool()>& done, double seconds = 10) { return loop_.run_until(done, seconds); }
 
   // Starts an upload; the answer lands in the returned slot.
   std::shared_ptr<std::optional<Result<Json>>> upload(const std::string& path, const std::string& group = "g1") {
@@ -147,8 +135,8 @@ class SharesTest : public ::testing::Test {
   }
 
   test::Sandbox sb_;
+  test::TestLoop loop_;  // frees the base once the destructor body has reset what uses it
   event_base* base_;
-  event* tick_;
   std::unique_ptr<WorkerPool> pool_;
   FakeTracker tracker_;
   ServeRegistry registry_;

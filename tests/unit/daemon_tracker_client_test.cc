@@ -10,6 +10,7 @@
 
 #include "framed_conn.h"
 #include "names.h"
+#include "test_loop.h"
 
 namespace gs::daemon {
 namespace {
@@ -103,18 +104,13 @@ void answer_all(FakeTrackerServer&, FramedConn& c, const Json& req) {
 
 class TrackerClientTest : public ::testing::Test {
  protected:
-  TrackerClientTest() : base_(event_base_new()) {
-    tick_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
-    const timeval ten_ms{0, 10000};
-    event_add(tick_, &ten_ms);
+  TrackerClientTest() : base_(loop_.base()) {
   }
   ~TrackerClientTest() override {
     client_.reset();
     servers_.clear();
     // Let closing links finish before the loop goes.
-    for (int i = 0; i < 10; ++i) event_base_loop(base_, EVLOOP_NONBLOCK);
-    event_free(tick_);
-    event_base_free(base_);
+    loop_.drain();
   }
 
   FakeTrackerServer& server(FakeTrackerServer::Script script = answer_all) {
@@ -142,14 +138,7 @@ class TrackerClientTest : public ::testing::Test {
     return *client_;
   }
 
-  bool run_until(const std::function<bool()>& done, double seconds = 10) {
-    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (!done()) {
-      if (Clock::now() > deadline) return false;
-      event_base_loop(base_, EVLOOP_ONCE);
-    }
-    return true;
-  }
+  bool run_until(const std::function<bool()>& done, double seconds = 10) { return loop_.run_until(done, seconds); }
 
   // Makes a request whose answer lands in the returned slot.
   std::shared_ptr<std::optional<Result<Json>>> ask(const std::string& op,
@@ -160,8 +149,8 @@ class TrackerClientTest : public ::testing::Test {
     return slot;
   }
 
+  test::TestLoop loop_;  // frees the base once the destructor body has reset what uses it
   event_base* base_;
-  event* tick_;
   std::vector<std::unique_ptr<FakeTrackerServer>> servers_;
   std::unique_ptr<TrackerClient> client_;
 };
