@@ -14,9 +14,6 @@
 namespace gs::daemon {
 namespace {
 
-// docs/protocol.md: the tracker describes at most 15,360 pieces of one file
-// (its hash list must fit one answer frame).
-constexpr uint32_t kMaxCataloguePieces = 15360;
 constexpr unsigned kHashThreads = 2;
 
 // docs/protocol.md: local file problems (missing, unreadable, not a regular

@@ -2,12 +2,19 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace gs {
 
 inline constexpr int kTrackerProtoVersion = 1;
 inline constexpr size_t kTrackerMaxFrame = 1 << 20;
+// Most piece hashes one file may have in the tracker's catalogue (15,360).
+// file_info answers carry every hash (64 hex digits each) and a list of
+// peers, and must fit in one frame; this leaves 64 KiB of the 1 MiB for the
+// rest. At 512 KiB pieces that is 7.5 GiB; gsd picks larger pieces above it.
+inline constexpr uint32_t kMaxCataloguePieces = (kTrackerMaxFrame - 64 * 1024) / 64;
+static_assert(kMaxCataloguePieces == 15360, "docs/protocol.md states this number");
 inline constexpr size_t kControlMaxLine = 1 << 20;
 inline constexpr size_t kMaxNameLength = 64;
 inline constexpr size_t kMaxPasswordLength = 1024;

@@ -36,11 +36,6 @@ struct RequestContext {
   std::string peer_host;
 };
 
-// Most piece hashes one file may have in the catalogue. file_info answers
-// carry every hash (64 hex digits each) and a list of peers, and must fit in
-// one frame; this leaves 64 KiB of the 1 MiB for the rest. At 512 KiB
-// pieces that is 7.5 GiB; a larger file needs a larger piece size.
-inline constexpr size_t kMaxCataloguePieces = ((kTrackerMaxFrame - 64 * 1024) / 64);
 // Most peers one file_info answer lists (a random pick when there are more).
 inline constexpr size_t kMaxListedPeers = 200;
 
