@@ -1,0 +1,409 @@
+"""Shared pieces of the gs benchmark scenarios: processes stopped by PID,
+bounded waits, a gs cluster on loopback, formatting (Python standard library
+only; imported by bench/run and the scenario modules next to it)."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+BUILD = os.path.join(ROOT, "bench-build")
+TRACKER_BIN = os.path.join(BUILD, "tracker", "gs-tracker")
+GSD_BIN = os.path.join(BUILD, "daemon", "gsd")
+GSCTL_BIN = os.path.join(BUILD, "ctl", "gsctl")
+PIECE = 512 * 1024
+SEEDERS = 4
+MiB = 1024 * 1024
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def sh(argv, timeout, **kw):
+    """Runs argv to completion (bounded); returns CompletedProcess (text)."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def proc_status(pid, key):
+    """A field of /proc/PID/status in bytes (VmRSS, VmHWM), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process so far (seconds), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for _ in range(1 << 20):  # bounded: 4 TiB at 4 MiB chunks
+            b = f.read(4 * MiB)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+def read_through(path):
+    """Reads a file once so that it sits in the page cache."""
+    with open(path, "rb") as f:
+        for _ in range(1 << 20):
+            if not f.read(4 * MiB):
+                break
+
+
+def make_data(path, size):
+    """Pseudo-random data in 4 MiB chunks (bounded memory): SHA-256 in
+    counter mode, seeded, so the same size gives the same bytes."""
+    chunk = 4 * MiB
+    seed = b"gs-bench"
+    with open(path, "wb") as f:
+        left, block = size, 0
+        while left > 0:
+            # SHAKE-256 output: incompressible, reproducible.
+            n = min(chunk, left)
+            f.write(hashlib.shake_256(seed + block.to_bytes(8, "big")).digest(n))
+            left -= n
+            block += 1
+
+
+def steady_rate(samples, size):
+    """Bytes/s between the first sample at >= 10 % and the first at >= 90 %."""
+    lo = next(((t, b) for t, b in samples if b >= 0.1 * size), None)
+    hi = next(((t, b) for t, b in samples if b >= 0.9 * size), None)
+    if not lo or not hi or hi[0] <= lo[0] or hi[1] <= lo[1]:
+        return None
+    return (hi[1] - lo[1]) / (hi[0] - lo[0])
+
+
+def fmt_mib(b):
+    return "n/a" if b is None else f"{b / MiB:.1f} MiB"
+
+
+def fmt_rate(r):
+    return "n/a" if r is None else f"{r / MiB:.1f} MiB/s"
+
+
+def fmt_s(s):
+    return "n/a" if s is None else f"{s:.2f} s"
+
+
+# --------------------------------------------------------------------------
+# processes
+
+
+class Proc:
+    """One child process with its log file; stopped by PID."""
+
+    all = []
+
+    def __init__(self, name, argv, log_path, cwd=None):
+        self.name, self.argv, self.log_path, self.cwd = name, argv, log_path, cwd
+        self.p = None
+        self.rusage = None
+        self.status = None
+        Proc.all.append(self)
+
+    def start(self):
+        with open(self.log_path, "ab") as logf:
+            self.p = subprocess.Popen(self.argv, stdout=logf, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, cwd=self.cwd)
+        return self
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def reap(self):
+        """Non-blocking: True once the process has exited (keeps its rusage)."""
+        if self.status is not None:
+            return True
+        if self.p is None:
+            return True
+        try:
+            pid, status, ru = os.wait4(self.p.pid, os.WNOHANG)
+        except ChildProcessError:
+            self.status = self.p.returncode if self.p.returncode is not None else -1
+            return True
+        if pid == 0:
+            return False
+        self.status = os.waitstatus_to_exitcode(status)
+        self.rusage = ru
+        self.p.returncode = self.status
+        return True
+
+    def alive(self):
+        return not self.reap()
+
+    def wait(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.reap():
+                return self.status
+            time.sleep(0.01)
+        return None
+
+    def stop(self, timeout=10.0):
+        if self.p is None or self.reap():
+            return self.status
+        try:
+            os.kill(self.p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        if self.wait(timeout) is None:
+            log(f"{self.name} (pid {self.p.pid}) ignored SIGTERM for {timeout:.0f} s: SIGKILL")
+            try:
+                os.kill(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.wait(timeout)
+        return self.status
+
+    def log_tail(self, n=2000):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-n:]
+        except OSError:
+            return ""
+
+
+def stop_all():
+    for p in reversed(Proc.all):
+        try:
+            p.stop()
+        except Exception as e:  # keep stopping the others
+            log(f"stopping {p.name}: {e}")
+
+
+# --------------------------------------------------------------------------
+# gs cluster
+
+TRACKER_TOML = """[tracker]
+log_level = "warn"
+kdf_log2_n = 10
+"""
+GSD_TOML = """[daemon]
+log_level = "warn"
+"""
+
+
+class Daemon(Proc):
+    def __init__(self, work, name, trackers_file):
+        self.port = free_port()
+        self.socket = os.path.join(work, f"{name}.sock")
+        state = os.path.join(work, name)
+        conf = os.path.join(work, f"{name}.toml")
+        with open(conf, "w") as f:
+            f.write(GSD_TOML)
+        super().__init__(name, [GSD_BIN, "--config", conf, "--state-dir", state, "--socket",
+                                self.socket, "--listen", f"127.0.0.1:{self.port}", "--trackers",
+                                trackers_file], os.path.join(work, f"{name}.log"))
+
+    def start(self):
+        super().start()
+        wait_until(lambda: self._accepting() or not self.alive(), 15, f"{self.name} socket")
+        if not self.alive():
+            raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
+        return self
+
+    def _accepting(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.socket)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def ctl(self, *args, stdin=None, timeout=600):
+        return sh([GSCTL_BIN, "--socket", self.socket, "--timeout", str(timeout), *args],
+                  timeout=timeout + 30, input=stdin)
+
+    def ok(self, *args, stdin=None, timeout=600):
+        r = self.ctl(*args, stdin=stdin, timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError(f"gsctl {' '.join(args)} on {self.name} exited {r.returncode}: "
+                               f"{r.stderr.strip()}\n{self.log_tail()}")
+        return r.stdout
+
+    def request(self, cmd, args=None, timeout=5.0):
+        """One control request straight on the socket (cheaper than a gsctl
+        process for polling); returns the decoded answer."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.socket)
+            s.sendall((json.dumps({"cmd": cmd, "args": args or {}}) + "\n").encode())
+            buf = b""
+            for _ in range(10000):  # bounded: 1 MiB answer cap / small reads
+                part = s.recv(1 << 16)
+                if not part:
+                    break
+                buf += part
+                if b"\n" in buf:
+                    break
+            return json.loads(buf.split(b"\n", 1)[0])
+        finally:
+            s.close()
+
+
+def start_gs_cluster(work, names):
+    os.makedirs(work, exist_ok=True)
+    tport = free_port()
+    trackers_file = os.path.join(work, "trackers.txt")
+    with open(trackers_file, "w") as f:
+        f.write(f"127.0.0.1 {tport}\n")
+    tconf = os.path.join(work, "tracker.toml")
+    with open(tconf, "w") as f:
+        f.write(TRACKER_TOML)
+    tracker = Proc("gs-tracker", [TRACKER_BIN, trackers_file, "1", "--state-dir",
+                                  os.path.join(work, "tracker-1"), "--config", tconf],
+                   os.path.join(work, "tracker.log")).start()
+
+    def accepting():
+        try:
+            with socket.create_connection(("127.0.0.1", tport), timeout=0.5):
+                return True
+        except OSError:
+            return not tracker.alive()
+    wait_until(accepting, 15, "gs-tracker to listen")
+    if not tracker.alive():
+        raise RuntimeError(f"gs-tracker exited at start:\n{tracker.log_tail()}")
+    daemons = {}
+    for n in names:
+        d = Daemon(work, n, trackers_file).start()
+        d.ok("create_user", n, "--password-stdin", stdin="bench-pw\n")
+        d.ok("login", n, "--password-stdin", stdin="bench-pw\n")
+        daemons[n] = d
+    owner = daemons[names[0]]
+    owner.ok("create_group", "bench")
+    for n in names[1:]:
+        daemons[n].ok("join_group", "bench")
+        owner.ok("accept_request", "bench", n)
+    return tracker, daemons
+
+
+def aria_rpc(port, secret, method, params):
+    body = json.dumps({"jsonrpc": "2.0", "id": "b", "method": method,
+                       "params": [f"token:{secret}", *params]}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/jsonrpc", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=1) as r:
+        return json.loads(r.read())["result"]
+
+
+ARIA_COMMON = ["--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false",
+               "--bt-enable-lpd=false", "--file-allocation=none", "--summary-interval=0",
+               "--console-log-level=warn", "--allow-overwrite=true", "--auto-file-renaming=false",
+               "--bt-save-metadata=false", "--bt-remove-unselected-file=false"]
+
+
+# --------------------------------------------------------------------------
+# setup
+
+
+def ensure_packages():
+    need = {"aria2c": "aria2", "mktorrent": "mktorrent", "opentracker": "opentracker"}
+    missing = [pkg for exe, pkg in need.items() if shutil.which(exe) is None]
+    if not missing:
+        return
+    log(f"installing {' '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = sh(["apt-get", "install", "-y", "--no-install-recommends", *missing], timeout=900, env=env)
+    if r.returncode != 0:
+        sh(["apt-get", "update"], timeout=900, env=env)
+        r = sh(["apt-get", "install", "-y", "--no-install-recommends", *missing], timeout=900,
+               env=env)
+    if r.returncode != 0:
+        raise RuntimeError("apt-get install failed: " + r.stderr[-2000:])
+
+
+def build():
+    log("building gs (Release) into bench-build/")
+    r = sh(["cmake", "-S", ".", "-B", "bench-build", "-DCMAKE_BUILD_TYPE=Release",
+            "-DGS_BUILD_TESTS=OFF"], timeout=600, cwd=ROOT)
+    if r.returncode == 0:
+        r = sh(["cmake", "--build", "bench-build", "-j2"], timeout=3600, cwd=ROOT)
+    if r.returncode != 0:
+        raise RuntimeError("build failed:\n" + (r.stdout + r.stderr)[-4000:])
+
+
+def machine_info():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = sh(["git", "rev-parse", "HEAD"], timeout=30, cwd=ROOT).stdout.strip() or "unknown"
+    dirty = sh(["git", "status", "--porcelain", "--untracked-files=no"], timeout=30,
+               cwd=ROOT).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu": cpu, "commit": commit + (" (+local changes)" if dirty
+                                                                     else ""),
+            "kernel": os.uname().release}
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+
+
+def div(x, y):
+    return None if x is None or y in (None, 0) else x / y
+
+
+def ratio_row(name, gs, ref, fmt, ratio, op, target):
+    if ratio is None:
+        met = "n/a"
+        rs = "n/a"
+    else:
+        met = "yes" if (ratio <= target if op == "<=" else ratio >= target) else "NO"
+        rs = f"{ratio:.2f}"
+    return [name, fmt(gs), fmt(ref), rs, f"{op} {target}", met]
