@@ -15,7 +15,8 @@ import urllib.request
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-BUILD = os.path.join(ROOT, "bench-build")
+# GS_BENCH_BUILD: another build folder (to keep two benchmark builds apart).
+BUILD = os.environ.get("GS_BENCH_BUILD") or os.path.join(ROOT, "bench-build")
 TRACKER_BIN = os.path.join(BUILD, "tracker", "gs-tracker")
 GSD_BIN = os.path.join(BUILD, "daemon", "gsd")
 GSCTL_BIN = os.path.join(BUILD, "ctl", "gsctl")
@@ -361,11 +362,11 @@ def ensure_packages():
 
 
 def build():
-    log("building gs (Release) into bench-build/")
-    r = sh(["cmake", "-S", ".", "-B", "bench-build", "-DCMAKE_BUILD_TYPE=Release",
+    log(f"building gs (Release) into {BUILD}")
+    r = sh(["cmake", "-S", ".", "-B", BUILD, "-DCMAKE_BUILD_TYPE=Release",
             "-DGS_BUILD_TESTS=OFF"], timeout=600, cwd=ROOT)
     if r.returncode == 0:
-        r = sh(["cmake", "--build", "bench-build", "-j2"], timeout=3600, cwd=ROOT)
+        r = sh(["cmake", "--build", BUILD, "-j2"], timeout=3600, cwd=ROOT)
     if r.returncode != 0:
         raise RuntimeError("build failed:\n" + (r.stdout + r.stderr)[-4000:])
 
