@@ -111,7 +111,6 @@ std::optional<std::string> obtain_password(const Invocation& inv, const AppConte
   return std::move(*first);
 }
 
-std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
 // Writes everything still buffered; false (with a line on stderr) when
 // stdout is gone. The command took effect either way, but a script reading

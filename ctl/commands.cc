@@ -156,14 +156,19 @@ const CommandSpec* find_command(std::string_view name, const std::vector<Command
 
 namespace {
 
-std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
 // "login USER [PASSWORD]": the command as its usage line shows it.
 std::string synopsis(const CommandSpec& spec) {
   std::string out(spec.name);
   for (const ArgSpec& a : spec.args) {
     out += ' ';
-    out += a.optional ? "[" + std::string(a.metavar) + "]" : std::string(a.metavar);
+    if (a.optional) {
+      out += '[';
+      out += a.metavar;
+      out += ']';
+    } else {
+      out += a.metavar;
+    }
   }
   for (const FlagSpec& f : spec.flags) out += " [" + std::string(f.name) + "]";
   return out;

@@ -21,6 +21,8 @@ namespace gs::ctl {
 // terminal: control characters (C0, DEL, C1) and bytes that are not UTF-8
 // become \xNN, so a hostile name cannot move the cursor or retitle the window.
 std::string printable(std::string_view s);
+// printable(s) in single quotes, for names inside a sentence.
+std::string quoted(std::string_view s);
 
 // Whether s is well-formed UTF-8. JSON strings carry only that, and the
 // serializer would quietly replace other bytes, so gsctl refuses such input
