@@ -1,12 +1,10 @@
-// Hashing, randomness and encodings from OpenSSL, behind plain types.
+// Hashing (OpenSSL), randomness (the kernel) and encodings, behind plain types.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <openssl/evp.h>
 
 #include "result.h"
 
@@ -28,11 +26,13 @@ class Sha256 {
   Sha256Digest finish();  // resets for reuse
 
  private:
-  EVP_MD_CTX* ctx_;
+  // OpenSSL's SHA256_CTX, kept opaque so that this header needs no OpenSSL
+  // header (crypto.cc checks the size).
+  alignas(8) unsigned char ctx_[112];
 };
 
-// Cryptographically secure random bytes (OpenSSL's CSPRNG). Aborts if the
-// generator fails: continuing with predictable tokens would be worse.
+// Cryptographically secure random bytes from the kernel (getrandom). Aborts
+// if that fails: continuing with predictable tokens would be worse.
 std::string random_bytes(size_t n);
 
 std::string to_hex(std::string_view bytes);

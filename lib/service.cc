@@ -1,10 +1,12 @@
 #include "service.h"
 
-#include <csignal>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
-#ifdef GS_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 
 #include "log.h"
 
@@ -37,14 +39,28 @@ void StopSignals::on_signal(evutil_socket_t sig, short, void* self) {
 
 void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 
-#ifdef GS_HAVE_SYSTEMD
-void notify_ready(const std::string& status) { sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str()); }
-void notify_status(const std::string& status) { sd_notifyf(0, "STATUS=%s", status.c_str()); }
-void notify_stopping() { sd_notify(0, "STOPPING=1"); }
-#else
-void notify_ready(const std::string&) {}
-void notify_status(const std::string&) {}
-void notify_stopping() {}
-#endif
+bool notify(const std::string& message) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || !*path) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const size_t len = std::strlen(path);
+  // A path, or "@name" for the abstract namespace (a leading NUL instead of
+  // the @). Other forms (vsock:) are not used by a systemd of this era.
+  if ((path[0] != '/' && path[0] != '@') || len < 2 || len > sizeof addr.sun_path) return false;
+  std::memcpy(addr.sun_path, path, len);
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  const socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+                           reinterpret_cast<const sockaddr*>(&addr), addr_len);
+  ::close(fd);
+  return n == static_cast<ssize_t>(message.size());
+}
+
+void notify_ready(const std::string& status) { notify("READY=1\nSTATUS=" + status); }
+void notify_status(const std::string& status) { notify("STATUS=" + status); }
+void notify_stopping() { notify("STOPPING=1"); }
 
 }  // namespace gs

@@ -1,7 +1,14 @@
 // What every long-running gs process does the same way: stop cleanly on
 // SIGTERM/SIGINT, ignore SIGPIPE, and tell systemd (Type=notify) when it is
-// ready or stopping. Without libsystemd at build time the notifications are
-// no-ops and the processes run the same.
+// ready or stopping.
+//
+// The notifications speak systemd's notify protocol directly (one datagram to
+// the AF_UNIX socket named by $NOTIFY_SOCKET; a stable interface that
+// sd_notify(3) documents for exactly this), instead of linking libsystemd:
+// libsystemd and what it pulls in (libgcrypt, liblzma, libzstd, liblz4,
+// libcap) keep ~0.9 MiB resident in every daemon for one sendmsg, and they are
+// code a network daemon is better without. Outside systemd ($NOTIFY_SOCKET
+// unset) the calls do nothing.
 #pragma once
 
 #include <functional>
@@ -33,5 +40,8 @@ void ignore_sigpipe();
 void notify_ready(const std::string& status);
 void notify_status(const std::string& status);
 void notify_stopping();
+// Sends `message` ("READY=1\nSTATUS=…") to $NOTIFY_SOCKET; false when it is
+// unset, unusable or the send fails (the caller has nothing better to do).
+bool notify(const std::string& message);
 
 }  // namespace gs

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libevent-dev libsqlite3-dev libtomlplusplus-dev
-          libssl-dev libsystemd-dev libgtest-dev python3 sqlite3 procps)
+          libssl-dev libgtest-dev python3 sqlite3 procps)
 
 missing=()
 for p in "${packages[@]}"; do
