@@ -94,6 +94,38 @@ def read_through(path):
                 break
 
 
+REPORTED = "/sys/module/page_reporting/parameters/reported_kib"
+
+
+def settle_memory(timeout=20.0):
+    """Waits until the kernel has handed freed memory back to the host.
+
+    On a VM with free page reporting (virtio-balloon; this machine has it),
+    memory freed less than ~2-3 s ago is still backed by the host and fast to
+    reuse, while older free memory must be faulted in from the host again:
+    writing 1 GiB of new page cache then takes ~2.5 s instead of ~0.3 s. So a
+    timed run right after another run's files were deleted would be faster
+    than one that follows a pause. Every timed run (gs, aria2c, the probe)
+    waits here first, so all of them start with cold free memory, as a
+    long-running daemon would: the same conditions for each. Without page
+    reporting this returns after one short pause.
+    """
+    deadline = time.monotonic() + timeout
+    last, stable_since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            with open(REPORTED) as f:
+                cur = f.read().strip()
+        except OSError:
+            time.sleep(0.5)
+            return
+        if cur != last:
+            last, stable_since = cur, time.monotonic()
+        elif time.monotonic() - stable_since >= 3.0:
+            return
+        time.sleep(0.25)
+
+
 def make_data(path, size):
     """Pseudo-random data in 4 MiB chunks (bounded memory): SHA-256 in
     counter mode, seeded, so the same size gives the same bytes."""
@@ -230,13 +262,14 @@ log_level = "warn"
 
 
 class Daemon(Proc):
-    def __init__(self, work, name, trackers_file):
+    # extra_toml: more lines for the [daemon] section (e.g. "max_upload_rate = 1048576\n").
+    def __init__(self, work, name, trackers_file, extra_toml=""):
         self.port = free_port()
         self.socket = os.path.join(work, f"{name}.sock")
         state = os.path.join(work, name)
         conf = os.path.join(work, f"{name}.toml")
         with open(conf, "w") as f:
-            f.write(GSD_TOML)
+            f.write(GSD_TOML + extra_toml)
         super().__init__(name, [GSD_BIN, "--config", conf, "--state-dir", state, "--socket",
                                 self.socket, "--listen", f"127.0.0.1:{self.port}", "--trackers",
                                 trackers_file], os.path.join(work, f"{name}.log"))
@@ -290,7 +323,9 @@ class Daemon(Proc):
             s.close()
 
 
-def start_gs_cluster(work, names):
+def start_gs_cluster(work, names, extra_toml=None):
+    """A tracker and one logged-in gsd per name, all in group "bench".
+    extra_toml: {name: more [daemon] lines for that daemon's config}."""
     os.makedirs(work, exist_ok=True)
     tport = free_port()
     trackers_file = os.path.join(work, "trackers.txt")
@@ -314,7 +349,7 @@ def start_gs_cluster(work, names):
         raise RuntimeError(f"gs-tracker exited at start:\n{tracker.log_tail()}")
     daemons = {}
     for n in names:
-        d = Daemon(work, n, trackers_file).start()
+        d = Daemon(work, n, trackers_file, (extra_toml or {}).get(n, "")).start()
         d.ok("create_user", n, "--password-stdin", stdin="bench-pw\n")
         d.ok("login", n, "--password-stdin", stdin="bench-pw\n")
         daemons[n] = d
