@@ -107,6 +107,7 @@ void Download::pause() {
   if (state_ == State::paused && phase_ == Phase::idle) return;
   state_ = State::paused;
   drop_all_peers("paused");
+  release_buffers();
   serve_unregister();
   announced_ = false;
   // A check in progress finishes and then stays idle (checked() sees paused).
@@ -137,6 +138,7 @@ void Download::fail(const std::string& reason) {
   error_ = reason;
   phase_ = Phase::idle;
   drop_all_peers("download failed");
+  release_buffers();
   serve_unregister();
   dirty_ = true;
   commit(true);
@@ -163,6 +165,7 @@ void Download::finished(const Status& result) {
   state_ = State::complete;
   phase_ = Phase::idle;
   error_.clear();
+  release_buffers();
   if (rec_.received_bytes > meta_->size) {
     rec_.refetched_bytes = std::max(rec_.refetched_bytes, rec_.received_bytes - meta_->size);
   }
@@ -205,6 +208,7 @@ void Download::shutdown() {
 
 void Download::add_peers(const Json& peers) {
   if (!peers.is_array()) return;
+  const size_t known_before = known_.size();
   // A fresh list: the next refresh can wait its turn.
   next_refresh_ = std::max(next_refresh_, DownloadClock::now() + env_.options.refresh_interval);
   const auto me = env_.session->user();
@@ -229,6 +233,14 @@ void Download::add_peers(const Json& peers) {
     k.host = *host;
     k.port = static_cast<uint16_t>(*port);
     known_.emplace(addr, std::move(k));
+  }
+  // New peers: the swarm may still be forming (downloads started together
+  // are listed once their first piece is in), so ask again within a second
+  // rather than leave them to the seeders alone for a whole interval.
+  if (known_.size() > known_before) {
+    next_refresh_ = std::min(next_refresh_, DownloadClock::now() + std::min<DownloadClock::duration>(
+                                                                       env_.options.refresh_interval,
+                                                                       std::chrono::seconds(1)));
   }
 }
 
@@ -321,20 +333,70 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   }
   ++verify_backlog_;
   update_reading();
+  // The piece's bytes: where they landed (no copy), else copied into a buffer.
+  PieceBuffer buffer;
+  size_t at = 0;
+  const auto start = reinterpret_cast<uintptr_t>(data.data());
+  const auto base = reinterpret_cast<uintptr_t>(landing_.get());
+  if (landing_ && start >= base && start + data.size() <= base + buffer_capacity()) {
+    buffer = std::move(landing_);
+    at = start - base;
+  } else {
+    buffer = take_buffer();
+    std::memcpy(buffer.get(), data.data(), data.size());
+  }
   auto result = std::make_shared<Status>(Ok{});
   env_.pool->post(
-      // The only copy of the piece's bytes; the worker drops it when done.
-      [part = part_, meta = meta_, piece, bytes = std::string(data), result] {
+      [part = part_, meta = meta_, piece, buffer, bytes = std::string_view(buffer.get() + at, data.size()), result] {
         if (sha256(bytes) != meta->piece_hashes[piece]) {
           *result = make_error("bad_piece", "piece " + std::to_string(piece) + " does not match its hash");
         } else {
           *result = write_piece(part->fd(), meta->piece_offset(piece), bytes);
         }
       },
-      [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result] {
-        if (auto a = alive.lock()) (*a)->verified(piece, user, addr, *result);
+      [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result, buffer] {
+        if (auto a = alive.lock()) {
+          (*a)->give_back(buffer);
+          (*a)->verified(piece, user, addr, *result);
+        }
       });
   fill(peer, now);
+}
+
+char* Download::piece_buffer(size_t size) {
+  if (size > buffer_capacity()) return nullptr;  // not a piece of ours; on_frame will say so
+  if (!landing_) landing_ = take_buffer();
+  return landing_.get();
+}
+
+Download::PieceBuffer Download::take_buffer() {
+  if (spare_buffers_.empty()) {
+    // Not make_shared<char[]>: that would zero the whole piece first.
+    return PieceBuffer(new char[buffer_capacity()]);
+  }
+  PieceBuffer b = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return b;
+}
+
+void Download::give_back(PieceBuffer buffer) {
+  // As many as can be in flight at once (the verify backlog) are worth
+  // keeping; more would only be memory.
+  if (buffer && spare_buffers_.size() < env_.options.verify_backlog_high + 1) {
+    spare_buffers_.push_back(std::move(buffer));
+  }
+}
+
+// Not while a frame is being handled (landing_ may hold its bytes): only
+// from pause, fail and finished, which run on commands and worker results.
+void Download::release_buffers() {
+  spare_buffers_.clear();
+  spare_buffers_.shrink_to_fit();
+  landing_.reset();
+}
+
+size_t Download::buffer_capacity() const {
+  return meta_->piece_size + kPieceMessageOverhead;
 }
 
 void Download::on_peer_reject(PeerClient& peer, PieceIndex piece) {
@@ -382,7 +444,13 @@ void Download::fill(PeerClient& peer, DownloadClock::time_point now) {
   // order gets one, and one at a time: enough that a slow peer cannot hold
   // up the last pieces.
   size_t duplicates = peer.outstanding() == 0 ? 1 : 0;
-  for (PieceIndex p : picker_.pick(peer.key(), depth - peer.outstanding())) {
+  // A peer far slower than the fastest (e.g. a seeder with a capped upload)
+  // is asked only for pieces no other peer has: anything else would wait in
+  // its queue while a faster peer could send it.
+  uint64_t fastest = 0;
+  for (const auto& [key, client] : peers_) fastest = std::max(fastest, client->rate().rate(now));
+  const bool slow = peer.rate().age(now) >= std::chrono::seconds(1) && peer.rate().rate(now) * 4 < fastest;
+  for (PieceIndex p : picker_.pick(peer.key(), depth - peer.outstanding(), slow ? PickScope::exclusive : PickScope::any)) {
     if (picker_.requesters_of(p) > 1) {
       if (duplicates == 0 || !overdue(p, peer.key(), now)) {
         picker_.on_request_dropped(peer.key(), p);

@@ -36,6 +36,13 @@ Status PeerClient::start(event_base* base, const SockAddr& to) {
   h.on_close = [](FramedConn& c, const std::string& reason) {
     if (auto* self = static_cast<PeerClient*>(c.user)) self->on_close(reason);
   };
+  h.payload_buffer = [](FramedConn& c, size_t size, std::string_view head) -> char* {
+    auto* self = static_cast<PeerClient*>(c.user);
+    // Only piece data, only once the link is past its handshake; the frame
+    // is still checked in full by on_frame.
+    if (!self || !self->ready_ || !is_piece_message(head)) return nullptr;
+    return self->owner_.piece_buffer(size);
+  };
   // connect() may close the link before it returns (user still null then),
   // which is reported here as an error instead of through the owner.
   FramedConn* c = FramedConn::connect(base, to, kPeerMaxFrame, p_.addr, std::move(h));

@@ -45,8 +45,13 @@ class PeerClient {
     virtual void on_peer_ready(PeerClient& peer) = 0;
     virtual void on_peer_have(PeerClient& peer, PieceIndex piece) = 0;
     // A piece we asked this peer for, of the right length. `data` lives only
-    // for the call.
+    // for the call (unless it lies in the owner's piece_buffer, see there).
     virtual void on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data) = 0;
+    // Where the payload (`size` bytes) of a PIECE frame that has arrived should
+    // be copied out of the socket buffer, so on_peer_piece can keep it
+    // without another copy; nullptr: the owner has none (the data then lives
+    // only for the call).
+    virtual char* piece_buffer(size_t size) { (void)size; return nullptr; }
     // An outstanding request was refused; it is no longer outstanding.
     virtual void on_peer_reject(PeerClient& peer, PieceIndex piece) = 0;
     // The link is gone; its outstanding requests with it.

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -132,11 +133,31 @@ void FramedConn::read_frames() {
       return;
     }
     bufferevent_setwatermark(bev_, EV_READ, 0, 0);
+    if (handlers_.payload_buffer && land_payload(in, size)) continue;
     const unsigned char* data = evbuffer_pullup(in, static_cast<ev_ssize_t>(kFrameHeaderSize + size));
     const std::string_view payload(reinterpret_cast<const char*>(data) + kFrameHeaderSize, size);
     if (handlers_.on_frame) handlers_.on_frame(*this, payload);
     if (bev_) evbuffer_drain(in, kFrameHeaderSize + size);
   }
+}
+
+bool FramedConn::land_payload(evbuffer* in, uint32_t size) {
+  char head[kPayloadHeadSize];
+  const size_t head_size = std::min<size_t>(size, sizeof head);
+  evbuffer_ptr at;
+  if (evbuffer_ptr_set(in, &at, kFrameHeaderSize, EVBUFFER_PTR_SET) != 0 ||
+      evbuffer_copyout_from(in, &at, head, head_size) != static_cast<ev_ssize_t>(head_size)) {
+    return false;
+  }
+  char* dest = handlers_.payload_buffer(*this, size, std::string_view(head, head_size));
+  if (!dest) return false;
+  evbuffer_drain(in, kFrameHeaderSize);
+  if (evbuffer_remove(in, dest, size) != static_cast<int>(size)) {
+    close("lost part of a frame");  // cannot happen: the whole frame was there
+    return true;
+  }
+  if (handlers_.on_frame) handlers_.on_frame(*this, std::string_view(dest, size));
+  return true;
 }
 
 void FramedConn::on_read(bufferevent*, void* self) {

@@ -30,7 +30,15 @@ class FramedConn {
     // The output fell to the write low watermark (empty, unless the owner
     // set one on bev()): room to queue more. Not called while closing.
     std::function<void(FramedConn&)> on_drained;
+    // Optional: where a whole frame's payload should land, instead of being
+    // made contiguous inside libevent's buffer. Called once the frame is
+    // complete, with its size and first bytes (up to kPayloadHeadSize). A
+    // buffer of at least `size` bytes returned here gets the payload in one
+    // copy, and on_frame then sees it there; nullptr: the usual way. For bulk
+    // data (piece payloads) that would otherwise be copied twice.
+    std::function<char*(FramedConn&, size_t size, std::string_view head)> payload_buffer;
   };
+  static constexpr size_t kPayloadHeadSize = 16;
 
   static FramedConn* accept(event_base* base, evutil_socket_t fd, size_t max_frame,
                             std::string peer, Handlers handlers);
@@ -61,7 +69,11 @@ class FramedConn {
   static void on_write(bufferevent*, void* self);
   static void on_event(bufferevent*, short what, void* self);
   void read_frames();
-  void finish(const std::string& reason);
+  bool land_payload(evbuffer* in, uint32_t size);
+  // Deletes this. Out of line: inlined into a nested leave(), GCC 12 cannot
+  // see that the outer callback's depth_ keeps `this` alive, and warns
+  // (-Wuse-after-free) about the outer leave() that follows.
+  [[gnu::noinline]] void finish(const std::string& reason);
   void enter() { ++depth_; }
   void leave();
 

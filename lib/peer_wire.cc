@@ -100,6 +100,10 @@ Result<Handshake> decode_handshake(std::string_view p) {
   return h;
 }
 
+bool is_piece_message(std::string_view head) {
+  return !head.empty() && static_cast<uint8_t>(head[0]) == kPiece;
+}
+
 Result<PeerMessage> decode_peer_message(std::string_view p, uint32_t piece_count) {
   PeerMessage m;
   if (p.empty()) return m;  // keep-alive

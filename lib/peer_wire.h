@@ -58,6 +58,10 @@ struct PeerMessage {
   std::string_view data;
 };
 
+// Whether a payload starting with `head` (at least its first byte) is a
+// PIECE message; for routing its bytes before the payload is decoded.
+bool is_piece_message(std::string_view head);
+
 // Error "bad_message": unknown type, wrong length, piece >= piece_count, or a
 // bitfield that does not have exactly piece_count bits.
 Result<PeerMessage> decode_peer_message(std::string_view payload, uint32_t piece_count);
@@ -70,6 +74,8 @@ std::string encode_cancel(PieceIndex piece);
 std::string encode_reject(PieceIndex piece);
 
 inline constexpr size_t kPieceHeaderSize = 9;  // frame length + type + index
+// A PIECE payload is this many bytes (type + index) more than its data.
+inline constexpr size_t kPieceMessageOverhead = 5;
 // Unlike the other encoders this returns the FRAME header as well: the 4-byte
 // length prefix (5 + data_length) followed by type and piece index, 9 bytes.
 // The sender appends exactly data_length bytes of piece data straight from
