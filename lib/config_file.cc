@@ -1,6 +1,5 @@
 #include "config_file.h"
 
-#include <sstream>
 #include <vector>
 
 #include <toml++/toml.h>
