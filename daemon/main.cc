@@ -13,6 +13,7 @@
 #include "config.h"
 #include "control_server.h"
 #include "crypto.h"
+#include "db.h"
 #include "download_store.h"
 #include "downloads.h"
 #include "log.h"
@@ -41,6 +42,7 @@ void heartbeat_cb(evutil_socket_t, short, void* session) { static_cast<Session*>
 
 int run(const DaemonConfig& cfg) {
   ignore_sigpipe();
+  Db::use_little_memory();  // three small connections to gsd.db, mostly idle
   if (!cfg.config_file.empty()) log_debug("config: ", cfg.config_file);
 
   auto trackers = load_trackers_file(cfg.trackers_file);

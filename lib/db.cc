@@ -117,6 +117,11 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
   return db;
 }
 
+void Db::use_little_memory() {
+  sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
+  sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 128, 32);
+}
+
 Db::~Db() { sqlite3_close_v2(db_); }
 
 Status Db::exec(std::string_view sql) {

@@ -49,6 +49,11 @@ class Db {
   // Opens (creating if needed) with WAL, foreign keys and a busy timeout. A
   // file that is not a database, or is damaged, is an error that says so.
   static Result<std::unique_ptr<Db>> open(const std::string& path);
+  // For a process whose databases are small and rarely busy (gsd): each
+  // connection then allocates its page cache as pages are used instead of
+  // ~90 KiB up front, with a smaller lookaside arena. About 0.2 MiB less
+  // resident per connection. Call before any other sqlite use.
+  static void use_little_memory();
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
