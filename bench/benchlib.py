@@ -75,6 +75,23 @@ def cpu_seconds(pid):
         return None
 
 
+def thread_cpu(pid):
+    """{tid: utime + stime in seconds} for every thread of a process."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[int(tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -381,7 +398,8 @@ ARIA_COMMON = ["--enable-dht=false", "--enable-dht6=false", "--enable-peer-excha
 
 
 def ensure_packages():
-    need = {"aria2c": "aria2", "mktorrent": "mktorrent", "opentracker": "opentracker"}
+    need = {"aria2c": "aria2", "mktorrent": "mktorrent", "opentracker": "opentracker",
+            "wrk": "wrk"}
     missing = [pkg for exe, pkg in need.items() if shutil.which(exe) is None]
     if not missing:
         return
