@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "json.h"
+
 namespace gs::tracker {
 
 LivePeers::Session& LivePeers::session(const std::string& token_hash, const std::string& user) {
@@ -12,8 +14,15 @@ LivePeers::Session& LivePeers::session(const std::string& token_hash, const std:
     end_session(token_hash);
     it = sessions_.end();
   }
-  if (it == sessions_.end()) it = sessions_.emplace(token_hash, Session{user, {}, {}, {}}).first;
+  if (it == sessions_.end())
+    it = sessions_.emplace(token_hash, Session{user, {}, {}, {}, {}}).first;
   return it->second;
+}
+
+void LivePeers::encode_entry(Session& s) {
+  s.entry.clear();
+  if (!s.port) return;
+  s.entry = Json(Json::Object{{"user", s.user}, {"host", s.host}, {"port", *s.port}}).dump();
 }
 
 void LivePeers::set_session(const std::string& token_hash, const std::string& user, const std::string& host,
@@ -21,14 +30,18 @@ void LivePeers::set_session(const std::string& token_hash, const std::string& us
   Session& s = session(token_hash, user);
   s.host = host;
   s.port = port;
+  encode_entry(s);
 }
 
 void LivePeers::add(const std::string& token_hash, const std::string& user, const std::string& host,
                     const std::string& group, const std::string& file_id) {
   Session& s = session(token_hash, user);
-  if (!host.empty()) s.host = host;
+  if (!host.empty() && host != s.host) {
+    s.host = host;
+    encode_entry(s);
+  }
   s.files.emplace(group, file_id);
-  groups_[group][file_id].insert(token_hash);
+  groups_[group][file_id].insert_or_assign(token_hash, &s);
 }
 
 void LivePeers::erase_entry(const std::string& token_hash, const FileKey& key) {
@@ -62,9 +75,8 @@ void LivePeers::remove_user_from_group(const std::string& user, const std::strin
   for (auto f = g->second.begin(); f != g->second.end();) {
     PeerSet& set = f->second;
     for (auto t = set.begin(); t != set.end();) {
-      const auto s = sessions_.find(*t);
-      if (s != sessions_.end() && s->second.user == user) {
-        s->second.files.erase(FileKey{group, f->first});
+      if (t->second->user == user) {
+        t->second->files.erase(FileKey{group, f->first});
         t = set.erase(t);
       } else {
         ++t;
@@ -81,9 +93,7 @@ void LivePeers::drop_file(const std::string& group, const std::string& file_id) 
   const auto f = g->second.find(file_id);
   if (f == g->second.end()) return;
   const FileKey key{group, file_id};
-  for (const std::string& token_hash : f->second) {
-    if (const auto s = sessions_.find(token_hash); s != sessions_.end()) s->second.files.erase(key);
-  }
+  for (const auto& [token_hash, s] : f->second) s->files.erase(key);
   g->second.erase(f);
   if (g->second.empty()) groups_.erase(g);
 }
@@ -93,9 +103,7 @@ void LivePeers::drop_group(const std::string& group) {
   if (g == groups_.end()) return;
   for (const auto& [file_id, set] : g->second) {
     const FileKey key{group, file_id};
-    for (const std::string& token_hash : set) {
-      if (const auto s = sessions_.find(token_hash); s != sessions_.end()) s->second.files.erase(key);
-    }
+    for (const auto& [token_hash, s] : set) s->files.erase(key);
   }
   groups_.erase(g);
 }
@@ -108,13 +116,12 @@ std::vector<const LivePeers::Session*> LivePeers::listable(const std::string& gr
   const auto f = g->second.find(file_id);
   if (f == g->second.end()) return out;
   std::vector<std::string> dead;
-  for (const std::string& token_hash : f->second) {
+  for (const auto& [token_hash, s] : f->second) {
     if (!live(token_hash)) {
       dead.push_back(token_hash);
       continue;
     }
-    const auto s = sessions_.find(token_hash);
-    if (s != sessions_.end() && s->second.port) out.push_back(&s->second);
+    if (s->port) out.push_back(s);
   }
   // Ending a session erases from this very set, and may erase the set:
   // only after the walk, and only pointers to live sessions are kept.
@@ -122,15 +129,35 @@ std::vector<const LivePeers::Session*> LivePeers::listable(const std::string& gr
   return out;
 }
 
-std::vector<PeerAddress> LivePeers::peers(const std::string& group, const std::string& file_id, const IsLive& live,
-                                          const std::string& exclude_user, size_t limit) {
+std::vector<const LivePeers::Session*> LivePeers::pick(const std::string& group,
+                                                       const std::string& file_id,
+                                                       const IsLive& live,
+                                                       const std::string& exclude_user,
+                                                       size_t limit) {
   std::vector<const Session*> found = listable(group, file_id, live);
   std::erase_if(found, [&](const Session* s) { return s->user == exclude_user; });
   std::shuffle(found.begin(), found.end(), rng_);
   if (found.size() > limit) found.resize(limit);
+  return found;
+}
+
+std::vector<PeerAddress> LivePeers::peers(const std::string& group, const std::string& file_id,
+                                          const IsLive& live, const std::string& exclude_user,
+                                          size_t limit) {
   std::vector<PeerAddress> out;
-  out.reserve(found.size());
-  for (const Session* s : found) out.push_back(PeerAddress{s->user, s->host, *s->port});
+  for (const Session* s : pick(group, file_id, live, exclude_user, limit)) {
+    out.push_back(PeerAddress{s->user, s->host, *s->port});
+  }
+  return out;
+}
+
+std::vector<const std::string*> LivePeers::peer_entries(const std::string& group,
+                                                        const std::string& file_id,
+                                                        const IsLive& live,
+                                                        const std::string& exclude_user,
+                                                        size_t limit) {
+  std::vector<const std::string*> out;
+  for (const Session* s : pick(group, file_id, live, exclude_user, limit)) out.push_back(&s->entry);
   return out;
 }
 

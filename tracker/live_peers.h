@@ -15,6 +15,10 @@
 // caller's (Sessions), passed in so that listing never shows a session that
 // has gone quiet, and prunes it on the way.
 //
+// Each listable session also keeps its entry of a file_info peer list as JSON
+// text, made when its address changes: a look-up copies ready entries instead
+// of building and encoding an object per peer, most of a look-up's work.
+//
 // Plain data structure, no clock and no I/O: the unit tests drive it directly.
 #pragma once
 
@@ -68,6 +72,12 @@ class LivePeers {
   // order, leaving out `exclude_user`. Sessions that are not live are pruned.
   std::vector<PeerAddress> peers(const std::string& group, const std::string& file_id, const IsLive& live,
                                  const std::string& exclude_user, size_t limit);
+  // The same pick as peers(), each peer as the JSON text of its entry in a
+  // file_info answer: what Json(Object{{"user", …}, {"host", …}, {"port", …}}).dump()
+  // gives. The pointers are valid until the next call that changes this.
+  std::vector<const std::string*> peer_entries(const std::string& group, const std::string& file_id,
+                                               const IsLive& live, const std::string& exclude_user,
+                                               size_t limit);
   // How many live, listable peers a file has. Prunes like peers().
   size_t count(const std::string& group, const std::string& file_id, const IsLive& live);
   // Ends every session that is not live; the periodic sweep.
@@ -83,15 +93,23 @@ class LivePeers {
     std::string user;
     std::string host;
     std::optional<uint16_t> port;
+    std::string entry;  // see peer_entries(); empty without a port
     std::set<FileKey> files;
   };
-  // Token hashes of the live sessions of one file.
-  using PeerSet = std::set<std::string>;
+  // The live sessions of one file, by token hash. The pointers are into
+  // sessions_ (whose elements stay put when it grows); a session leaves every
+  // set before it is erased (end_session), so none dangles.
+  using PeerSet = std::map<std::string, Session*>;
 
   Session& session(const std::string& token_hash, const std::string& user);
   void erase_entry(const std::string& token_hash, const FileKey& key);
   // The set's listable members, pruning the dead ones.
   std::vector<const Session*> listable(const std::string& group, const std::string& file_id, const IsLive& live);
+  // What peers() and peer_entries() list.
+  std::vector<const Session*> pick(const std::string& group, const std::string& file_id,
+                                   const IsLive& live, const std::string& exclude_user,
+                                   size_t limit);
+  static void encode_entry(Session& s);
 
   std::unordered_map<std::string, Session> sessions_;
   std::map<std::string, std::map<std::string, PeerSet>> groups_;  // group -> file id -> sessions

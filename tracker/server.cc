@@ -143,13 +143,14 @@ void Server::on_frame(Conn& c, std::string_view payload) {
     const auto op = message->get_string("op");
     log_debug("request from ", c.link->peer(), ": ", op && valid_name(*op) ? *op : "(malformed)");
   }
-  const Json answer = service_.handle(*message, RequestContext{c.host});
-  std::string bytes = answer.dump();
+  std::string bytes = service_.handle_to_text(*message, RequestContext{c.host});
   if (bytes.size() > kTrackerMaxFrame) {
     // Only a list could grow this big; the client would drop the link over
-    // an oversized frame, so it gets an error it can show instead.
+    // an oversized frame, so it gets an error it can show instead. The
+    // answer carried the request's id if that was an integer.
     log_warn("answer to ", c.link->peer(), " is ", bytes.size(), " bytes, over the frame limit");
-    Json::Object err{{"id", answer.find("id") ? *answer.find("id") : Json(nullptr)},
+    const Json* id = message->find("id");
+    Json::Object err{{"id", id && id->is_int() ? *id : Json(nullptr)},
                      {"ok", false},
                      {"error", "internal_error"},
                      {"message", "the answer is too large for one frame"}};

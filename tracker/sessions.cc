@@ -9,8 +9,9 @@ void Sessions::touch(const std::string& token_hash) { last_seen_[token_hash] = c
 
 void Sessions::forget(const std::string& token_hash) { last_seen_.erase(token_hash); }
 
-bool Sessions::live(const std::string& token_hash) const {
-  const Instant now = clock_.now();
+bool Sessions::live(const std::string& token_hash) const { return live(token_hash, clock_.now()); }
+
+bool Sessions::live(const std::string& token_hash, Instant now) const {
   if (now < grace_until_) return true;
   const auto it = last_seen_.find(token_hash);
   return it != last_seen_.end() && now - it->second <= ttl_;

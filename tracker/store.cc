@@ -92,6 +92,9 @@ SELECT group_name, name, file_id, size, piece_size, hashes, created FROM files L
 SELECT seq, group_name, name, user, since FROM sharers LIMIT 0;
 )sql";
 
+// What a memo entry costs besides its strings (map node, record fields).
+constexpr size_t kMemoEntryBytes = 128;
+
 // Runs a query expected to give at most one row; `read` takes the row.
 template <class T, class Read>
 Result<std::optional<T>> query_one(Stmt& st, Read read) {
@@ -108,6 +111,23 @@ Result<bool> exists(Stmt& st) {
 }
 
 }  // namespace
+
+class Store::Writing {
+ public:
+  explicit Writing(Store& store) : store_(store) { store_.forget_answers(); }
+  ~Writing() { store_.forget_answers(); }
+  Writing(const Writing&) = delete;
+  Writing& operator=(const Writing&) = delete;
+
+ private:
+  Store& store_;
+};
+
+void Store::forget_answers() {
+  sessions_memo_.clear();
+  memberships_memo_.clear();
+  files_memo_.clear();
+}
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   auto db = Db::open(path);
@@ -179,17 +199,19 @@ Status Store::check_schema() {
 }
 
 Result<bool> Store::add_user(const std::string& user, const std::string& password_hash, int64_t now) {
-  auto st = db_->prepare(
-      "INSERT INTO users(name, password_hash, created) VALUES(?, ?, ?) ON CONFLICT(name) DO NOTHING");
-  st.bind(1, user).bind(2, password_hash).bind(3, now);
-  if (auto s = st.run(); !s) return s.error();
+  const Writing writing(*this);
+  auto st = stmts_.get(
+      "INSERT INTO users(name, password_hash, created) VALUES(?, ?, ?) "
+      "ON CONFLICT(name) DO NOTHING");
+  st->bind(1, user).bind(2, password_hash).bind(3, now);
+  if (auto s = st->run(); !s) return s.error();
   return db_->changes() == 1;
 }
 
 Result<std::optional<std::string>> Store::password_hash(const std::string& user) {
-  auto st = db_->prepare("SELECT password_hash FROM users WHERE name = ?");
-  st.bind(1, user);
-  return query_one<std::string>(st, [](Stmt& s) { return s.column_text(0); });
+  auto st = stmts_.get("SELECT password_hash FROM users WHERE name = ?");
+  st->bind(1, user);
+  return query_one<std::string>(*st, [](Stmt& s) { return s.column_text(0); });
 }
 
 namespace {
@@ -201,132 +223,164 @@ SessionRecord read_session(Stmt& st) {
 }  // namespace
 
 Result<std::optional<SessionRecord>> Store::session_by_token(const std::string& token_hash) {
-  auto st = db_->prepare("SELECT token_hash, user, seat, created FROM sessions WHERE token_hash = ?");
-  st.bind(1, token_hash);
-  return query_one<SessionRecord>(st, read_session);
+  if (const auto* known = sessions_memo_.find(token_hash)) return *known;
+  auto st = stmts_.get("SELECT token_hash, user, seat, created FROM sessions WHERE token_hash = ?");
+  st->bind(1, token_hash);
+  auto found = query_one<SessionRecord>(*st, read_session);
+  if (found) {
+    const size_t bytes = *found ? (*found)->user.size() + (*found)->seat.size() : 0;
+    sessions_memo_.put(token_hash, *found, kMemoEntryBytes + token_hash.size() + bytes);
+  }
+  return found;
 }
 
 Result<std::optional<SessionRecord>> Store::session_of_user(const std::string& user) {
-  auto st = db_->prepare("SELECT token_hash, user, seat, created FROM sessions WHERE user = ?");
-  st.bind(1, user);
-  return query_one<SessionRecord>(st, read_session);
+  auto st = stmts_.get("SELECT token_hash, user, seat, created FROM sessions WHERE user = ?");
+  st->bind(1, user);
+  return query_one<SessionRecord>(*st, read_session);
 }
 
 Status Store::replace_session(const SessionRecord& s) {
+  const Writing writing(*this);
   Transaction tx(*db_);
-  auto del = db_->prepare("DELETE FROM sessions WHERE user = ?");
-  if (auto r = del.bind(1, s.user).run(); !r) return r;
-  auto ins = db_->prepare("INSERT INTO sessions(token_hash, user, seat, created) VALUES(?, ?, ?, ?)");
-  ins.bind(1, s.token_hash).bind(2, s.user).bind(3, s.seat).bind(4, s.created);
-  if (auto r = ins.run(); !r) return r;
+  auto del = stmts_.get("DELETE FROM sessions WHERE user = ?");
+  if (auto r = del->bind(1, s.user).run(); !r) return r;
+  auto ins = stmts_.get("INSERT INTO sessions(token_hash, user, seat, created) VALUES(?, ?, ?, ?)");
+  ins->bind(1, s.token_hash).bind(2, s.user).bind(3, s.seat).bind(4, s.created);
+  if (auto r = ins->run(); !r) return r;
   return tx.commit();
 }
 
 Status Store::delete_session(const std::string& token_hash) {
-  auto st = db_->prepare("DELETE FROM sessions WHERE token_hash = ?");
-  return st.bind(1, token_hash).run();
+  const Writing writing(*this);
+  auto st = stmts_.get("DELETE FROM sessions WHERE token_hash = ?");
+  return st->bind(1, token_hash).run();
 }
 
 Result<bool> Store::add_group(const std::string& group, const std::string& owner, int64_t now) {
+  const Writing writing(*this);
   Transaction tx(*db_);
-  auto ins = db_->prepare(
+  auto ins = stmts_.get(
       "INSERT INTO groups(name, owner, created) VALUES(?, ?, ?) ON CONFLICT(name) DO NOTHING");
-  if (auto r = ins.bind(1, group).bind(2, owner).bind(3, now).run(); !r) return r.error();
+  if (auto r = ins->bind(1, group).bind(2, owner).bind(3, now).run(); !r) return r.error();
   if (db_->changes() != 1) return false;
-  auto member = db_->prepare("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
-  if (auto r = member.bind(1, group).bind(2, owner).bind(3, now).run(); !r) return r.error();
+  auto member = stmts_.get("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
+  if (auto r = member->bind(1, group).bind(2, owner).bind(3, now).run(); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   return true;
 }
 
 Result<std::optional<std::string>> Store::group_owner(const std::string& group) {
-  auto st = db_->prepare("SELECT owner FROM groups WHERE name = ?");
-  st.bind(1, group);
-  return query_one<std::string>(st, [](Stmt& s) { return s.column_text(0); });
+  auto st = stmts_.get("SELECT owner FROM groups WHERE name = ?");
+  st->bind(1, group);
+  return query_one<std::string>(*st, [](Stmt& s) { return s.column_text(0); });
 }
 
 Result<bool> Store::is_member(const std::string& group, const std::string& user) {
-  auto st = db_->prepare("SELECT 1 FROM members WHERE group_name = ? AND user = ?");
-  st.bind(1, group).bind(2, user);
-  return exists(st);
+  auto st = stmts_.get("SELECT 1 FROM members WHERE group_name = ? AND user = ?");
+  st->bind(1, group).bind(2, user);
+  return exists(*st);
+}
+
+Result<std::optional<Membership>> Store::membership(const std::string& group,
+                                                    const std::string& user) {
+  std::string key = memo_key(group, user);
+  if (const auto* known = memberships_memo_.find(key)) return *known;
+  auto st = stmts_.get(
+      "SELECT g.owner, EXISTS(SELECT 1 FROM members m WHERE m.group_name = g.name AND m.user = ?) "
+      "FROM groups g WHERE g.name = ?");
+  st->bind(1, user).bind(2, group);
+  auto found = query_one<Membership>(*st, [](Stmt& s) {
+    return Membership{s.column_text(0), s.column_int(1) != 0};
+  });
+  if (found) {
+    const size_t bytes = kMemoEntryBytes + key.size() + (*found ? (*found)->owner.size() : 0);
+    memberships_memo_.put(std::move(key), *found, bytes);
+  }
+  return found;
 }
 
 Result<bool> Store::has_request(const std::string& group, const std::string& user) {
-  auto st = db_->prepare("SELECT 1 FROM requests WHERE group_name = ? AND user = ?");
-  st.bind(1, group).bind(2, user);
-  return exists(st);
+  auto st = stmts_.get("SELECT 1 FROM requests WHERE group_name = ? AND user = ?");
+  st->bind(1, group).bind(2, user);
+  return exists(*st);
 }
 
 Status Store::add_request(const std::string& group, const std::string& user, int64_t now) {
-  auto st = db_->prepare("INSERT INTO requests(group_name, user, created) VALUES(?, ?, ?)");
-  return st.bind(1, group).bind(2, user).bind(3, now).run();
+  const Writing writing(*this);
+  auto st = stmts_.get("INSERT INTO requests(group_name, user, created) VALUES(?, ?, ?)");
+  return st->bind(1, group).bind(2, user).bind(3, now).run();
 }
 
 Result<std::vector<std::string>> Store::requests(const std::string& group) {
-  auto st = db_->prepare("SELECT user FROM requests WHERE group_name = ? ORDER BY seq");
-  st.bind(1, group);
+  auto st = stmts_.get("SELECT user FROM requests WHERE group_name = ? ORDER BY seq");
+  st->bind(1, group);
   std::vector<std::string> users;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    users.push_back(st.column_text(0));
+    users.push_back(st->column_text(0));
   }
   return users;
 }
 
 Result<bool> Store::accept_request(const std::string& group, const std::string& user, int64_t now) {
+  const Writing writing(*this);
   Transaction tx(*db_);
-  auto del = db_->prepare("DELETE FROM requests WHERE group_name = ? AND user = ?");
-  if (auto r = del.bind(1, group).bind(2, user).run(); !r) return r.error();
+  auto del = stmts_.get("DELETE FROM requests WHERE group_name = ? AND user = ?");
+  if (auto r = del->bind(1, group).bind(2, user).run(); !r) return r.error();
   if (db_->changes() != 1) return false;
-  auto ins = db_->prepare("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
-  if (auto r = ins.bind(1, group).bind(2, user).bind(3, now).run(); !r) return r.error();
+  auto ins = stmts_.get("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
+  if (auto r = ins->bind(1, group).bind(2, user).bind(3, now).run(); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   return true;
 }
 
 Result<bool> Store::reject_request(const std::string& group, const std::string& user) {
-  auto del = db_->prepare("DELETE FROM requests WHERE group_name = ? AND user = ?");
-  if (auto r = del.bind(1, group).bind(2, user).run(); !r) return r.error();
+  const Writing writing(*this);
+  auto del = stmts_.get("DELETE FROM requests WHERE group_name = ? AND user = ?");
+  if (auto r = del->bind(1, group).bind(2, user).run(); !r) return r.error();
   return db_->changes() == 1;
 }
 
 Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::string& user) {
+  const Writing writing(*this);
   Transaction tx(*db_);
-  auto del = db_->prepare("DELETE FROM members WHERE group_name = ? AND user = ?");
-  if (auto r = del.bind(1, group).bind(2, user).run(); !r) return r.error();
+  auto del = stmts_.get("DELETE FROM members WHERE group_name = ? AND user = ?");
+  if (auto r = del->bind(1, group).bind(2, user).run(); !r) return r.error();
 
-  auto oldest = db_->prepare("SELECT user FROM members WHERE group_name = ? ORDER BY seq LIMIT 1");
-  oldest.bind(1, group);
-  auto next = query_one<std::string>(oldest, [](Stmt& s) { return s.column_text(0); });
+  auto oldest = stmts_.get("SELECT user FROM members WHERE group_name = ? ORDER BY seq LIMIT 1");
+  oldest->bind(1, group);
+  auto next = query_one<std::string>(*oldest, [](Stmt& s) { return s.column_text(0); });
   if (!next) return next.error();
-  oldest.reset();
+  oldest->reset();
 
   LeaveOutcome out;
   if (!next->has_value()) {
     // The last member left: the group and whatever requests wait on it go;
     // its files and their sharers go with it (ON DELETE CASCADE).
-    auto reqs = db_->prepare("DELETE FROM requests WHERE group_name = ?");
-    if (auto r = reqs.bind(1, group).run(); !r) return r.error();
-    auto ids = db_->prepare("SELECT DISTINCT file_id FROM files WHERE group_name = ? ORDER BY file_id");
-    ids.bind(1, group);
+    auto reqs = stmts_.get("DELETE FROM requests WHERE group_name = ?");
+    if (auto r = reqs->bind(1, group).run(); !r) return r.error();
+    auto ids =
+        stmts_.get("SELECT DISTINCT file_id FROM files WHERE group_name = ? ORDER BY file_id");
+    ids->bind(1, group);
     while (true) {
-      auto row = ids.step();
+      auto row = ids->step();
       if (!row) return row.error();
       if (!*row) break;
-      out.removed_file_ids.push_back(ids.column_text(0));
+      out.removed_file_ids.push_back(ids->column_text(0));
     }
-    ids.reset();
-    auto grp = db_->prepare("DELETE FROM groups WHERE name = ?");
-    if (auto r = grp.bind(1, group).run(); !r) return r.error();
+    ids->reset();
+    auto grp = stmts_.get("DELETE FROM groups WHERE name = ?");
+    if (auto r = grp->bind(1, group).run(); !r) return r.error();
     out.deleted = true;
   } else {
-    auto owner = db_->prepare("UPDATE groups SET owner = ? WHERE name = ? AND owner = ?");
-    if (auto r = owner.bind(1, **next).bind(2, group).bind(3, user).run(); !r) return r.error();
+    auto owner = stmts_.get("UPDATE groups SET owner = ? WHERE name = ? AND owner = ?");
+    if (auto r = owner->bind(1, **next).bind(2, group).bind(3, user).run(); !r) return r.error();
     if (db_->changes() == 1) out.new_owner = **next;
-    auto shares = db_->prepare("DELETE FROM sharers WHERE group_name = ? AND user = ?");
-    if (auto r = shares.bind(1, group).bind(2, user).run(); !r) return r.error();
+    auto shares = stmts_.get("DELETE FROM sharers WHERE group_name = ? AND user = ?");
+    if (auto r = shares->bind(1, group).bind(2, user).run(); !r) return r.error();
     auto removed = drop_unshared_files(group);
     if (!removed) return removed.error();
     out.removed_file_ids = std::move(*removed);
@@ -336,15 +390,15 @@ Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::str
 }
 
 Result<std::vector<GroupSummary>> Store::list_groups() {
-  auto st = db_->prepare(
+  auto st = stmts_.get(
       "SELECT g.name, g.owner, (SELECT count(*) FROM members m WHERE m.group_name = g.name) "
       "FROM groups g ORDER BY g.name");
   std::vector<GroupSummary> groups;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    groups.push_back(GroupSummary{st.column_text(0), st.column_text(1), st.column_int(2)});
+    groups.push_back(GroupSummary{st->column_text(0), st->column_text(1), st->column_int(2)});
   }
   return groups;
 }
@@ -359,22 +413,23 @@ FileRecord read_file(Stmt& st) {
 }  // namespace
 
 Result<std::vector<std::string>> Store::drop_unshared_files(const std::string& group) {
-  auto unshared = db_->prepare(
+  auto unshared = stmts_.get(
       "SELECT DISTINCT f.file_id FROM files f WHERE f.group_name = ? AND NOT EXISTS "
-      "(SELECT 1 FROM sharers s WHERE s.group_name = f.group_name AND s.name = f.name) ORDER BY f.file_id");
-  unshared.bind(1, group);
+      "(SELECT 1 FROM sharers s WHERE s.group_name = f.group_name AND s.name = f.name) "
+      "ORDER BY f.file_id");
+  unshared->bind(1, group);
   std::vector<std::string> ids;
   while (true) {
-    auto row = unshared.step();
+    auto row = unshared->step();
     if (!row) return row.error();
     if (!*row) break;
-    ids.push_back(unshared.column_text(0));
+    ids.push_back(unshared->column_text(0));
   }
-  unshared.reset();
-  auto del = db_->prepare(
+  unshared->reset();
+  auto del = stmts_.get(
       "DELETE FROM files WHERE group_name = ? AND NOT EXISTS "
       "(SELECT 1 FROM sharers s WHERE s.group_name = files.group_name AND s.name = files.name)");
-  if (auto r = del.bind(1, group).run(); !r) return r.error();
+  if (auto r = del->bind(1, group).run(); !r) return r.error();
   std::vector<std::string> gone;
   for (auto& id : ids) {
     auto left = has_file_id(group, id);
@@ -385,100 +440,114 @@ Result<std::vector<std::string>> Store::drop_unshared_files(const std::string& g
 }
 
 Result<bool> Store::share_file(const FileRecord& file, const std::string& user, int64_t now) {
+  const Writing writing(*this);
   Transaction tx(*db_);
-  auto ins = db_->prepare(
+  auto ins = stmts_.get(
       "INSERT INTO files(group_name, name, file_id, size, piece_size, hashes, created) "
       "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(group_name, name) DO NOTHING");
-  ins.bind(1, file.group).bind(2, file.name).bind(3, file.file_id).bind(4, file.size).bind(5, file.piece_size);
-  ins.bind(6, file.hashes).bind(7, now);
-  if (auto r = ins.run(); !r) return r.error();
+  ins->bind(1, file.group)
+      .bind(2, file.name)
+      .bind(3, file.file_id)
+      .bind(4, file.size)
+      .bind(5, file.piece_size);
+  ins->bind(6, file.hashes).bind(7, now);
+  if (auto r = ins->run(); !r) return r.error();
   if (db_->changes() != 1) {
-    auto same = db_->prepare("SELECT 1 FROM files WHERE group_name = ? AND name = ? AND file_id = ?");
-    same.bind(1, file.group).bind(2, file.name).bind(3, file.file_id);
-    auto found = exists(same);
+    auto same = stmts_.get("SELECT 1 FROM files WHERE group_name = ? AND name = ? AND file_id = ?");
+    same->bind(1, file.group).bind(2, file.name).bind(3, file.file_id);
+    auto found = exists(*same);
     if (!found) return found.error();
     if (!*found) return false;
   }
-  auto sharer = db_->prepare(
+  auto sharer = stmts_.get(
       "INSERT INTO sharers(group_name, name, user, since) VALUES(?, ?, ?, ?) "
       "ON CONFLICT(group_name, name, user) DO NOTHING");
-  if (auto r = sharer.bind(1, file.group).bind(2, file.name).bind(3, user).bind(4, now).run(); !r) return r.error();
+  if (auto r = sharer->bind(1, file.group).bind(2, file.name).bind(3, user).bind(4, now).run(); !r)
+    return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   return true;
 }
 
 Result<std::optional<FileRecord>> Store::file(const std::string& group, const std::string& name) {
-  auto st = db_->prepare(
+  std::string key = memo_key(group, name);
+  if (const auto* known = files_memo_.find(key)) return *known;
+  auto st = stmts_.get(
       "SELECT group_name, name, file_id, size, piece_size, hashes, created FROM files "
       "WHERE group_name = ? AND name = ?");
-  st.bind(1, group).bind(2, name);
-  return query_one<FileRecord>(st, read_file);
+  st->bind(1, group).bind(2, name);
+  auto found = query_one<FileRecord>(*st, read_file);
+  if (found) {
+    const size_t bytes = kMemoEntryBytes + 2 * key.size() + (*found ? (*found)->hashes.size() : 0);
+    files_memo_.put(std::move(key), *found, bytes);
+  }
+  return found;
 }
 
 Result<std::vector<FileSummary>> Store::files(const std::string& group) {
-  auto st = db_->prepare("SELECT name, file_id, size FROM files WHERE group_name = ? ORDER BY name");
-  st.bind(1, group);
+  auto st = stmts_.get("SELECT name, file_id, size FROM files WHERE group_name = ? ORDER BY name");
+  st->bind(1, group);
   std::vector<FileSummary> out;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    out.push_back(FileSummary{st.column_text(0), st.column_text(1), st.column_int(2)});
+    out.push_back(FileSummary{st->column_text(0), st->column_text(1), st->column_int(2)});
   }
   return out;
 }
 
 Result<bool> Store::has_file_id(const std::string& group, const std::string& file_id) {
-  auto st = db_->prepare("SELECT 1 FROM files WHERE group_name = ? AND file_id = ? LIMIT 1");
-  st.bind(1, group).bind(2, file_id);
-  return exists(st);
+  auto st = stmts_.get("SELECT 1 FROM files WHERE group_name = ? AND file_id = ? LIMIT 1");
+  st->bind(1, group).bind(2, file_id);
+  return exists(*st);
 }
 
 Result<bool> Store::is_sharer(const std::string& group, const std::string& name, const std::string& user) {
-  auto st = db_->prepare("SELECT 1 FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
-  st.bind(1, group).bind(2, name).bind(3, user);
-  return exists(st);
+  auto st = stmts_.get("SELECT 1 FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
+  st->bind(1, group).bind(2, name).bind(3, user);
+  return exists(*st);
 }
 
 Result<bool> Store::shares_file_id(const std::string& group, const std::string& user, const std::string& file_id) {
-  auto st = db_->prepare(
+  auto st = stmts_.get(
       "SELECT 1 FROM sharers s JOIN files f ON f.group_name = s.group_name AND f.name = s.name "
       "WHERE s.group_name = ? AND s.user = ? AND f.file_id = ? LIMIT 1");
-  st.bind(1, group).bind(2, user).bind(3, file_id);
-  return exists(st);
+  st->bind(1, group).bind(2, user).bind(3, file_id);
+  return exists(*st);
 }
 
 Result<std::vector<std::string>> Store::sharers(const std::string& group, const std::string& name) {
-  auto st = db_->prepare("SELECT user FROM sharers WHERE group_name = ? AND name = ? ORDER BY seq");
-  st.bind(1, group).bind(2, name);
+  auto st = stmts_.get("SELECT user FROM sharers WHERE group_name = ? AND name = ? ORDER BY seq");
+  st->bind(1, group).bind(2, name);
   std::vector<std::string> users;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    users.push_back(st.column_text(0));
+    users.push_back(st->column_text(0));
   }
   return users;
 }
 
 Result<StopShareOutcome> Store::stop_share(const std::string& group, const std::string& name,
                                            const std::string& user) {
+  const Writing writing(*this);
   Transaction tx(*db_);
-  auto id_st = db_->prepare("SELECT file_id FROM files WHERE group_name = ? AND name = ?");
-  id_st.bind(1, group).bind(2, name);
-  auto found = query_one<std::string>(id_st, [](Stmt& st) { return st.column_text(0); });
+  auto id_st = stmts_.get("SELECT file_id FROM files WHERE group_name = ? AND name = ?");
+  id_st->bind(1, group).bind(2, name);
+  auto found = query_one<std::string>(*id_st, [](Stmt& st) { return st.column_text(0); });
   if (!found) return found.error();
   if (!*found) return StopShareOutcome{};
   const std::string id = **found;
-  id_st.reset();
-  auto del = db_->prepare("DELETE FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
-  if (auto r = del.bind(1, group).bind(2, name).bind(3, user).run(); !r) return r.error();
+  id_st->reset();
+  auto del = stmts_.get("DELETE FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
+  if (auto r = del->bind(1, group).bind(2, name).bind(3, user).run(); !r) return r.error();
   StopShareOutcome out;
   if (db_->changes() == 1) {
-    auto file = db_->prepare(
+    auto file = stmts_.get(
         "DELETE FROM files WHERE group_name = ? AND name = ? AND NOT EXISTS "
         "(SELECT 1 FROM sharers s WHERE s.group_name = files.group_name AND s.name = files.name)");
-    if (auto r = file.bind(1, group).bind(2, name).run(); !r) return r.error();
+    if (auto r = file->bind(1, group).bind(2, name).run(); !r) return r.error();
     out.file_removed = db_->changes() == 1;
     if (out.file_removed) {
       auto left = has_file_id(group, id);

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "db.h"
+#include "query_memo.h"
 #include "result.h"
+#include "statement_cache.h"
 
 namespace gs::tracker {
 
@@ -28,6 +30,13 @@ struct SessionRecord {
   std::string user;
   std::string seat;
   int64_t created = 0;  // unix seconds
+};
+
+// A group as a catalogue request checks it: who owns it, and whether the
+// asking user is a member.
+struct Membership {
+  std::string owner;
+  bool member = false;
 };
 
 struct GroupSummary {
@@ -73,6 +82,8 @@ struct StopShareOutcome {
   bool still_shares_id = false;  // the user shares the same content under another name
 };
 
+// Reads: session_by_token(), membership() and file() answer from memory when
+// they can (query_memo.h); every write method empties those memos.
 class Store {
  public:
   // The schema version this build writes (PRAGMA user_version).
@@ -98,6 +109,9 @@ class Store {
   Result<bool> add_group(const std::string& group, const std::string& owner, int64_t now);
   Result<std::optional<std::string>> group_owner(const std::string& group);
   Result<bool> is_member(const std::string& group, const std::string& user);
+  // group_owner() and is_member() in one query, for the checks every
+  // catalogue request makes; nullopt when there is no such group.
+  Result<std::optional<Membership>> membership(const std::string& group, const std::string& user);
   Result<bool> has_request(const std::string& group, const std::string& user);
   Status add_request(const std::string& group, const std::string& user, int64_t now);
   // Pending requesters, oldest first.
@@ -136,14 +150,24 @@ class Store {
   Result<StopShareOutcome> stop_share(const std::string& group, const std::string& name, const std::string& user);
 
  private:
-  explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)), stmts_(*db_) {}
   Status migrate();
   Status check_schema();
   // Deletes the group's files that have no sharer left; returns the ids no
   // file of the group has any more.
   Result<std::vector<std::string>> drop_unshared_files(const std::string& group);
 
+  // Every write method opens one first: it empties the memos then and when
+  // the write is over, whether it committed or not.
+  class Writing;
+  void forget_answers();
+
   std::unique_ptr<Db> db_;
+  // After db_: its statements are finalized before the database closes.
+  StatementCache stmts_;
+  QueryMemo<SessionRecord> sessions_memo_{16384, 8u << 20};  // by token hash
+  QueryMemo<Membership> memberships_memo_{16384, 4u << 20};  // by group, user
+  QueryMemo<FileRecord> files_memo_{1024, 8u << 20};         // by group, name
 };
 
 }  // namespace gs::tracker

@@ -41,6 +41,30 @@ std::string quoted_file(const std::string& name) {
   return out + "'";
 }
 
+// Json::Object{{key, value}, ...} copies every value out of its initializer
+// list. Answers that carry a peer list or piece hashes, the bulk of what a
+// look-up sends, are built with object_of(key, value, ...), which moves.
+void add_fields(Json::Object&) {}
+
+template <class Value, class... Rest>
+void add_fields(Json::Object& object, const char* key, Value&& value, Rest&&... rest) {
+  object.emplace_back(key, std::forward<Value>(value));
+  add_fields(object, std::forward<Rest>(rest)...);
+}
+
+template <class... KeysAndValues>
+Json::Object object_of(KeysAndValues&&... fields) {
+  static_assert(sizeof...(KeysAndValues) % 2 == 0, "object_of takes keys and values in pairs");
+  Json::Object object;
+  object.reserve(sizeof...(KeysAndValues) / 2);
+  add_fields(object, std::forward<KeysAndValues>(fields)...);
+  return object;
+}
+
+Error no_such_group(const std::string& group) {
+  return make_error("no_such_group", "no such group " + quoted(group));
+}
+
 // For logs: enough of a seat id to tell daemons apart.
 std::string short_seat(const std::string& seat) { return seat.substr(0, 12); }
 
@@ -79,7 +103,9 @@ Json Service::handle(const Json& request, const RequestContext& context) {
     answer = make_error("internal_error", "the tracker failed to handle this request; try again later");
   }
 
-  Json::Object out{{"id", std::move(id)}};
+  Json::Object out;
+  out.reserve(answer ? 2 + answer->size() : 4);
+  out.emplace_back("id", std::move(id));
   if (answer) {
     out.emplace_back("ok", true);
     for (auto& field : *answer) out.push_back(std::move(field));
@@ -89,6 +115,30 @@ Json Service::handle(const Json& request, const RequestContext& context) {
     out.emplace_back("message", answer.error().message);
   }
   return Json(std::move(out));
+}
+
+std::string Service::handle_to_text(const Json& request, const RequestContext& context) {
+  PeerSplice splice;
+  splice_ = &splice;
+  const Json answer = handle(request, context);
+  splice_ = nullptr;
+  std::string text = answer.dump();
+  if (!splice.used || answer.get_bool("ok") != true) return text;
+  constexpr std::string_view kEmptyPeersLast = "\"peers\":[]}";
+  if (!text.ends_with(kEmptyPeersLast)) {
+    log_error("file_info answer does not end with its peer list; peers left out");
+    return text;
+  }
+  size_t size = text.size();
+  for (const std::string* entry : splice.entries) size += entry->size() + 1;
+  text.reserve(size);
+  text.resize(text.size() - 2);  // "]}"
+  for (size_t i = 0; i < splice.entries.size(); ++i) {
+    if (i > 0) text += ',';
+    text += *splice.entries[i];
+  }
+  text += "]}";
+  return text;
 }
 
 Service::Answer Service::dispatch(std::string_view op, const Fields& f) {
@@ -135,7 +185,8 @@ Result<std::string> Service::authenticate(const std::string& token) {
 }
 
 LivePeers::IsLive Service::is_live() const {
-  return [this](const std::string& hash) { return sessions_.live(hash); };
+  // One clock reading for the whole walk over a peer set.
+  return [this, now = clock_.now()](const std::string& hash) { return sessions_.live(hash, now); };
 }
 
 void Service::session_ended(const std::string& token_hash) { peers_.end_session(token_hash); }
@@ -150,7 +201,7 @@ void Service::maybe_prune() {
 Result<std::string> Service::owner_of(const std::string& group) {
   auto owner = store_.group_owner(group);
   if (!owner) return internal(owner.error());
-  if (!*owner) return make_error("no_such_group", "no such group " + quoted(group));
+  if (!*owner) return no_such_group(group);
   return **owner;
 }
 
@@ -165,11 +216,12 @@ Result<std::string> Service::owner_only(const std::string& group, const std::str
 }
 
 Status Service::member_only(const std::string& group, const std::string& user) {
-  auto owner = owner_of(group);
-  if (!owner) return owner.error();
-  auto member = store_.is_member(group, user);
-  if (!member) return internal(member.error());
-  if (!*member) return make_error("not_member", "you are not a member of " + quoted(group));
+  auto membership = store_.membership(group, user);
+  if (!membership) return internal(membership.error());
+  if (!*membership) return no_such_group(group);
+  if (!(*membership)->member) {
+    return make_error("not_member", "you are not a member of " + quoted(group));
+  }
   return Ok{};
 }
 
@@ -509,10 +561,8 @@ Service::Answer Service::list_files(const Fields& f) {
   list.reserve(files->size());
   for (auto& file : *files) {
     const size_t peers = peers_.count(*group, file.file_id, live);
-    list.push_back(Json::Object{{"name", std::move(file.name)},
-                                {"size", file.size},
-                                {"file_id", std::move(file.file_id)},
-                                {"peers", static_cast<int64_t>(peers)}});
+    list.emplace_back(object_of("name", std::move(file.name), "size", file.size, "file_id",
+                                std::move(file.file_id), "peers", static_cast<int64_t>(peers)));
   }
   return Json::Object{{"files", std::move(list)}};
 }
@@ -533,12 +583,20 @@ Service::Answer Service::file_info(const Fields& f) {
   if (!*file) return make_error("no_such_file", "no file named " + quoted_file(*name) + " in " + quoted(*group));
   FileRecord& r = **file;
   Json::Array peers;
-  for (auto& p : peers_.peers(*group, r.file_id, is_live(), *user, kMaxListedPeers)) {
-    peers.push_back(Json::Object{{"user", std::move(p.user)}, {"host", std::move(p.host)}, {"port", p.port}});
+  if (splice_) {
+    splice_->entries = peers_.peer_entries(*group, r.file_id, is_live(), *user, kMaxListedPeers);
+    splice_->used = true;
+  } else {
+    auto listed = peers_.peers(*group, r.file_id, is_live(), *user, kMaxListedPeers);
+    peers.reserve(listed.size());
+    for (auto& p : listed) {
+      peers.emplace_back(
+          object_of("user", std::move(p.user), "host", std::move(p.host), "port", p.port));
+    }
   }
-  return Json::Object{{"name", std::move(r.name)},         {"size", r.size},
-                      {"piece_size", r.piece_size},        {"hashes", std::move(r.hashes)},
-                      {"file_id", std::move(r.file_id)},   {"peers", std::move(peers)}};
+  // "peers" last: handle_to_text() splices the entries in before the final "]}".
+  return object_of("name", std::move(r.name), "size", r.size, "piece_size", r.piece_size, "hashes",
+                   std::move(r.hashes), "file_id", std::move(r.file_id), "peers", std::move(peers));
 }
 
 Service::Answer Service::announce(const Fields& f) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "clock.h"
 #include "json.h"
@@ -54,6 +55,11 @@ class Service {
   // a failing disk gets internal_error. The answer carries the request's id
   // (null when the request had no usable id).
   Json handle(const Json& request, const RequestContext& context = {});
+  // handle(request, context).dump(): the answer as the server sends it. The
+  // same text, made cheaper for file_info, whose peer list is most of the
+  // answer: the peers' entries are spliced in as LivePeers keeps them encoded
+  // instead of being built as Json objects and encoded on every look-up.
+  std::string handle_to_text(const Json& request, const RequestContext& context = {});
 
   // For tests: the soft state of who serves what.
   const LivePeers& live_peers() const { return peers_; }
@@ -94,10 +100,18 @@ class Service {
   Error logged_in_elsewhere(const std::string& user) const;
   // A session ended (logout, replacement, expiry): it serves nothing now.
   void session_ended(const std::string& token_hash);
+  // Liveness as of now (sessions.h), for a walk over peer sets.
   LivePeers::IsLive is_live() const;
   // Every TTL or so, sessions that went quiet leave the peer sets even if
   // nobody asks about their files.
   void maybe_prune();
+
+  // Set while handle_to_text() runs: file_info then answers with an empty
+  // peer list, its last field, and leaves the peers' encoded entries here.
+  struct PeerSplice {
+    bool used = false;
+    std::vector<const std::string*> entries;
+  };
 
   Store& store_;
   const Clock& clock_;
@@ -107,6 +121,7 @@ class Service {
   LivePeers peers_;
   Instant next_prune_;
   std::string peer_host_;  // of the request being handled
+  PeerSplice* splice_ = nullptr;
 };
 
 }  // namespace gs::tracker

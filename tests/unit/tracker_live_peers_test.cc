@@ -1,9 +1,10 @@
-#include "tracker/live_peers.h"
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
-#include <gtest/gtest.h>
+#include "json.h"
+#include "tracker/live_peers.h"
 
 namespace gs::tracker {
 namespace {
@@ -164,6 +165,47 @@ TEST(TrackerLivePeers, ATokenHashReusedByAnotherUserStartsClean) {
   lp.set_session("t", "bob", "h", 2);
   EXPECT_EQ(lp.count("g", kF1, live.fn()), 0u);
   EXPECT_EQ(lp.sessions(), 1u);
+}
+
+// Entries as file_info lists them, encoded when the address changes.
+std::vector<std::string> entries_of(std::vector<const std::string*> entries) {
+  std::vector<std::string> out;
+  for (const std::string* e : entries) out.push_back(*e);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string entry(const std::string& user, const std::string& host, int port) {
+  return Json(Json::Object{{"user", user}, {"host", host}, {"port", port}}).dump();
+}
+
+TEST(TrackerLivePeers, PeerEntriesAreTheListedPeersEncoded) {
+  LivePeers lp;
+  Liveness live;
+  lp.set_session("ta", "alice", "10.0.0.1", 7001);
+  lp.set_session("tb", "bob", "h\"odd\x01", 7002);
+  lp.set_session("tc", "carol", "10.0.0.3", std::nullopt);  // no port: never listed
+  lp.add("ta", "alice", "", "g", kF1);                      // no host: the one known stays
+  lp.add("tb", "bob", "", "g", kF1);
+  lp.add("tc", "carol", "", "g", kF1);
+  EXPECT_EQ(entries_of(lp.peer_entries("g", kF1, live.fn(), "", 100)),
+            (std::vector<std::string>{entry("alice", "10.0.0.1", 7001),
+                                      entry("bob", "h\"odd\x01", 7002)}));
+  EXPECT_EQ(entries_of(lp.peer_entries("g", kF1, live.fn(), "alice", 100)),
+            std::vector<std::string>{entry("bob", "h\"odd\x01", 7002)});
+  EXPECT_TRUE(lp.peer_entries("g", kF2, live.fn(), "", 100).empty());
+
+  // A daemon that moved, or came back on another port, is listed as it is now.
+  lp.add("ta", "alice", "10.9.9.9", "g", kF1);
+  lp.set_session("tb", "bob", "10.0.0.2", 7102);
+  lp.set_session("tc", "carol", "10.0.0.3", 7003);
+  EXPECT_EQ(
+      entries_of(lp.peer_entries("g", kF1, live.fn(), "", 100)),
+      (std::vector<std::string>{entry("alice", "10.9.9.9", 7001), entry("bob", "10.0.0.2", 7102),
+                                entry("carol", "10.0.0.3", 7003)}));
+  live.dead = {"tb"};
+  EXPECT_EQ(lp.peer_entries("g", kF1, live.fn(), "", 1).size(), 1u);
+  EXPECT_EQ(lp.sessions(), 2u);  // the dead one was pruned on the way
 }
 
 }  // namespace

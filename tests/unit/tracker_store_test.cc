@@ -500,5 +500,66 @@ TEST(TrackerStore, TamperedCatalogueTablesAreAnErrorNotAnAbort) {
   EXPECT_NE(st.error().message.find("move it aside"), std::string::npos);
 }
 
+// --- what every look-up reads ------------------------------------------------
+
+TEST(TrackerStore, MembershipIsOwnerAndMemberInOne) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob"});
+  EXPECT_FALSE(st->membership("nope", "alice")->has_value());
+  const auto of = [&](const std::string& user) { return st->membership("g", user)->value(); };
+  EXPECT_EQ(of("alice").owner, "alice");
+  EXPECT_TRUE(of("alice").member);
+  EXPECT_TRUE(of("bob").member);
+  EXPECT_EQ(of("carol").owner, "alice");
+  EXPECT_FALSE(of("carol").member);
+  EXPECT_FALSE(of("nobody").member);
+}
+
+// session_by_token(), membership() and file() answer from memory after the
+// first time; each kind of write must show in what they say next.
+TEST(TrackerStore, RememberedReadsFollowEveryWrite) {
+  test::Sandbox sb;
+  auto st = open_store(sb.path("tracker.db"));
+  ASSERT_TRUE(st);
+  seed(*st, {"bob"});
+
+  EXPECT_FALSE(st->session_by_token("t1")->has_value());
+  ASSERT_TRUE(st->replace_session({"t1", "alice", "seat1", kNow}).ok());
+  EXPECT_EQ(st->session_by_token("t1")->value().user, "alice");
+  ASSERT_TRUE(st->replace_session({"t2", "alice", "seat2", kNow}).ok());
+  EXPECT_FALSE(st->session_by_token("t1")->has_value());
+  EXPECT_EQ(st->session_by_token("t2")->value().seat, "seat2");
+  ASSERT_TRUE(st->delete_session("t2").ok());
+  EXPECT_FALSE(st->session_by_token("t2")->has_value());
+
+  EXPECT_FALSE(st->membership("g", "carol")->value().member);
+  ASSERT_TRUE(st->add_request("g", "carol", kNow).ok());
+  ASSERT_TRUE(*st->accept_request("g", "carol", kNow));
+  EXPECT_TRUE(st->membership("g", "carol")->value().member);
+  EXPECT_EQ(st->membership("g", "bob")->value().owner, "alice");
+  ASSERT_TRUE(st->leave_group("g", "alice").ok());
+  EXPECT_FALSE(st->membership("g", "alice")->value().member);
+  EXPECT_EQ(st->membership("g", "bob")->value().owner, "bob");
+
+  EXPECT_FALSE(st->file("g", "x")->has_value());
+  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+  EXPECT_EQ(st->file("g", "x")->value().file_id, std::string(64, '1'));
+  ASSERT_TRUE(st->stop_share("g", "x", "bob").ok());
+  EXPECT_FALSE(st->file("g", "x")->has_value());
+  ASSERT_TRUE(*st->share_file(file_rec("x", "2"), "bob", kNow));
+  EXPECT_EQ(st->file("g", "x")->value().file_id, std::string(64, '2'));
+
+  // The last members leave: group and catalogue go.
+  ASSERT_TRUE(st->leave_group("g", "bob").ok());
+  ASSERT_TRUE(st->leave_group("g", "carol").ok());
+  EXPECT_FALSE(st->membership("g", "carol")->has_value());
+  EXPECT_FALSE(st->file("g", "x")->has_value());
+  ASSERT_TRUE(*st->add_group("g", "dave", kNow));
+  EXPECT_EQ(st->membership("g", "dave")->value().owner, "dave");
+  EXPECT_TRUE(st->membership("g", "dave")->value().member);
+}
+
 }  // namespace
 }  // namespace gs::tracker
