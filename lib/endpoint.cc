@@ -14,12 +14,25 @@ std::string Endpoint::str() const {
   return host + ":" + std::to_string(port);
 }
 
+namespace {
+
+// "'text'" built by appending: GCC 12 at -O3 warns (-Wrestrict, a false
+// positive) about its inlined operator+ for "'" + std::string(text).
+std::string quoted(std::string_view text) {
+  std::string out(1, '\'');
+  out += text;
+  out += '\'';
+  return out;
+}
+
+}  // namespace
+
 Result<uint16_t> parse_port(std::string_view text, bool allow_zero) {
   unsigned value = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || p != text.data() + text.size() || value > 65535 ||
       (value == 0 && !allow_zero)) {
-    return make_error("bad_port", "'" + std::string(text) + "' is not a port number (1-65535)");
+    return make_error("bad_port", quoted(text) + " is not a port number (1-65535)");
   }
   return static_cast<uint16_t>(value);
 }
@@ -30,19 +43,19 @@ Result<Endpoint> parse_endpoint(std::string_view text, bool allow_port_zero) {
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return make_error("bad_endpoint", "'" + std::string(text) + "' is not [IPv6]:PORT");
+      return make_error("bad_endpoint", quoted(text) + " is not [IPv6]:PORT");
     }
     ep.host = std::string(text.substr(1, close - 1));
     port = text.substr(close + 2);
   } else {
     const size_t colon = text.rfind(':');
     if (colon == std::string_view::npos || text.find(':') != colon) {
-      return make_error("bad_endpoint", "'" + std::string(text) + "' is not HOST:PORT");
+      return make_error("bad_endpoint", quoted(text) + " is not HOST:PORT");
     }
     ep.host = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
   }
-  if (ep.host.empty()) return make_error("bad_endpoint", "'" + std::string(text) + "' has no host");
+  if (ep.host.empty()) return make_error("bad_endpoint", quoted(text) + " has no host");
   auto p = parse_port(port, allow_port_zero);
   if (!p) return p.error();
   ep.port = *p;
@@ -77,7 +90,11 @@ std::string sockaddr_to_string(const sockaddr* sa) {
   if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    std::string out = "[";
+    out += buf;
+    out += "]:";
+    out += std::to_string(ntohs(in6->sin6_port));
+    return out;
   }
   return "unix";
 }
