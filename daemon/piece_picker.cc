@@ -231,13 +231,14 @@ std::vector<PeerKey> PiecePicker::drop_requests(PieceIndex piece, PeerKey except
   return others;
 }
 
-std::vector<PieceIndex> PiecePicker::pick(PeerKey key, size_t max) {
+std::vector<PieceIndex> PiecePicker::pick(PeerKey key, size_t max, PickScope scope) {
   auto it = peers_.find(key);
   if (it == peers_.end() || max == 0) {
     return {};
   }
   Peer& peer = it->second;
   const bool random_phase = have_count_ < options_.random_first;
+  const bool exclusive = scope == PickScope::exclusive;
   Shortlist fresh(max);
   Shortlist duplicates(max);
   for (size_t w = 0; w < peer.has.word_count(); ++w) {
@@ -248,8 +249,15 @@ std::vector<PieceIndex> PiecePicker::pick(PeerKey key, size_t max) {
     const uint64_t requested = requested_.word(w);
     for (uint64_t bits = eligible & ~requested; bits != 0; bits &= bits - 1) {
       const auto piece = static_cast<PieceIndex>(w * 64 + std::countr_zero(bits));
+      if (exclusive && availability_[piece] > 1) {
+        continue;
+      }
       // In the random phase every fresh piece ranks the same.
       fresh.offer(random_phase ? 0 : availability_[piece], piece);
+    }
+    if (exclusive) {
+      // A duplicate is of a piece another peer was asked for, so has.
+      continue;
     }
     for (uint64_t bits = eligible & requested; bits != 0; bits &= bits - 1) {
       const auto piece = static_cast<PieceIndex>(w * 64 + std::countr_zero(bits));

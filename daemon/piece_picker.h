@@ -19,6 +19,11 @@
 //    outstanding requests first, at most `endgame_max_duplicates` requesters
 //    per piece), so one slow peer cannot hold up the last pieces. When a copy
 //    arrives, the other requesters are returned so the caller can CANCEL them.
+//  - Exclusive picks (PickScope::exclusive): only pieces no other connected
+//    peer has, and no endgame duplicates. For a peer much slower than the
+//    others, e.g. a seeder with a capped upload: a piece it is asked for waits
+//    in its queue while a faster peer could have sent it, so it should be
+//    asked only for what nobody else can give.
 //
 // Costs: pick() is one pass over bit sets, O(piece_count / 64) word
 // operations plus O(eligible pieces) for the candidates and O(max log max) to
@@ -37,6 +42,11 @@ namespace gs {
 
 using PieceIndex = uint32_t;
 using PeerKey = uint64_t;  // the caller's id for a connected peer
+
+enum class PickScope {
+  any,        // every eligible piece, endgame duplicates included
+  exclusive,  // only pieces no other connected peer has
+};
 
 // Outside the class so it can be a defaulted constructor argument (a nested
 // struct's member initializers are not usable before its enclosing class ends).
@@ -88,7 +98,7 @@ class PiecePicker {
   // --- requests ---
   // Up to `max` pieces to request from this peer now, rarest (or, in endgame,
   // least requested) first. They are marked requested by it.
-  std::vector<PieceIndex> pick(PeerKey peer, size_t max);
+  std::vector<PieceIndex> pick(PeerKey peer, size_t max, PickScope scope = PickScope::any);
   // The piece's bytes arrived from `from` and go to verification: no one else
   // is asked for it while it is checked. Returns the OTHER peers that had it
   // requested (endgame duplicates); their requests are dropped and the caller

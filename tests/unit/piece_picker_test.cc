@@ -489,6 +489,51 @@ TEST(PiecePicker, VerificationFailureRequeues) {
   EXPECT_TRUE(p.have(0));
 }
 
+// A slow peer is asked only for what no other connected peer has.
+TEST(PiecePicker, ExclusivePicksOnlyPiecesNoOtherPeerHas) {
+  for (uint32_t random_first : {0u, 100u}) {
+    PiecePicker::Options o;
+    o.random_first = random_first;
+    PiecePicker p(8, 3, o);
+    add(p, kA, bits(8, {0, 1, 2, 3, 4, 5}));  // the slow one
+    add(p, kB, bits(8, {0, 1, 2}));
+    add(p, kC, bits(8, {3, 6}));
+    EXPECT_EQ(as_set(p.pick(kA, 10, PickScope::exclusive)), (std::set<PieceIndex>{4, 5}));
+    EXPECT_TRUE(p.pick(kA, 10, PickScope::exclusive).empty());
+    // The scope is per call: the same peer may still be asked for anything.
+    EXPECT_EQ(as_set(p.pick(kA, 10)), (std::set<PieceIndex>{0, 1, 2, 3}));
+  }
+}
+
+TEST(PiecePicker, ExclusivePicksNoEndgameDuplicates) {
+  PiecePicker p(2, 4, rarest_only());
+  add(p, kA, all(2));
+  add(p, kB, all(2));
+  EXPECT_EQ(p.pick(kB, 2).size(), 2u);
+  EXPECT_TRUE(p.in_endgame());
+  EXPECT_TRUE(p.pick(kA, 2, PickScope::exclusive).empty());
+  EXPECT_EQ(p.requests_of(kA), 0u);
+  EXPECT_EQ(p.pick(kA, 2).size(), 2u);  // as duplicates, when asked for any
+}
+
+TEST(PiecePicker, ExclusiveFollowsPeersLeavingAndAnnouncing) {
+  PiecePicker p(4, 5, rarest_only());
+  add(p, kA, all(4));
+  add(p, kB, bits(4, {0, 1}));
+  const auto first = p.pick(kA, 1, PickScope::exclusive);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(first[0] == 2 || first[0] == 3);
+  // B announces the other one: A has nothing exclusive left.
+  p.peer_has(kB, 2);
+  p.peer_has(kB, 3);
+  EXPECT_TRUE(p.pick(kA, 4, PickScope::exclusive).empty());
+  // B leaves: everything A has is exclusive again (but the one on order).
+  p.remove_peer(kB);
+  std::set<PieceIndex> rest{0, 1, 2, 3};
+  rest.erase(first[0]);
+  EXPECT_EQ(as_set(p.pick(kA, 4, PickScope::exclusive)), rest);
+}
+
 TEST(PiecePicker, DroppedRequestReturnsToPool) {
   PiecePicker p(1, 1, rarest_only());
   add(p, kA, all(1));
