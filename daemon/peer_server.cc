@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "crypto.h"
 #include "frame.h"
 #include "log.h"
 
@@ -22,6 +23,16 @@ namespace {
 constexpr size_t kMaxPendingRequests = 1024;
 // Pieces a connection holds in its output before it stops reading requests.
 constexpr uint64_t kQueuedPieces = 2;
+// A spread connection that asked for nothing this long, with nothing left to
+// send it, is not going to ask for its offers: they lapse (PieceSpreader).
+constexpr auto kOffersIdle = std::chrono::seconds(1);
+
+uint64_t random_seed() {
+  const std::string b = random_bytes(8);
+  uint64_t seed = 0;
+  std::memcpy(&seed, b.data(), sizeof seed);
+  return seed;
+}
 
 // Appends bytes to a link's output without ever calling evbuffer_add on it.
 // libevent sizes the chain that evbuffer_add creates after an immutable
@@ -54,6 +65,13 @@ struct PeerServer::Conn {
   std::string segment_path;
   uint64_t added = 0;  // bytes put in the output
   uint64_t sent = 0;   // of those, taken by the kernel as of the last update
+  // Spreading (a capped seeder; see PieceSpreader): the file's state and our
+  // key in it; the pieces in the output, each with the value of `added` at
+  // its last byte, so the spreader learns when one has fully gone out.
+  Spread* spread = nullptr;
+  PieceSpreader::PeerKey spread_key = 0;
+  std::deque<std::pair<uint64_t, PieceIndex>> queued;
+  Clock::time_point last_ask;  // its last request, or our last offer to it
 
   ~Conn() {
     if (segment) evbuffer_file_segment_free(segment);  // pieces still queued hold their own reference
@@ -212,6 +230,7 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
 void PeerServer::on_closed(Conn& c, const std::string& reason) {
   log_debug("peer ", c.peer, " closed: ", reason, " (", c.sent, " bytes sent)");
   closed_uploaded_ += c.sent;
+  unspread(c);
   conns_.erase(&c);  // deletes c
 }
 
@@ -252,12 +271,7 @@ void PeerServer::on_handshake(Conn& c, std::string_view payload) {
   mine.file_id = h->file_id;
   mine.seat = options_.seat;
   send(c, encode_handshake(mine));
-  Bitfield bits(count);
-  if (s->have) {
-    bits = *s->have;
-  } else {
-    bits.set_all();
-  }
+  const Bitfield bits = s->have ? *s->have : spread_bitfield(c, count);
   send(c, encode_bitfield(bits));
   log_debug("peer ", c.peer, ": serving [", s->group, "] ", s->name, " (", bits.count(), "/", count, " pieces)");
 }
@@ -283,7 +297,9 @@ void PeerServer::on_message(Conn& c, std::string_view payload) {
       return;
     case PeerMessage::Type::cancel: {
       const auto it = std::find(c.pending.begin(), c.pending.end(), m->piece);
-      if (it != c.pending.end()) c.pending.erase(it);
+      if (it == c.pending.end()) return;
+      c.pending.erase(it);
+      if (c.spread) c.spread->spreader.on_cancel(c.spread_key, m->piece);
       return;
     }
     case PeerMessage::Type::request:
@@ -294,6 +310,11 @@ void PeerServer::on_message(Conn& c, std::string_view payload) {
         return;
       }
       c.pending.push_back(m->piece);
+      if (c.spread) {
+        c.last_ask = Clock::now();
+        advertise(*c.spread, c.spread->spreader.on_request(c.spread_key, m->piece));
+        if (c.link->closing()) return;
+      }
       pump(c);
       return;
   }
@@ -329,14 +350,15 @@ bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
     c.link->close_after_flush("file no longer shared");
     return false;
   }
-  if (s->have && !s->have->get(piece)) {
-    send(c, encode_reject(piece));
-    return true;
-  }
+  const auto reject = [&] {
+    if (c.spread) c.spread->spreader.on_cancel(c.spread_key, piece);
+    return send(c, encode_reject(piece));
+  };
+  if (s->have && !s->have->get(piece)) return reject();
   if (s->check_intact) {
     if (Status intact = s->check_intact(); !intact) {
       log_debug("peer ", c.peer, ": not serving piece ", piece, " of ", s->name, ": ", intact.error().message);
-      send(c, encode_reject(piece));
+      reject();
       // A copy: the owner's handler may remove the entry `s` points into.
       const auto on_broken = s->on_broken;
       if (on_broken) on_broken(intact.error());
@@ -344,10 +366,7 @@ bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
     }
   }
   const FileMeta& meta = *s->meta;
-  if (!open_segment(c, s->path, meta.size)) {
-    send(c, encode_reject(piece));
-    return true;
-  }
+  if (!open_segment(c, s->path, meta.size)) return reject();
   const uint32_t length = meta.piece_length(piece);
   const std::string header = encode_piece_header(piece, length);
   evbuffer* out = bufferevent_get_output(c.link->bev());
@@ -356,7 +375,9 @@ bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
     return false;
   }
   c.added += header.size();
-  return add_piece_data(c, meta.piece_offset(piece), length);
+  if (!add_piece_data(c, meta.piece_offset(piece), length)) return false;
+  if (c.spread) c.queued.emplace_back(c.added, piece);
+  return true;
 }
 
 bool PeerServer::open_segment(Conn& c, const std::string& path, uint64_t size) {
@@ -411,21 +432,76 @@ bool PeerServer::add_piece_data(Conn& c, uint64_t offset, uint32_t length) {
   return true;
 }
 
-void PeerServer::send(Conn& c, std::string_view payload) {
+bool PeerServer::send(Conn& c, std::string_view payload) {
   // Not FramedConn::send: see append().
   unsigned char header[kFrameHeaderSize];
   store_be32(header, static_cast<uint32_t>(payload.size()));
   evbuffer* out = bufferevent_get_output(c.link->bev());
   if (!append(out, scratch_, header, sizeof header) || !append(out, scratch_, payload.data(), payload.size())) {
     c.link->close("out of memory queueing a message");
-    return;
+    return false;
   }
   c.added += sizeof header + payload.size();
   c.last_send = Clock::now();
+  return true;
 }
 
 void PeerServer::update_sent(Conn& c) {
-  if (!c.link->closing()) c.sent = c.added - c.link->pending_output();
+  if (c.link->closing()) return;
+  c.sent = c.added - c.link->pending_output();
+  if (!c.spread) return;
+  std::vector<PieceSpreader::Advert> adverts;
+  while (!c.queued.empty() && c.queued.front().first <= c.sent) {
+    // Not empty only for the piece that ends the round.
+    auto more = c.spread->spreader.on_sent(c.spread_key, c.queued.front().second);
+    c.queued.pop_front();
+    adverts.insert(adverts.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
+  }
+  if (!adverts.empty()) {
+    log_debug("file ", to_hex(c.file_id), ": the spreading round is over, all of it is ",
+              "advertised to ", adverts.size(), " peer(s)");
+    advertise(*c.spread, adverts);
+  }
+}
+
+Bitfield PeerServer::spread_bitfield(Conn& c, uint32_t piece_count) {
+  Bitfield bits(piece_count);
+  if (options_.max_upload_rate == 0 || !options_.spread_when_capped) {
+    bits.set_all();
+    return bits;
+  }
+  auto& spread = spreads_[c.file_id];
+  if (!spread) spread = std::make_unique<Spread>(piece_count, random_seed());
+  c.spread = spread.get();
+  c.spread_key = next_spread_key_++;
+  c.last_ask = Clock::now();
+  spread->conns[c.spread_key] = &c;
+  for (PieceIndex p : spread->spreader.add_peer(c.spread_key)) bits.set(p);
+  return bits;
+}
+
+void PeerServer::advertise(Spread& spread, const std::vector<PieceSpreader::Advert>& adverts) {
+  const auto now = Clock::now();
+  for (const PieceSpreader::Advert& a : adverts) {
+    // Looked up each time: a failed send closes (and frees) that connection.
+    const auto it = spread.conns.find(a.peer);
+    if (it == spread.conns.end() || it->second->link->closing()) continue;
+    Conn& to = *it->second;
+    to.last_ask = now;
+    for (PieceIndex p : a.pieces) {
+      if (!send(to, encode_have(p))) break;
+    }
+  }
+}
+
+void PeerServer::unspread(Conn& c) {
+  if (!c.spread) return;
+  c.spread->spreader.remove_peer(c.spread_key);
+  c.spread->conns.erase(c.spread_key);
+  c.spread = nullptr;
+  // The Spread itself goes on the next tick once empty, so that no caller
+  // up the stack holds a dangling one.
 }
 
 void PeerServer::on_registry(const Sha256Digest& file_id, std::optional<PieceIndex> piece) {
@@ -452,8 +528,23 @@ void PeerServer::on_tick() {
   std::vector<Conn*> all;
   for (auto& [c, owned] : conns_) all.push_back(c);
   for (Conn* c : all) {
-    if (c->link->closing()) continue;
+    // Sending to one connection may close another (out of memory).
+    if (conns_.count(c) == 0 || c->link->closing()) continue;
     update_sent(*c);
+    if (conns_.count(c) == 0 || c->link->closing()) continue;
+    if (c->spread && c->pending.empty() && c->link->pending_output() == 0 &&
+        now - c->last_ask >= kOffersIdle) {
+      c->last_ask = now;
+      PieceSpreader& spreader = c->spread->spreader;  // outlives this tick (see unspread)
+      const bool was_over = spreader.round_over();
+      const auto adverts = spreader.on_idle(c->spread_key);
+      if (!was_over && spreader.round_over()) {
+        log_debug("file ", to_hex(c->file_id), ": the spreading round is over (", spreader.unsent(),
+                  " piece(s) left that no peer asks for), all of it is advertised");
+      }
+      advertise(*c->spread, adverts);
+    }
+    if (conns_.count(c) == 0 || c->link->closing()) continue;
     if (!c->handshaken) {
       if (now - c->accepted > handshake_limit) {
         log_debug("peer ", c->peer, ": no handshake within ", options_.handshake_timeout_seconds, " s; closing");
@@ -463,6 +554,7 @@ void PeerServer::on_tick() {
       send(*c, encode_keep_alive());
     }
   }
+  std::erase_if(spreads_, [](const auto& entry) { return entry.second->conns.empty(); });
 }
 
 }  // namespace gs::daemon

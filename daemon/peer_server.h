@@ -14,12 +14,19 @@
 // queued work per peer stay bounded whatever the peer asks for. All
 // connections share one upload rate limit (a bufferevent rate-limit group).
 //
+// With that limit set, a complete file is served as a capped seeder should
+// (PieceSpreader): each peer is told only of a few pieces nobody else was
+// sent, and of the rest once every piece has gone out, so that a crowd of
+// downloaders gets each piece from here about once and the rest from each
+// other.
+//
 // Serving follows the session (set_serving): while this daemon has no live
 // session it accepts nothing, and turning serving off closes every peer.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -31,6 +38,7 @@
 #include "endpoint.h"
 #include "framed_conn.h"
 #include "peer_wire.h"
+#include "piece_spreader.h"
 #include "result.h"
 #include "serve_registry.h"
 
@@ -42,6 +50,8 @@ class PeerServer {
     Endpoint listen;
     Seat seat{};                  // sent in our handshake
     uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
+    // With max_upload_rate set: spread complete files (PieceSpreader).
+    bool spread_when_capped = true;
     bool corrupt_uploads = false;  // test hook: flip one byte of every piece served
     int handshake_timeout_seconds = 10;
     int idle_timeout_seconds = 120;  // nothing read, or no write progress, for this long: close
@@ -81,6 +91,12 @@ class PeerServer {
  private:
   struct Conn;
   using Clock = std::chrono::steady_clock;
+  // The spreading state of one file, while it has spread connections.
+  struct Spread {
+    Spread(uint32_t piece_count, uint64_t seed) : spreader(piece_count, seed) {}
+    PieceSpreader spreader;
+    std::unordered_map<PieceSpreader::PeerKey, Conn*> conns;
+  };
 
   PeerServer(event_base* base, Options options, ServeRegistry& registry);
   void on_accept(evutil_socket_t fd, const std::string& peer);
@@ -98,9 +114,16 @@ class PeerServer {
   bool open_segment(Conn& c, const std::string& path, uint64_t size);
   // False when the connection was closed.
   bool add_piece_data(Conn& c, uint64_t offset, uint32_t length);
-  void send(Conn& c, std::string_view payload);
+  // False when it closed the connection (out of memory).
+  bool send(Conn& c, std::string_view payload);
   void update_sent(Conn& c);
   void close_all(const std::string& reason);
+  // The BITFIELD of a new connection to a complete file: the spreader's
+  // offers when spreading, else every piece.
+  Bitfield spread_bitfield(Conn& c, uint32_t piece_count);
+  // HAVEs for what the spreader says each peer may now ask for.
+  void advertise(Spread& spread, const std::vector<PieceSpreader::Advert>& adverts);
+  void unspread(Conn& c);
 
   event_base* base_;
   Options options_;
@@ -112,6 +135,8 @@ class PeerServer {
   bufferevent_rate_limit_group* rate_group_ = nullptr;
   bool serving_ = false;
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  std::map<Sha256Digest, std::unique_ptr<Spread>> spreads_;
+  PieceSpreader::PeerKey next_spread_key_ = 1;
   uint64_t closed_uploaded_ = 0;  // what connections already closed sent
 };
 

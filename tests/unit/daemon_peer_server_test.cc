@@ -8,7 +8,9 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 
 #include <event2/buffer.h>
 #include <gtest/gtest.h>
@@ -424,6 +426,7 @@ TEST_F(PeerServerTest, CorruptHookFlipsOneByte) {
 TEST_F(PeerServerTest, UploadRateIsLimited) {
   PeerServer::Options o;
   o.max_upload_rate = 256 * 1024;
+  o.spread_when_capped = false;  // every piece listed, as the requests below assume
   start(o);
   share(32 * kMinPieceSize);  // 512 KiB: about two seconds at the limit
   Client& c = connect();
@@ -437,6 +440,93 @@ TEST_F(PeerServerTest, UploadRateIsLimited) {
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   EXPECT_GT(seconds, 1.5);
   EXPECT_LT(seconds, 6.0);
+}
+
+// What a spread client has heard: the pieces advertised to it (BITFIELD and
+// HAVEs) and the pieces it received, in order.
+struct Heard {
+  std::set<PieceIndex> told;
+  std::vector<PieceIndex> got;
+};
+
+// A capped seeder tells each peer of a few pieces nobody else was offered,
+// one more for each request, and of everything once every piece went out:
+// two peers that ask only for what they are told get each piece once.
+TEST_F(PeerServerTest, CappedSeederSpreadsPiecesUntilEachWentOutOnce) {
+  PeerServer::Options o;
+  o.max_upload_rate = 64 * 1024 * 1024;  // capped, but not slow
+  start(o);
+  constexpr uint32_t kPieces = 24;
+  share(kPieces * kMinPieceSize);
+  Client& a = connect();
+  Client& b = connect();
+  std::map<Client*, Heard> heard;
+  for (Client* c : {&a, &b}) {
+    const Bitfield bits = open_file(*c);
+    EXPECT_EQ(bits.count(), PieceSpreaderOptions{}.offers_ahead);
+    for (PieceIndex p = 0; p < kPieces; ++p) {
+      if (bits.get(p)) heard[c].told.insert(p);
+    }
+  }
+  for (PieceIndex p : heard[&a].told) {
+    EXPECT_FALSE(heard[&b].told.count(p)) << "piece " << p << " offered to both";
+  }
+
+  std::map<Client*, std::set<PieceIndex>> asked;
+  const auto everything_told = [&] {
+    return heard[&a].told.size() == kPieces && heard[&b].told.size() == kPieces;
+  };
+  for (int round = 0; round < 200 && !everything_told(); ++round) {
+    for (Client* c : {&a, &b}) {
+      for (PieceIndex p : heard[c].told) {
+        if (asked[c].insert(p).second) c->send(encode_request(p));
+      }
+    }
+    run_until([&] { return !a.frames.empty() || !b.frames.empty(); }, 5);
+    for (Client* c : {&a, &b}) {
+      for (auto f = c->next(); f; f = c->next()) {
+        auto m = decode_peer_message(*f, kPieces);
+        ASSERT_TRUE(m.ok());
+        if (m->type == PeerMessage::Type::have) {
+          EXPECT_TRUE(heard[c].told.insert(m->piece).second) << "told twice about " << m->piece;
+        } else if (m->type == PeerMessage::Type::piece) {
+          heard[c].got.push_back(m->piece);
+        }
+      }
+    }
+  }
+  ASSERT_TRUE(everything_told());
+  std::multiset<PieceIndex> sent(heard[&a].got.begin(), heard[&a].got.end());
+  sent.insert(heard[&b].got.begin(), heard[&b].got.end());
+  // Every piece went out, and none twice (those asked for after the round
+  // ended may still be on their way: none was asked for).
+  EXPECT_EQ(sent.size(), kPieces);
+  EXPECT_EQ(std::set<PieceIndex>(sent.begin(), sent.end()).size(), kPieces);
+}
+
+// A peer that asks for none of its offers (it has them from elsewhere) gets
+// other ones after a while, so no piece stays held back for it.
+TEST_F(PeerServerTest, OffersOfAnIdlePeerLapse) {
+  PeerServer::Options o;
+  o.max_upload_rate = 64 * 1024 * 1024;
+  start(o);
+  share(40 * kMinPieceSize);
+  Client& a = connect();
+  const Bitfield first = open_file(a);
+  std::set<PieceIndex> fresh;
+  run_until([&] { return a.frames.size() >= PieceSpreaderOptions{}.offers_ahead; }, 5);
+  for (auto f = a.next(); f; f = a.next()) {
+    auto m = decode_peer_message(*f, meta_.piece_count());
+    ASSERT_TRUE(m.ok());
+    ASSERT_EQ(m->type, PeerMessage::Type::have);
+    EXPECT_FALSE(first.get(m->piece));
+    fresh.insert(m->piece);
+  }
+  EXPECT_EQ(fresh.size(), PieceSpreaderOptions{}.offers_ahead);
+  // The lapsed offers are free for the next peer.
+  Client& b = connect();
+  const Bitfield second = open_file(b);
+  for (PieceIndex p : fresh) EXPECT_FALSE(second.get(p));
 }
 
 TEST_F(PeerServerTest, EmptyFileHasNoPieces) {
