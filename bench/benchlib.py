@@ -10,7 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -340,30 +342,37 @@ class Daemon(Proc):
             s.close()
 
 
-def start_gs_cluster(work, names, extra_toml=None):
-    """A tracker and one logged-in gsd per name, all in group "bench".
-    extra_toml: {name: more [daemon] lines for that daemon's config}."""
+def start_gs_tracker(work):
+    """gs-tracker 1 of a one-tracker cluster on a free loopback port;
+    returns (Proc, port, trackers file)."""
     os.makedirs(work, exist_ok=True)
-    tport = free_port()
+    port = free_port()
     trackers_file = os.path.join(work, "trackers.txt")
     with open(trackers_file, "w") as f:
-        f.write(f"127.0.0.1 {tport}\n")
-    tconf = os.path.join(work, "tracker.toml")
-    with open(tconf, "w") as f:
+        f.write(f"127.0.0.1 {port}\n")
+    conf = os.path.join(work, "tracker.toml")
+    with open(conf, "w") as f:
         f.write(TRACKER_TOML)
     tracker = Proc("gs-tracker", [TRACKER_BIN, trackers_file, "1", "--state-dir",
-                                  os.path.join(work, "tracker-1"), "--config", tconf],
+                                  os.path.join(work, "tracker-1"), "--config", conf],
                    os.path.join(work, "tracker.log")).start()
 
     def accepting():
         try:
-            with socket.create_connection(("127.0.0.1", tport), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return True
         except OSError:
             return not tracker.alive()
     wait_until(accepting, 15, "gs-tracker to listen")
     if not tracker.alive():
         raise RuntimeError(f"gs-tracker exited at start:\n{tracker.log_tail()}")
+    return tracker, port, trackers_file
+
+
+def start_gs_cluster(work, names, extra_toml=None):
+    """A tracker and one logged-in gsd per name, all in group "bench".
+    extra_toml: {name: more [daemon] lines for that daemon's config}."""
+    tracker, _, trackers_file = start_gs_tracker(work)
     daemons = {}
     for n in names:
         d = Daemon(work, n, trackers_file, (extra_toml or {}).get(n, "")).start()
@@ -391,6 +400,96 @@ ARIA_COMMON = ["--enable-dht=false", "--enable-dht6=false", "--enable-peer-excha
                "--bt-enable-lpd=false", "--file-allocation=none", "--summary-interval=0",
                "--console-log-level=warn", "--allow-overwrite=true", "--auto-file-renaming=false",
                "--bt-save-metadata=false", "--bt-remove-unselected-file=false"]
+
+
+def make_torrent(work, data, tracker_port):
+    """A torrent of `data` with 512 KiB pieces (as gs's) announcing to
+    127.0.0.1:tracker_port; returns (path, info hash in hex)."""
+    torrent = os.path.join(work, "data.torrent")
+    r = sh(["mktorrent", "-l", "19", "-a", f"http://127.0.0.1:{tracker_port}/announce", "-o",
+            torrent, data], timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError("mktorrent failed: " + r.stderr + r.stdout)
+    r = sh(["aria2c", "-S", torrent], timeout=60)
+    ih = next((ln.split()[-1] for ln in r.stdout.splitlines() if "Info Hash" in ln), None)
+    if not ih or len(ih) != 40:
+        raise RuntimeError("no info hash from aria2c -S: " + r.stdout)
+    return torrent, ih
+
+
+def start_opentracker(work, info_hash, port):
+    """Debian's opentracker on 127.0.0.1:port serving `info_hash` (hex);
+    returns its Proc once it accepts announces of that hash.
+
+    It chroots into -d and serves only whitelisted hashes; the whitelist path
+    in its config is inside that chroot. It reads the whitelist on a thread of
+    its own, which can run before the main thread has entered the chroot: the
+    file is then not found and every announce is refused, until a SIGHUP makes
+    it read the whitelist again."""
+    root = os.path.join(work, "ot")
+    os.makedirs(root)
+    # It drops to user nobody, who must be able to reach the chroot: every
+    # folder of ours on the way (below the system temp folder) opens up.
+    tmp = tempfile.gettempdir()
+    d = root
+    for _ in range(20):  # bounded: a few levels below the temp folder
+        if not d.startswith(tmp + os.sep):
+            break
+        os.chmod(d, 0o755)
+        d = os.path.dirname(d)
+    with open(os.path.join(root, "whitelist.txt"), "w") as f:
+        f.write(info_hash + "\n")
+    os.chmod(os.path.join(root, "whitelist.txt"), 0o644)
+    conf = os.path.join(work, "opentracker.conf")
+    with open(conf, "w") as f:
+        f.write("access.whitelist /whitelist.txt\n")
+    ot = Proc("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P", str(port),
+                              "-f", conf, "-d", root, "-u", "nobody"],
+              os.path.join(work, "opentracker.log")).start()
+    # A probe announce, answered normally once the hash is whitelisted; a
+    # "stopped" one then takes the probe out of the swarm again (opentracker
+    # answers "stopped" without checking the whitelist, so it cannot be the
+    # probe itself).
+    def announce(event):
+        q = {"info_hash": bytes.fromhex(info_hash), "peer_id": b"-GSBENCH-whitelist--",
+             "port": 1, "uploaded": 0, "downloaded": 0, "left": 0, "compact": 1, "numwant": 0}
+        if event:
+            q["event"] = event
+        url = f"http://127.0.0.1:{port}/announce?{urllib.parse.urlencode(q)}"
+        with urllib.request.urlopen(url, timeout=1) as u:
+            return u.read()
+    hup_at = [time.monotonic() + 1.0]
+
+    def accepted():
+        try:
+            if b"failure" not in announce(None):
+                announce("stopped")
+                return True
+        except OSError:
+            if not ot.alive():
+                return True
+        if time.monotonic() >= hup_at[0] and ot.alive():
+            log("opentracker refuses the whitelisted hash: SIGHUP to reload its whitelist")
+            os.kill(ot.pid, signal.SIGHUP)
+            hup_at[0] = time.monotonic() + 2.0
+        return False
+    wait_until(accepted, 30, "opentracker to accept announces of the whitelisted hash")
+    if not ot.alive():
+        raise RuntimeError("opentracker exited at start: " + ot.log_tail())
+    return ot
+
+
+def opentracker_complete(port, info_hash):
+    """How many complete peers (seeders) opentracker has for the hash; -1 if
+    it does not answer."""
+    q = "info_hash=" + urllib.parse.quote_from_bytes(bytes.fromhex(info_hash))
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/scrape?{q}", timeout=1) as u:
+            body = u.read()
+    except OSError:
+        return -1
+    i = body.find(b"8:completei")
+    return int(body[i + 11:body.index(b"e", i + 11)]) if i >= 0 else 0
 
 
 # --------------------------------------------------------------------------

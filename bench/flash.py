@@ -25,13 +25,11 @@ leecher: 7-9 of the 16 CPU-s two cores give in 8 s). Long enough that start-up
 
 import os
 import time
-import urllib.parse
-import urllib.request
 
-import benchlib
 from benchlib import (ARIA_COMMON, GSCTL_BIN, MiB, Proc, aria_rpc, cpu_seconds, div, fmt_mib,
-                      fmt_s, free_port, log, make_data, ratio_row, sh, sha256_file,
-                      start_gs_cluster, wait_until)
+                      fmt_s, free_port, log, make_data, make_torrent, opentracker_complete,
+                      ratio_row, settle_memory, sha256_file, start_gs_cluster,
+                      start_opentracker, wait_until)
 
 NAME = "flash"
 LEECHERS = 8
@@ -72,7 +70,7 @@ def run_gs(fw, data, size, cap, digest):
     up0 = seed.request("status")["result"]["uploaded_bytes"]
     cpu0 = [cpu_seconds(p.pid) for p in [seed] + leechers]
     budget = max(60.0, 6 * size / cap)
-    settle()
+    settle_memory()
     dests = {}
     ctls = {}
     t0 = time.monotonic()
@@ -164,41 +162,11 @@ def run_aria2(fw, data, size, cap, digest):
     aw = os.path.join(fw, "aria")
     os.makedirs(aw)
     otport = free_port()
-    torrent = os.path.join(aw, "data.torrent")
-    r = sh(["mktorrent", "-l", "19", "-a", f"http://127.0.0.1:{otport}/announce", "-o", torrent,
-            data], timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError("mktorrent failed: " + r.stderr + r.stdout)
-    r = sh(["aria2c", "-S", torrent], timeout=60)
-    ih = next((ln.split()[-1] for ln in r.stdout.splitlines() if "Info Hash" in ln), None)
-    if not ih or len(ih) != 40:
-        raise RuntimeError("no info hash from aria2c -S: " + r.stdout)
-    # opentracker (Debian) chroots into -d and serves only whitelisted hashes;
-    # the whitelist path in its config is inside that chroot.
-    otroot = os.path.join(aw, "ot")
-    os.makedirs(otroot)
-    for p in (otroot, os.path.dirname(fw), fw, aw):
-        os.chmod(p, 0o755)
-    with open(os.path.join(otroot, "whitelist.txt"), "w") as f:
-        f.write(ih + "\n")
-    os.chmod(os.path.join(otroot, "whitelist.txt"), 0o644)
-    otconf = os.path.join(aw, "opentracker.conf")
-    with open(otconf, "w") as f:
-        f.write("access.whitelist /whitelist.txt\n")
-    ot = Proc("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(otport), "-P",
-                              str(otport), "-f", otconf, "-d", otroot, "-u", "nobody"],
-              os.path.join(aw, "opentracker.log")).start()
+    torrent, ih = make_torrent(aw, data, otport)
+    ot = start_opentracker(aw, ih, otport)
 
     def scrape():
-        q = "info_hash=" + urllib.parse.quote_from_bytes(bytes.fromhex(ih))
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{otport}/scrape?{q}", timeout=1) as u:
-                body = u.read()
-        except OSError:
-            return -1
-        i = body.find(b"8:completei")
-        return int(body[i + 11:body.index(b"e", i + 11)]) if i >= 0 else 0
-    wait_until(lambda: scrape() >= 0, 15, "opentracker to answer")
+        return opentracker_complete(otport, ih)
 
     secret = "bench"
     sd = os.path.join(aw, "seed")
@@ -216,7 +184,7 @@ def run_aria2(fw, data, size, cap, digest):
         raise RuntimeError("the aria2c seeder exited: " + seeder.log_tail())
 
     budget = max(60.0, 6 * size / cap)
-    settle()
+    settle_memory()
     leechers = []
     cpu_seed0 = cpu_seconds(seeder.pid)
     t0 = time.monotonic()
@@ -297,14 +265,6 @@ def run_aria2(fw, data, size, cap, digest):
 
 # --------------------------------------------------------------------------
 # report
-
-
-def settle():
-    """benchlib.settle_memory when this benchlib has it: every timed run starts
-    with the same (cold) free memory."""
-    f = getattr(benchlib, "settle_memory", None)
-    if f:
-        f()
 
 
 def first_at(samples, nbytes):
