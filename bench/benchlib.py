@@ -443,9 +443,11 @@ def start_opentracker(work, info_hash, port):
     conf = os.path.join(work, "opentracker.conf")
     with open(conf, "w") as f:
         f.write("access.whitelist /whitelist.txt\n")
-    ot = Proc("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P", str(port),
-                              "-f", conf, "-d", root, "-u", "nobody"],
-              os.path.join(work, "opentracker.log")).start()
+    def start():
+        return Proc("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P",
+                                    str(port), "-f", conf, "-d", root, "-u", "nobody"],
+                    os.path.join(work, "opentracker.log")).start()
+
     # A probe announce, answered normally once the hash is whitelisted; a
     # "stopped" one then takes the probe out of the swarm again (opentracker
     # answers "stopped" without checking the whitelist, so it cannot be the
@@ -458,25 +460,35 @@ def start_opentracker(work, info_hash, port):
         url = f"http://127.0.0.1:{port}/announce?{urllib.parse.urlencode(q)}"
         with urllib.request.urlopen(url, timeout=1) as u:
             return u.read()
-    hup_at = [time.monotonic() + 1.0]
 
-    def accepted():
-        try:
-            if b"failure" not in announce(None):
-                announce("stopped")
-                return True
-        except OSError:
-            if not ot.alive():
-                return True
-        if time.monotonic() >= hup_at[0] and ot.alive():
-            log("opentracker refuses the whitelisted hash: SIGHUP to reload its whitelist")
-            os.kill(ot.pid, signal.SIGHUP)
-            hup_at[0] = time.monotonic() + 2.0
-        return False
-    wait_until(accepted, 30, "opentracker to accept announces of the whitelisted hash")
-    if not ot.alive():
-        raise RuntimeError("opentracker exited at start: " + ot.log_tail())
-    return ot
+    # Refused: first a SIGHUP (a reload), and if that does not help (seen on
+    # a busy machine: the reload does not happen) a restart, a few times.
+    for attempt in range(4):
+        ot = start()
+        deadline = time.monotonic() + 8.0
+        hup_at = time.monotonic() + 1.0
+        last = "no answer"
+        for _ in range(400):  # bounded: 8 s of 20 ms waits at most
+            if time.monotonic() >= deadline or not ot.alive():
+                break
+            try:
+                body = announce(None)
+                if b"failure" not in body:
+                    announce("stopped")
+                    return ot
+                last = repr(body[:120])
+            except OSError as e:
+                last = str(e)
+            if hup_at and time.monotonic() >= hup_at:
+                log("opentracker refuses the whitelisted hash: SIGHUP to reload its whitelist")
+                os.kill(ot.pid, signal.SIGHUP)
+                hup_at = None
+            time.sleep(0.02)
+        if not ot.alive():
+            raise RuntimeError("opentracker exited at start: " + ot.log_tail())
+        log(f"opentracker still refuses the whitelisted hash ({last}); restarting it")
+        ot.stop()
+    raise RuntimeError("opentracker never accepted announces of the whitelisted hash")
 
 
 def opentracker_complete(port, info_hash):
