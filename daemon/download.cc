@@ -591,7 +591,10 @@ void Download::refresh_peers() {
   refresh_in_flight_ = true;
   next_refresh_ = DownloadClock::now() + env_.options.refresh_interval;
   const std::string token = env_.session->token();
-  TrackerApi::Fields fields{{"token", token}, {"group", rec_.group}, {"name", rec_.name}};
+  // Only the peers and the id: the piece hashes (64 hex digits a piece) are
+  // known already, and fetching them every few seconds cost the leecher of a
+  // 4 GiB file ~0.5 MiB of answer per refresh, parsed and thrown away.
+  TrackerApi::Fields fields{{"token", token}, {"group", rec_.group}, {"name", rec_.name}, {"peers_only", true}};
   env_.tracker->request("file_info", std::move(fields),
                         [alive = std::weak_ptr<Download*>(alive_), token](Result<Json> r) {
                           auto a = alive.lock();

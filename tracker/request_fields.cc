@@ -77,6 +77,13 @@ Result<int64_t> RequestFields::integer(std::string_view key) const {
   return v->as_int();
 }
 
+Result<bool> RequestFields::optional_flag(std::string_view key) const {
+  const Json* v = request_.find(key);
+  if (!v) return false;
+  if (!v->is_bool()) return bad_request("field '" + std::string(key) + "' must be true or false");
+  return v->as_bool();
+}
+
 Result<std::optional<uint16_t>> RequestFields::optional_port(std::string_view key) const {
   const Json* v = request_.find(key);
   if (!v) return std::optional<uint16_t>();

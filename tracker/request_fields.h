@@ -32,6 +32,8 @@ class RequestFields {
   Result<std::string> seat(std::string_view key) const;
   // Any integer (a real, even an integral one, is refused).
   Result<int64_t> integer(std::string_view key) const;
+  // true or false, which the request may leave out (then false).
+  Result<bool> optional_flag(std::string_view key) const;
   // A TCP port, 1-65535, which the request may leave out.
   Result<std::optional<uint16_t>> optional_port(std::string_view key) const;
   // A shared file's name (gs::valid_file_name).

@@ -574,6 +574,8 @@ Service::Answer Service::file_info(const Fields& f) {
   if (!group) return group.error();
   auto name = f.file_name("name");
   if (!name) return name.error();
+  auto peers_only = f.optional_flag("peers_only");
+  if (!peers_only) return peers_only.error();
   auto user = authenticate(*token);
   if (!user) return user.error();
   if (auto m = member_only(*group, *user); !m) return m.error();
@@ -595,6 +597,7 @@ Service::Answer Service::file_info(const Fields& f) {
     }
   }
   // "peers" last: handle_to_text() splices the entries in before the final "]}".
+  if (*peers_only) return object_of("file_id", std::move(r.file_id), "peers", std::move(peers));
   return object_of("name", std::move(r.name), "size", r.size, "piece_size", r.piece_size, "hashes",
                    std::move(r.hashes), "file_id", std::move(r.file_id), "peers", std::move(peers));
 }
@@ -624,6 +627,8 @@ Service::Answer Service::stop_share(const Fields& f) {
   if (!group) return group.error();
   auto name = f.file_name("name");
   if (!name) return name.error();
+  auto peers_only = f.optional_flag("peers_only");
+  if (!peers_only) return peers_only.error();
   auto user = authenticate(*token);
   if (!user) return user.error();
   if (auto m = member_only(*group, *user); !m) return m.error();

@@ -145,6 +145,13 @@ TEST_F(TrackerAnswerText, FileInfoListsTheSamePeersAsHandle) {
       request({{"op", "file_info"}, {"token", alice}, {"group", "g"}, {"name", "a.bin"}});
   EXPECT_NE(service_->handle_to_text(req).find("\"host\":\"10.9.9.9\""), std::string::npos);
   expect_same_answer({{"op", "file_info"}, {"token", alice}, {"group", "g"}, {"name", "a.bin"}});
+  // peers_only: the same peers, spliced the same way, without the metadata.
+  const Json::Object peers_only{
+      {"op", "file_info"}, {"token", alice}, {"group", "g"}, {"name", "a.bin"}, {"peers_only", true}};
+  expect_same_answer(peers_only);
+  const std::string text = service_->handle_to_text(request(peers_only));
+  EXPECT_EQ(text.find("\"hashes\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"file_id\":\"" + m.file_id_hex() + "\""), std::string::npos) << text;
 }
 
 TEST_F(TrackerAnswerText, FileInfoWithNoOtherPeerAndAnOddName) {

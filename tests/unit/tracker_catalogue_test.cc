@@ -190,6 +190,22 @@ TEST_F(TrackerCatalogue, ShareThenListAndInfo) {
   EXPECT_EQ(listed_peers(alice_, "a.bin"), 1);
 }
 
+TEST_F(TrackerCatalogue, FileInfoPeersOnlyLeavesOutTheMetadata) {
+  EXPECT_EQ(share(alice_, "a.bin", kSmall, "10.0.0.1").get_bool("ok"), true);
+  const Json info = ok(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}, {"peers_only", true}});
+  EXPECT_EQ(info.get_string("file_id"), kSmall.file_id_hex());
+  EXPECT_EQ(info.find("hashes"), nullptr);
+  EXPECT_EQ(info.find("size"), nullptr);
+  ASSERT_NE(info.find("peers"), nullptr);
+  EXPECT_EQ(info.find("peers")->as_array().size(), 1u);
+  // false is the full answer; anything but a boolean is a bad request.
+  EXPECT_EQ(ok(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}, {"peers_only", false}})
+                .get_string("hashes"),
+            kSmall.hashes_hex());
+  const Json bad = op(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}, {"peers_only", "yes"}});
+  EXPECT_EQ(bad.get_string("error"), "bad_request");
+}
+
 TEST_F(TrackerCatalogue, AnEmptyGroupListsNoFilesAndAnEmptyFileCanBeShared) {
   EXPECT_EQ(*ok(bob_, "list_files", {{"group", "g"}}).find("files"), Json::array());
   const FileMeta empty = make_meta(0);
