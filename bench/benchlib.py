@@ -421,33 +421,31 @@ def start_opentracker(work, info_hash, port):
     """Debian's opentracker on 127.0.0.1:port serving `info_hash` (hex);
     returns its Proc once it accepts announces of that hash.
 
-    It chroots into -d and serves only whitelisted hashes; the whitelist path
-    in its config is inside that chroot. It reads the whitelist on a thread of
-    its own, which can run before the main thread has entered the chroot: the
-    file is then not found and every announce is refused, until a SIGHUP makes
-    it read the whitelist again."""
+    It chroots into -d and serves only whitelisted hashes. It reads the
+    whitelist on a thread of its own, sometimes before the main thread has
+    entered the chroot and sometimes after (seen both ways, and a SIGHUP did
+    not always make it read the file again), so the whitelist sits at the same
+    absolute path H both outside the chroot and inside it (ROOT + H)."""
     root = os.path.join(work, "ot")
-    os.makedirs(root)
-    # It drops to user nobody, who must be able to reach the chroot: every
-    # folder of ours on the way (below the system temp folder) opens up.
+    listed = os.path.join(root, "whitelist.txt")  # H
+    for path in (listed, root + listed):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(info_hash + "\n")
+    # It drops to user nobody, who must be able to read both: every folder of
+    # ours on the way (below the system temp folder) opens up.
     tmp = tempfile.gettempdir()
-    d = root
-    for _ in range(20):  # bounded: a few levels below the temp folder
-        if not d.startswith(tmp + os.sep):
-            break
-        os.chmod(d, 0o755)
-        d = os.path.dirname(d)
-    with open(os.path.join(root, "whitelist.txt"), "w") as f:
-        f.write(info_hash + "\n")
-    os.chmod(os.path.join(root, "whitelist.txt"), 0o644)
+    for path in (listed, root + listed):
+        d = os.path.dirname(path)
+        os.chmod(path, 0o644)
+        for _ in range(40):  # bounded: a few levels below the temp folder
+            if not d.startswith(tmp + os.sep):
+                break
+            os.chmod(d, 0o755)
+            d = os.path.dirname(d)
     conf = os.path.join(work, "opentracker.conf")
     with open(conf, "w") as f:
-        f.write("access.whitelist /whitelist.txt\n")
-    def start():
-        return Proc("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P",
-                                    str(port), "-f", conf, "-d", root, "-u", "nobody"],
-                    os.path.join(work, "opentracker.log")).start()
-
+        f.write(f"access.whitelist {listed}\n")
     # A probe announce, answered normally once the hash is whitelisted; a
     # "stopped" one then takes the probe out of the swarm again (opentracker
     # answers "stopped" without checking the whitelist, so it cannot be the
@@ -461,14 +459,15 @@ def start_opentracker(work, info_hash, port):
         with urllib.request.urlopen(url, timeout=1) as u:
             return u.read()
 
-    # Refused: first a SIGHUP (a reload), and if that does not help (seen on
-    # a busy machine: the reload does not happen) a restart, a few times.
-    for attempt in range(4):
-        ot = start()
-        deadline = time.monotonic() + 8.0
-        hup_at = time.monotonic() + 1.0
-        last = "no answer"
-        for _ in range(400):  # bounded: 8 s of 20 ms waits at most
+    # Even so it now and then refuses the hash for good (its SIGHUP reload
+    # is not dependable either): then it is restarted, a few times at most.
+    last = "no answer"
+    for attempt in range(1, 5):
+        ot = Proc("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P",
+                                  str(port), "-f", conf, "-d", root, "-u", "nobody"],
+                  os.path.join(work, "opentracker.log")).start()
+        deadline = time.monotonic() + 5.0
+        for _ in range(250):  # bounded: 5 s of 20 ms waits
             if time.monotonic() >= deadline or not ot.alive():
                 break
             try:
@@ -479,16 +478,11 @@ def start_opentracker(work, info_hash, port):
                 last = repr(body[:120])
             except OSError as e:
                 last = str(e)
-            if hup_at and time.monotonic() >= hup_at:
-                log("opentracker refuses the whitelisted hash: SIGHUP to reload its whitelist")
-                os.kill(ot.pid, signal.SIGHUP)
-                hup_at = None
             time.sleep(0.02)
-        if not ot.alive():
-            raise RuntimeError("opentracker exited at start: " + ot.log_tail())
-        log(f"opentracker still refuses the whitelisted hash ({last}); restarting it")
+        log(f"opentracker (try {attempt}) refuses the whitelisted hash ({last}): restarting it")
         ot.stop()
-    raise RuntimeError("opentracker never accepted announces of the whitelisted hash")
+    raise RuntimeError(f"opentracker never accepted announces of the whitelisted hash "
+                       f"(last answer: {last}; its log: {ot.log_tail(500)!r})")
 
 
 def opentracker_complete(port, info_hash):
