@@ -455,7 +455,10 @@ def start_opentracker(work, info_hash, port):
              "port": 1, "uploaded": 0, "downloaded": 0, "left": 0, "compact": 1, "numwant": 0}
         if event:
             q["event"] = event
-        url = f"http://127.0.0.1:{port}/announce?{urllib.parse.urlencode(q)}"
+        # quote, not urlencode's default quote_plus: a 0x20 byte in the hash must be
+        # %20; opentracker reads "+" as a plus sign.
+        query = urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
+        url = f"http://127.0.0.1:{port}/announce?{query}"
         with urllib.request.urlopen(url, timeout=1) as u:
             return u.read()
 

@@ -85,7 +85,8 @@ def gs_round(work, tracker, port, duration, k):
 def announce_url(port, info_hash, i):
     q = urllib.parse.urlencode({"info_hash": bytes.fromhex(info_hash), "peer_id": peer_id(i),
                                 "port": 30000 + i, "uploaded": 0, "downloaded": 0, "left": 0,
-                                "compact": 1, "numwant": PEERS})
+                                "compact": 1, "numwant": PEERS},
+                               quote_via=urllib.parse.quote)  # "+" would not be a 0x20 byte
     return f"http://127.0.0.1:{port}/announce?{q}"
 
 
