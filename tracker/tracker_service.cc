@@ -627,8 +627,6 @@ Service::Answer Service::stop_share(const Fields& f) {
   if (!group) return group.error();
   auto name = f.file_name("name");
   if (!name) return name.error();
-  auto peers_only = f.optional_flag("peers_only");
-  if (!peers_only) return peers_only.error();
   auto user = authenticate(*token);
   if (!user) return user.error();
   if (auto m = member_only(*group, *user); !m) return m.error();
