@@ -316,7 +316,7 @@ void Download::on_peer_have(PeerClient& peer, PieceIndex piece) {
   fill(peer, DownloadClock::now());
 }
 
-void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data) {
+void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data, PieceBuffer buffer) {
   const auto now = DownloadClock::now();
   rec_.received_bytes += data.size();
   rate_.add(data.size(), now);
@@ -328,19 +328,16 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   }
   if (!wanted) {
     rec_.refetched_bytes += data.size();
+    give_back(std::move(buffer));
     fill(peer, now);
     return;
   }
   ++verify_backlog_;
   update_reading();
   // The piece's bytes: where they landed (no copy), else copied into a buffer.
-  PieceBuffer buffer;
   size_t at = 0;
-  const auto start = reinterpret_cast<uintptr_t>(data.data());
-  const auto base = reinterpret_cast<uintptr_t>(landing_.get());
-  if (landing_ && start >= base && start + data.size() <= base + buffer_capacity()) {
-    buffer = std::move(landing_);
-    at = start - base;
+  if (buffer) {
+    at = static_cast<size_t>(data.data() - buffer.get());
   } else {
     buffer = take_buffer();
     std::memcpy(buffer.get(), data.data(), data.size());
@@ -363,13 +360,12 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   fill(peer, now);
 }
 
-char* Download::piece_buffer(size_t size) {
+PieceBuffer Download::piece_buffer(size_t size) {
   if (size > buffer_capacity()) return nullptr;  // not a piece of ours; on_frame will say so
-  if (!landing_) landing_ = take_buffer();
-  return landing_.get();
+  return take_buffer();
 }
 
-Download::PieceBuffer Download::take_buffer() {
+PieceBuffer Download::take_buffer() {
   if (spare_buffers_.empty()) {
     // Not make_shared<char[]>: that would zero the whole piece first.
     return PieceBuffer(new char[buffer_capacity()]);
@@ -380,19 +376,18 @@ Download::PieceBuffer Download::take_buffer() {
 }
 
 void Download::give_back(PieceBuffer buffer) {
-  // As many as can be in flight at once (the verify backlog) are worth
-  // keeping; more would only be memory.
-  if (buffer && spare_buffers_.size() < env_.options.verify_backlog_high + 1) {
+  // As many as can be in use at once (one filling on each link, and the
+  // verify backlog) are worth keeping; more would only be memory.
+  if (buffer && spare_buffers_.size() < env_.options.verify_backlog_high + 1 + peers_.size()) {
     spare_buffers_.push_back(std::move(buffer));
   }
 }
 
-// Not while a frame is being handled (landing_ may hold its bytes): only
-// from pause, fail and finished, which run on commands and worker results.
+// From pause, fail and finished. Buffers still out (on a peer link, or with
+// a worker) are freed by whoever holds them last.
 void Download::release_buffers() {
   spare_buffers_.clear();
   spare_buffers_.shrink_to_fit();
-  landing_.reset();
 }
 
 size_t Download::buffer_capacity() const {

@@ -140,10 +140,10 @@ class Download final : private PeerClient::Owner {
   // PeerClient::Owner
   void on_peer_ready(PeerClient& peer) override;
   void on_peer_have(PeerClient& peer, PieceIndex piece) override;
-  void on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data) override;
+  void on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data, PieceBuffer buffer) override;
   void on_peer_reject(PeerClient& peer, PieceIndex piece) override;
   void on_peer_closed(PeerClient& peer, const std::string& reason) override;
-  char* piece_buffer(size_t size) override;
+  PieceBuffer piece_buffer(size_t size) override;
 
   // What a resume learns about the partial file, filled by worker jobs.
   struct ResumeCheck {
@@ -170,7 +170,6 @@ class Download final : private PeerClient::Owner {
   void update_reading();
   // Piece buffers (see piece_buffer): one to fill, and one handed back by a
   // worker job to keep for the next piece.
-  using PieceBuffer = std::shared_ptr<char[]>;
   PieceBuffer take_buffer();
   void give_back(PieceBuffer buffer);
   size_t buffer_capacity() const;
@@ -212,12 +211,11 @@ class Download final : private PeerClient::Owner {
   PeerKey next_key_ = 1;
   RateMeter rate_;
   size_t verify_backlog_ = 0;
-  // Piece payloads land straight in these (one copy out of the socket
-  // buffer), go to the worker that hashes and writes them, and come back for
-  // reuse, so a transfer recycles a few warm buffers instead of allocating
-  // (and copying) every piece.
+  // Piece payloads are received straight into these (each peer link holds
+  // the one it is filling), go to the worker that hashes and writes them,
+  // and come back for reuse, so a transfer recycles a few warm buffers
+  // instead of allocating (and copying) every piece.
   std::vector<PieceBuffer> spare_buffers_;
-  PieceBuffer landing_;  // handed out by piece_buffer for the frame being read
   bool reading_ = true;
   bool registered_ = false;
   bool announced_ = false;

@@ -38,10 +38,7 @@ Status PeerClient::start(event_base* base, const SockAddr& to) {
   };
   h.payload_buffer = [](FramedConn& c, size_t size, std::string_view head) -> char* {
     auto* self = static_cast<PeerClient*>(c.user);
-    // Only piece data, only once the link is past its handshake; the frame
-    // is still checked in full by on_frame.
-    if (!self || !self->ready_ || !is_piece_message(head)) return nullptr;
-    return self->owner_.piece_buffer(size);
+    return self ? self->landing_buffer(size, head) : nullptr;
   };
   // connect() may close the link before it returns (user still null then),
   // which is reported here as an error instead of through the owner.
@@ -50,9 +47,6 @@ Status PeerClient::start(event_base* base, const SockAddr& to) {
   conn_ = c;
   c->user = this;
   c->set_read_timeout(kHandshakeTimeoutSeconds);
-  // libevent reads 16 KiB per loop turn by default: a 512 KiB piece would
-  // take 32 turns. Whole pieces per read keep the loop off the profile.
-  if (c->bev()) bufferevent_set_max_single_read(c->bev(), kMaxSingleRead);
   return Ok{};
 }
 
@@ -66,6 +60,14 @@ void PeerClient::send(std::string_view payload) {
   if (!conn_) return;
   conn_->send(payload);
   last_send_ = DownloadClock::now();
+}
+
+// Only piece data, only once the link is past its handshake; the frame is
+// still checked in full by on_frame when it is complete.
+char* PeerClient::landing_buffer(size_t size, std::string_view head) {
+  if (!ready_ || !is_piece_message(head)) return nullptr;
+  if (!landing_) landing_ = owner_.piece_buffer(size);
+  return landing_.get();
 }
 
 void PeerClient::on_connected() {
@@ -94,10 +96,10 @@ void PeerClient::on_frame(std::string_view payload) {
   }
   auto m = decode_peer_message(payload, static_cast<uint32_t>(has_.size()));
   if (!m) return violation(m.error().message);
-  on_message(*m);
+  on_message(*m, landing_ && payload.data() == landing_.get());
 }
 
-void PeerClient::on_message(const PeerMessage& m) {
+void PeerClient::on_message(const PeerMessage& m, bool landed) {
   using T = PeerMessage::Type;
   if (!ready_ && m.type != T::bitfield && m.type != T::keep_alive) {
     return violation("message before the bitfield");
@@ -145,7 +147,10 @@ void PeerClient::on_message(const PeerMessage& m) {
       rate_.add(m.data.size(), now);
       timeouts_in_row_ = 0;
       pipeline_.on_piece(rate_.rate(now), rate_.age(now) >= std::chrono::seconds(1), p_.meta->piece_size);
-      owner_.on_peer_piece(*this, m.piece, m.data);
+      // The owner keeps the buffer the piece landed in (if it did).
+      PieceBuffer buffer;
+      if (landed) buffer = std::move(landing_);
+      owner_.on_peer_piece(*this, m.piece, m.data, std::move(buffer));
       return;
     }
   }
@@ -202,12 +207,7 @@ bool PeerClient::take_late(PieceIndex piece) {
 }
 
 void PeerClient::set_reading(bool on) {
-  if (!conn_ || conn_->closing() || !conn_->bev()) return;
-  if (on) {
-    bufferevent_enable(conn_->bev(), EV_READ);
-  } else {
-    bufferevent_disable(conn_->bev(), EV_READ);
-  }
+  if (conn_) conn_->set_reading(on);
 }
 
 void PeerClient::tick(DownloadClock::time_point now) {

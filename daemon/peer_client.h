@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@
 
 namespace gs::daemon {
 
+// A piece's bytes on their way to be hashed and written; recycled by the
+// download (Download::give_back).
+using PieceBuffer = std::shared_ptr<char[]>;
+
 class PeerClient {
  public:
   class Owner {
@@ -44,14 +49,14 @@ class PeerClient {
     // Handshake and BITFIELD are in: has() is valid.
     virtual void on_peer_ready(PeerClient& peer) = 0;
     virtual void on_peer_have(PeerClient& peer, PieceIndex piece) = 0;
-    // A piece we asked this peer for, of the right length. `data` lives only
-    // for the call (unless it lies in the owner's piece_buffer, see there).
-    virtual void on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data) = 0;
-    // Where the payload (`size` bytes) of a PIECE frame that has arrived should
-    // be copied out of the socket buffer, so on_peer_piece can keep it
-    // without another copy; nullptr: the owner has none (the data then lives
-    // only for the call).
-    virtual char* piece_buffer(size_t size) { (void)size; return nullptr; }
+    // A piece we asked this peer for, of the right length. `data` lies in
+    // `buffer` (one the owner's piece_buffer gave, now the owner's again), or,
+    // when `buffer` is null, lives only for the call.
+    virtual void on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_view data, PieceBuffer buffer) = 0;
+    // A buffer for the payload (`size` bytes) of a PIECE frame that is
+    // arriving: the payload is received into it straight from the socket.
+    // nullptr: the owner has none (or `size` is not a piece of its file).
+    virtual PieceBuffer piece_buffer(size_t size) { (void)size; return nullptr; }
     // An outstanding request was refused; it is no longer outstanding.
     virtual void on_peer_reject(PeerClient& peer, PieceIndex piece) = 0;
     // The link is gone; its outstanding requests with it.
@@ -76,8 +81,6 @@ class PeerClient {
   static constexpr auto kKeepAliveAfter = std::chrono::seconds(30);
   // Late pieces (after a CANCEL or a timeout) we still accept quietly.
   static constexpr size_t kMaxLate = 64;
-  // Bytes libevent may read from the socket in one go.
-  static constexpr size_t kMaxSingleRead = 1 << 20;
 
   PeerClient(Owner& owner, Params params);
   ~PeerClient();
@@ -130,7 +133,9 @@ class PeerClient {
   void on_connected();
   void on_frame(std::string_view payload);
   void on_close(const std::string& reason);
-  void on_message(const PeerMessage& m);
+  char* landing_buffer(size_t size, std::string_view head);
+  // `landed`: its payload is in landing_.
+  void on_message(const PeerMessage& m, bool landed);
   void send(std::string_view payload);
   void violation(const std::string& what);
   void remember_late(PieceIndex piece);
@@ -139,6 +144,9 @@ class PeerClient {
   Owner& owner_;
   Params p_;
   FramedConn* conn_ = nullptr;
+  // The piece payload being received (see landing_buffer); kept with the
+  // link, so it outlives the reads into it.
+  PieceBuffer landing_;
   bool got_handshake_ = false;
   bool ready_ = false;
   Bitfield has_;

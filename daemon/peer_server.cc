@@ -223,7 +223,8 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
   if (rate_group_) bufferevent_add_to_rate_limit_group(bev, rate_group_);
   // A peer that sends nothing, or stops reading what we send, goes.
   const timeval idle{options_.idle_timeout_seconds, 0};
-  bufferevent_set_timeouts(bev, &idle, &idle);
+  c->link->set_read_timeout(static_cast<int>(options_.idle_timeout_seconds));
+  bufferevent_set_timeouts(bev, nullptr, &idle);
   log_debug("peer ", peer, " connected");
 }
 
@@ -328,20 +329,16 @@ void PeerServer::pump(Conn& c) {
     c.pending.pop_front();
     if (!serve_piece(c, piece)) return;
   }
-  bufferevent* bev = c.link->bev();
   const bool full = c.link->pending_output() >= room;
-  if (full && c.reading) {
-    bufferevent_disable(bev, EV_READ);
-    c.reading = false;
-  } else if (!full && !c.reading) {
-    bufferevent_enable(bev, EV_READ);
-    c.reading = true;
+  if (full == c.reading) {
+    c.reading = !full;
+    c.link->set_reading(c.reading);
   }
   // Woken with a piece's worth of room while there is work (or reading is
   // paused), so the next piece is queued before the output runs dry; woken
   // only when empty otherwise, so the sent-bytes count ends exact.
   const size_t low = (c.pending.empty() && !full) ? 0 : c.piece_size;
-  bufferevent_setwatermark(bev, EV_WRITE, low, 0);
+  bufferevent_setwatermark(c.link->bev(), EV_WRITE, low, 0);
 }
 
 bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {

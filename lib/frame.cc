@@ -19,7 +19,7 @@ Result<FrameView> decode_frame(std::string_view buffer, size_t max_payload) {
   if (size > max_payload) {
     return make_error("frame_too_large", "frame of " + std::to_string(size) +
                                              " bytes exceeds the limit of " +
-                                             std::to_string(max_payload));
+                                             std::to_string(max_payload) + " bytes");
   }
   if (buffer.size() - kFrameHeaderSize < size) return FrameView{};
   return FrameView{buffer.substr(kFrameHeaderSize, size), kFrameHeaderSize + size};

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,14 +15,25 @@
 #include "log.h"
 
 namespace gs {
+namespace {
+
+// Reads of small frames go here first (one per loop thread), so an idle link
+// holds no input buffer at all.
+constexpr size_t kScratchSize = 64 * 1024;
+thread_local char scratch[kScratchSize];
+// Reads per wake-up of one link, so a fast link cannot starve the others.
+constexpr int kMaxReadsPerWake = 64;
+
+}  // namespace
 
 FramedConn::FramedConn(bufferevent* bev, size_t max_frame, std::string peer, Handlers handlers)
     : bev_(bev), max_frame_(max_frame), peer_(std::move(peer)), handlers_(std::move(handlers)) {
-  bufferevent_setcb(bev_, &FramedConn::on_read, &FramedConn::on_write, &FramedConn::on_event, this);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  bufferevent_setcb(bev_, nullptr, &FramedConn::on_write, &FramedConn::on_event, this);
+  bufferevent_enable(bev_, EV_WRITE);
 }
 
 FramedConn::~FramedConn() {
+  if (read_ev_) event_free(read_ev_);
   if (bev_) bufferevent_free(bev_);
 }
 
@@ -34,7 +46,9 @@ FramedConn* FramedConn::accept(event_base* base, evutil_socket_t fd, size_t max_
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return new FramedConn(bev, max_frame, std::move(peer), std::move(handlers));
+  auto* conn = new FramedConn(bev, max_frame, std::move(peer), std::move(handlers));
+  conn->start_reading();
+  return conn;
 }
 
 FramedConn* FramedConn::connect(event_base* base, const SockAddr& to, size_t max_frame,
@@ -48,6 +62,9 @@ FramedConn* FramedConn::connect(event_base* base, const SockAddr& to, size_t max
     conn->close(std::string("connect failed: ") + std::strerror(errno));
     return nullptr;
   }
+  // Reading starts now (the socket exists), so the read timeout also bounds
+  // a connect that never completes.
+  conn->start_reading();
   return conn;
 }
 
@@ -65,13 +82,37 @@ size_t FramedConn::pending_output() const {
 }
 
 void FramedConn::set_read_timeout(int seconds) {
-  if (!bev_) return;
-  if (seconds <= 0) {
-    bufferevent_set_timeouts(bev_, nullptr, nullptr);
+  read_timeout_ = std::max(seconds, 0);
+  arm_reading();
+}
+
+void FramedConn::set_reading(bool on) {
+  if (reading_ == on) return;
+  reading_ = on;
+  arm_reading();
+}
+
+void FramedConn::start_reading() {
+  if (closing_ || !bev_) return;
+  read_ev_ = event_new(bufferevent_get_base(bev_), bufferevent_getfd(bev_), EV_READ | EV_PERSIST,
+                       &FramedConn::on_readable, this);
+  if (!read_ev_) {
+    close("cannot watch the socket");
     return;
   }
-  timeval tv{seconds, 0};
-  bufferevent_set_timeouts(bev_, &tv, nullptr);
+  arm_reading();
+}
+
+// The read event is pending exactly while reading is wanted; its timeout
+// restarts whenever it fires, so it measures silence.
+void FramedConn::arm_reading() {
+  if (!read_ev_) return;
+  if (!reading_ || closing_) {
+    event_del(read_ev_);
+    return;
+  }
+  const timeval tv{read_timeout_, 0};
+  event_add(read_ev_, read_timeout_ > 0 ? &tv : nullptr);
 }
 
 void FramedConn::close(const std::string& reason) {
@@ -90,7 +131,7 @@ void FramedConn::close_after_flush(const std::string& reason) {
   closing_ = true;
   flushing_ = true;
   close_reason_ = reason;
-  bufferevent_disable(bev_, EV_READ);
+  arm_reading();  // stops it
   if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
     close(reason);
     return;
@@ -106,6 +147,10 @@ void FramedConn::leave() {
 
 void FramedConn::finish(const std::string& reason) {
   finished_ = true;
+  if (read_ev_) {
+    event_free(read_ev_);
+    read_ev_ = nullptr;
+  }
   if (bev_) {
     bufferevent_free(bev_);
     bev_ = nullptr;
@@ -114,56 +159,119 @@ void FramedConn::finish(const std::string& reason) {
   delete this;
 }
 
-void FramedConn::read_frames() {
-  evbuffer* in = bufferevent_get_input(bev_);
-  while (!closing_) {
-    const size_t avail = evbuffer_get_length(in);
-    if (avail < kFrameHeaderSize) return;
-    unsigned char header[kFrameHeaderSize];
-    evbuffer_copyout(in, header, sizeof header);
-    const uint32_t size = load_be32(header);
-    if (size > max_frame_) {
-      close("frame of " + std::to_string(size) + " bytes exceeds the limit of " +
-            std::to_string(max_frame_) + " bytes");
-      return;
-    }
-    if (avail < kFrameHeaderSize + size) {
-      // Wake up only when the whole frame is here.
-      bufferevent_setwatermark(bev_, EV_READ, kFrameHeaderSize + size, 0);
-      return;
-    }
-    bufferevent_setwatermark(bev_, EV_READ, 0, 0);
-    if (handlers_.payload_buffer && land_payload(in, size)) continue;
-    const unsigned char* data = evbuffer_pullup(in, static_cast<ev_ssize_t>(kFrameHeaderSize + size));
-    const std::string_view payload(reinterpret_cast<const char*>(data) + kFrameHeaderSize, size);
-    if (handlers_.on_frame) handlers_.on_frame(*this, payload);
-    if (bev_) evbuffer_drain(in, kFrameHeaderSize + size);
+// How much to ask recv for. A link whose payloads may land reads no further
+// than the frame at hand (its header and first bytes, then the rest), so the
+// payload of the next frame is never read into our buffer before its owner
+// has been asked where it goes. Others read what is there, in chunks.
+size_t FramedConn::next_read_size() const {
+  const size_t have = in_.size();
+  if (handlers_.payload_buffer) {
+    if (have < kFrameHeaderSize) return kFrameHeaderSize + kPayloadHeadSize - have;
+    const size_t size = load_be32(reinterpret_cast<const unsigned char*>(in_.data()));
+    const size_t head = kFrameHeaderSize + std::min(size, kPayloadHeadSize);
+    return (have < head ? head : kFrameHeaderSize + size) - have;
   }
+  if (have < kFrameHeaderSize) return kScratchSize;
+  const size_t size = load_be32(reinterpret_cast<const unsigned char*>(in_.data()));
+  return std::max(kFrameHeaderSize + size - std::min(have, kFrameHeaderSize + size), kScratchSize);
 }
 
-bool FramedConn::land_payload(evbuffer* in, uint32_t size) {
-  char head[kPayloadHeadSize];
-  const size_t head_size = std::min<size_t>(size, sizeof head);
-  evbuffer_ptr at;
-  if (evbuffer_ptr_set(in, &at, kFrameHeaderSize, EVBUFFER_PTR_SET) != 0 ||
-      evbuffer_copyout_from(in, &at, head, head_size) != static_cast<ev_ssize_t>(head_size)) {
+bool FramedConn::took(ssize_t n) {
+  if (n > 0) return true;
+  if (n == 0) {
+    close("connection closed by peer");
     return false;
   }
-  char* dest = handlers_.payload_buffer(*this, size, std::string_view(head, head_size));
-  if (!dest) return false;
-  evbuffer_drain(in, kFrameHeaderSize);
-  if (evbuffer_remove(in, dest, size) != static_cast<int>(size)) {
-    close("lost part of a frame");  // cannot happen: the whole frame was there
-    return true;
-  }
-  if (handlers_.on_frame) handlers_.on_frame(*this, std::string_view(dest, size));
+  const int err = errno;
+  if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return false;
+  close(std::string("connection error: ") + evutil_socket_error_to_string(err));
+  return false;
+}
+
+bool FramedConn::land_more(int fd) {
+  const ssize_t n = recv(fd, land_ + land_got_, land_size_ - land_got_, MSG_DONTWAIT);
+  if (!took(n)) return false;
+  land_got_ += static_cast<size_t>(n);
+  // Short of the whole payload: the socket is drained for now.
+  if (land_got_ < land_size_) return false;
+  const std::string_view payload(land_, land_size_);
+  land_ = nullptr;
+  if (handlers_.on_frame) handlers_.on_frame(*this, payload);
   return true;
 }
 
-void FramedConn::on_read(bufferevent*, void* self) {
+size_t FramedConn::take_frames(const char* data, size_t size) {
+  size_t used = 0;
+  while (!closing_ && used < size) {
+    const std::string_view rest(data + used, size - used);
+    auto frame = decode_frame(rest, max_frame_);
+    if (!frame) {
+      close(frame.error().message);
+      return size;
+    }
+    if (frame->consumed != 0) {
+      used += frame->consumed;
+      asked_ = false;
+      if (handlers_.on_frame) handlers_.on_frame(*this, frame->payload);
+      continue;
+    }
+    // Incomplete: maybe its payload lands where the owner wants it.
+    if (!handlers_.payload_buffer || asked_ || rest.size() < kFrameHeaderSize) break;
+    const size_t payload_size = load_be32(reinterpret_cast<const unsigned char*>(rest.data()));
+    const std::string_view got = rest.substr(kFrameHeaderSize);
+    if (got.size() < std::min(payload_size, kPayloadHeadSize)) break;
+    asked_ = true;
+    char* dest = handlers_.payload_buffer(*this, payload_size, got.substr(0, kPayloadHeadSize));
+    if (!dest || closing_) break;
+    std::memcpy(dest, got.data(), got.size());
+    land_ = dest;
+    land_size_ = payload_size;
+    land_got_ = got.size();
+    asked_ = false;
+    return size;
+  }
+  return used;
+}
+
+void FramedConn::read_input() {
+  const int fd = bufferevent_getfd(bev_);
+  for (int i = 0; i < kMaxReadsPerWake && !closing_ && reading_; ++i) {
+    if (land_) {
+      if (!land_more(fd)) return;
+      continue;
+    }
+    const size_t want = next_read_size();
+    ssize_t n;
+    if (in_.empty()) {
+      // Most frames arrive whole: parse them where they were read.
+      n = recv(fd, scratch, std::min(want, kScratchSize), MSG_DONTWAIT);
+      if (!took(n)) return;
+      const size_t used = take_frames(scratch, static_cast<size_t>(n));
+      if (!closing_ && used < static_cast<size_t>(n)) in_.assign(scratch + used, static_cast<size_t>(n) - used);
+    } else {
+      const size_t old = in_.size();
+      in_.resize(old + want);
+      n = recv(fd, in_.data() + old, want, MSG_DONTWAIT);
+      in_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      if (!took(n)) return;
+      const size_t used = take_frames(in_.data(), in_.size());
+      if (closing_) return;
+      in_.erase(0, used);
+      // A large frame's buffer goes once it has been delivered.
+      if (in_.empty() && in_.capacity() > kScratchSize) std::string().swap(in_);
+    }
+    if (static_cast<size_t>(n) < want) return;  // drained for now
+  }
+}
+
+void FramedConn::on_readable(evutil_socket_t, short what, void* self) {
   auto* c = static_cast<FramedConn*>(self);
   c->enter();
-  c->read_frames();
+  if (what & EV_TIMEOUT) {
+    c->close("read timeout");
+  } else {
+    c->read_input();
+  }
   c->leave();
 }
 
@@ -189,7 +297,7 @@ void FramedConn::on_event(bufferevent*, short what, void* self) {
   } else if (what & BEV_EVENT_EOF) {
     c->close("connection closed by peer");
   } else if (what & BEV_EVENT_TIMEOUT) {
-    c->close((what & BEV_EVENT_READING) ? "read timeout" : "write timeout");
+    c->close("write timeout");
   } else if (what & BEV_EVENT_ERROR) {
     const int err = EVUTIL_SOCKET_ERROR();
     c->close(std::string("connection error: ") + evutil_socket_error_to_string(err));

@@ -25,7 +25,7 @@ class Recorder : public PeerClient::Owner {
     has = p.has().count();
   }
   void on_peer_have(PeerClient&, PieceIndex) override { ++haves; }
-  void on_peer_piece(PeerClient&, PieceIndex piece, std::string_view data) override {
+  void on_peer_piece(PeerClient&, PieceIndex piece, std::string_view data, PieceBuffer) override {
     pieces.emplace_back(piece, std::string(data));
   }
   void on_peer_reject(PeerClient&, PieceIndex piece) override { rejects.push_back(piece); }

@@ -1,5 +1,6 @@
-// FramedConn over a real socket pair: frames in order, and payloads landing
-// in a buffer the handler chose (payload_buffer) instead of libevent's.
+// FramedConn over a real socket pair: frames in order, payloads landing
+// straight from the socket in a buffer the handler chose (payload_buffer),
+// pausing, the read timeout, and how a link ends.
 #include "framed_conn.h"
 
 #include <fcntl.h>
@@ -48,7 +49,7 @@ class FramedConnTest : public ::testing::Test {
   void TearDown() override {
     if (closed_.empty()) conn_->close("test over");
     loop_.drain();
-    ::close(writer_fd_);
+    if (writer_fd_ >= 0) ::close(writer_fd_);
   }
   // Non-blocking writes with loop turns in between: the reader runs on this
   // same thread, so a full socket buffer must not block.
@@ -72,10 +73,15 @@ class FramedConnTest : public ::testing::Test {
   std::string closed_;
 };
 
+std::string patterned(size_t size, char first) {
+  std::string s(size, 'x');
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + i % 26);
+  s[0] = first;
+  return s;
+}
+
 TEST_F(FramedConnTest, ClaimedPayloadsLandInTheHandlersBufferOthersDoNot) {
-  std::string big(250'000, 'x');
-  big[0] = 'P';
-  for (size_t i = 1; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  const std::string big = patterned(250'000, 'P');
   std::string bytes = encode_frame("hello") + encode_frame(big) + encode_frame("") + encode_frame("P") +
                       encode_frame(std::string(400'000, 'P'));  // too big for the buffer
   write_all(bytes);
@@ -85,15 +91,70 @@ TEST_F(FramedConnTest, ClaimedPayloadsLandInTheHandlersBufferOthersDoNot) {
   EXPECT_EQ(got_[1].payload, big);
   EXPECT_TRUE(got_[1].landed);
   EXPECT_EQ(got_[2].payload, "");
+  // Whole within one read of a frame's start: delivered where it was read.
   EXPECT_EQ(got_[3].payload, "P");
-  EXPECT_TRUE(got_[3].landed);
-  EXPECT_EQ(got_[4].payload.size(), 400'000u);
+  EXPECT_FALSE(got_[3].landed);
+  EXPECT_EQ(got_[4].payload, std::string(400'000, 'P'));
   EXPECT_FALSE(got_[4].landed);
-  // The handler saw at most kPayloadHeadSize bytes of each non-empty payload.
-  ASSERT_GE(heads_.size(), 4u);
-  EXPECT_EQ(heads_[0], "hello");
-  EXPECT_EQ(heads_[1], big.substr(0, FramedConn::kPayloadHeadSize));
+  // Asked once for each frame that was not complete at its first read, with
+  // its first kPayloadHeadSize bytes.
+  ASSERT_EQ(heads_.size(), 2u);
+  EXPECT_EQ(heads_[0], big.substr(0, FramedConn::kPayloadHeadSize));
+  EXPECT_EQ(heads_[1], std::string(FramedConn::kPayloadHeadSize, 'P'));
   EXPECT_TRUE(closed_.empty());
+}
+
+TEST_F(FramedConnTest, BackToBackPayloadsEachLandWhole) {
+  // All in the socket at once: the link must not read the next payload into
+  // its own buffer before it has asked where that one goes.
+  std::vector<std::string> payloads;
+  std::string bytes;
+  for (int i = 0; i < 4; ++i) {
+    payloads.push_back(patterned(200'000 + static_cast<size_t>(i), 'P'));
+    bytes += encode_frame(payloads.back());
+  }
+  write_all(bytes);
+  ASSERT_TRUE(loop_.run_until([&] { return got_.size() == payloads.size(); }));
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    EXPECT_EQ(got_[i].payload, payloads[i]) << i;
+    EXPECT_TRUE(got_[i].landed) << i;
+  }
+  EXPECT_EQ(heads_.size(), payloads.size());
+}
+
+TEST_F(FramedConnTest, NothingIsReadWhileReadingIsOff) {
+  conn_->set_reading(false);
+  write_all(encode_frame("one") + encode_frame("two"));
+  EXPECT_FALSE(loop_.run_until([&] { return !got_.empty(); }, 0.2));
+  conn_->set_reading(true);
+  ASSERT_TRUE(loop_.run_until([&] { return got_.size() == 2; }));
+  EXPECT_EQ(got_[0].payload, "one");
+  EXPECT_EQ(got_[1].payload, "two");
+}
+
+TEST_F(FramedConnTest, SilenceBeyondTheReadTimeoutCloses) {
+  conn_->set_read_timeout(1);
+  write_all(encode_frame("still here"));
+  ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }, 5));
+  EXPECT_EQ(closed_, "read timeout");
+  EXPECT_EQ(got_.size(), 1u);
+}
+
+TEST_F(FramedConnTest, PeerClosingMidFrameIsReported) {
+  const std::string frame = encode_frame(patterned(100'000, 'P'));
+  write_all(frame.substr(0, 50'000));
+  ::close(writer_fd_);
+  writer_fd_ = -1;
+  ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }));
+  EXPECT_EQ(closed_, "connection closed by peer");
+  EXPECT_TRUE(got_.empty());
+}
+
+TEST_F(FramedConnTest, OversizedFrameCloses) {
+  write_all(frame_header(2u << 20) + "xyz");
+  ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }));
+  EXPECT_EQ(closed_, "frame of 2097152 bytes exceeds the limit of 1048576 bytes");
+  EXPECT_TRUE(got_.empty());
 }
 
 TEST_F(FramedConnTest, FrameArrivingByteByByteLandsWhole) {
@@ -103,7 +164,7 @@ TEST_F(FramedConnTest, FrameArrivingByteByByteLandsWhole) {
   ASSERT_TRUE(loop_.run_until([&] { return got_.size() == 1; }));
   EXPECT_EQ(got_[0].payload, payload);
   EXPECT_TRUE(got_[0].landed);
-  EXPECT_EQ(heads_.size(), 1u);  // asked once, when the frame was complete
+  EXPECT_EQ(heads_.size(), 1u);  // asked once, when its first bytes were in
 }
 
 }  // namespace
