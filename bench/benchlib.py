@@ -160,13 +160,39 @@ def make_data(path, size):
             block += 1
 
 
-def steady_rate(samples, size):
-    """Bytes/s between the first sample at >= 10 % and the first at >= 90 %."""
-    lo = next(((t, b) for t, b in samples if b >= 0.1 * size), None)
-    hi = next(((t, b) for t, b in samples if b >= 0.9 * size), None)
+def machine_busy():
+    """CPU-seconds the whole machine has been busy since boot (user, nice,
+    system, irq, softirq: everything but idle, iowait and steal)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:8]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
+
+
+def steady_window(samples, size):
+    """The progress samples (t, bytes[, machine_busy]) that bound the steady
+    window: the first at >= 10 % of size and the first at >= 90 %; None when
+    there is no such window."""
+    lo = next((s for s in samples if s[1] >= 0.1 * size), None)
+    hi = next((s for s in samples if s[1] >= 0.9 * size), None)
     if not lo or not hi or hi[0] <= lo[0] or hi[1] <= lo[1]:
         return None
-    return (hi[1] - lo[1]) / (hi[0] - lo[0])
+    return lo, hi
+
+
+def steady_rate(samples, size):
+    """Bytes/s in the steady window."""
+    w = steady_window(samples, size)
+    return None if not w else (w[1][1] - w[0][1]) / (w[1][0] - w[0][0])
+
+
+def steady_cpu_per_gib(samples, size):
+    """CPU-seconds the whole machine spent per GiB moved in the steady window
+    (samples carry machine_busy()): what a transfer costs all its processes
+    and the kernel's network path together, whoever is charged for it."""
+    w = steady_window(samples, size)
+    if not w or len(w[0]) < 3:
+        return None
+    return (w[1][2] - w[0][2]) / (w[1][1] - w[0][1]) * (1 << 30)
 
 
 def fmt_mib(b):
