@@ -96,7 +96,9 @@ std::string usage_text() {
          std::to_string(kDefaultHeartbeatSeconds) + "),\n"
          "daemon.tracker_timeout_seconds (" + std::to_string(kDefaultTrackerTimeoutSeconds) +
          "),\ndaemon.max_upload_rate (bytes per second to all peers together; 0, the default,\n"
-         "is unlimited). The example gsd.toml documents every key.\n"
+         "is unlimited), daemon.direct_io (true: downloaded pieces go to the disk without\n"
+         "the page cache; false for spinning disks). The example gsd.toml documents every\n"
+         "key.\n"
          "\n"
          "Exit status: 0 after a clean stop, 1 on a startup error (config, trackers\n"
          "file, state file, socket or port), 2 on a usage error.\n";
@@ -133,6 +135,7 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   int64_t upload_rate = 0;
   if (auto s = file.get("daemon.max_upload_rate", upload_rate, 0, int64_t{1} << 40); !s) return s.error();
   c.max_upload_rate = static_cast<uint64_t>(upload_rate);
+  if (auto s = file.get("daemon.direct_io", c.direct_io); !s) return s.error();
   if (auto s = file.check_unknown(); !s) return s.error();
 
   if (!parse_log_level(level, c.log_level)) {

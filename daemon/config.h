@@ -56,6 +56,7 @@ struct DaemonConfig {
   int heartbeat_seconds = kDefaultHeartbeatSeconds;
   int tracker_timeout_seconds = kDefaultTrackerTimeoutSeconds;
   uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
+  bool direct_io = true;         // downloaded pieces bypass the page cache
 };
 
 // Applies `file` (every [daemon] key checked, unknown keys refused) and then

@@ -334,21 +334,20 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   }
   ++verify_backlog_;
   update_reading();
-  // The piece's bytes: where they landed (no copy), else copied into a buffer.
-  size_t at = 0;
-  if (buffer) {
-    at = static_cast<size_t>(data.data() - buffer.get());
-  } else {
+  // The piece's bytes: where they landed (no copy), else copied into a
+  // buffer, at the same place.
+  if (!buffer) {
     buffer = take_buffer();
-    std::memcpy(buffer.get(), data.data(), data.size());
+    std::memcpy(buffer.get() + kPieceDataOffset, data.data(), data.size());
   }
+  const size_t at = kPieceDataOffset;
   auto result = std::make_shared<Status>(Ok{});
   env_.pool->post(
       [part = part_, meta = meta_, piece, buffer, bytes = std::string_view(buffer.get() + at, data.size()), result] {
         if (sha256(bytes) != meta->piece_hashes[piece]) {
           *result = make_error("bad_piece", "piece " + std::to_string(piece) + " does not match its hash");
         } else {
-          *result = write_piece(part->fd(), meta->piece_offset(piece), bytes);
+          *result = write_piece(*part, meta->piece_offset(piece), bytes);
         }
       },
       [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result, buffer] {
@@ -360,15 +359,21 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   fill(peer, now);
 }
 
+static_assert(kPieceDataOffset % kDirectIoAlign == 0, "piece data must land page-aligned");
+
 PieceBuffer Download::piece_buffer(size_t size) {
-  if (size > buffer_capacity()) return nullptr;  // not a piece of ours; on_frame will say so
+  // Not a piece of ours: on_frame will say so.
+  if (size > meta_->piece_size + kPieceMessageOverhead) return nullptr;
   return take_buffer();
 }
 
 PieceBuffer Download::take_buffer() {
   if (spare_buffers_.empty()) {
-    // Not make_shared<char[]>: that would zero the whole piece first.
-    return PieceBuffer(new char[buffer_capacity()]);
+    // Page-aligned (see kPieceDataOffset), and not make_shared<char[]>: that
+    // would zero the whole piece first.
+    constexpr std::align_val_t kPage{kDirectIoAlign};
+    return PieceBuffer(static_cast<char*>(::operator new[](buffer_capacity(), kPage)),
+                       [](char* p) { ::operator delete[](p, kPage); });
   }
   PieceBuffer b = std::move(spare_buffers_.back());
   spare_buffers_.pop_back();
@@ -391,7 +396,7 @@ void Download::release_buffers() {
 }
 
 size_t Download::buffer_capacity() const {
-  return meta_->piece_size + kPieceMessageOverhead;
+  return kPieceDataOffset + meta_->piece_size;
 }
 
 void Download::on_peer_reject(PeerClient& peer, PieceIndex piece) {

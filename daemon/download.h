@@ -68,6 +68,7 @@ struct DownloadOptions {
   int max_timeouts_in_row = 3;  // request timeouts with nothing delivered: reconnect later
   size_t verify_backlog_high = 8;  // pieces waiting for the workers: stop reading above
   size_t verify_backlog_low = 4;   // ... and read again at or below
+  bool direct_io = true;           // verified pieces bypass the page cache (write_piece)
 };
 
 // What a download needs from the daemon; everything here outlives it.

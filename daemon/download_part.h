@@ -11,6 +11,7 @@
 // plan_resume() is pure and is where the resume policy lives.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,25 +26,36 @@ namespace gs::daemon {
 
 inline constexpr std::string_view kPartSuffix = ".gs-part";
 
+// Pieces whose bytes sit at an address, file offset and length that are all
+// multiples of this go to the disk with O_DIRECT (see write_piece).
+inline constexpr size_t kDirectIoAlign = 4096;
+
 // An open partial file, shared by the loop and the worker jobs that write
 // pieces into it (pwrite/pread at offsets, so one descriptor serves them
 // all); closed when the last holder lets go.
 class PartFile {
  public:
   // Creates (or empties) `path` and sizes it to `size` without allocating.
-  static Result<std::shared_ptr<PartFile>> create(const std::string& path, uint64_t size);
+  // `direct_io`: aligned piece writes may bypass the page cache (write_piece).
+  static Result<std::shared_ptr<PartFile>> create(const std::string& path, uint64_t size, bool direct_io);
   // Opens an existing file; error code "missing" when it does not exist.
-  static Result<std::shared_ptr<PartFile>> open(const std::string& path);
+  static Result<std::shared_ptr<PartFile>> open(const std::string& path, bool direct_io);
   ~PartFile();
   PartFile(const PartFile&) = delete;
   PartFile& operator=(const PartFile&) = delete;
 
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
+  // A second descriptor with O_DIRECT for aligned piece writes; -1 when the
+  // file system refused it or a direct write failed with EINVAL once.
+  int direct_fd() const { return direct_ok_ ? direct_fd_ : -1; }
+  void stop_direct() { direct_ok_ = false; }
 
  private:
-  PartFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  PartFile(int fd, std::string path, bool direct_io);
   int fd_;
+  int direct_fd_ = -1;
+  std::atomic<bool> direct_ok_{false};
   std::string path_;
 };
 
@@ -53,8 +65,10 @@ struct PartStat {
 };
 Result<PartStat> stat_part(int fd);
 
-// All of `data` at `offset` (short writes and EINTR retried).
-Status write_piece(int fd, uint64_t offset, std::string_view data);
+// All of `data` at `offset` (short writes and EINTR retried): with O_DIRECT
+// when `data` and `offset` are aligned (kDirectIoAlign) and the file allows
+// it, else through the page cache.
+Status write_piece(PartFile& part, uint64_t offset, std::string_view data);
 // fdatasync: what was written so far survives a power cut.
 Status sync_part(int fd);
 

@@ -19,11 +19,12 @@ void Download::start_check() {
   phase_ = Phase::checking;
   auto check = std::make_shared<ResumeCheck>();
   env_.pool->post(
-      [check, path = rec_.part_path, meta = meta_, done = have_, saved = PartStat{rec_.part_size, rec_.part_mtime_ns}] {
+      [check, path = rec_.part_path, meta = meta_, done = have_, saved = PartStat{rec_.part_size, rec_.part_mtime_ns},
+       direct = env_.options.direct_io] {
         bool created = false;
-        auto f = PartFile::open(path);
+        auto f = PartFile::open(path, direct);
         if (!f && f.error().code == "missing") {
-          f = PartFile::create(path, meta->size);
+          f = PartFile::create(path, meta->size, direct);
           created = true;
         }
         if (!f) {

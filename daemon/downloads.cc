@@ -161,7 +161,7 @@ Result<Json> Downloads::add(const Request& req, const Json& info) {
     }
   }
 
-  auto part = PartFile::create(part_path, meta->size);
+  auto part = PartFile::create(part_path, meta->size, env_.options.direct_io);
   if (!part) return part.error();
   auto st = stat_part((*part)->fd());
   if (!st) return st.error();

@@ -105,6 +105,7 @@ int run(const DaemonConfig& cfg) {
   }
   DownloadEnv download_env;
   download_env.base = base.get();
+  download_env.options.direct_io = cfg.direct_io;
   download_env.pool = workers.get();
   download_env.tracker = &tracker;
   download_env.session = &session;

@@ -67,7 +67,7 @@ void PeerClient::send(std::string_view payload) {
 char* PeerClient::landing_buffer(size_t size, std::string_view head) {
   if (!ready_ || !is_piece_message(head)) return nullptr;
   if (!landing_) landing_ = owner_.piece_buffer(size);
-  return landing_.get();
+  return landing_ ? landing_.get() + kPieceLandingOffset : nullptr;
 }
 
 void PeerClient::on_connected() {
@@ -96,7 +96,7 @@ void PeerClient::on_frame(std::string_view payload) {
   }
   auto m = decode_peer_message(payload, static_cast<uint32_t>(has_.size()));
   if (!m) return violation(m.error().message);
-  on_message(*m, landing_ && payload.data() == landing_.get());
+  on_message(*m, landing_ && payload.data() == landing_.get() + kPieceLandingOffset);
 }
 
 void PeerClient::on_message(const PeerMessage& m, bool landed) {

@@ -39,8 +39,12 @@
 namespace gs::daemon {
 
 // A piece's bytes on their way to be hashed and written; recycled by the
-// download (Download::give_back).
+// download (Download::give_back). A PIECE payload lands at kPieceLandingOffset
+// in it, which puts the piece's data (after the message's type and index)
+// at a page boundary, as direct I/O wants (see write_piece).
 using PieceBuffer = std::shared_ptr<char[]>;
+inline constexpr size_t kPieceDataOffset = 4096;
+inline constexpr size_t kPieceLandingOffset = kPieceDataOffset - kPieceMessageOverhead;
 
 class PeerClient {
  public:

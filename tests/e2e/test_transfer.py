@@ -108,8 +108,13 @@ class Transfer(TransferCase):
         self.assertGreater(from_peers, 0, "leechers got nothing from each other")
 
     def test_corrupt_seeder_is_dropped_and_download_completes(self):
-        owner = self.member("s1")
-        honest = [owner, self.member("s2", owner=owner)]
+        # The honest seeders are capped (4 MiB/s each, so the download takes
+        # about a second), and the corrupt one is not: it stays the fastest
+        # peer and is asked until it has failed often enough to be dropped.
+        # Uncapped, the honest two can finish the file first.
+        cap = "max_upload_rate = 4194304\n"
+        owner = self.member("s1", extra_toml=cap)
+        honest = [owner, self.member("s2", owner=owner, extra_toml=cap)]
         bad = self.member("bad", owner=owner, extra_toml="")
         src = make_file(os.path.join(self.sb.dir, "c.bin"), 16 * PIECE)
         for s in honest:

@@ -31,6 +31,7 @@ TEST(DaemonConfig, Defaults) {
   EXPECT_EQ(c->log_level, LogLevel::info);
   EXPECT_EQ(c->heartbeat_seconds, 5);
   EXPECT_EQ(c->tracker_timeout_seconds, 10);
+  EXPECT_TRUE(c->direct_io);
 }
 
 TEST(DaemonConfig, FileSetsEveryKey) {
@@ -42,7 +43,8 @@ TEST(DaemonConfig, FileSetsEveryKey) {
       "trackers = \"/etc/t.txt\"\n"
       "log_level = \"debug\"\n"
       "heartbeat_seconds = 2\n"
-      "tracker_timeout_seconds = 30\n");
+      "tracker_timeout_seconds = 30\n"
+      "direct_io = false\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->state_dir, "/var/lib/x");
   EXPECT_EQ(c->socket, "/run/x.sock");
@@ -52,6 +54,13 @@ TEST(DaemonConfig, FileSetsEveryKey) {
   EXPECT_EQ(c->log_level, LogLevel::debug);
   EXPECT_EQ(c->heartbeat_seconds, 2);
   EXPECT_EQ(c->tracker_timeout_seconds, 30);
+  EXPECT_FALSE(c->direct_io);
+}
+
+TEST(DaemonConfig, DirectIoMustBeABoolean) {
+  const std::string e = error_of("[daemon]\ndirect_io = \"yes\"\n");
+  EXPECT_NE(e.find("direct_io"), std::string::npos) << e;
+  EXPECT_NE(usage_text().find("daemon.direct_io"), std::string::npos);
 }
 
 TEST(DaemonConfig, CommandLineOverridesFile) {

@@ -1,7 +1,13 @@
 // Resume after a crash or a change behind the daemon's back: the pure plan,
-// and the sparse-file scan that finds pieces written after the last commit.
+// the sparse-file scan that finds pieces written after the last commit, and
+// how pieces are written (direct or through the page cache).
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -76,12 +82,12 @@ class SparseFile : public ::testing::Test {
   void SetUp() override {
     content_ = test::make_content(8 * kPiece + 777);
     meta_ = test::meta_of(content_, kPiece);
-    auto f = PartFile::create(sb_.path("x.gs-part"), meta_.size);
+    auto f = PartFile::create(sb_.path("x.gs-part"), meta_.size, true);
     ASSERT_TRUE(f.ok()) << f.error().message;
     part_ = *f;
   }
   void write(PieceIndex p) {
-    ASSERT_TRUE(write_piece(part_->fd(), meta_.piece_offset(p),
+    ASSERT_TRUE(write_piece(*part_, meta_.piece_offset(p),
                             std::string_view(content_).substr(meta_.piece_offset(p), meta_.piece_length(p)))
                     .ok());
   }
@@ -118,7 +124,7 @@ TEST_F(SparseFile, PiecesWrittenAfterTheLastCommitAreRecovered) {
   write(4);
   write(8);
   // A piece cut short by the crash: half written.
-  ASSERT_TRUE(write_piece(part_->fd(), meta_.piece_offset(6), std::string_view(content_).substr(meta_.piece_offset(6), 8192)).ok());
+  ASSERT_TRUE(write_piece(*part_, meta_.piece_offset(6), std::string_view(content_).substr(meta_.piece_offset(6), 8192)).ok());
   auto regions = data_regions(part_->fd(), meta_.size);
   ASSERT_TRUE(regions.ok());
   auto now = stat_part(part_->fd());
@@ -157,7 +163,7 @@ TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
   EXPECT_EQ(s.error().code, "dest_exists");
   ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, /*replace=*/true).ok());
   EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
-  auto reopened = PartFile::open(dest);
+  auto reopened = PartFile::open(dest, true);
   ASSERT_TRUE(reopened.ok());
   std::string buf;
   auto h = hash_piece((*reopened)->fd(), meta_, 3, buf);
@@ -165,9 +171,65 @@ TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
   EXPECT_EQ(*h, meta_.piece_hashes[3]);
 }
 
+// Which of a file's pages [offset, offset + length) are in the page cache.
+std::vector<bool> cached(int fd, uint64_t offset, size_t length) {
+  const long page = sysconf(_SC_PAGESIZE);
+  void* map = mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset));
+  if (map == MAP_FAILED) return {};
+  std::vector<unsigned char> v((length + static_cast<size_t>(page) - 1) / static_cast<size_t>(page));
+  const int rc = mincore(map, length, v.data());
+  munmap(map, length);
+  if (rc != 0) return {};
+  return std::vector<bool>(v.begin(), v.end());
+}
+
+bool any_cached(const std::vector<bool>& pages) {
+  for (bool b : pages) {
+    if (b) return true;
+  }
+  return false;
+}
+
+TEST(WritePiece, AlignedPiecesBypassThePageCacheOthersDoNot) {
+  test::Sandbox sb;
+  auto f = PartFile::create(sb.path("d.gs-part"), 1 << 20, true);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  PartFile& part = **f;
+  if (part.direct_fd() < 0) GTEST_SKIP() << "no O_DIRECT on " << sb.dir();
+  constexpr size_t kLen = 64 * 1024;
+  std::unique_ptr<char, void (*)(void*)> buf(static_cast<char*>(std::aligned_alloc(kDirectIoAlign, kLen + kDirectIoAlign)),
+                                             &std::free);
+  for (size_t i = 0; i < kLen + kDirectIoAlign; ++i) buf.get()[i] = static_cast<char>(i * 7);
+  const std::string_view aligned(buf.get(), kLen);
+  const std::string_view unaligned(buf.get() + 1, kLen);
+  ASSERT_TRUE(write_piece(part, 0, aligned).ok());
+  ASSERT_TRUE(write_piece(part, kLen + 1, unaligned).ok());
+  EXPECT_FALSE(any_cached(cached(part.fd(), 0, kLen)));
+  EXPECT_TRUE(any_cached(cached(part.fd(), kLen, kLen)));
+  // Either way the bytes are there.
+  std::string back(kLen, '\0');
+  ASSERT_EQ(pread(part.fd(), back.data(), kLen, 0), static_cast<ssize_t>(kLen));
+  EXPECT_EQ(back, aligned);
+  ASSERT_EQ(pread(part.fd(), back.data(), kLen, kLen + 1), static_cast<ssize_t>(kLen));
+  EXPECT_EQ(back, unaligned);
+  EXPECT_GE(part.direct_fd(), 0);  // nothing made it give up direct writes
+}
+
+TEST(WritePiece, WithoutDirectIoPiecesGoThroughThePageCache) {
+  test::Sandbox sb;
+  auto f = PartFile::create(sb.path("d.gs-part"), 1 << 20, false);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ((*f)->direct_fd(), -1);
+  constexpr size_t kLen = 64 * 1024;
+  std::unique_ptr<char, void (*)(void*)> buf(static_cast<char*>(std::aligned_alloc(kDirectIoAlign, kLen)), &std::free);
+  std::memset(buf.get(), 'z', kLen);
+  ASSERT_TRUE(write_piece(**f, 0, std::string_view(buf.get(), kLen)).ok());
+  EXPECT_TRUE(any_cached(cached((*f)->fd(), 0, kLen)));
+}
+
 TEST(PartFileOpen, MissingIsItsOwnError) {
   test::Sandbox sb;
-  auto f = PartFile::open(sb.path("nope"));
+  auto f = PartFile::open(sb.path("nope"), true);
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.error().code, "missing");
 }

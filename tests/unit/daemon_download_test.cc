@@ -248,10 +248,10 @@ TEST_F(DownloadTest, ResumeRecoversPiecesWrittenAfterTheLastCommit) {
   // As a killed daemon leaves it: pieces 0-1 committed, 2-3 written after
   // the last commit, piece 4 cut short.
   {
-    auto part = PartFile::create(dest + ".gs-part", meta.size);
+    auto part = PartFile::create(dest + ".gs-part", meta.size, true);
     ASSERT_TRUE(part.ok());
     const auto write = [&](PieceIndex p, size_t len) {
-      ASSERT_TRUE(write_piece((*part)->fd(), meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), len)).ok());
+      ASSERT_TRUE(write_piece(**part, meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), len)).ok());
     };
     write(0, kPiece);
     write(1, kPiece);
@@ -295,10 +295,10 @@ TEST_F(DownloadTest, TruncatedPartialFileIsRefetched) {
   const FileMeta meta = test::meta_of(content_, kPiece);
   const std::string dest = sb_.path("out.bin");
   {
-    auto part = PartFile::create(dest + ".gs-part", meta.size);
+    auto part = PartFile::create(dest + ".gs-part", meta.size, true);
     ASSERT_TRUE(part.ok());
     for (PieceIndex p = 0; p < 6; ++p) {
-      ASSERT_TRUE(write_piece((*part)->fd(), meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), kPiece)).ok());
+      ASSERT_TRUE(write_piece(**part, meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), kPiece)).ok());
     }
     auto st = stat_part((*part)->fd());
     ASSERT_TRUE(st.ok());
