@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include <event2/buffer.h>
 #include <event2/listener.h>
@@ -18,9 +19,14 @@ namespace gs {
 namespace {
 
 // Reads of small frames go here first (one per loop thread), so an idle link
-// holds no input buffer at all.
+// holds no input buffer at all. On the heap, not a thread_local array: every
+// thread (the workers too) would get its own zeroed copy, resident.
 constexpr size_t kScratchSize = 64 * 1024;
-thread_local char scratch[kScratchSize];
+char* scratch() {
+  thread_local std::unique_ptr<char[]> buffer;
+  if (!buffer) buffer.reset(new char[kScratchSize]);
+  return buffer.get();
+}
 // Reads per wake-up of one link, so a fast link cannot starve the others.
 constexpr int kMaxReadsPerWake = 64;
 
@@ -244,10 +250,11 @@ void FramedConn::read_input() {
     ssize_t n;
     if (in_.empty()) {
       // Most frames arrive whole: parse them where they were read.
-      n = recv(fd, scratch, std::min(want, kScratchSize), MSG_DONTWAIT);
+      char* const buffer = scratch();
+      n = recv(fd, buffer, std::min(want, kScratchSize), MSG_DONTWAIT);
       if (!took(n)) return;
-      const size_t used = take_frames(scratch, static_cast<size_t>(n));
-      if (!closing_ && used < static_cast<size_t>(n)) in_.assign(scratch + used, static_cast<size_t>(n) - used);
+      const size_t used = take_frames(buffer, static_cast<size_t>(n));
+      if (!closing_ && used < static_cast<size_t>(n)) in_.assign(buffer + used, static_cast<size_t>(n) - used);
     } else {
       const size_t old = in_.size();
       in_.resize(old + want);
