@@ -3,17 +3,20 @@
 // gsd's workers; measured faster here than two) each take a piece, SHA-256
 // it and pwrite it to DST at its offset, with a bounded queue of piece
 // buffers between them: both cores busy, nothing else to do. DST is sized up
-// front and each piece's range is brought into the page cache with
-// readahead() before its pwrite, as gsd does (see write_piece in
-// daemon/download_part.cc for why): the probe uses the best way known, not a
-// weaker one. readahead needs DST open for reading too; a failing readahead
-// is reported on stderr, since the probe would then be a weaker one.
+// front and written as gsd writes (see write_piece in
+// daemon/download_part.cc): pieces with O_DIRECT from page-aligned buffers,
+// and where that is refused, through the page cache with readahead() of the
+// piece's range first. The probe uses the best way known, not a weaker one.
+// A refused O_DIRECT or a failing readahead is reported on stderr, since
+// the probe would then be a weaker one.
 // Prints one line: "bytes seconds bytes_per_second".
 //
 //   g++ -O2 -std=c++20 probe.cc -o probe -lcrypto -pthread
 //   probe SRC DST
 #include <fcntl.h>
 #include <sys/stat.h>
+
+#include <cerrno>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -33,11 +37,24 @@ constexpr size_t kPiece = 512 * 1024;
 constexpr size_t kBuffers = 8;
 
 constexpr int kWriters = 4;
+constexpr size_t kAlign = 4096;  // O_DIRECT: buffer, offset and length
 struct Slot {
-  std::vector<unsigned char> data = std::vector<unsigned char>(kPiece);
+  std::unique_ptr<unsigned char, void (*)(void*)> data{
+      static_cast<unsigned char*>(std::aligned_alloc(kAlign, kPiece)), &std::free};
   size_t len = 0;
   off_t offset = 0;
 };
+
+// All of [data, data + len) at offset; false on an error (errno set).
+bool write_all(int fd, const unsigned char* data, size_t len, off_t offset) {
+  size_t put = 0;
+  while (put < len) {
+    const ssize_t n = ::pwrite(fd, data + put, len - put, offset + static_cast<off_t>(put));
+    if (n <= 0) return false;
+    put += static_cast<size_t>(n);
+  }
+  return true;
+}
 
 std::mutex mu;
 std::condition_variable cv;
@@ -62,6 +79,9 @@ int main(int argc, char** argv) {
     std::perror("size DST");
     return 1;
   }
+  const int out_direct = ::open(argv[2], O_WRONLY | O_DIRECT);
+  std::atomic<bool> direct{out_direct >= 0};
+  if (out_direct < 0) std::perror("probe: O_DIRECT");
   std::vector<Slot> slots(kBuffers);
   for (auto& s : slots) free_slots.push_back(&s);
 
@@ -79,7 +99,7 @@ int main(int argc, char** argv) {
       }
       size_t got = 0;
       while (got < kPiece) {
-        const ssize_t n = ::read(in, s->data.data() + got, kPiece - got);
+        const ssize_t n = ::read(in, s->data.get() + got, kPiece - got);
         if (n < 0) {
           read_error = true;
           break;
@@ -122,22 +142,21 @@ int main(int argc, char** argv) {
         s = full.front();
         full.pop_front();
       }
-      if (EVP_Digest(s->data.data(), s->len, digest, &dlen, EVP_sha256(), nullptr) != 1) {
+      if (EVP_Digest(s->data.get(), s->len, digest, &dlen, EVP_sha256(), nullptr) != 1) {
         write_error = true;
       }
       x ^= digest[0];
-      if (readahead(out, s->offset, s->len) != 0 && !readahead_failed.exchange(true)) {
-        std::perror("probe: readahead");
+      bool written = false;
+      if (direct && s->len % kAlign == 0 && s->offset % static_cast<off_t>(kAlign) == 0) {
+        written = write_all(out_direct, s->data.get(), s->len, s->offset);
+        if (!written && errno == EINVAL && direct.exchange(false)) std::perror("probe: O_DIRECT write");
+        if (!written && errno != EINVAL) write_error = true;
       }
-      size_t put = 0;
-      while (put < s->len && !write_error) {
-        const ssize_t n = ::pwrite(out, s->data.data() + put, s->len - put,
-                                   s->offset + static_cast<off_t>(put));
-        if (n <= 0) {
-          write_error = true;
-          break;
+      if (!written && !write_error) {
+        if (readahead(out, s->offset, s->len) != 0 && !readahead_failed.exchange(true)) {
+          std::perror("probe: readahead");
         }
-        put += static_cast<size_t>(n);
+        write_error = !write_all(out, s->data.get(), s->len, s->offset);
       }
       total += s->len;
       std::lock_guard lk(mu);
@@ -156,6 +175,7 @@ int main(int argc, char** argv) {
   for (auto& w : writers) w.join();
   reader.join();
   ::close(in);
+  if (out_direct >= 0) ::close(out_direct);
   const bool close_error = ::close(out) != 0;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
