@@ -29,6 +29,10 @@ char* scratch() {
 }
 // Reads per wake-up of one link, so a fast link cannot starve the others.
 constexpr int kMaxReadsPerWake = 64;
+// The most one read into in_ asks for: the buffer grows with what arrives,
+// not with what a frame header claims (a peer announcing max-size frames and
+// sending nothing would otherwise cost max_frame bytes per link at once).
+constexpr size_t kMaxReadSize = 256 * 1024;
 
 }  // namespace
 
@@ -175,11 +179,12 @@ size_t FramedConn::next_read_size() const {
     if (have < kFrameHeaderSize) return kFrameHeaderSize + kPayloadHeadSize - have;
     const size_t size = load_be32(reinterpret_cast<const unsigned char*>(in_.data()));
     const size_t head = kFrameHeaderSize + std::min(size, kPayloadHeadSize);
-    return (have < head ? head : kFrameHeaderSize + size) - have;
+    return std::min((have < head ? head : kFrameHeaderSize + size) - have, kMaxReadSize);
   }
   if (have < kFrameHeaderSize) return kScratchSize;
   const size_t size = load_be32(reinterpret_cast<const unsigned char*>(in_.data()));
-  return std::max(kFrameHeaderSize + size - std::min(have, kFrameHeaderSize + size), kScratchSize);
+  const size_t rest = kFrameHeaderSize + size - std::min(have, kFrameHeaderSize + size);
+  return std::clamp(rest, kScratchSize, kMaxReadSize);
 }
 
 bool FramedConn::took(ssize_t n) {
