@@ -450,7 +450,14 @@ void Download::fill(PeerClient& peer, DownloadClock::time_point now) {
   uint64_t fastest = 0;
   for (const auto& [key, client] : peers_) fastest = std::max(fastest, client->rate().rate(now));
   const bool slow = peer.rate().age(now) >= std::chrono::seconds(1) && peer.rate().rate(now) * 4 < fastest;
-  for (PieceIndex p : picker_.pick(peer.key(), depth - peer.outstanding(), slow ? PickScope::exclusive : PickScope::any)) {
+  std::vector<PieceIndex> picks =
+      picker_.pick(peer.key(), depth - peer.outstanding(), slow ? PickScope::exclusive : PickScope::any);
+  // A slow peer with nothing exclusive to give still gets one piece at a
+  // time from the rest: it may only look slow because it was asked for
+  // nothing (equal seeders, one of them ahead at the start), and without a
+  // request its rate could never show otherwise; it would starve for good.
+  if (slow && picks.empty() && peer.outstanding() == 0) picks = picker_.pick(peer.key(), 1, PickScope::any);
+  for (PieceIndex p : picks) {
     if (picker_.requesters_of(p) > 1) {
       if (duplicates == 0 || !overdue(p, peer.key(), now)) {
         picker_.on_request_dropped(peer.key(), p);
