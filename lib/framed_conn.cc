@@ -262,6 +262,12 @@ void FramedConn::read_input() {
       if (!closing_ && used < static_cast<size_t>(n)) in_.assign(buffer + used, static_cast<size_t>(n) - used);
     } else {
       const size_t old = in_.size();
+      if (old >= kFrameHeaderSize) {
+        // One allocation for the whole frame (and a read past its end):
+        // growing by doubling would hold the old and the new buffer at once,
+        // and copy. Reserved pages cost nothing until data lands in them.
+        in_.reserve(kFrameHeaderSize + load_be32(reinterpret_cast<const unsigned char*>(in_.data())) + kScratchSize);
+      }
       in_.resize(old + want);
       n = recv(fd, in_.data() + old, want, MSG_DONTWAIT);
       in_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
