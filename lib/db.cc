@@ -120,6 +120,10 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
 void Db::use_little_memory() {
   sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
   sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 128, 32);
+  // Page-cache pages beyond this are recycled instead of kept: a download's
+  // row carries its piece hashes (0.5 MiB of hex at 4 GiB), and each commit
+  // rewrites the row, which would otherwise keep ~2 MiB of cache resident.
+  sqlite3_soft_heap_limit64(512 * 1024);
 }
 
 Db::~Db() { sqlite3_close_v2(db_); }

@@ -52,7 +52,9 @@ class Db {
   // For a process whose databases are small and rarely busy (gsd): each
   // connection then allocates its page cache as pages are used instead of
   // ~90 KiB up front, with a smaller lookaside arena. About 0.2 MiB less
-  // resident per connection. Call before any other sqlite use.
+  // resident per connection, and a soft heap limit (512 KiB) so the page
+  // cache does not keep what a large row rewrite brought in. Call before any
+  // other sqlite use.
   static void use_little_memory();
   ~Db();
   Db(const Db&) = delete;
