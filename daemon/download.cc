@@ -17,13 +17,6 @@ const char* const kSelfReason = "connected to ourselves";
 
 }  // namespace
 
-uint64_t Download::random_seed() {
-  const std::string b = random_bytes(8);
-  uint64_t seed = 0;
-  std::memcpy(&seed, b.data(), sizeof seed);
-  return seed;
-}
-
 Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<PartFile> part)
     : env_(env),
       rec_(std::move(record)),
@@ -31,7 +24,7 @@ Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<Part
       part_(std::move(part)),
       part_trusted_(part_ != nullptr),
       have_(meta_->piece_count()),
-      picker_(meta_->piece_count(), random_seed()) {
+      picker_(meta_->piece_count(), random_u64()) {
   rec_.meta = FileMeta{};  // meta_ holds it; the record keeps identity and counters only
   if (auto bits = Bitfield::from_bytes(rec_.have, meta_->piece_count())) have_ = std::move(*bits);
   for (PieceIndex p = 0; p < meta_->piece_count(); ++p) {

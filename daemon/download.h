@@ -189,8 +189,6 @@ class Download final : private PeerClient::Owner {
   DownloadRecord snapshot() const;
   KnownPeer* known_of(const PeerClient& peer);
   std::string state_name() const;
-  // Seeds the picker's random choices.
-  static uint64_t random_seed();
 
   DownloadEnv& env_;
   DownloadRecord rec_;  // identity and counters; have/state/sources live below

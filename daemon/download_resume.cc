@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crypto.h"
 #include "download.h"
 #include "file_hasher.h"
 #include "log.h"
@@ -107,7 +108,7 @@ void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& ve
 
   const Bitfield before = have_;
   have_ = Bitfield(meta_->piece_count());
-  picker_ = PiecePicker(meta_->piece_count(), random_seed());
+  picker_ = PiecePicker(meta_->piece_count(), random_u64());
   done_bytes_ = 0;
   for (PieceIndex p : plan.keep) set_have(p);
   size_t recovered = 0;

@@ -27,13 +27,6 @@ constexpr uint64_t kQueuedPieces = 2;
 // send it, is not going to ask for its offers: they lapse (PieceSpreader).
 constexpr auto kOffersIdle = std::chrono::seconds(1);
 
-uint64_t random_seed() {
-  const std::string b = random_bytes(8);
-  uint64_t seed = 0;
-  std::memcpy(&seed, b.data(), sizeof seed);
-  return seed;
-}
-
 // Appends bytes to a link's output without ever calling evbuffer_add on it.
 // libevent sizes the chain that evbuffer_add creates after an immutable
 // chain from that chain's buffer_len, which for a file segment chain is its
@@ -469,7 +462,7 @@ Bitfield PeerServer::spread_bitfield(Conn& c, uint32_t piece_count) {
     return bits;
   }
   auto& spread = spreads_[c.file_id];
-  if (!spread) spread = std::make_unique<Spread>(piece_count, random_seed());
+  if (!spread) spread = std::make_unique<Spread>(piece_count, random_u64());
   c.spread = spread.get();
   c.spread_key = next_spread_key_++;
   c.last_ask = Clock::now();

@@ -65,6 +65,13 @@ std::string random_bytes(size_t n) {
   return out;
 }
 
+uint64_t random_u64() {
+  const std::string b = random_bytes(sizeof(uint64_t));
+  uint64_t v = 0;
+  std::memcpy(&v, b.data(), sizeof v);
+  return v;
+}
+
 std::string to_hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

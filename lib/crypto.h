@@ -34,6 +34,8 @@ class Sha256 {
 // Cryptographically secure random bytes from the kernel (getrandom). Aborts
 // if that fails: continuing with predictable tokens would be worse.
 std::string random_bytes(size_t n);
+// Eight of those as a number: a seed for a generator that need not be secure.
+uint64_t random_u64();
 
 std::string to_hex(std::string_view bytes);
 inline std::string to_hex(const Sha256Digest& d) {

@@ -42,6 +42,12 @@ TEST(RandomBytes, SizesAndNoRepeats) {
   EXPECT_EQ(seen.size(), 100u);
 }
 
+TEST(RandomU64, NoRepeats) {
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 100; ++i) seen.insert(random_u64());
+  EXPECT_EQ(seen.size(), 100u);
+}
+
 TEST(Hex, RoundTripAndErrors) {
   const std::string bytes("\x00\x01\xab\xff", 4);
   EXPECT_EQ(to_hex(bytes), "0001abff");
