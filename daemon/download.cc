@@ -333,10 +333,10 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
     buffer = take_buffer();
     std::memcpy(buffer.get() + kPieceDataOffset, data.data(), data.size());
   }
-  const size_t at = kPieceDataOffset;
   auto result = std::make_shared<Status>(Ok{});
   env_.pool->post(
-      [part = part_, meta = meta_, piece, buffer, bytes = std::string_view(buffer.get() + at, data.size()), result] {
+      [part = part_, meta = meta_, piece, buffer, bytes = std::string_view(buffer.get() + kPieceDataOffset, data.size()),
+       result] {
         if (sha256(bytes) != meta->piece_hashes[piece]) {
           *result = make_error("bad_piece", "piece " + std::to_string(piece) + " does not match its hash");
         } else {

@@ -169,8 +169,8 @@ class Download final : private PeerClient::Owner {
   void verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result);
   void strike(const std::string& user, const std::string& addr);
   void update_reading();
-  // Piece buffers (see piece_buffer): one to fill, and one handed back by a
-  // worker job to keep for the next piece.
+  // Piece buffers (see piece_buffer and spare_buffers_): taken by a link for
+  // the piece it receives, handed back by the worker job that wrote it.
   PieceBuffer take_buffer();
   void give_back(PieceBuffer buffer);
   size_t buffer_capacity() const;

@@ -29,10 +29,16 @@ char* scratch() {
 }
 // Reads per wake-up of one link, so a fast link cannot starve the others.
 constexpr int kMaxReadsPerWake = 64;
-// The most one read into in_ asks for: the buffer grows with what arrives,
-// not with what a frame header claims (a peer announcing max-size frames and
-// sending nothing would otherwise cost max_frame bytes per link at once).
+// The most one read into in_ asks for: in_ is resized (zero-filled) to what
+// a read asks for, so its resident size grows with what arrives, not with
+// what a frame header claims (a peer announcing max-size frames and sending
+// nothing would otherwise make max_frame bytes resident per link at once).
 constexpr size_t kMaxReadSize = 256 * 1024;
+
+// The payload size a frame header (at `header`, kFrameHeaderSize bytes) announces.
+size_t announced_size(const char* header) {
+  return load_be32(reinterpret_cast<const unsigned char*>(header));
+}
 
 }  // namespace
 
@@ -177,12 +183,12 @@ size_t FramedConn::next_read_size() const {
   const size_t have = in_.size();
   if (handlers_.payload_buffer) {
     if (have < kFrameHeaderSize) return kFrameHeaderSize + kPayloadHeadSize - have;
-    const size_t size = load_be32(reinterpret_cast<const unsigned char*>(in_.data()));
+    const size_t size = announced_size(in_.data());
     const size_t head = kFrameHeaderSize + std::min(size, kPayloadHeadSize);
     return std::min((have < head ? head : kFrameHeaderSize + size) - have, kMaxReadSize);
   }
   if (have < kFrameHeaderSize) return kScratchSize;
-  const size_t size = load_be32(reinterpret_cast<const unsigned char*>(in_.data()));
+  const size_t size = announced_size(in_.data());
   const size_t rest = kFrameHeaderSize + size - std::min(have, kFrameHeaderSize + size);
   return std::clamp(rest, kScratchSize, kMaxReadSize);
 }
@@ -228,17 +234,18 @@ size_t FramedConn::take_frames(const char* data, size_t size) {
     }
     // Incomplete: maybe its payload lands where the owner wants it.
     if (!handlers_.payload_buffer || asked_ || rest.size() < kFrameHeaderSize) break;
-    const size_t payload_size = load_be32(reinterpret_cast<const unsigned char*>(rest.data()));
+    const size_t payload_size = announced_size(rest.data());
     const std::string_view got = rest.substr(kFrameHeaderSize);
     if (got.size() < std::min(payload_size, kPayloadHeadSize)) break;
-    asked_ = true;
     char* dest = handlers_.payload_buffer(*this, payload_size, got.substr(0, kPayloadHeadSize));
-    if (!dest || closing_) break;
+    if (!dest || closing_) {
+      asked_ = true;  // the usual way for this frame; not asked again
+      break;
+    }
     std::memcpy(dest, got.data(), got.size());
     land_ = dest;
     land_size_ = payload_size;
     land_got_ = got.size();
-    asked_ = false;
     return size;
   }
   return used;
@@ -266,7 +273,7 @@ void FramedConn::read_input() {
         // One allocation for the whole frame (and a read past its end):
         // growing by doubling would hold the old and the new buffer at once,
         // and copy. Reserved pages cost nothing until data lands in them.
-        in_.reserve(kFrameHeaderSize + load_be32(reinterpret_cast<const unsigned char*>(in_.data())) + kScratchSize);
+        in_.reserve(kFrameHeaderSize + announced_size(in_.data()) + kScratchSize);
       }
       in_.resize(old + want);
       n = recv(fd, in_.data() + old, want, MSG_DONTWAIT);
