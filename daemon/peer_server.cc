@@ -517,11 +517,13 @@ void PeerServer::on_tick() {
   const auto keep_alive_after = std::chrono::seconds(std::max(1, options_.idle_timeout_seconds / 2));
   std::vector<Conn*> all;
   for (auto& [c, owned] : conns_) all.push_back(c);
+  // Sending to one connection may close another (out of memory): looked up
+  // again after each step that sends.
+  const auto gone = [this](Conn* c) { return conns_.count(c) == 0 || c->link->closing(); };
   for (Conn* c : all) {
-    // Sending to one connection may close another (out of memory).
-    if (conns_.count(c) == 0 || c->link->closing()) continue;
+    if (gone(c)) continue;
     update_sent(*c);
-    if (conns_.count(c) == 0 || c->link->closing()) continue;
+    if (gone(c)) continue;
     if (c->spread && c->pending.empty() && c->link->pending_output() == 0 &&
         now - c->last_ask >= kOffersIdle) {
       c->last_ask = now;
@@ -534,7 +536,7 @@ void PeerServer::on_tick() {
       }
       advertise(*c->spread, adverts);
     }
-    if (conns_.count(c) == 0 || c->link->closing()) continue;
+    if (gone(c)) continue;
     if (!c->handshaken) {
       if (now - c->accepted > handshake_limit) {
         log_debug("peer ", c->peer, ": no handshake within ", options_.handshake_timeout_seconds, " s; closing");
