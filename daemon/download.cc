@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "crypto.h"
+#include "download_steps.h"
 #include "endpoint.h"
 #include "log.h"
 #include "names.h"
@@ -107,7 +109,7 @@ void Download::pause() {
   if (phase_ == Phase::active) phase_ = Phase::idle;
   log_info("download of ", rec_.name, " in ", rec_.group, " paused");
   dirty_ = true;
-  commit(true);
+  commit(DownloadStep::pause_synced);
 }
 
 void Download::activate() {
@@ -134,7 +136,7 @@ void Download::fail(const std::string& reason) {
   release_buffers();
   serve_unregister();
   dirty_ = true;
-  commit(true);
+  commit(DownloadStep::fail_synced);
   part_.reset();  // the commit job keeps what it needs
 }
 
@@ -143,8 +145,8 @@ void Download::finish() {
   drop_all_peers("download complete");
   auto result = std::make_shared<Status>(Ok{});
   env_.pool->post(
-      [part = part_, path = rec_.part_path, dest = rec_.dest, force = rec_.force, result] {
-        *result = part ? finalize_part(part->fd(), path, dest, force)
+      [part = part_, path = rec_.part_path, dest = rec_.dest, meta = meta_, force = rec_.force, result] {
+        *result = part ? finalize_part(part->fd(), path, dest, *meta, force)
                        : Status(make_error("io_error", "the partial file is not open"));
       },
       [alive = std::weak_ptr<Download*>(alive_), result] {
@@ -155,6 +157,15 @@ void Download::finish() {
 void Download::finished(const Status& result) {
   if (!unfinished()) return;
   if (!result) return fail(result.error().message);
+  completed();
+}
+
+// DEST holds the whole file, verified: renamed by finish(), or found there
+// at resume. The share is recorded before the download is: a crash between
+// the two leaves a download that the next start finds complete at DEST
+// (holds_file) and adopts again, never a complete download that is not
+// shared.
+void Download::completed() {
   state_ = State::complete;
   phase_ = Phase::idle;
   error_.clear();
@@ -167,18 +178,18 @@ void Download::finished(const Status& result) {
   log_info("download of ", rec_.name, " complete (", meta_->size, " bytes from ", from, " peers, ",
            rec_.refetched_bytes, " refetched)");
   part_.reset();
-  dirty_ = true;
-  commit(false);
   if (env_.shares) {
     // adopt() points the registry entry of this file id at DEST at once; the
     // entry is no longer ours to remove.
     registered_ = false;
-    env_.shares->adopt(rec_.group, rec_.dest, *meta_, [name = rec_.name](Result<Json> r) {
+    env_.shares->adopt(rec_.user, rec_.group, rec_.dest, *meta_, [name = rec_.name](Result<Json> r) {
       if (!r) log_warn("the finished download ", name, " is not shared: ", r.error().message);
     });
   } else {
     serve_unregister();
   }
+  save_now();
+  crash_at(DownloadStep::complete_saved);
 }
 
 void Download::shutdown() {
@@ -194,7 +205,7 @@ void Download::shutdown() {
       snap.part_mtime_ns = st->mtime_ns;
     }
   }
-  if (auto s = env_.store->save(snap); !s) log_error("cannot save the download of ", rec_.name, ": ", s.error().message);
+  store_save(snap, ++commit_seq_);
 }
 
 // ---------------------------------------------------------------- peers
@@ -341,6 +352,7 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
           *result = make_error("bad_piece", "piece " + std::to_string(piece) + " does not match its hash");
         } else {
           *result = write_piece(*part, meta->piece_offset(piece), bytes);
+          if (*result) crash_at(DownloadStep::piece_written);
         }
       },
       [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result, buffer] {
@@ -581,7 +593,7 @@ void Download::tick(DownloadClock::time_point now) {
     fill_all(now);
     if (now >= next_refresh_) refresh_peers();
   }
-  if (dirty_ && now >= next_commit_) commit(true);
+  if (dirty_ && now >= next_commit_) commit(DownloadStep::progress_synced);
 }
 
 // ---------------------------------------------------------------- tracker
@@ -673,27 +685,31 @@ DownloadRecord Download::snapshot() const {
   return r;
 }
 
-void Download::commit(bool sync) {
+void Download::commit(DownloadStep synced_step) { commit_with(part_, synced_step); }
+
+void Download::commit_with(const std::shared_ptr<PartFile>& part, DownloadStep synced_step) {
   if (commit_in_flight_) {
-    dirty_ = true;  // saved again when the one in flight is done
+    // Saved again when the one in flight is done; a pause or a failure is
+    // what that later commit is about, not progress.
+    dirty_ = true;
+    if (synced_step != DownloadStep::progress_synced) pending_step_ = synced_step;
     return;
   }
   dirty_ = false;
   next_commit_ = DownloadClock::now() + env_.options.commit_interval;
   DownloadRecord snap = snapshot();
-  if (!sync || !part_) {
-    if (auto s = env_.store->save(snap); !s) log_error("cannot save the download of ", rec_.name, ": ", s.error().message);
-    return;
-  }
+  const uint64_t seq = ++commit_seq_;
+  if (!part) return store_save(snap, seq);
   // The bitmap goes to sqlite only once the pieces it lists are on disk.
   commit_in_flight_ = true;
   auto stat = std::make_shared<Result<PartStat>>(PartStat{});
   env_.pool->post(
-      [part = part_, stat] {
+      [part, stat, synced_step] {
         auto s = sync_part(part->fd());
         *stat = s ? stat_part(part->fd()) : Result<PartStat>(s.error());
+        if (*stat) crash_at(synced_step);
       },
-      [alive = std::weak_ptr<Download*>(alive_), snap = std::move(snap), stat]() mutable {
+      [alive = std::weak_ptr<Download*>(alive_), part, snap = std::move(snap), stat, seq, synced_step]() mutable {
         auto a = alive.lock();
         if (!a) return;
         Download& d = **a;
@@ -707,12 +723,28 @@ void Download::commit(bool sync) {
         snap.part_mtime_ns = (*stat)->mtime_ns;
         d.rec_.part_size = snap.part_size;
         d.rec_.part_mtime_ns = snap.part_mtime_ns;
-        if (auto s = d.env_.store->save(snap); !s) {
-          log_error("cannot save the download of ", d.rec_.name, ": ", s.error().message);
+        d.store_save(snap, seq);
+        if (synced_step == DownloadStep::progress_synced) crash_at(DownloadStep::progress_saved);
+        // A state change (pause, failure, completion) that came meanwhile,
+        // synced through the same file even if the download let go of it.
+        if (d.dirty_ && d.phase_ != Phase::active) {
+          const DownloadStep next = std::exchange(d.pending_step_, DownloadStep::progress_synced);
+          d.commit_with(part, next);
         }
-        // A state change (pause, failure, completion) that came meanwhile.
-        if (d.dirty_ && d.phase_ != Phase::active) d.commit(d.part_ != nullptr);
       });
+}
+
+void Download::save_now() {
+  dirty_ = false;
+  store_save(snapshot(), ++commit_seq_);
+}
+
+void Download::store_save(const DownloadRecord& snap, uint64_t seq) {
+  // A commit that waited for its sync must not overwrite what a later one
+  // (the completing save, above all) has written meanwhile.
+  if (seq <= saved_seq_) return;
+  saved_seq_ = seq;
+  if (auto s = env_.store->save(snap); !s) log_error("cannot save the download of ", rec_.name, ": ", s.error().message);
 }
 
 Json Download::to_json(DownloadClock::time_point now) const {

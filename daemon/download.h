@@ -42,6 +42,7 @@
 #include "bitfield.h"
 #include "download_part.h"
 #include "download_rate.h"
+#include "download_steps.h"
 #include "download_store.h"
 #include "json.h"
 #include "peer_client.h"
@@ -153,11 +154,13 @@ class Download final : private PeerClient::Owner {
     size_t jobs_left = 0;
     std::shared_ptr<PartFile> part;
     std::optional<Error> error;
+    bool complete_at_dest = false;  // no partial file, and DEST holds the whole file
   };
   // Resuming (download_resume.cc).
   void start_check();
   void hash_candidates(const std::shared_ptr<ResumeCheck>& check);
   void check_done(ResumeCheck& check);
+  void found_complete();
   void checked(const ResumePlan& plan, const std::vector<PieceIndex>& verified, const Result<PartStat>& stat,
                std::shared_ptr<PartFile> part, const std::optional<Error>& error);
   void activate();
@@ -178,6 +181,7 @@ class Download final : private PeerClient::Owner {
   void set_have(PieceIndex piece);
   void finish();
   void finished(const Status& result);
+  void completed();
   void fail(const std::string& reason);
   void refresh_peers();
   void announce();
@@ -185,7 +189,13 @@ class Download final : private PeerClient::Owner {
   void serve_unregister();
   // Saves the record: after an fdatasync on a worker when `sync` and the
   // partial file is open, so the bitmap never runs ahead of the disk.
-  void commit(bool sync);
+  // `synced_step` names the moment between that sync and the save.
+  void commit(DownloadStep synced_step);
+  void commit_with(const std::shared_ptr<PartFile>& part, DownloadStep synced_step);
+  // Saves the record now, on the loop (completion: nothing left to sync).
+  void save_now();
+  // Saves `snap` unless a later snapshot (higher seq) was saved already.
+  void store_save(const DownloadRecord& snap, uint64_t seq);
   DownloadRecord snapshot() const;
   KnownPeer* known_of(const PeerClient& peer);
   std::string state_name() const;
@@ -222,6 +232,9 @@ class Download final : private PeerClient::Owner {
   DownloadClock::time_point next_refresh_{};
   bool dirty_ = false;
   bool commit_in_flight_ = false;
+  DownloadStep pending_step_ = DownloadStep::progress_synced;  // of a commit deferred by one in flight
+  uint64_t commit_seq_ = 0;  // snapshots taken
+  uint64_t saved_seq_ = 0;   // the latest one saved
   DownloadClock::time_point next_commit_{};
   // Completions posted to the workers hold this weakly.
   std::shared_ptr<Download*> alive_ = std::make_shared<Download*>(this);

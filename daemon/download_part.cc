@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "download_steps.h"
+#include "file_hasher.h"
+
 namespace gs::daemon {
 namespace {
 
@@ -179,13 +182,53 @@ ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartSta
   return plan;
 }
 
-Status finalize_part(int fd, const std::string& part_path, const std::string& dest, bool replace) {
+Result<bool> holds_file(const std::string& path, const FileMeta& meta) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    return io_error("cannot open", path, errno);
+  }
+  struct stat st {};
+  bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == meta.size;
+  std::string buffer;
+  for (PieceIndex p = 0; same && p < meta.piece_count(); ++p) {
+    auto h = hash_piece(fd, meta, p, buffer);
+    same = h && *h == meta.piece_hashes[p];
+  }
+  ::close(fd);
+  return same;
+}
+
+namespace {
+
+Status sync_dir_of(const std::string& path) {
+  const std::string dir = parent_of(path);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return io_error("cannot open", dir, errno);
+  const int synced = fsync(dfd);
+  const int err = errno;
+  ::close(dfd);
+  if (synced != 0) return io_error("cannot sync", dir, err);
+  return Ok{};
+}
+
+}  // namespace
+
+Status finalize_part(int fd, const std::string& part_path, const std::string& dest, const FileMeta& meta,
+                     bool replace) {
   if (fsync(fd) != 0) return io_error("cannot sync", part_path, errno);
+  crash_at(DownloadStep::final_synced);
   int rc = -1;
   if (!replace) {
     rc = renameat2(AT_FDCWD, part_path.c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE);
     if (rc != 0 && errno == EEXIST) {
-      return make_error("dest_exists", dest + " appeared while downloading; pass --force to overwrite it");
+      // Our own finished output (an earlier run renamed it and died before
+      // saying so) is recognised by its content, never trusted by its name.
+      auto ours = holds_file(dest, meta);
+      if (!ours) return ours.error();
+      if (!*ours) return make_error("dest_exists", dest + " appeared while downloading; pass --force to overwrite it");
+      if (unlink(part_path.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", part_path, errno);
+      return sync_dir_of(dest);
     }
     // File systems without RENAME_NOREPLACE: the check at the start of the
     // download has to do.
@@ -194,13 +237,9 @@ Status finalize_part(int fd, const std::string& part_path, const std::string& de
   if (rc != 0 && rename(part_path.c_str(), dest.c_str()) != 0) {
     return io_error("cannot rename " + part_path + " to", dest, errno);
   }
-  const std::string dir = parent_of(dest);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return io_error("cannot open", dir, errno);
-  const int synced = fsync(dfd);
-  const int err = errno;
-  ::close(dfd);
-  if (synced != 0) return io_error("cannot sync", dir, err);
+  crash_at(DownloadStep::renamed);
+  if (auto s = sync_dir_of(dest); !s) return s;
+  crash_at(DownloadStep::rename_durable);
   return Ok{};
 }
 

@@ -99,9 +99,17 @@ struct ResumePlan {
 ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartStat& saved, const PartStat& now,
                        const std::vector<Region>& regions);
 
+// Whether `path` holds exactly the file `meta` describes (every piece
+// hashed; a missing file is false). Reads the whole file: for the rare
+// recovery paths below, not for every completion.
+Result<bool> holds_file(const std::string& path, const FileMeta& meta);
+
 // The final step: fsync the file, rename it to `dest` (refusing to replace an
 // existing `dest` unless `replace`), fsync the directory so the rename itself
-// survives a crash.
-Status finalize_part(int fd, const std::string& part_path, const std::string& dest, bool replace);
+// survives a crash. A `dest` that already holds exactly `meta` is this
+// download's own output, renamed by a run that died before it could record
+// that: the partial file is removed and the step succeeds.
+Status finalize_part(int fd, const std::string& part_path, const std::string& dest, const FileMeta& meta,
+                     bool replace);
 
 }  // namespace gs::daemon

@@ -20,11 +20,17 @@ void Download::start_check() {
   phase_ = Phase::checking;
   auto check = std::make_shared<ResumeCheck>();
   env_.pool->post(
-      [check, path = rec_.part_path, meta = meta_, done = have_, saved = PartStat{rec_.part_size, rec_.part_mtime_ns},
-       direct = env_.options.direct_io] {
+      [check, path = rec_.part_path, dest = rec_.dest, meta = meta_, done = have_,
+       saved = PartStat{rec_.part_size, rec_.part_mtime_ns}, direct = env_.options.direct_io] {
         bool created = false;
         auto f = PartFile::open(path, direct);
         if (!f && f.error().code == "missing") {
+          // Renamed into place by a run that died before it could record
+          // that it was complete: DEST is ours if it holds exactly the file.
+          if (auto ours = holds_file(dest, *meta); ours && *ours) {
+            check->complete_at_dest = true;
+            return;
+          }
           f = PartFile::create(path, meta->size, direct);
           created = true;
         }
@@ -92,6 +98,7 @@ void Download::hash_candidates(const std::shared_ptr<ResumeCheck>& check) {
 }
 
 void Download::check_done(ResumeCheck& check) {
+  if (check.complete_at_dest) return found_complete();
   std::vector<PieceIndex> verified;
   for (size_t i = 0; i < check.ok.size(); ++i) {
     if (check.ok[i]) verified.push_back(check.plan.check[i]);
@@ -140,8 +147,17 @@ void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& ve
   if (state_ == State::downloading) {
     activate();
   } else {
-    commit(true);
+    commit(DownloadStep::progress_synced);
   }
+}
+
+// An earlier run finished the file and died before recording it.
+void Download::found_complete() {
+  if (!unfinished()) return;
+  for (PieceIndex p = 0; p < meta_->piece_count(); ++p) set_have(p);
+  log_info("download of ", rec_.name, " in ", rec_.group, ": ", rec_.dest,
+           " already holds the whole file (finished before the daemon stopped)");
+  completed();
 }
 
 }  // namespace gs::daemon

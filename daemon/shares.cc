@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "control_request.h"
+#include "download_steps.h"
 #include "file_hasher.h"
 #include "log.h"
 #include "names.h"
@@ -172,10 +173,10 @@ void Shares::share_with_tracker(ShareRecord rec, Done done) {
 
 // --- adopt ------------------------------------------------------------------
 
-void Shares::adopt(const std::string& group, const std::string& path, const FileMeta& meta, Done done) {
-  if (session_.phase() != Session::Phase::active) return done(session_.not_logged_in());
+void Shares::adopt(const std::string& user, const std::string& group, const std::string& path, const FileMeta& meta,
+                   Done done) {
   ShareRecord rec;
-  rec.user = *session_.user();
+  rec.user = user;
   rec.group = group;
   rec.name = basename_of(path);
   rec.path = path;
@@ -192,15 +193,24 @@ void Shares::adopt(const std::string& group, const std::string& path, const File
     return done(make_error("name_taken", "a different file named '" + rec.name + "' is already shared in [" +
                                              group + "] from " + it->second->rec.path));
   }
-  // Served from the final file at once; the tracker hears about it next.
+  // Kept before anything else: the download records itself complete only
+  // after this, and the tracker hears of every kept share on each session
+  // ready (announce_all) if it cannot be told now.
+  if (auto s = keep(rec); !s) log_error("cannot save the share ", describe(rec), ": ", s.error().message);
+  crash_at(DownloadStep::share_kept);
+  // Served from the final file at once.
   if (registered_user_ == rec.user) activate(rec);
+  if (session_.user() != rec.user) {
+    log_info("sharing ", describe(rec), " once '", rec.user, "' logs in again");
+    return done(share_result(rec));
+  }
   with_token("share_file", share_fields(rec), [this, rec, key, done = std::move(done)](Result<Json> r) {
     if (!r && refusal(r.error())) {
       log_warn("not sharing the download ", describe(rec), ": ", r.error().message);
+      mark(rec.user, key, ShareState::stopped, r.error().message);
       deactivate(key, rec.meta.file_id);
       return done(r.error());
     }
-    if (auto s = keep(rec); !s) log_error("cannot save the share ", describe(rec), ": ", s.error().message);
     if (!r) {
       log_info("sharing ", describe(rec), " locally; the tracker hears of it once reachable (", r.error().message, ")");
     } else {

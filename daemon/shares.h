@@ -46,14 +46,18 @@ class Shares {
   // upload_file: `path` absolute; result {group, name, size, file_id}.
   void upload(const std::string& path, const std::string& group, Done done);
 
-  // A download finished: `path` holds exactly `meta`, every piece verified.
-  // Registers it as a share of `group` under the path's basename without
-  // hashing it again. The registry entry for meta.file_id is replaced at once,
-  // before this returns, so serving never pauses: the caller must NOT
-  // remove() that file id from the ServeRegistry afterwards. The share is kept
-  // (and announced again on the next session ready) even when the tracker
-  // cannot be told now. Result {group, name, size, file_id}.
-  void adopt(const std::string& group, const std::string& path, const FileMeta& meta, Done done);
+  // A download of `user`'s finished: `path` holds exactly `meta`, every
+  // piece verified. Registers it as a share of `group` under the path's
+  // basename without hashing it again. The share is saved before this
+  // returns (the download's completion is recorded after it), and, while
+  // `user` is the registered user, the registry entry for meta.file_id is
+  // replaced at once so serving never pauses: the caller must NOT remove()
+  // that file id from the ServeRegistry afterwards. The tracker is told now
+  // if `user` is logged in and reachable, else on the next session ready.
+  // A refusal by the tracker marks the share stopped. Result {group, name,
+  // size, file_id}.
+  void adopt(const std::string& user, const std::string& group, const std::string& path, const FileMeta& meta,
+             Done done);
 
   // stop_share: tells the tracker, then stops serving and marks it stopped.
   // When the tracker no longer has it (not_sharing, no_such_file, or the user

@@ -158,10 +158,11 @@ TEST_F(SparseFile, TruncatedBehindOurBackIsDetected) {
 TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
   for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
   const std::string dest = sb_.write("x", "already here");
-  auto s = finalize_part(part_->fd(), part_->path(), dest, /*replace=*/false);
+  auto s = finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "dest_exists");
-  ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, /*replace=*/true).ok());
+  EXPECT_EQ(access(part_->path().c_str(), F_OK), 0);  // nothing lost
+  ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/true).ok());
   EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
   auto reopened = PartFile::open(dest, true);
   ASSERT_TRUE(reopened.ok());
@@ -169,6 +170,39 @@ TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
   auto h = hash_piece((*reopened)->fd(), meta_, 3, buf);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(*h, meta_.piece_hashes[3]);
+}
+
+// An earlier run renamed the file into place and died before recording it:
+// a DEST with exactly the file's bytes is ours, the partial file goes.
+TEST_F(SparseFile, FinalizeRecognisesItsOwnOutputByContent) {
+  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
+  const std::string dest = sb_.write("x", content_);
+  ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false).ok());
+  EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
+  auto ours = holds_file(dest, meta_);
+  ASSERT_TRUE(ours.ok());
+  EXPECT_TRUE(*ours);
+}
+
+// Same size, one byte different: someone else's file, refused.
+TEST_F(SparseFile, FinalizeRefusesAFileThatDiffersInOneByte) {
+  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
+  std::string other = content_;
+  other[other.size() / 2] ^= 1;
+  const std::string dest = sb_.write("x", other);
+  auto s = finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "dest_exists");
+  EXPECT_EQ(access(part_->path().c_str(), F_OK), 0);
+}
+
+TEST(HoldsFile, MissingShorterAndEqual) {
+  test::Sandbox sb;
+  const std::string content = test::make_content(3 * kPiece + 7);
+  const FileMeta meta = test::meta_of(content, kPiece);
+  EXPECT_FALSE(*holds_file(sb.path("none"), meta));
+  EXPECT_FALSE(*holds_file(sb.write("short", content.substr(0, content.size() - 1)), meta));
+  EXPECT_TRUE(*holds_file(sb.write("same", content), meta));
 }
 
 // Which of a file's pages [offset, offset + length) are in the page cache.

@@ -370,7 +370,7 @@ TEST_F(SharesTest, AdoptServesAtOnceWithoutHashing) {
   have.set_all();
   registry_.add(meta->file_id, Servable{"g1", "done.bin", &*meta, path + ".part", &have, nullptr, nullptr});
   auto a = std::make_shared<std::optional<Result<Json>>>();
-  shares_->adopt("g1", path, *meta, [a](Result<Json> r) { *a = std::move(r); });
+  shares_->adopt("alice", "g1", path, *meta, [a](Result<Json> r) { *a = std::move(r); });
   const Servable* s = registry_.find(meta->file_id);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->path, path);
@@ -390,12 +390,44 @@ TEST_F(SharesTest, AdoptRefusedByTheTrackerIsUnregistered) {
   auto meta = hash_file(path, kMinPieceSize, 1);
   ASSERT_TRUE(meta.ok());
   auto a = std::make_shared<std::optional<Result<Json>>>();
-  shares_->adopt("g1", path, *meta, [a](Result<Json> r) { *a = std::move(r); });
+  shares_->adopt("alice", "g1", path, *meta, [a](Result<Json> r) { *a = std::move(r); });
   EXPECT_NE(registry_.find(meta->file_id), nullptr);
   take("share_file").done(make_error("not_member", "not a member"));
   EXPECT_EQ((*a)->error().code, "not_member");
   EXPECT_EQ(registry_.find(meta->file_id), nullptr);
-  EXPECT_FALSE(row("x.bin").has_value());
+  // Kept as stopped, with the reason: a refused share is not offered again.
+  ASSERT_TRUE(row("x.bin").has_value());
+  EXPECT_EQ(row("x.bin")->state, ShareState::stopped);
+}
+
+// The download records itself complete right after adopt() returns: the
+// share must be durable by then, whatever the tracker answers later.
+TEST_F(SharesTest, AdoptKeepsTheShareBeforeTheTrackerAnswers) {
+  login();
+  const std::string path = sb_.write("kept.bin", std::string(5000, 'k'));
+  auto meta = hash_file(path, kMinPieceSize, 1);
+  ASSERT_TRUE(meta.ok());
+  shares_->adopt("alice", "g1", path, *meta, [](Result<Json>) {});
+  ASSERT_TRUE(row("kept.bin").has_value());
+  EXPECT_EQ(row("kept.bin")->state, ShareState::active);
+  EXPECT_EQ(row("kept.bin")->path, path);
+}
+
+// Finished while its user was logged out (a pause during the final rename):
+// kept now, served and announced when that user's session is ready.
+TEST_F(SharesTest, AdoptWhileLoggedOutIsAnnouncedAtLogin) {
+  const std::string path = sb_.write("later.bin", std::string(3000, 'l'));
+  auto meta = hash_file(path, kMinPieceSize, 1);
+  ASSERT_TRUE(meta.ok());
+  auto a = std::make_shared<std::optional<Result<Json>>>();
+  shares_->adopt("alice", "g1", path, *meta, [a](Result<Json> r) { *a = std::move(r); });
+  ASSERT_TRUE(a->has_value() && (*a)->ok());
+  EXPECT_TRUE(tracker_.calls.empty());
+  EXPECT_EQ(row("later.bin")->state, ShareState::active);
+  login();
+  Call c = take("share_file");
+  EXPECT_EQ(c.str("name"), "later.bin");
+  EXPECT_NE(registry_.find(meta->file_id), nullptr);
 }
 
 TEST_F(SharesTest, StoppingMidHashNeverAnswers) {
