@@ -15,7 +15,14 @@
 namespace gs::daemon {
 namespace {
 
-const char* const kSelfReason = "connected to ourselves";
+PeerBookOptions book_options(const DownloadOptions& o) {
+  PeerBookOptions b;
+  b.max_known = o.max_known_peers;
+  b.reconnect_min = o.reconnect_min;
+  b.reconnect_max = o.reconnect_max;
+  b.max_strikes = o.max_strikes;
+  return b;
+}
 
 }  // namespace
 
@@ -26,7 +33,9 @@ Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<Part
       part_(std::move(part)),
       part_trusted_(part_ != nullptr),
       have_(meta_->piece_count()),
-      picker_(meta_->piece_count(), random_u64()) {
+      picker_(meta_->piece_count(), random_u64()),
+      book_(book_options(env.options)),
+      endgame_(env.options.request_timeout) {
   rec_.meta = FileMeta{};  // meta_ holds it; the record keeps identity and counters only
   if (auto bits = Bitfield::from_bytes(rec_.have, meta_->piece_count())) have_ = std::move(*bits);
   for (PieceIndex p = 0; p < meta_->piece_count(); ++p) {
@@ -212,7 +221,7 @@ void Download::shutdown() {
 
 void Download::add_peers(const Json& peers) {
   if (!peers.is_array()) return;
-  const size_t known_before = known_.size();
+  const size_t known_before = book_.size();
   // A fresh list: the next refresh can wait its turn.
   next_refresh_ = std::max(next_refresh_, DownloadClock::now() + env_.options.refresh_interval);
   const auto me = env_.session->user();
@@ -225,49 +234,27 @@ void Download::add_peers(const Json& peers) {
       continue;  // a malformed entry from the tracker is skipped, not trusted
     }
     if (me && *me == *user) continue;  // never ourselves
-    const std::string addr = Endpoint{*host, static_cast<uint16_t>(*port)}.str();
-    auto it = known_.find(addr);
-    if (it != known_.end()) {
-      it->second.user = *user;
-      continue;
-    }
-    if (known_.size() >= env_.options.max_known_peers) continue;
-    KnownPeer k;
-    k.user = *user;
-    k.host = *host;
-    k.port = static_cast<uint16_t>(*port);
-    known_.emplace(addr, std::move(k));
+    book_.learn(*user, *host, static_cast<uint16_t>(*port));
   }
   // New peers: the swarm may still be forming (downloads started together
   // are listed once their first piece is in), so ask again within a second
   // rather than leave them to the seeders alone for a whole interval.
-  if (known_.size() > known_before) {
+  if (book_.size() > known_before) {
     next_refresh_ = std::min(next_refresh_, DownloadClock::now() + std::min<DownloadClock::duration>(
                                                                        env_.options.refresh_interval,
                                                                        std::chrono::seconds(1)));
   }
 }
 
-Download::KnownPeer* Download::known_of(const PeerClient& peer) {
-  auto it = known_.find(peer.addr());
-  return it == known_.end() ? nullptr : &it->second;
-}
-
 void Download::connect_peers(DownloadClock::time_point now) {
   if (phase_ != Phase::active || env_.session->phase() != Session::Phase::active) return;
-  const auto me = env_.session->user();
-  size_t live = peers_.size();
-  for (auto& [addr, k] : known_) {
-    if (live >= env_.options.max_peers) break;
-    if (k.connected != 0 || k.banned || k.self || now < k.next_try || (me && *me == k.user)) continue;
-    const auto backoff = [&] {
-      ++k.failures;
-      auto wait = env_.options.reconnect_min * (1 << std::min(k.failures - 1, 5));
-      k.next_try = now + std::min<DownloadClock::duration>(wait, env_.options.reconnect_max);
-    };
+  if (peers_.size() >= env_.options.max_peers) return;
+  const std::string me = env_.session->user().value_or("");
+  for (const std::string& addr : book_.due(now, env_.options.max_peers - peers_.size(), me)) {
+    const PeerBook::Peer& k = *book_.find(addr);
     auto sa = resolve(Endpoint{k.host, k.port});
     if (!sa) {
-      backoff();
+      book_.connect_failed(addr, now);
       continue;
     }
     PeerClient::Params params;
@@ -281,19 +268,18 @@ void Download::connect_peers(DownloadClock::time_point now) {
     auto client = std::make_unique<PeerClient>(owner, std::move(params));
     if (auto s = client->start(env_.base, *sa); !s) {
       log_debug("download of ", rec_.name, ": ", s.error().message);
-      backoff();
+      book_.connect_failed(addr, now);
       continue;
     }
-    k.connected = client->key();
+    book_.linked(addr, client->key());
     peers_.emplace(client->key(), std::move(client));
-    ++live;
   }
 }
 
 void Download::drop_all_peers(const std::string& reason) {
+  book_.unlink_all();
   for (auto& [key, client] : peers_) {
     picker_.remove_peer(key);
-    if (auto* k = known_of(*client)) k->connected = 0;
     // Parked, not freed: this may run inside one of its callbacks. Its link
     // is detached now, so it calls nothing back.
     client->abandon(reason);
@@ -418,16 +404,7 @@ void Download::on_peer_closed(PeerClient& peer, const std::string& reason) {
   const PeerKey key = peer.key();
   picker_.remove_peer(key);
   hold_until_.erase(key);
-  if (auto* k = known_of(peer)) {
-    k->connected = 0;
-    if (reason == kSelfReason) {
-      k->self = true;
-    } else {
-      k->failures = peer.bytes_received() > 0 ? 1 : k->failures + 1;
-      auto wait = env_.options.reconnect_min * (1 << std::min(k->failures - 1, 5));
-      k->next_try = now + std::min<DownloadClock::duration>(wait, env_.options.reconnect_max);
-    }
-  }
+  book_.closed(peer.addr(), peer.bytes_received() > 0, peer.ourselves(), now);
   log_debug("download of ", rec_.name, ": peer ", peer.addr(), " (user ", peer.user(), ") closed: ", reason);
   if (auto it = peers_.find(key); it != peers_.end()) {
     parked_.push_back(std::move(it->second));
@@ -448,20 +425,12 @@ void Download::fill(PeerClient& peer, DownloadClock::time_point now) {
   // piece each when both copies arrive, so only a peer with nothing else on
   // order gets one, and one at a time: enough that a slow peer cannot hold
   // up the last pieces.
-  size_t duplicates = peer.outstanding() == 0 ? 1 : 0;
-  // A peer far slower than the fastest (e.g. a seeder with a capped upload)
-  // is asked only for pieces no other peer has: anything else would wait in
-  // its queue while a faster peer could send it.
+  const PeerPace pace = pace_of(peer, now);
   uint64_t fastest = 0;
   for (const auto& [key, client] : peers_) fastest = std::max(fastest, client->rate().rate(now));
-  const bool slow = peer.rate().age(now) >= std::chrono::seconds(1) && peer.rate().rate(now) * 4 < fastest;
-  std::vector<PieceIndex> picks =
-      picker_.pick(peer.key(), depth - peer.outstanding(), slow ? PickScope::exclusive : PickScope::any);
-  // A slow peer with nothing exclusive to give still gets one piece at a
-  // time from the rest: it may only look slow because it was asked for
-  // nothing (equal seeders, one of them ahead at the start), and without a
-  // request its rate could never show otherwise; it would starve for good.
-  if (slow && picks.empty() && peer.outstanding() == 0) picks = picker_.pick(peer.key(), 1, PickScope::any);
+  size_t duplicates = EndgameRules::duplicates_allowed(pace);
+  std::vector<PieceIndex> picks = picker_.pick(peer.key(), depth - peer.outstanding(), EndgameRules::scope(pace, fastest));
+  if (EndgameRules::starving(pace, fastest, picks.size())) picks = picker_.pick(peer.key(), 1, PickScope::any);
   for (PieceIndex p : picks) {
     if (picker_.requesters_of(p) > 1) {
       if (duplicates == 0 || !overdue(p, peer.key(), now)) {
@@ -474,26 +443,19 @@ void Download::fill(PeerClient& peer, DownloadClock::time_point now) {
   }
 }
 
-// Whether the other requests for `piece` have been out long enough, for
-// their peers' rates, that a second copy is worth asking for. Without this an
-// idle fast peer would duplicate every piece a slower one is about to deliver
+PeerPace Download::pace_of(const PeerClient& peer, DownloadClock::time_point now) const {
+  return PeerPace{peer.rate().rate(now), peer.rate().age(now), peer.outstanding()};
+}
+
+// Whether every other request for `piece` has been out long enough, for its
+// peer's pace, that a second copy is worth asking for. Without this an idle
+// fast peer would duplicate every piece a slower one is about to deliver
 // (and the CANCEL often comes too late to save the bytes).
 bool Download::overdue(PieceIndex piece, PeerKey asking, DownloadClock::time_point now) const {
   for (const auto& [key, client] : peers_) {
     if (key == asking) continue;
     const auto sent = client->requested_at(piece);
-    if (!sent) continue;
-    // Twice the time its rate says the piece takes, queued behind the others
-    // on order with it; at least half a second; a silent peer gets half the timeout.
-    const uint64_t rate = client->rate().rate(now);
-    DownloadClock::duration expected = env_.options.request_timeout / 2;
-    if (rate > 0) {
-      const double seconds = 2.0 * static_cast<double>(meta_->piece_length(piece)) * static_cast<double>(client->outstanding()) /
-                             static_cast<double>(rate);
-      expected = std::chrono::duration_cast<DownloadClock::duration>(std::chrono::duration<double>(seconds));
-    }
-    expected = std::clamp<DownloadClock::duration>(expected, std::chrono::milliseconds(500), env_.options.request_timeout / 2);
-    if (now - *sent < expected) return false;
+    if (sent && !endgame_.overdue(pace_of(*client, now), meta_->piece_length(piece), now - *sent)) return false;
   }
   return true;
 }
@@ -556,15 +518,10 @@ void Download::verified(PieceIndex piece, const std::string& user, const std::st
 }
 
 void Download::strike(const std::string& user, const std::string& addr) {
-  auto it = known_.find(addr);
-  if (it == known_.end()) return;
-  KnownPeer& k = it->second;
-  ++k.strikes;
-  if (k.banned || k.strikes < env_.options.max_strikes) return;
-  k.banned = true;
+  if (book_.strike(addr) != PeerBook::Strike::banned_now) return;
+  const PeerBook::Peer& k = *book_.find(addr);
   log_warn("dropping peer ", addr, " (user ", user, "): ", k.strikes, " pieces failed verification");
-  if (k.connected == 0) return;
-  if (auto p = peers_.find(k.connected); p != peers_.end()) {
+  if (auto p = peers_.find(k.link); k.link != 0 && p != peers_.end()) {
     p->second->close("banned: " + std::to_string(k.strikes) + " pieces failed verification");
   }
 }

@@ -43,8 +43,10 @@
 #include "download_part.h"
 #include "download_rate.h"
 #include "download_steps.h"
+#include "endgame_rules.h"
 #include "download_store.h"
 #include "json.h"
+#include "peer_book.h"
 #include "peer_client.h"
 #include "piece_picker.h"
 #include "session.h"
@@ -127,17 +129,6 @@ class Download final : private PeerClient::Owner {
 
  private:
   enum class Phase { idle, checking, active, finishing };
-  struct KnownPeer {
-    std::string user;
-    std::string host;
-    uint16_t port = 0;
-    PeerKey connected = 0;  // the live PeerClient, 0 if none
-    int strikes = 0;
-    bool banned = false;
-    bool self = false;
-    int failures = 0;
-    DownloadClock::time_point next_try{};
-  };
 
   // PeerClient::Owner
   void on_peer_ready(PeerClient& peer) override;
@@ -171,6 +162,7 @@ class Download final : private PeerClient::Owner {
   void drop_all_peers(const std::string& reason);
   void verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result);
   void strike(const std::string& user, const std::string& addr);
+  PeerPace pace_of(const PeerClient& peer, DownloadClock::time_point now) const;
   void update_reading();
   // Piece buffers (see piece_buffer and spare_buffers_): taken by a link for
   // the piece it receives, handed back by the worker job that wrote it.
@@ -197,7 +189,6 @@ class Download final : private PeerClient::Owner {
   // Saves `snap` unless a later snapshot (higher seq) was saved already.
   void store_save(const DownloadRecord& snap, uint64_t seq);
   DownloadRecord snapshot() const;
-  KnownPeer* known_of(const PeerClient& peer);
   std::string state_name() const;
 
   DownloadEnv& env_;
@@ -213,7 +204,8 @@ class Download final : private PeerClient::Owner {
   PiecePicker picker_;
   std::unordered_map<PieceIndex, int> piece_failures_;
   std::map<std::string, SourceCount> sources_;  // by user
-  std::map<std::string, KnownPeer> known_;      // by "HOST:PORT"
+  PeerBook book_;
+  EndgameRules endgame_;
   std::map<PeerKey, std::unique_ptr<PeerClient>> peers_;
   std::map<PeerKey, DownloadClock::time_point> hold_until_;  // no requests to it before then (after a REJECT)
   std::vector<std::unique_ptr<PeerClient>> parked_;  // closed, freed on the next tick

@@ -87,7 +87,10 @@ void PeerClient::on_frame(std::string_view payload) {
     auto h = decode_handshake(payload);
     if (!h) return violation(h.error().message);
     if (h->file_id != p_.file_id) return violation("handshake for another file");
-    if (h->seat == p_.seat) return close("connected to ourselves");
+    if (h->seat == p_.seat) {
+      ourselves_ = true;
+      return close("connected to ourselves");
+    }
     got_handshake_ = true;
     // The wire wants a BITFIELD from both sides. This link never serves (our
     // pieces go out over the peer's own link to us), so it says "nothing".

@@ -132,6 +132,8 @@ class PeerClient {
   uint64_t bytes_received() const { return bytes_received_; }
   // Requests that timed out since the last piece from this peer.
   int timeouts_in_row() const { return timeouts_in_row_; }
+  // Its handshake carried our own seat: this daemon reached itself.
+  bool ourselves() const { return ourselves_; }
 
  private:
   void on_connected();
@@ -147,6 +149,7 @@ class PeerClient {
 
   Owner& owner_;
   Params p_;
+  bool ourselves_ = false;
   FramedConn* conn_ = nullptr;
   // The piece payload being received (see landing_buffer); kept with the
   // link, so it outlives the reads into it.

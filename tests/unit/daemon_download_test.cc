@@ -192,16 +192,23 @@ TEST_F(DownloadTest, TwoSeedsByteIdentical) {
 TEST_F(DownloadTest, CorruptSeedIsDroppedAndNeverCounted) {
   content_ = test::make_content(64 * kPiece);
   make_downloads();
-  seed();
-  auto& bad = seed(test::FakeSeed::Mode::corrupt);
+  auto& bad = seed(test::FakeSeed::Mode::corrupt);  // user s1
   publish();
   const std::string dest = sb_.path("out.bin");
   ASSERT_TRUE(add(dest).ok());
+  // Alone with the liar: it is asked, fails max_strikes times and is dropped
+  // while the download goes on. Without the ban it would stay connected
+  // (or one piece would fail five times and fail the download).
+  ASSERT_TRUE(run([&] {
+    return bad.requests() >= 3 && *entry().get_int("peers") == 0 && state() == "downloading";
+  })) << entry().dump();
+  seed();  // user s2, listed by the next refresh
+  publish();
   ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
   ASSERT_EQ(state(), "complete") << entry().dump();
   EXPECT_EQ(read_file(dest), content_);
-  EXPECT_EQ(source_bytes("s2"), 0u) << "bytes of failed pieces never count";
-  EXPECT_EQ(source_bytes("s1"), content_.size());
+  EXPECT_EQ(source_bytes("s1"), 0u) << "bytes of failed pieces never count";
+  EXPECT_EQ(source_bytes("s2"), content_.size());
   EXPECT_GT(*entry().get_int("refetched_bytes"), 0);
   EXPECT_EQ(bad.connections(), 1u) << "a banned peer is not reconnected";
 }
