@@ -67,25 +67,10 @@ void Commands::handle(const ControlRequest& request, Reply reply) {
 }
 
 void Commands::with_session(const std::string& op, TrackerApi::Fields fields, Reply& reply, Shape shape) {
-  if (session_.phase() != Session::Phase::active) {
-    reply(session_.not_logged_in());
-    return;
-  }
-  const std::string token = session_.token();
-  fields.insert(fields.begin(), std::pair<std::string, Json>("token", token));
-  tracker_.request(op, std::move(fields),
-                   [this, token, reply = std::move(reply), shape = std::move(shape)](Result<Json> r) {
-                     if (!r) {
-                       if (session_.on_tracker_error(token, r.error())) {
-                         reply(make_error("not_logged_in", "the tracker ended this daemon's session: " +
-                                                               r.error().message));
-                         return;
-                       }
-                       reply(r.error());
-                       return;
-                     }
-                     reply(shape(*r));
-                   });
+  session_.request(op, std::move(fields), [reply = std::move(reply), shape = std::move(shape)](Result<Json> r) {
+    if (!r) return reply(r.error());
+    reply(shape(*r));
+  });
 }
 
 void Commands::create_user(const Json& args, Reply& reply) {

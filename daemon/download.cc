@@ -559,20 +559,19 @@ void Download::refresh_peers() {
   if (refresh_in_flight_ || env_.session->phase() != Session::Phase::active) return;
   refresh_in_flight_ = true;
   next_refresh_ = DownloadClock::now() + env_.options.refresh_interval;
-  const std::string token = env_.session->token();
   // Only the peers and the id: the piece hashes (64 hex digits a piece) are
   // known already, and fetching them every few seconds cost the leecher of a
   // 4 GiB file ~0.5 MiB of answer per refresh, parsed and thrown away.
-  TrackerApi::Fields fields{{"token", token}, {"group", rec_.group}, {"name", rec_.name}, {"peers_only", true}};
-  env_.tracker->request("file_info", std::move(fields),
-                        [alive = std::weak_ptr<Download*>(alive_), token](Result<Json> r) {
+  TrackerApi::Fields fields{{"group", rec_.group}, {"name", rec_.name}, {"peers_only", true}};
+  env_.session->request("file_info", std::move(fields),
+                        [alive = std::weak_ptr<Download*>(alive_)](Result<Json> r) {
                           auto a = alive.lock();
                           if (!a) return;
                           Download& d = **a;
                           d.refresh_in_flight_ = false;
                           if (!r) {
-                            if (d.env_.session->on_tracker_error(token, r.error())) return;  // paused by the event
                             const std::string& code = r.error().code;
+                            if (code == "not_logged_in") return;  // paused by the session's event
                             if (code == "no_such_file" || code == "not_member" || code == "no_such_group") {
                               return d.fail(r.error().message);
                             }
@@ -592,18 +591,14 @@ void Download::refresh_peers() {
 void Download::announce() {
   if (env_.session->phase() != Session::Phase::active) return;
   announced_ = true;
-  const std::string token = env_.session->token();
-  TrackerApi::Fields fields{{"token", token}, {"group", rec_.group}, {"file_id", meta_->file_id_hex()}};
-  env_.tracker->request("announce", std::move(fields),
-                        [alive = std::weak_ptr<Download*>(alive_), token](Result<Json> r) {
-                          auto a = alive.lock();
-                          if (!a || r) return;
-                          Download& d = **a;
-                          d.announced_ = false;  // the next verified piece tries again
-                          if (!d.env_.session->on_tracker_error(token, r.error())) {
-                            log_debug("download of ", d.rec_.name, ": announce failed: ", r.error().message);
-                          }
-                        });
+  TrackerApi::Fields fields{{"group", rec_.group}, {"file_id", meta_->file_id_hex()}};
+  env_.session->request("announce", std::move(fields), [alive = std::weak_ptr<Download*>(alive_)](Result<Json> r) {
+    auto a = alive.lock();
+    if (!a || r) return;
+    Download& d = **a;
+    d.announced_ = false;  // the next verified piece tries again
+    log_debug("download of ", d.rec_.name, ": announce failed: ", r.error().message);
+  });
 }
 
 void Download::serve_register() {

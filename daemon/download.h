@@ -78,7 +78,6 @@ struct DownloadOptions {
 struct DownloadEnv {
   event_base* base = nullptr;
   WorkerPool* pool = nullptr;
-  TrackerApi* tracker = nullptr;
   Session* session = nullptr;
   DownloadStore* store = nullptr;
   ServeRegistry* registry = nullptr;  // null: no partial seeding (tests)

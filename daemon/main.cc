@@ -87,7 +87,7 @@ int run(const DaemonConfig& cfg) {
   TrackerClient tracker(base.get(), {*trackers, cfg.tracker_timeout_seconds, {}});
   Session session(**state, tracker, (*peers)->port());
   Commands commands(session, tracker, {(*state)->seat(), (*peers)->address()});
-  auto shares = std::make_unique<Shares>(**share_store, registry, tracker, session, *workers);
+  auto shares = std::make_unique<Shares>(**share_store, registry, session, *workers);
   commands.set_sharing(shares.get(), peers->get());
   // Serving follows the session: off before the shares go, on once they are registered.
   session.add_observer([&shares, &peers](Session::Event event) {
@@ -107,7 +107,6 @@ int run(const DaemonConfig& cfg) {
   download_env.base = base.get();
   download_env.options.direct_io = cfg.direct_io;
   download_env.pool = workers.get();
-  download_env.tracker = &tracker;
   download_env.session = &session;
   download_env.store = download_store->get();
   download_env.registry = &registry;

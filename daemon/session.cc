@@ -130,6 +130,18 @@ void Session::on_heartbeat_timer() {
   });
 }
 
+void Session::request(const std::string& op, TrackerApi::Fields fields, TrackerApi::Done done) {
+  if (phase_ != Phase::active) return done(not_logged_in());
+  const std::string token = token_;
+  fields.insert(fields.begin(), std::pair<std::string, Json>("token", token));
+  tracker_.request(op, std::move(fields), [this, token, done = std::move(done)](Result<Json> r) {
+    if (!r && on_tracker_error(token, r.error())) {
+      return done(make_error("not_logged_in", "the tracker ended this daemon's session: " + r.error().message));
+    }
+    done(std::move(r));
+  });
+}
+
 bool Session::on_tracker_error(const std::string& token, const Error& error, bool is_resume) {
   const bool gone = error.code == "session_expired" || error.code == "not_logged_in" ||
                     (is_resume && error.code == "logged_in_elsewhere");

@@ -58,6 +58,14 @@ class Session {
   // The error for commands that need a session when there is none.
   Error not_logged_in() const;
 
+  // The one way to call the tracker on behalf of the session: not_logged_in
+  // at once when there is none; the token goes first; an answer saying the
+  // session is gone ends it here (Event::ended) and reaches `done` as
+  // not_logged_in. (Where a tracker redirect and ticket renewal belong.)
+  // `done` runs unless the tracker link is stopped first; a caller that may
+  // be destroyed before the answer guards its own callback.
+  void request(const std::string& op, TrackerApi::Fields fields, TrackerApi::Done done);
+
   // What shares and downloads follow: `ready` when the session is usable on a
   // tracker link (after a login, and after each successful resume, so shares
   // are announced again after a reconnect or failover); `ended` when it is

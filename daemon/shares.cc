@@ -74,8 +74,8 @@ struct Shares::Live {
   ShareRecord rec;
 };
 
-Shares::Shares(ShareStore& store, ServeRegistry& registry, TrackerApi& tracker, Session& session, WorkerPool& pool)
-    : store_(store), registry_(registry), tracker_(tracker), session_(session), pool_(pool) {}
+Shares::Shares(ShareStore& store, ServeRegistry& registry, Session& session, WorkerPool& pool)
+    : store_(store), registry_(registry), session_(session), pool_(pool) {}
 
 Shares::~Shares() {
   cancel_->store(true);
@@ -404,16 +404,9 @@ void Shares::tell_stop(const std::string& group, const std::string& name) {
 }
 
 void Shares::with_token(const std::string& op, TrackerApi::Fields fields, TrackerApi::Done done) {
-  if (session_.phase() != Session::Phase::active) return done(session_.not_logged_in());
-  const std::string token = session_.token();
-  fields.insert(fields.begin(), std::pair<std::string, Json>("token", token));
-  std::weak_ptr<bool> alive = alive_;
-  tracker_.request(op, std::move(fields), [this, alive, token, done = std::move(done)](Result<Json> r) {
-    if (alive.expired()) return;
-    if (!r && session_.on_tracker_error(token, r.error())) {
-      return done(make_error("not_logged_in", "the tracker ended this daemon's session: " + r.error().message));
-    }
-    done(std::move(r));
+  // Only the lifetime guard is added here: a destroyed Shares hears nothing.
+  session_.request(op, std::move(fields), [alive = std::weak_ptr<bool>(alive_), done = std::move(done)](Result<Json> r) {
+    if (!alive.expired()) done(std::move(r));
   });
 }
 

@@ -33,7 +33,7 @@ class Shares {
  public:
   using Done = std::function<void(Result<Json>)>;
 
-  Shares(ShareStore& store, ServeRegistry& registry, TrackerApi& tracker, Session& session, WorkerPool& pool);
+  Shares(ShareStore& store, ServeRegistry& registry, Session& session, WorkerPool& pool);
   // Cancels hashing in flight; its reply is never sent (the daemon is stopping).
   ~Shares();
   Shares(const Shares&) = delete;
@@ -99,7 +99,6 @@ class Shares {
 
   ShareStore& store_;
   ServeRegistry& registry_;
-  TrackerApi& tracker_;
   Session& session_;
   WorkerPool& pool_;
   std::string registered_user_;  // whose shares are in active_

@@ -83,7 +83,6 @@ class DownloadTest : public ::testing::Test {
     DownloadEnv env;
     env.base = base_.get();
     env.pool = &pool_;
-    env.tracker = &tracker_;
     env.session = session_.get();
     env.store = store_.get();
     env.seat.fill(0x22);

@@ -79,7 +79,7 @@ class SharesTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
     session_ = std::make_unique<Session>(*state_, tracker_, 7411);
-    shares_ = std::make_unique<Shares>(*store_, registry_, tracker_, *session_, *pool_);
+    shares_ = std::make_unique<Shares>(*store_, registry_, *session_, *pool_);
     session_->add_observer([this](Session::Event e) { shares_->on_session_event(e); });
     shares_->load();
   }
