@@ -16,9 +16,10 @@
 //
 // With that limit set, a complete file is served as a capped seeder should
 // (PieceSpreader): each peer is told only of a few pieces nobody else was
-// sent, and of the rest once every piece has gone out, so that a crowd of
-// downloaders gets each piece from here about once and the rest from each
-// other.
+// sent, and of the rest once every piece has gone out (or once it sits idle
+// on its offers: it has them from elsewhere, e.g. a restarted downloader), so
+// that a crowd of downloaders gets each piece from here about once and the
+// rest from each other.
 //
 // Serving follows the session (set_serving): while this daemon has no live
 // session it accepts nothing, and turning serving off closes every peer.

@@ -72,7 +72,7 @@ std::vector<PieceSpreader::Advert> PieceSpreader::on_request(PeerKey key, PieceI
     ++claims_[piece];
   }
   peer.requested.push_back(piece);
-  if (round_over()) {
+  if (round_over() || peer.declined) {
     return {};
   }
   // Offers it keeps passing over are pieces it got elsewhere.
@@ -129,15 +129,29 @@ std::vector<PieceSpreader::Advert> PieceSpreader::on_idle(PeerKey key) {
     return {};
   }
   Peer& peer = it->second;
+  if (!peer.offers.empty()) {
+    peer.declined = true;
+  }
   for (const Offer& o : peer.offers) {
     release(o.piece);
   }
   peer.offers.clear();
-  std::vector<PieceIndex> offered = top_up(peer);
-  if (!offered.empty()) {
-    return {Advert{key, std::move(offered)}};
+  std::vector<PieceIndex> told = peer.declined ? tell_free(peer) : top_up(peer);
+  if (!told.empty()) {
+    return {Advert{key, std::move(told)}};
   }
   return unsent_in_play() ? std::vector<Advert>{} : end_round();
+}
+
+std::vector<PieceIndex> PieceSpreader::tell_free(Peer& peer) {
+  std::vector<PieceIndex> told;
+  for (PieceIndex p = 0; p < piece_count_; ++p) {
+    if (!peer.advertised[p] && claims_[p] == 0) {
+      peer.advertised[p] = true;
+      told.push_back(p);
+    }
+  }
+  return told;
 }
 
 bool PieceSpreader::unsent_in_play() const {

@@ -28,6 +28,18 @@
 // pieces since, or when the caller reports the peer idle (on_idle). A lapsed
 // offer stays advertised to that peer; if it asks for the piece, it gets it.
 //
+// A peer that goes idle holding offers it did not ask for has declined them:
+// it holds pieces from elsewhere, most likely much of the file (a downloader
+// killed and restarted, whose round started afresh or whose pieces in flight
+// were lost with its old connection). Rationing it a few fresh pieces per
+// idle period would keep a piece it lacks hidden for about piece_count /
+// offers_ahead periods (a minute for 193 pieces, an hour for a 4 GiB file).
+// So from then on it gets no offers: at each idle period it is told every
+// piece no other peer holds on offer or on order (sent ones included), and a
+// piece it lacks reaches it one idle period after it declines, or after
+// another peer's claim on that piece ends (sent, cancelled, lapsed, gone). A
+// newcomer never declines: what it is offered nobody else has, so it asks.
+//
 // Pure policy: the caller reports requests, cancels, pieces fully sent and
 // peers that come and go, and sends the HAVEs it is told to. No clock, no I/O;
 // ties are broken by a generator seeded in the constructor.
@@ -92,9 +104,11 @@ class PieceSpreader {
   // The piece's last byte went out to the peer. When that ends the round,
   // returns for every peer the pieces it has not been told about yet.
   std::vector<Advert> on_sent(PeerKey peer, PieceIndex piece);
-  // The peer has asked for nothing for a while: its offers lapse and it gets
-  // fresh ones. When there are none to give it and the pieces not sent yet
-  // are out of play, the round ends (every peer gets the rest).
+  // The peer has asked for nothing for a while: its offers lapse. If it held
+  // any, it declined them and is told every piece nobody else claims, now
+  // and at each idle period after; otherwise it gets fresh offers. When
+  // there is nothing to tell it and the pieces not sent yet are out of play,
+  // the round ends (every peer gets the rest).
   std::vector<Advert> on_idle(PeerKey peer);
 
   // --- for tests and logs ---
@@ -115,12 +129,16 @@ class PieceSpreader {
     std::vector<Offer> offers;          // live: not asked for, not lapsed
     std::vector<PieceIndex> requested;  // asked for, not sent or cancelled yet
     uint64_t requests = 0;
+    bool declined = false;  // went idle holding offers: no more offers, told what is free
   };
 
   bool valid(PieceIndex piece) const { return piece < piece_count_; }
   // Offers to `peer` until it holds offers_ahead, from the pieces nobody was
   // sent, asked for or offered; returns the pieces offered.
   std::vector<PieceIndex> top_up(Peer& peer);
+  // Advertises to `peer` every piece not advertised to it yet that nobody
+  // holds on offer or on order; returns them.
+  std::vector<PieceIndex> tell_free(Peer& peer);
   // Ends the round: advertises every piece to every peer.
   std::vector<Advert> end_round();
   // Some piece not sent yet is on order, offered, or could still be offered

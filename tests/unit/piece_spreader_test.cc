@@ -77,11 +77,16 @@ TEST(PieceSpreader, SentPiecesAreNeverOfferedAgainInTheRound) {
   s.on_sent(1, a[0]);
   EXPECT_EQ(s.claims(a[0]), 0u);
   EXPECT_EQ(s.unsent(), 9u);
-  // A late peer is not offered the piece that went out already.
-  const auto b = s.add_peer(2);
-  EXPECT_FALSE(as_set(b).count(a[0]));
-  const auto fresh = s.on_idle(2);
-  EXPECT_FALSE(as_set(for_peer(fresh, 2)).count(a[0]));
+  // A late peer is not offered the piece that went out already, neither at
+  // first nor as it asks for more.
+  std::set<PieceIndex> offered = as_set(s.add_peer(2));
+  for (int i = 0; i < 10 && !s.offers_of(2).empty(); ++i) {
+    const auto more = s.on_request(2, s.offers_of(2)[0]);
+    const auto fresh = for_peer(more, 2);
+    offered.insert(fresh.begin(), fresh.end());
+  }
+  EXPECT_FALSE(offered.count(a[0]));
+  EXPECT_EQ(offered.size(), 7u);  // all the others but peer 1's two offers
 }
 
 TEST(PieceSpreader, EveryPieceSentEndsTheRoundAndAdvertisesEverything) {
@@ -143,19 +148,57 @@ TEST(PieceSpreader, AnOfferPassedOverLapsesToAnotherPeer) {
   EXPECT_TRUE(offered_again);
 }
 
-TEST(PieceSpreader, IdlePeerGetsFreshOffers) {
-  PieceSpreader s(20, 6, opts(3));
-  const auto first = s.add_peer(1);
-  const auto fresh = for_peer(s.on_idle(1), 1);
-  EXPECT_EQ(fresh.size(), 3u);
+// A peer left with no offers (nothing was free when it came) gets fresh
+// ones when it goes idle and some are free again.
+TEST(PieceSpreader, IdlePeerWithoutOffersGetsFreshOnes) {
+  PieceSpreader s(6, 6, opts(3));
+  const auto a = s.add_peer(1);
+  s.add_peer(2);
+  EXPECT_TRUE(s.add_peer(3).empty());
+  s.remove_peer(1);
+  const auto fresh = for_peer(s.on_idle(3), 3);
+  EXPECT_EQ(as_set(fresh), as_set(a));
+  EXPECT_EQ(as_set(s.offers_of(3)), as_set(a));
   for (PieceIndex p : fresh) {
-    EXPECT_FALSE(as_set(first).count(p));
+    EXPECT_EQ(s.claims(p), 1u);
   }
-  for (PieceIndex p : first) {
+}
+
+// A peer that goes idle holding offers has the pieces from elsewhere: it is
+// told at once of every piece nobody else claims, and of the others once
+// their claims end; it gets no offers any more, so it hides nothing from
+// the other peers.
+TEST(PieceSpreader, PeerThatDeclinesItsOffersIsToldEveryFreePiece) {
+  PieceSpreader s(20, 6, opts(3));
+  const auto a = s.add_peer(1);
+  const auto b = s.add_peer(2);
+  const auto told = for_peer(s.on_idle(1), 1);
+  EXPECT_EQ(told.size(), 20u - 3u - 3u);  // not a (told already), not b (peer 2's)
+  for (PieceIndex p : a) {
     EXPECT_EQ(s.claims(p), 0u);
-    EXPECT_TRUE(s.advertised(1, p));
   }
-  EXPECT_EQ(as_set(s.offers_of(1)), as_set(fresh));
+  for (PieceIndex p : b) {
+    EXPECT_FALSE(s.advertised(1, p));
+  }
+  EXPECT_TRUE(s.offers_of(1).empty());
+  for (PieceIndex p = 0; p < 20; ++p) {
+    EXPECT_TRUE(s.advertised(1, p) || as_set(b).count(p)) << p;
+  }
+  // Asking for one earns it no offer.
+  EXPECT_TRUE(s.on_request(1, told[0]).empty());
+  s.on_sent(1, told[0]);
+  EXPECT_TRUE(s.offers_of(1).empty());
+  // Peer 2's piece, once sent, is told at the next idle period; the ones it
+  // still holds on offer are not.
+  s.on_request(2, b[0]);
+  EXPECT_TRUE(s.on_idle(1).empty());
+  s.on_sent(2, b[0]);
+  EXPECT_EQ(for_peer(s.on_idle(1), 1), std::vector<PieceIndex>{b[0]});
+  // Peer 2 leaves: what it held is told too.
+  s.remove_peer(2);
+  const auto rest = for_peer(s.on_idle(1), 1);
+  EXPECT_EQ(as_set(rest), as_set(std::vector<PieceIndex>(b.begin() + 1, b.end())));
+  EXPECT_TRUE(s.on_idle(1).empty());
 }
 
 // The piece left is offered to the only peer, which never asks for it (it got
@@ -270,6 +313,50 @@ TEST(PieceSpreader, FewerPiecesThanOffers) {
   PieceSpreader s(3, 12, opts(8));
   EXPECT_EQ(s.add_peer(1).size(), 3u);
   EXPECT_TRUE(s.add_peer(2).empty());  // nothing free: it waits for the round to end
+}
+
+// A downloader that comes back holding most of the file (killed and
+// restarted: its spreading round started afresh, or its pieces in flight were
+// lost with its old connection) asks for none of the pieces it already has.
+// It is told every piece it lacks within two idle periods, however many
+// pieces the file has: offering it four fresh pieces per idle period left it
+// waiting about piece_count / 4 of them (a minute for 193 pieces).
+TEST(PieceSpreader, ReturningPeerIsToldWhatItLacksWithinTwoIdlePeriods) {
+  constexpr uint32_t kPieces = 193;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    PieceSpreader s(kPieces, seed);
+    std::vector<bool> has(kPieces, true);
+    for (PieceIndex p = 5; p < kPieces; p += 8) {
+      has[p] = false;  // 24 pieces missing
+    }
+    std::set<PieceIndex> told = as_set(s.add_peer(1));
+    int idles = 0;
+    for (int step = 0; step < 1000 && std::count(has.begin(), has.end(), false) > 0; ++step) {
+      // It asks at once for every piece it is told of and lacks.
+      bool asked = false;
+      for (PieceIndex p : std::vector<PieceIndex>(told.begin(), told.end())) {
+        if (has[p]) {
+          continue;
+        }
+        asked = true;
+        for (const Advert& a : s.on_request(1, p)) {
+          told.insert(a.pieces.begin(), a.pieces.end());
+        }
+        for (const Advert& a : s.on_sent(1, p)) {
+          told.insert(a.pieces.begin(), a.pieces.end());
+        }
+        has[p] = true;
+      }
+      if (!asked) {
+        ++idles;
+        for (const Advert& a : s.on_idle(1)) {
+          told.insert(a.pieces.begin(), a.pieces.end());
+        }
+      }
+    }
+    EXPECT_EQ(std::count(has.begin(), has.end(), false), 0) << "seed " << seed;
+    EXPECT_LE(idles, 2) << "seed " << seed;
+  }
 }
 
 // A flash crowd: peers ask for their offers in random order, pieces go out
