@@ -9,10 +9,12 @@ namespace gs {
 namespace {
 
 constexpr const char* kCreateTable =
-    "CREATE TABLE IF NOT EXISTS schema_version(component TEXT PRIMARY KEY, version INTEGER NOT NULL)";
+    "CREATE TABLE IF NOT EXISTS schema_version(component TEXT PRIMARY KEY, version INTEGER NOT "
+    "NULL)";
 
 Error read_error(const Db& db, const std::string& what, const Error& e) {
-  return make_error("db_error", "cannot read " + what + " of state file " + db.path() + ": " + e.message);
+  return make_error("db_error",
+                    "cannot read " + what + " of state file " + db.path() + ": " + e.message);
 }
 
 Result<int64_t> user_version(Db& db) {
@@ -22,7 +24,9 @@ Result<int64_t> user_version(Db& db) {
   return *row ? q.column_int(0) : 0;
 }
 
-Status set_user_version(Db& db, int64_t v) { return db.exec("PRAGMA user_version = " + std::to_string(v)); }
+Status set_user_version(Db& db, int64_t v) {
+  return db.exec("PRAGMA user_version = " + std::to_string(v));
+}
 
 // The recorded version of `component`; nullopt when it has no row yet.
 Result<std::optional<int64_t>> recorded_version(Db& db, const std::string& component) {
@@ -52,7 +56,8 @@ Result<int64_t> take_legacy_user_version(Db& db) {
   return *v;
 }
 
-Status migrate(Db& db, std::string_view component_name, std::span<const char* const> steps, LegacyVersion legacy) {
+Status migrate(Db& db, std::string_view component_name, std::span<const char* const> steps,
+               LegacyVersion legacy) {
   const std::string component(component_name);
   const auto known = static_cast<int64_t>(steps.size());
   // Reading the version inside the write transaction: two connections to one
@@ -72,22 +77,25 @@ Status migrate(Db& db, std::string_view component_name, std::span<const char* co
     from = *old;
   }
   if (from < 0) {
-    return make_error("db_damaged", "state file " + db.path() + " has a negative schema version for its " +
-                                        component + " tables; move it aside to start afresh");
+    return make_error("db_damaged", "state file " + db.path() +
+                                        " has a negative schema version for its " + component +
+                                        " tables; move it aside to start afresh");
   }
   if (from > known) {
-    return make_error("db_version", "state file " + db.path() + " was written by a newer release: its " + component +
+    return make_error("db_version", "state file " + db.path() +
+                                        " was written by a newer release: its " + component +
                                         " tables are at schema version " + std::to_string(from) +
-                                        ", this build knows versions up to " + std::to_string(known) +
-                                        "; run a newer release");
+                                        ", this build knows versions up to " +
+                                        std::to_string(known) + "; run a newer release");
   }
   for (int64_t v = from; v < known; ++v) {
     if (auto s = db.exec(steps[static_cast<size_t>(v)]); !s) {
-      return make_error("db_migrate", "cannot upgrade state file " + db.path() + ": the step of its " + component +
-                                          " tables from schema version " + std::to_string(v) + " to " +
-                                          std::to_string(v + 1) + " failed (" + s.error().message + ")" +
-                                          (v == 0 ? "; is it another program's database?" : "") +
-                                          "; the file was left as it was");
+      return make_error("db_migrate",
+                        "cannot upgrade state file " + db.path() + ": the step of its " +
+                            component + " tables from schema version " + std::to_string(v) +
+                            " to " + std::to_string(v + 1) + " failed (" + s.error().message + ")" +
+                            (v == 0 ? "; is it another program's database?" : "") +
+                            "; the file was left as it was");
     }
   }
   if (*recorded != known) {
@@ -106,8 +114,8 @@ Status migrate(Db& db, std::string_view component_name, std::span<const char* co
   }
   if (auto s = tx.commit(); !s) return s;
   if (from != 0 && from != known) {
-    log_info("upgraded the ", component, " tables of state file ", db.path(), " from schema version ", from, " to ",
-             known);
+    log_info("upgraded the ", component, " tables of state file ", db.path(),
+             " from schema version ", from, " to ", known);
   }
   return Ok{};
 }

@@ -2,9 +2,9 @@
 // README there) open with this build: their old version markers are carried
 // into schema_version and removed, every row is still there, and opening
 // them again changes nothing.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "daemon/download_store.h"
 #include "daemon/share_store.h"
@@ -42,7 +42,8 @@ void expect_bobs_state(const std::string& dir) {
   EXPECT_EQ((*state)->seat(), kBobSeat);
   ASSERT_TRUE((*state)->session().has_value());
   EXPECT_EQ((*state)->session()->user, "bob");
-  EXPECT_EQ((*state)->session()->token, "b3ebe0918c29b9f9620444046ff80b6ee7fe2226b21cb46bbb89c50cf5c1880b");
+  EXPECT_EQ((*state)->session()->token,
+            "b3ebe0918c29b9f9620444046ff80b6ee7fe2226b21cb46bbb89c50cf5c1880b");
 
   auto shares = ShareStore::open(path);
   ASSERT_TRUE(shares.ok()) << shares.error().message;
@@ -83,7 +84,8 @@ void expect_bobs_state(const std::string& dir) {
 void expect_gsd_markers_moved(const std::string& path) {
   EXPECT_EQ(test::recorded_version(path, State::kSchemaComponent), State::kSchemaVersion);
   EXPECT_EQ(test::recorded_version(path, ShareStore::kSchemaComponent), ShareStore::kSchemaVersion);
-  EXPECT_EQ(test::recorded_version(path, DownloadStore::kSchemaComponent), DownloadStore::kSchemaVersion);
+  EXPECT_EQ(test::recorded_version(path, DownloadStore::kSchemaComponent),
+            DownloadStore::kSchemaVersion);
   EXPECT_EQ(test::user_version(path), kUserVersionMark);
   EXPECT_FALSE(test::has_table(path, "download_schema"));
   EXPECT_EQ(test::query_int(path, "SELECT count(*) FROM meta WHERE key = 'shares_schema'"), 0);
@@ -95,7 +97,9 @@ TEST(ReleaseState, GsdDbCarriesItsVersionsOverAndKeepsEverything) {
   // What the release left: the three markers of before schema_version.
   ASSERT_EQ(test::user_version(path), 1);
   ASSERT_EQ(test::query_int(path, "SELECT version FROM download_schema"), 1);
-  ASSERT_EQ(test::query_int(path, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'shares_schema'"), 1);
+  ASSERT_EQ(
+      test::query_int(path, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'shares_schema'"),
+      1);
   ASSERT_FALSE(test::has_table(path, "schema_version"));
 
   expect_bobs_state(sb.path("s"));
@@ -162,7 +166,8 @@ TEST(ReleaseState, TrackerDbCarriesItsVersionOverAndKeepsEverything) {
   ASSERT_FALSE(test::has_table(path, "schema_version"));
 
   expect_release_tracker(path);
-  EXPECT_EQ(test::recorded_version(path, tracker::Store::kSchemaComponent), tracker::Store::kSchemaVersion);
+  EXPECT_EQ(test::recorded_version(path, tracker::Store::kSchemaComponent),
+            tracker::Store::kSchemaVersion);
   EXPECT_EQ(test::user_version(path), kUserVersionMark);
 
   const std::string upgraded = test::file_bytes(path);

@@ -18,10 +18,11 @@ using test::recorded_version;
 using test::user_version;
 
 constexpr const char* kOneStep[] = {"CREATE TABLE a(x INTEGER)"};
-constexpr const char* kTwoSteps[] = {"CREATE TABLE a(x INTEGER)", "ALTER TABLE a ADD COLUMN y INTEGER NOT NULL DEFAULT 7"};
+constexpr const char* kTwoSteps[] = {"CREATE TABLE a(x INTEGER)",
+                                     "ALTER TABLE a ADD COLUMN y INTEGER NOT NULL DEFAULT 7"};
 
-Status migrate_file(const std::string& path, std::string_view component, std::span<const char* const> steps,
-                    LegacyVersion legacy = nullptr) {
+Status migrate_file(const std::string& path, std::string_view component,
+                    std::span<const char* const> steps, LegacyVersion legacy = nullptr) {
   auto db = Db::open(path);
   if (!db) return db.error();
   return migrate(**db, component, steps, legacy);
@@ -33,7 +34,8 @@ TEST(Schema, FreshFileGetsEveryStep) {
   auto s = migrate_file(path, "c", kTwoSteps);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(recorded_version(path, "c"), 2);
-  EXPECT_EQ(test::query_int(path, "SELECT count(*) FROM pragma_table_info('a')"), 2);  // both steps ran
+  EXPECT_EQ(test::query_int(path, "SELECT count(*) FROM pragma_table_info('a')"),
+            2);  // both steps ran
   EXPECT_EQ(user_version(path), kUserVersionMark);
 }
 
@@ -85,7 +87,8 @@ TEST(Schema, AFailingStepRollsBackEveryStepOfTheRun) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "db_migrate");
   EXPECT_NE(s.error().message.find(path), std::string::npos) << s.error().message;
-  EXPECT_NE(s.error().message.find("from schema version 2 to 3"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("from schema version 2 to 3"), std::string::npos)
+      << s.error().message;
   EXPECT_EQ(recorded_version(path, "c"), 1);
   EXPECT_FALSE(has_table(path, "b"));
 }
@@ -132,8 +135,10 @@ Result<int64_t> take_old_marker(Db& db) {
 TEST(Schema, AnOldMarkerIsReadOnceAndCarriedOver) {
   test::Sandbox sb;
   const std::string path = sb.path("s.db");
-  test::exec(path, "CREATE TABLE a(x INTEGER); INSERT INTO a VALUES(5); CREATE TABLE old_marker(v INTEGER);"
-                   "INSERT INTO old_marker VALUES(1)");
+  test::exec(
+      path,
+      "CREATE TABLE a(x INTEGER); INSERT INTO a VALUES(5); CREATE TABLE old_marker(v INTEGER);"
+      "INSERT INTO old_marker VALUES(1)");
   legacy_reads = 0;
   auto s = migrate_file(path, "c", kTwoSteps, take_old_marker);  // step 0 again would fail
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -149,7 +154,9 @@ TEST(Schema, AnOldMarkerIsReadOnceAndCarriedOver) {
 TEST(Schema, AFailedUpgradeKeepsTheOldMarker) {
   test::Sandbox sb;
   const std::string path = sb.path("s.db");
-  test::exec(path, "CREATE TABLE a(x INTEGER); CREATE TABLE old_marker(v INTEGER); INSERT INTO old_marker VALUES(1)");
+  test::exec(path,
+             "CREATE TABLE a(x INTEGER); CREATE TABLE old_marker(v INTEGER); INSERT INTO "
+             "old_marker VALUES(1)");
   constexpr const char* kSteps[] = {"CREATE TABLE a(x INTEGER)", "CREATE TABLE a(again INTEGER)"};
   ASSERT_FALSE(migrate_file(path, "c", kSteps, take_old_marker).ok());
   EXPECT_TRUE(has_table(path, "old_marker"));

@@ -3,13 +3,13 @@
 // bytes. For the tests of lib/schema and of the stores that use it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "db.h"
 
@@ -28,17 +28,22 @@ inline std::optional<int64_t> query_int(const std::string& path, const std::stri
 }
 
 inline bool has_table(const std::string& path, const std::string& table) {
-  return query_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '" + table + "'") == 1;
+  return query_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '" +
+                             table + "'") == 1;
 }
 
 // The version schema_version records for `component`; nullopt without a row
 // (or without the table).
-inline std::optional<int64_t> recorded_version(const std::string& path, std::string_view component) {
+inline std::optional<int64_t> recorded_version(const std::string& path,
+                                               std::string_view component) {
   if (!has_table(path, "schema_version")) return std::nullopt;
-  return query_int(path, "SELECT version FROM schema_version WHERE component = '" + std::string(component) + "'");
+  return query_int(path, "SELECT version FROM schema_version WHERE component = '" +
+                             std::string(component) + "'");
 }
 
-inline int64_t user_version(const std::string& path) { return query_int(path, "PRAGMA user_version").value_or(-1); }
+inline int64_t user_version(const std::string& path) {
+  return query_int(path, "PRAGMA user_version").value_or(-1);
+}
 
 inline void exec(const std::string& path, const std::string& sql) {
   auto db = Db::open(path);
