@@ -6,13 +6,14 @@
 #include "json.h"
 #include "log.h"
 #include "names.h"
+#include "schema.h"
 
 namespace gs::daemon {
 namespace {
 
-// Each entry takes the download tables from version i to i + 1, inside one
-// transaction. Shipped entries are never edited, only appended to.
-constexpr const char* kMigrations[] = {
+// steps[i] takes the download tables from version i to i + 1 (lib/schema.h).
+// Shipped steps are never edited; a change is a new step at the end.
+constexpr const char* kSchemaSteps[] = {
     // 0 -> 1
     "CREATE TABLE downloads("
     "  id INTEGER PRIMARY KEY,"
@@ -36,7 +37,27 @@ constexpr const char* kMigrations[] = {
     "  part_mtime_ns INTEGER NOT NULL,"
     "  created INTEGER NOT NULL);",
 };
-static_assert(std::size(kMigrations) == DownloadStore::kSchemaVersion);
+static_assert(std::size(kSchemaSteps) == DownloadStore::kSchemaVersion,
+              "append a step and bump kSchemaVersion together");
+
+// Releases before schema_version kept the version in a one-row table of its
+// own; it goes with the transaction that moves the version over.
+Result<int64_t> take_download_schema(Db& db) {
+  auto exists = has_table(db, "download_schema");
+  if (!exists) return exists.error();
+  if (!*exists) return int64_t{0};
+  int64_t version = 0;
+  {
+    auto q = db.prepare("SELECT max(version) FROM download_schema");
+    auto row = q.step();
+    if (!row) return make_error("db_error", "cannot read " + db.path() + ": " + row.error().message);
+    if (*row && !q.column_is_null(0)) version = q.column_int(0);
+  }
+  if (auto s = db.exec("DROP TABLE download_schema"); !s) {
+    return make_error("db_error", "cannot update " + db.path() + ": " + s.error().message);
+  }
+  return version;
+}
 
 std::string sources_json(const std::vector<SourceCount>& sources) {
   Json out = Json::array();
@@ -76,38 +97,8 @@ Result<std::unique_ptr<DownloadStore>> DownloadStore::open(const std::string& db
   auto db = Db::open(db_path);
   if (!db) return db.error();
   std::unique_ptr<DownloadStore> store(new DownloadStore(std::move(*db)));
-  if (auto s = store->migrate(); !s) return s.error();
+  if (auto s = migrate(*store->db_, kSchemaComponent, kSchemaSteps, take_download_schema); !s) return s.error();
   return store;
-}
-
-Status DownloadStore::migrate() {
-  if (auto s = db_->exec("CREATE TABLE IF NOT EXISTS download_schema(version INTEGER NOT NULL)"); !s) {
-    return make_error("state_error", "cannot create the download tables in " + db_->path() + ": " + s.error().message);
-  }
-  int64_t version = 0;
-  {
-    auto q = db_->prepare("SELECT version FROM download_schema");
-    auto row = q.step();
-    if (!row) return make_error("state_error", "cannot read " + db_->path() + ": " + row.error().message);
-    if (*row) version = q.column_int(0);
-  }
-  if (version > kSchemaVersion || version < 0) {
-    return make_error("state_error", "state file " + db_->path() + " has download tables of version " +
-                                         std::to_string(version) + ", which this gsd does not know; run a newer gsd");
-  }
-  for (int64_t v = version; v < kSchemaVersion; ++v) {
-    Transaction tx(*db_);
-    if (auto s = db_->exec(kMigrations[v]); !s) {
-      return make_error("state_error", "cannot update the download tables of " + db_->path() + ": " + s.error().message);
-    }
-    auto del = db_->prepare("DELETE FROM download_schema");
-    if (auto s = del.run(); !s) return s.error();
-    auto ins = db_->prepare("INSERT INTO download_schema(version) VALUES(?)");
-    ins.bind(1, v + 1);
-    if (auto s = ins.run(); !s) return s.error();
-    if (auto s = tx.commit(); !s) return s.error();
-  }
-  return Ok{};
 }
 
 Result<std::vector<DownloadRecord>> DownloadStore::load_all() {

@@ -3,8 +3,8 @@
 //
 // The tables live in gsd.db next to the session, through a connection of
 // their own (sqlite in WAL mode lets two connections of one thread share the
-// file), with their own schema version in `download_schema`, so they evolve
-// without touching state.cc's migrations.
+// file), with their own schema version (component "downloads" in
+// schema_version, lib/schema.h), so they evolve without touching State's.
 //
 // The caller decides when to save: commits are batched (at most one per
 // second per download, plus at completion, pause and shutdown), and a piece
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db.h"
@@ -57,6 +58,7 @@ struct DownloadRecord {
 class DownloadStore {
  public:
   static constexpr int kSchemaVersion = 1;
+  static constexpr std::string_view kSchemaComponent = "downloads";
 
   // Opens its own connection to the sqlite file at `db_path` (gsd.db) and
   // brings the download tables up to date.
@@ -75,7 +77,6 @@ class DownloadStore {
 
  private:
   explicit DownloadStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
-  Status migrate();
 
   std::unique_ptr<Db> db_;
 };

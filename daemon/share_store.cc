@@ -5,13 +5,14 @@
 
 #include "log.h"
 #include "names.h"
+#include "schema.h"
 
 namespace gs::daemon {
 namespace {
 
-// Each entry takes the table from version i to i + 1. Shipped entries are
-// never edited, only appended to.
-constexpr const char* kMigrations[] = {
+// steps[i] takes the shares table from version i to i + 1 (lib/schema.h).
+// Shipped steps are never edited; a change is a new step at the end.
+constexpr const char* kSchemaSteps[] = {
     // 0 -> 1. dev and ino are the stat values bit-cast to int64 (sqlite has
     // no unsigned integers); hashes are the lowercase hex of all piece hashes.
     "CREATE TABLE IF NOT EXISTS shares("
@@ -30,7 +31,30 @@ constexpr const char* kMigrations[] = {
     "  reason TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (user, \"group\", name));",
 };
-static_assert(std::size(kMigrations) == ShareStore::kSchemaVersion);
+static_assert(std::size(kSchemaSteps) == ShareStore::kSchemaVersion, "append a step and bump kSchemaVersion together");
+
+// Releases before schema_version kept the version in State's meta table, key
+// 'shares_schema'; the row goes with the transaction that moves it over.
+Result<int64_t> take_shares_schema(Db& db) {
+  auto exists = has_table(db, "meta");
+  if (!exists) return exists.error();
+  if (!*exists) return int64_t{0};
+  std::string v;
+  {
+    auto q = db.prepare("SELECT value FROM meta WHERE key = 'shares_schema'");
+    auto row = q.step();
+    if (!row) return make_error("db_error", "cannot read " + db.path() + ": " + row.error().message);
+    if (!*row) return int64_t{0};
+    v = q.column_text(0);
+  }
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return make_error("db_damaged", "state file " + db.path() + " has a malformed shares_schema");
+  }
+  if (auto s = db.exec("DELETE FROM meta WHERE key = 'shares_schema'"); !s) {
+    return make_error("db_error", "cannot update " + db.path() + ": " + s.error().message);
+  }
+  return std::stoll(v);
+}
 
 std::optional<ShareState> parse_state(const std::string& s) {
   if (s == "active") return ShareState::active;
@@ -76,42 +100,8 @@ Result<std::unique_ptr<ShareStore>> ShareStore::open(const std::string& db_path)
   auto db = Db::open(db_path);
   if (!db) return db.error();
   std::unique_ptr<ShareStore> store(new ShareStore(std::move(*db)));
-  if (auto s = store->migrate(); !s) return s.error();
+  if (auto s = migrate(*store->db_, kSchemaComponent, kSchemaSteps, take_shares_schema); !s) return s.error();
   return store;
-}
-
-Status ShareStore::migrate() {
-  // The meta table is State's; a bare file (tests) gets one too.
-  if (auto s = db_->exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"); !s) {
-    return make_error("state_error", "cannot prepare " + db_->path() + ": " + s.error().message);
-  }
-  Transaction tx(*db_);
-  auto q = db_->prepare("SELECT value FROM meta WHERE key = 'shares_schema'");
-  auto row = q.step();
-  if (!row) return make_error("state_error", "cannot read " + db_->path() + ": " + row.error().message);
-  int64_t version = 0;
-  if (*row) {
-    const std::string v = q.column_text(0);
-    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
-      return make_error("db_damaged", "state file " + db_->path() + " has a malformed shares_schema");
-    }
-    version = std::stoll(v);
-  }
-  if (version > kSchemaVersion) {
-    return make_error("state_error", "the shares table of " + db_->path() + " has version " +
-                                         std::to_string(version) + ", newer than this gsd knows; run a newer gsd");
-  }
-  if (version == kSchemaVersion) return Ok{};
-  for (int64_t v = version; v < kSchemaVersion; ++v) {
-    if (auto s = db_->exec(kMigrations[v]); !s) {
-      return make_error("state_error", "cannot create the shares table in " + db_->path() + ": " + s.error().message);
-    }
-  }
-  auto set = db_->prepare("INSERT INTO meta(key, value) VALUES('shares_schema', ?) "
-                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  set.bind(1, std::string_view(std::to_string(kSchemaVersion)));
-  if (auto s = set.run(); !s) return s.error();
-  return tx.commit();
 }
 
 Status ShareStore::put(const ShareRecord& rec) {

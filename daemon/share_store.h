@@ -2,9 +2,9 @@
 // table `shares`), so they survive restarts and are served and announced
 // again by themselves.
 //
-// The table belongs to this store: it is created here (CREATE TABLE IF NOT
-// EXISTS, versioned by the meta key 'shares_schema'), not by State's
-// migrations, so shares and downloads can evolve their tables independently.
+// The table belongs to this store: it is created here, versioned as the
+// component "shares" in schema_version (lib/schema.h), not by State's steps,
+// so shares and downloads can evolve their tables independently.
 // The store has its own connection to the file; sqlite (WAL) serialises it
 // with State's.
 #pragma once
@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sys/stat.h>
@@ -59,9 +60,10 @@ struct ShareRecord {
 class ShareStore {
  public:
   static constexpr int kSchemaVersion = 1;
+  static constexpr std::string_view kSchemaComponent = "shares";
 
   // Opens its own connection to the state file at `db_path` (already created
-  // by State) and creates the table if needed.
+  // by State) and brings the table up to date.
   static Result<std::unique_ptr<ShareStore>> open(const std::string& db_path);
 
   // Inserts or replaces the share (user, group, name).
@@ -75,7 +77,6 @@ class ShareStore {
 
  private:
   explicit ShareStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
-  Status migrate();
 
   std::unique_ptr<Db> db_;
 };

@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "names.h"
 #include "paths.h"
+#include "schema.h"
 
 namespace gs::daemon {
 namespace {
@@ -19,10 +20,9 @@ namespace {
 constexpr size_t kSeatBytes = 16;
 constexpr size_t kMaxTokenLength = 512;
 
-// Each entry takes the schema from version i to i + 1, inside one
-// transaction. Entries that have shipped are never edited, only appended to,
-// so every old state file can be brought forward step by step.
-constexpr const char* kMigrations[] = {
+// steps[i] takes the state tables from version i to i + 1 (lib/schema.h).
+// Shipped steps are never edited; a change is a new step at the end.
+constexpr const char* kSchemaSteps[] = {
     // 0 -> 1: the seat id and the logged-in session (one row at most).
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE session("
@@ -30,9 +30,8 @@ constexpr const char* kMigrations[] = {
     "  user TEXT NOT NULL,"
     "  token TEXT NOT NULL,"
     "  created INTEGER NOT NULL);",
-    // Later: shares, downloads and their piece bitmaps.
 };
-static_assert(std::size(kMigrations) == State::kSchemaVersion);
+static_assert(std::size(kSchemaSteps) == State::kSchemaVersion, "append a step and bump kSchemaVersion together");
 
 bool is_hex(std::string_view s) {
   for (char c : s) {
@@ -105,7 +104,8 @@ Result<std::unique_ptr<State>> State::open(const std::string& dir) {
   // A file from before (or copied in) may be more open than that.
   (void)chmod(path.c_str(), 0600);
 
-  if (auto s = st->migrate(); !s) return s.error();
+  // Releases before schema_version kept this version in PRAGMA user_version.
+  if (auto s = migrate(*st->db_, kSchemaComponent, kSchemaSteps, take_legacy_user_version); !s) return s.error();
   if (auto s = st->load(); !s) return s.error();
   return st;
 }
@@ -113,30 +113,6 @@ Result<std::unique_ptr<State>> State::open(const std::string& dir) {
 State::~State() {
   db_.reset();  // close the database before giving up the lock
   if (lock_fd_ >= 0) ::close(lock_fd_);
-}
-
-Status State::migrate() {
-  auto q = db_->prepare("PRAGMA user_version");
-  auto row = q.step();
-  if (!row || !*row) return make_error("state_error", "cannot read the schema version of " + db_path());
-  const int64_t version = q.column_int(0);
-  if (version > kSchemaVersion) {
-    return make_error("state_error", "state file " + db_path() + " has schema version " +
-                                         std::to_string(version) + ", newer than this gsd knows (" +
-                                         std::to_string(kSchemaVersion) + "); run a newer gsd");
-  }
-  if (version < 0) return make_error("db_damaged", "state file " + db_path() + " has a negative schema version");
-  for (int64_t v = version; v < kSchemaVersion; ++v) {
-    Transaction tx(*db_);
-    if (auto s = db_->exec(kMigrations[v]); !s) {
-      return make_error("state_error", "cannot update state file " + db_path() + " to schema version " +
-                                           std::to_string(v + 1) + " (" + s.error().message +
-                                           "); is it another program's database?");
-    }
-    if (auto s = db_->exec("PRAGMA user_version = " + std::to_string(v + 1)); !s) return s.error();
-    if (auto s = tx.commit(); !s) return s.error();
-  }
-  return Ok{};
 }
 
 Status State::load() {

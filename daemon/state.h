@@ -1,7 +1,8 @@
 // gsd's durable state: STATE_DIR/gsd.db (sqlite, WAL). It holds the seat id
 // (made once, on first start) and the session of the logged-in user: the
 // user name and the tracker's token, never the password. Shares and
-// downloads will get their own tables through new schema versions.
+// downloads have their own tables, versioned apart (share_store.h,
+// download_store.h); each set has its row in schema_version (lib/schema.h).
 //
 // The state directory is locked (STATE_DIR/gsd.lock, flock) for as long as a
 // State is open, so two daemons can never share one seat by mistake.
@@ -10,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "db.h"
 #include "result.h"
@@ -28,8 +30,10 @@ bool valid_token(std::string_view token);
 
 class State {
  public:
-  // The schema version this gsd writes (PRAGMA user_version).
+  // The version of the state tables this gsd writes (component "state" in
+  // schema_version, lib/schema.h).
   static constexpr int kSchemaVersion = 1;
+  static constexpr std::string_view kSchemaComponent = "state";
 
   // Creates `dir` (0700) if needed, locks it, opens or creates gsd.db and
   // brings its schema up to date. Errors say what is wrong and with which file.
@@ -47,7 +51,6 @@ class State {
 
  private:
   State() = default;
-  Status migrate();
   Status load();
 
   int lock_fd_ = -1;

@@ -78,6 +78,8 @@ class Transaction {
  public:
   explicit Transaction(Db& db);
   ~Transaction();
+  // Whether BEGIN worked: writes made when it did not are not atomic.
+  const Status& begun() const { return begun_; }
   Status commit();
 
  private:

@@ -5,15 +5,21 @@
 #include <utility>
 
 #include "log.h"
+#include "schema.h"
 
 namespace gs::tracker {
 namespace {
 
-// Version 1. Names are the protocol's names, compared byte for byte.
+// steps[i] takes the tracker's tables from version i to i + 1 (lib/schema.h).
+// Shipped steps are never edited; a change is a new step at the end of
+// kSchemaSteps. A fresh file gets every step, so new and upgraded files
+// always have the same schema.
+
+// 0 -> 1. Names are the protocol's names, compared byte for byte.
 // AUTOINCREMENT keys never reuse a value, even after deletes, so members.seq
 // orders members by acceptance ("longest-standing member") and requests.seq
 // orders requests by arrival, across restarts.
-constexpr std::string_view kSchemaV1 = R"sql(
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE users(
   name TEXT PRIMARY KEY,
   password_hash TEXT NOT NULL,
@@ -46,10 +52,10 @@ CREATE TABLE sessions(
 );
 )sql";
 
-// Version 2: the file catalogue. A file belongs to its group and goes with
+// 1 -> 2: the file catalogue. A file belongs to its group and goes with
 // it; a sharer belongs to its file and goes with it. sharers.seq orders the
 // sharers of a file by when they started.
-constexpr std::string_view kMigrateToV2 = R"sql(
+constexpr const char* kMigrateToV2 = R"sql(
 CREATE TABLE files(
   group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
   name TEXT NOT NULL,
@@ -73,11 +79,25 @@ CREATE TABLE sharers(
 CREATE INDEX sharers_by_user ON sharers(group_name, user);
 )sql";
 
-// kMigrations[v - 1] takes a version v file to version v + 1. A fresh file
-// gets kSchemaV1 and then every step, so new and upgraded files always have
-// the same schema.
-constexpr std::string_view kMigrations[] = {kMigrateToV2};
-static_assert(std::size(kMigrations) == Store::kSchemaVersion - 1);
+constexpr const char* kSchemaSteps[] = {kSchemaV1, kMigrateToV2};
+static_assert(std::size(kSchemaSteps) == Store::kSchemaVersion, "append a step and bump kSchemaVersion together");
+
+// Releases before schema_version kept the version in PRAGMA user_version. A
+// file with none, which already holds tables (schema_version aside), is some
+// other program's: refused rather than built upon.
+Result<int64_t> take_legacy_version(Db& db) {
+  auto version = take_legacy_user_version(db);
+  if (!version || *version != 0) return version;
+  auto tables = db.prepare("SELECT count(*) FROM sqlite_schema WHERE tbl_name != 'schema_version'");
+  auto counted = tables.step();
+  if (!counted) return counted.error();
+  if (*counted && tables.column_int(0) != 0) {
+    return make_error("db_foreign", "state file " + db.path() +
+                                        " holds tables but is not a gs-tracker state file; "
+                                        "move it aside or pick another --state-dir");
+  }
+  return int64_t{0};
+}
 
 // Every query below relies on these columns. Checking them once at open,
 // with errors as values, means a tampered file is reported instead of
@@ -133,61 +153,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   auto db = Db::open(path);
   if (!db) return db.error();
   std::unique_ptr<Store> store(new Store(std::move(*db)));
-  if (auto s = store->migrate(); !s) return s.error();
+  if (auto s = migrate(*store->db_, kSchemaComponent, kSchemaSteps, take_legacy_version); !s) return s.error();
   if (auto s = store->check_schema(); !s) return s.error();
   return store;
-}
-
-Status Store::migrate() {
-  auto version_st = db_->prepare("PRAGMA user_version");
-  auto row = version_st.step();
-  if (!row) return row.error();
-  int64_t version = *row ? version_st.column_int(0) : 0;
-  version_st.reset();
-
-  if (version > kSchemaVersion) {
-    return make_error("db_version", "state file " + db_->path() + " has schema version " +
-                                        std::to_string(version) + ", but this gs-tracker knows only up to " +
-                                        std::to_string(kSchemaVersion) + "; run a newer gs-tracker");
-  }
-  if (version == kSchemaVersion) return Ok{};
-  if (version < 0) {
-    return make_error("db_version", "state file " + db_->path() + " has an invalid schema version " +
-                                        std::to_string(version));
-  }
-
-  // Version 0 is a fresh file, unless some other program's tables are in it.
-  if (version == 0) {
-    auto tables = db_->prepare("SELECT count(*) FROM sqlite_schema");
-    auto counted = tables.step();
-    if (!counted) return counted.error();
-    if (*counted && tables.column_int(0) != 0) {
-      return make_error("db_foreign", "state file " + db_->path() +
-                                          " holds tables but is not a gs-tracker state file; "
-                                          "move it aside or pick another --state-dir");
-    }
-    tables.reset();
-  }
-
-  // All steps in one transaction: a failure leaves the file as it was.
-  const int64_t from = version;
-  Transaction tx(*db_);
-  if (version == 0) {
-    if (auto s = db_->exec(kSchemaV1); !s) return s.error();
-    version = 1;
-  }
-  for (; version < kSchemaVersion; ++version) {
-    if (auto s = db_->exec(kMigrations[version - 1]); !s) {
-      return make_error("db_migrate", "cannot upgrade state file " + db_->path() + " from schema version " +
-                                          std::to_string(version) + ": " + s.error().message);
-    }
-  }
-  if (auto s = db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s) return s.error();
-  if (auto s = tx.commit(); !s) return s;
-  if (from != 0) {
-    log_info("upgraded state file ", db_->path(), " from schema version ", from, " to ", kSchemaVersion);
-  }
-  return Ok{};
 }
 
 Status Store::check_schema() {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db.h"
@@ -86,8 +87,10 @@ struct StopShareOutcome {
 // they can (query_memo.h); every write method empties those memos.
 class Store {
  public:
-  // The schema version this build writes (PRAGMA user_version).
+  // The version of the tracker's tables this build writes (component
+  // "tracker" in schema_version, lib/schema.h).
   static constexpr int64_t kSchemaVersion = 2;
+  static constexpr std::string_view kSchemaComponent = "tracker";
 
   // Opens or creates the state file. A damaged file, a file of some other
   // program, or one written by a newer tracker is an error that says so.
@@ -151,7 +154,6 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)), stmts_(*db_) {}
-  Status migrate();
   Status check_schema();
   // Deletes the group's files that have no sharer left; returns the ids no
   // file of the group has any more.

@@ -9,6 +9,7 @@
 #include "daemon_download_fakes.h"
 #include "db.h"
 #include "sandbox.h"
+#include "state_file_probe.h"
 
 namespace gs::daemon {
 namespace {
@@ -116,14 +117,13 @@ TEST(DownloadStore, NewerSchemaIsRefused) {
   test::Sandbox sb;
   const std::string path = sb.path("gsd.db");
   ASSERT_TRUE(DownloadStore::open(path).ok());
-  {
-    auto db = Db::open(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("UPDATE download_schema SET version = 99").ok());
-  }
+  EXPECT_EQ(test::recorded_version(path, DownloadStore::kSchemaComponent), DownloadStore::kSchemaVersion);
+  test::exec(path, "UPDATE schema_version SET version = 99 WHERE component = 'downloads'");
+  const std::string before = test::file_bytes(path);
   auto store = DownloadStore::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
+  EXPECT_EQ(test::file_bytes(path), before);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "file_hasher.h"
 #include "sandbox.h"
+#include "state_file_probe.h"
 
 namespace gs::daemon {
 namespace {
@@ -119,14 +120,13 @@ TEST(ShareStore, NewerSchemaIsRefused) {
     auto store = ShareStore::open(path);
     ASSERT_TRUE(store.ok());
   }
-  {
-    auto db = Db::open(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("UPDATE meta SET value = '99' WHERE key = 'shares_schema'").ok());
-  }
+  EXPECT_EQ(test::recorded_version(path, ShareStore::kSchemaComponent), ShareStore::kSchemaVersion);
+  test::exec(path, "UPDATE schema_version SET version = 99 WHERE component = 'shares'");
+  const std::string before = test::file_bytes(path);
   auto store = ShareStore::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.error().message.find("newer"), std::string::npos);
+  EXPECT_EQ(test::file_bytes(path), before);
 }
 
 TEST(FileStamp, DetectsChangeAndRemoval) {

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "sandbox.h"
+#include "state_file_probe.h"
 
 namespace gs::daemon {
 namespace {
@@ -148,15 +149,26 @@ TEST(DaemonState, MalformedRowsAreAClearError) {
 TEST(DaemonState, NewerSchemaIsRefused) {
   test::Sandbox sb;
   const std::string dir = sb.path("s");
+  const std::string path = dir + "/gsd.db";
   { ASSERT_TRUE(State::open(dir).ok()); }
-  {
-    auto db = Db::open(dir + "/gsd.db");
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("PRAGMA user_version = 99").ok());
-  }
+  EXPECT_EQ(test::recorded_version(path, State::kSchemaComponent), State::kSchemaVersion);
+  test::exec(path, "UPDATE schema_version SET version = 99 WHERE component = 'state'");
+  const std::string before = test::file_bytes(path);
   auto st = State::open(dir);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("newer"), std::string::npos);
+  EXPECT_EQ(test::file_bytes(path), before);
+}
+
+TEST(DaemonState, ReleaseFileAtAVersionAboveItsOwnIsRefused) {
+  test::Sandbox sb;
+  const std::string dir = sb.path("s");
+  { ASSERT_TRUE(State::open(dir).ok()); }
+  // As a file from before schema_version would say it: in user_version.
+  test::exec(dir + "/gsd.db", "DROP TABLE schema_version; PRAGMA user_version = 99");
+  auto st = State::open(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("schema version 99"), std::string::npos) << st.error().message;
 }
 
 TEST(DaemonState, ValidToken) {

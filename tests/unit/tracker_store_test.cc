@@ -6,6 +6,8 @@
 
 #include "db.h"
 #include "sandbox.h"
+#include "schema.h"
+#include "state_file_probe.h"
 
 namespace gs::tracker {
 namespace {
@@ -195,14 +197,24 @@ TEST(TrackerStore, AnotherProgramsDatabaseIsRefused) {
 TEST(TrackerStore, NewerSchemaIsRefused) {
   test::Sandbox sb;
   const std::string path = sb.path("tracker.db");
-  {
-    auto db = Db::open(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("PRAGMA user_version = 99").ok());
-  }
+  { ASSERT_TRUE(open_store(path)); }
+  EXPECT_EQ(test::recorded_version(path, Store::kSchemaComponent), Store::kSchemaVersion);
+  test::exec(path, "UPDATE schema_version SET version = 99 WHERE component = 'tracker'");
+  const std::string before = test::file_bytes(path);
   auto st = Store::open(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("newer gs-tracker"), std::string::npos);
+  EXPECT_NE(st.error().message.find("newer release"), std::string::npos) << st.error().message;
+  EXPECT_EQ(test::file_bytes(path), before);
+}
+
+TEST(TrackerStore, ReleaseFileAtAVersionAboveItsOwnIsRefused) {
+  test::Sandbox sb;
+  const std::string path = sb.path("tracker.db");
+  // As a file from before schema_version would say it: in user_version.
+  test::exec(path, "PRAGMA user_version = 99");
+  auto st = Store::open(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("schema version 99"), std::string::npos) << st.error().message;
 }
 
 TEST(TrackerStore, TamperedTablesAreAnErrorNotAnAbort) {
@@ -448,13 +460,8 @@ TEST(TrackerStore, AVersion1FileIsUpgradedKeepingEverything) {
     ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
     EXPECT_EQ(st->leave_group("g", "alice")->new_owner, "bob");  // seq order survived
   }
-  {
-    auto db = Db::open(path);
-    ASSERT_TRUE(db.ok());
-    auto version = (*db)->prepare("PRAGMA user_version");
-    ASSERT_TRUE(*version.step());
-    EXPECT_EQ(version.column_int(0), Store::kSchemaVersion);
-  }
+  EXPECT_EQ(test::recorded_version(path, Store::kSchemaComponent), Store::kSchemaVersion);
+  EXPECT_EQ(test::user_version(path), kUserVersionMark);
   // Reopening the upgraded file is a plain open.
   auto st = open_store(path);
   ASSERT_TRUE(st);
@@ -479,11 +486,8 @@ TEST(TrackerStore, AFailedUpgradeLeavesTheFileAsItWas) {
   auto st = Store::open(path);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("cannot upgrade"), std::string::npos) << st.error().message;
-  auto db = Db::open(path);
-  ASSERT_TRUE(db.ok());
-  auto version = (*db)->prepare("PRAGMA user_version");
-  ASSERT_TRUE(*version.step());
-  EXPECT_EQ(version.column_int(0), 1);
+  EXPECT_EQ(test::user_version(path), 1);
+  EXPECT_EQ(test::recorded_version(path, Store::kSchemaComponent), std::nullopt);
 }
 
 TEST(TrackerStore, TamperedCatalogueTablesAreAnErrorNotAnAbort) {
