@@ -102,7 +102,7 @@ PiecePicker::PiecePicker(uint32_t piece_count, uint64_t seed, Options options)
       idle_count_(piece_count) {
   // A cap of 0 would forbid even the first request of a piece.
   options_.endgame_max_duplicates = std::max<uint32_t>(options_.endgame_max_duplicates, 1);
-  for (PieceIndex piece = 0; piece < piece_count_; ++piece) {
+  for (PieceIndex piece : all_pieces(piece_count_)) {
     wanted_.set(piece);
   }
 }
@@ -116,7 +116,7 @@ bool PiecePicker::verifying(PieceIndex piece) const {
 bool PiecePicker::wanted(PieceIndex piece) const { return valid(piece) && wanted_.test(piece); }
 
 bool PiecePicker::idle(PieceIndex piece) const {
-  return !have_.test(piece) && !verifying_.test(piece) && requesters_[piece].empty();
+  return !have_.test(piece) && !verifying_.test(piece) && requesters_[piece.value()].empty();
 }
 
 void PiecePicker::refresh(PieceIndex piece, bool was_idle) {
@@ -125,7 +125,7 @@ void PiecePicker::refresh(PieceIndex piece, bool was_idle) {
   } else {
     wanted_.reset(piece);
   }
-  if (requesters_[piece].empty()) {
+  if (requesters_[piece.value()].empty()) {
     requested_.reset(piece);
   } else {
     requested_.set(piece);
@@ -157,7 +157,7 @@ void PiecePicker::add_peer(PeerKey key) { peers_.try_emplace(key, piece_count_);
 void PiecePicker::mark_peer_has(Peer& peer, PieceIndex piece) {
   if (!peer.has.test(piece)) {
     peer.has.set(piece);
-    ++availability_[piece];
+    ++availability_[piece.value()];
   }
 }
 
@@ -177,7 +177,7 @@ void PiecePicker::peer_has_bitfield(PeerKey key, const std::vector<bool>& has) {
   const size_t n = std::min<size_t>(has.size(), piece_count_);
   for (size_t i = 0; i < n; ++i) {
     if (has[i]) {
-      mark_peer_has(it->second, static_cast<PieceIndex>(i));
+      mark_peer_has(it->second, PieceIndex{static_cast<uint32_t>(i)});
     }
   }
 }
@@ -202,24 +202,24 @@ void PiecePicker::remove_peer(PeerKey key) {
 }
 
 uint32_t PiecePicker::availability(PieceIndex piece) const {
-  return valid(piece) ? availability_[piece] : 0;
+  return valid(piece) ? availability_[piece.value()] : 0;
 }
 
 void PiecePicker::add_request(PeerKey key, Peer& peer, PieceIndex piece) {
   const bool was_idle = idle(piece);
-  requesters_[piece].push_back(key);
+  requesters_[piece.value()].push_back(key);
   peer.requested.insert(piece);
   refresh(piece, was_idle);
 }
 
 void PiecePicker::erase_requester(PieceIndex piece, PeerKey key) {
-  auto& who = requesters_[piece];
+  auto& who = requesters_[piece.value()];
   who.erase(std::remove(who.begin(), who.end(), key), who.end());
 }
 
 std::vector<PeerKey> PiecePicker::drop_requests(PieceIndex piece, PeerKey except, bool has_except) {
   std::vector<PeerKey> others;
-  for (PeerKey key : requesters_[piece]) {
+  for (PeerKey key : requesters_[piece.value()]) {
     if (auto it = peers_.find(key); it != peers_.end()) {
       it->second.requested.erase(piece);
     }
@@ -227,7 +227,7 @@ std::vector<PeerKey> PiecePicker::drop_requests(PieceIndex piece, PeerKey except
       others.push_back(key);
     }
   }
-  requesters_[piece].clear();
+  requesters_[piece.value()].clear();
   return others;
 }
 
@@ -248,20 +248,20 @@ std::vector<PieceIndex> PiecePicker::pick(PeerKey key, size_t max, PickScope sco
     }
     const uint64_t requested = requested_.word(w);
     for (uint64_t bits = eligible & ~requested; bits != 0; bits &= bits - 1) {
-      const auto piece = static_cast<PieceIndex>(w * 64 + std::countr_zero(bits));
-      if (exclusive && availability_[piece] > 1) {
+      const PieceIndex piece{static_cast<uint32_t>(w * 64 + std::countr_zero(bits))};
+      if (exclusive && availability_[piece.value()] > 1) {
         continue;
       }
       // In the random phase every fresh piece ranks the same.
-      fresh.offer(random_phase ? 0 : availability_[piece], piece);
+      fresh.offer(random_phase ? 0 : availability_[piece.value()], piece);
     }
     if (exclusive) {
       // A duplicate is of a piece another peer was asked for, so has.
       continue;
     }
     for (uint64_t bits = eligible & requested; bits != 0; bits &= bits - 1) {
-      const auto piece = static_cast<PieceIndex>(w * 64 + std::countr_zero(bits));
-      const auto& who = requesters_[piece];
+      const PieceIndex piece{static_cast<uint32_t>(w * 64 + std::countr_zero(bits))};
+      const auto& who = requesters_[piece.value()];
       if (who.size() < options_.endgame_max_duplicates &&
           std::find(who.begin(), who.end(), key) == who.end()) {
         duplicates.offer(static_cast<uint32_t>(who.size()), piece);
@@ -330,7 +330,7 @@ std::vector<PieceIndex> PiecePicker::requested_from(PeerKey key) const {
 }
 
 size_t PiecePicker::requesters_of(PieceIndex piece) const {
-  return valid(piece) ? requesters_[piece].size() : 0;
+  return valid(piece) ? requesters_[piece.value()].size() : 0;
 }
 
 }  // namespace gs

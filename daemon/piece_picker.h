@@ -38,10 +38,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace gs {
+#include "piece_index.h"
 
-using PieceIndex = uint32_t;
-using PeerKey = uint64_t;  // the caller's id for a connected peer
+namespace gs {
 
 enum class PickScope {
   any,        // every eligible piece, endgame duplicates included
@@ -124,9 +123,9 @@ class PiecePicker {
   class Bits {
    public:
     explicit Bits(uint32_t size) : words_((size + 63) / 64, 0) {}
-    bool test(uint32_t i) const { return (words_[i / 64] >> (i % 64)) & 1; }
-    void set(uint32_t i) { words_[i / 64] |= uint64_t{1} << (i % 64); }
-    void reset(uint32_t i) { words_[i / 64] &= ~(uint64_t{1} << (i % 64)); }
+    bool test(PieceIndex p) const { return (words_[p.value() / 64] >> (p.value() % 64)) & 1; }
+    void set(PieceIndex p) { words_[p.value() / 64] |= uint64_t{1} << (p.value() % 64); }
+    void reset(PieceIndex p) { words_[p.value() / 64] &= ~(uint64_t{1} << (p.value() % 64)); }
     size_t word_count() const { return words_.size(); }
     uint64_t word(size_t w) const { return words_[w]; }
 
@@ -139,7 +138,7 @@ class PiecePicker {
     std::set<PieceIndex> requested;
   };
 
-  bool valid(PieceIndex piece) const { return piece < piece_count_; }
+  bool valid(PieceIndex piece) const { return piece.value() < piece_count_; }
   // Missing, not being verified and requested from no one.
   bool idle(PieceIndex piece) const;
   // Keeps wanted_, requested_ and idle_count_ right after `piece` changed.

@@ -20,12 +20,14 @@ uint8_t last_byte_mask(size_t bits) {
 
 Bitfield::Bitfield(size_t bits) : bits_(bits), bytes_(byte_count(bits), 0) {}
 
-bool Bitfield::get(size_t i) const {
+bool Bitfield::get(PieceIndex piece) const {
+  const size_t i = piece.value();
   if (i >= bits_) std::abort();
   return (bytes_[i / 8] & mask_of(i)) != 0;
 }
 
-void Bitfield::set(size_t i) {
+void Bitfield::set(PieceIndex piece) {
+  const size_t i = piece.value();
   if (i >= bits_) std::abort();
   uint8_t& b = bytes_[i / 8];
   if ((b & mask_of(i)) == 0) {
@@ -34,7 +36,8 @@ void Bitfield::set(size_t i) {
   }
 }
 
-void Bitfield::clear(size_t i) {
+void Bitfield::clear(PieceIndex piece) {
+  const size_t i = piece.value();
   if (i >= bits_) std::abort();
   uint8_t& b = bytes_[i / 8];
   if ((b & mask_of(i)) != 0) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "piece_index.h"
 #include "result.h"
 
 namespace gs {
@@ -21,9 +22,9 @@ class Bitfield {
   size_t size() const { return bits_; }
   // Index arguments must be < size(); a larger one is a programming error
   // and aborts rather than touching memory it does not own.
-  bool get(size_t i) const;
-  void set(size_t i);
-  void clear(size_t i);
+  bool get(PieceIndex piece) const;
+  void set(PieceIndex piece);
+  void clear(PieceIndex piece);
 
   size_t count() const { return count_; }
   bool all() const { return count_ == bits_; }

@@ -30,29 +30,29 @@ TEST(Bitfield, ZeroBits) {
 
 TEST(Bitfield, MsbFirstOrder) {
   Bitfield b(12);
-  b.set(0);
-  b.set(7);
-  b.set(8);
-  b.set(11);
+  b.set(0_piece);
+  b.set(7_piece);
+  b.set(8_piece);
+  b.set(11_piece);
   EXPECT_EQ(b.to_bytes(), std::string("\x81\x90", 2));
-  EXPECT_TRUE(b.get(0));
-  EXPECT_FALSE(b.get(1));
-  EXPECT_TRUE(b.get(11));
+  EXPECT_TRUE(b.get(0_piece));
+  EXPECT_FALSE(b.get(1_piece));
+  EXPECT_TRUE(b.get(11_piece));
 }
 
 TEST(Bitfield, CountIsMaintained) {
   Bitfield b(9);
-  b.set(3);
-  b.set(3);  // setting twice counts once
+  b.set(3_piece);
+  b.set(3_piece);  // setting twice counts once
   EXPECT_EQ(b.count(), 1u);
-  b.clear(4);  // clearing a clear bit changes nothing
+  b.clear(4_piece);  // clearing a clear bit changes nothing
   EXPECT_EQ(b.count(), 1u);
-  b.clear(3);
+  b.clear(3_piece);
   EXPECT_EQ(b.count(), 0u);
   b.set_all();
   EXPECT_EQ(b.count(), 9u);
   EXPECT_TRUE(b.all());
-  b.clear(8);
+  b.clear(8_piece);
   EXPECT_EQ(b.count(), 8u);
   EXPECT_FALSE(b.all());
 }
@@ -68,7 +68,7 @@ TEST(Bitfield, SetAllLeavesSpareBitsZero) {
 
 TEST(Bitfield, FromBytesRoundTrip) {
   Bitfield b(21);
-  for (size_t i : {0u, 5u, 13u, 20u}) b.set(i);
+  for (PieceIndex p : {0_piece, 5_piece, 13_piece, 20_piece}) b.set(p);
   auto r = Bitfield::from_bytes(b.to_bytes(), 21);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(*r, b);
@@ -98,16 +98,16 @@ TEST(Bitfield, Equality) {
   Bitfield a(5), b(5), c(6);
   EXPECT_EQ(a, b);
   EXPECT_FALSE(a == c);
-  a.set(2);
+  a.set(2_piece);
   EXPECT_FALSE(a == b);
-  b.set(2);
+  b.set(2_piece);
   EXPECT_EQ(a, b);
 }
 
 TEST(Bitfield, OutOfRangeAborts) {
   Bitfield b(3);
-  EXPECT_DEATH(b.set(3), "");
-  EXPECT_DEATH((void)b.get(100), "");
+  EXPECT_DEATH(b.set(3_piece), "");
+  EXPECT_DEATH((void)b.get(100_piece), "");
 }
 
 }  // namespace
