@@ -294,10 +294,8 @@ void Download::drop_all_peers(const std::string& reason) {
 
 void Download::on_peer_ready(PeerClient& peer) {
   const uint32_t count = meta_->piece_count();
-  std::vector<bool> bits(count);
-  for (uint32_t i = 0; i < count; ++i) bits[i] = peer.has().get(PieceIndex{i});
   picker_.add_peer(peer.key());
-  picker_.peer_has_bitfield(peer.key(), bits);
+  picker_.peer_has_bitfield(peer.key(), peer.has());
   log_debug("download of ", rec_.name, ": peer ", peer.addr(), " (user ", peer.user(), ") has ", peer.has().count(),
             " of ", count, " pieces");
   if (!reading_) peer.set_reading(false);

@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bitfield.h"
 #include "piece_index.h"
 
 namespace gs {
@@ -70,8 +71,8 @@ class PiecePicker {
   // requests still outstanding for it are dropped.
   void set_have(PieceIndex piece);
   bool have(PieceIndex piece) const;
-  uint32_t have_count() const { return have_count_; }
-  bool complete() const { return have_count_ == piece_count_; }
+  uint32_t have_count() const { return static_cast<uint32_t>(have_.count()); }
+  bool complete() const { return have_.all(); }
   // Its bytes arrived and are being checked; nobody is asked for it meanwhile.
   bool verifying(PieceIndex piece) const;
   // Neither had nor being verified: bytes arriving for it are worth checking.
@@ -85,9 +86,10 @@ class PiecePicker {
   bool has_peer(PeerKey peer) const { return peers_.count(peer) != 0; }
   size_t peer_count() const { return peers_.size(); }
   void peer_has(PeerKey peer, PieceIndex piece);  // HAVE
-  // BITFIELD; size == piece_count (the caller validated it). A peer never
-  // loses pieces, so bits already known stay set.
-  void peer_has_bitfield(PeerKey peer, const std::vector<bool>& has);
+  // BITFIELD, as decoded from the wire; one of another size than
+  // piece_count is ignored. A peer never loses pieces, so bits already known
+  // stay set.
+  void peer_has_bitfield(PeerKey peer, const Bitfield& has);
   // The peer is gone: its requests go back to the pool and it no longer counts
   // towards availability.
   void remove_peer(PeerKey peer);
@@ -118,23 +120,12 @@ class PiecePicker {
   bool in_endgame() const { return !complete() && idle_count_ == 0; }
 
  private:
-  // Fixed-size bit set; pick() works on whole words so that one call costs
-  // about piece_count / 64 word operations plus the candidates it finds.
-  class Bits {
-   public:
-    explicit Bits(uint32_t size) : words_((size + 63) / 64, 0) {}
-    bool test(PieceIndex p) const { return (words_[p.value() / 64] >> (p.value() % 64)) & 1; }
-    void set(PieceIndex p) { words_[p.value() / 64] |= uint64_t{1} << (p.value() % 64); }
-    void reset(PieceIndex p) { words_[p.value() / 64] &= ~(uint64_t{1} << (p.value() % 64)); }
-    size_t word_count() const { return words_.size(); }
-    uint64_t word(size_t w) const { return words_[w]; }
-
-   private:
-    std::vector<uint64_t> words_;
-  };
+  // The bit sets below are all piece_count long, so pick() can and their
+  // words: one call costs about piece_count / 64 word operations plus the
+  // candidates it finds.
   struct Peer {
     explicit Peer(uint32_t piece_count) : has(piece_count) {}
-    Bits has;
+    Bitfield has;
     std::set<PieceIndex> requested;
   };
 
@@ -154,14 +145,13 @@ class PiecePicker {
   Options options_;
   std::mt19937_64 rng_;
 
-  Bits have_;
-  Bits verifying_;
-  Bits wanted_;     // neither had nor being verified
-  Bits requested_;  // someone has it requested
+  Bitfield have_;
+  Bitfield verifying_;
+  Bitfield wanted_;     // neither had nor being verified
+  Bitfield requested_;  // someone has it requested
   std::vector<uint32_t> availability_;
   // Who has each piece requested; at most endgame_max_duplicates entries.
   std::vector<std::vector<PeerKey>> requesters_;
-  uint32_t have_count_ = 0;
   uint32_t idle_count_;  // pieces for which idle() holds
 
   std::unordered_map<PeerKey, Peer> peers_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace gs {
 namespace {
 
@@ -102,6 +104,63 @@ TEST(Bitfield, Equality) {
   EXPECT_FALSE(a == b);
   b.set(2_piece);
   EXPECT_EQ(a, b);
+}
+
+TEST(Bitfield, WordsHoldPiecesMsbFirst) {
+  Bitfield b(130);
+  EXPECT_EQ(b.word_count(), 3u);
+  b.set(0_piece);
+  b.set(63_piece);
+  b.set(64_piece);
+  b.set(129_piece);
+  EXPECT_EQ(b.word(0), (uint64_t{1} << 63) | 1u);
+  EXPECT_EQ(b.word(1), uint64_t{1} << 63);
+  EXPECT_EQ(b.word(2), uint64_t{1} << 62);
+  EXPECT_EQ(Bitfield(0).word_count(), 0u);
+  EXPECT_EQ(Bitfield(64).word_count(), 1u);
+  EXPECT_EQ(Bitfield(65).word_count(), 2u);
+}
+
+TEST(Bitfield, SetAllLeavesBitsPastTheEndOfTheLastWordZero) {
+  Bitfield b(70);
+  b.set_all();
+  EXPECT_EQ(b.word(0), ~uint64_t{0});
+  EXPECT_EQ(b.word(1), uint64_t{0x3f} << 58);
+  EXPECT_EQ(b.count(), 70u);
+}
+
+// The wire form across word boundaries: byte 8 starts word 1.
+TEST(Bitfield, BytesAndWordsAgreeAcrossWords) {
+  std::string bytes(17, '\0');
+  bytes[0] = '\x80';   // piece 0
+  bytes[7] = '\x01';   // piece 63
+  bytes[8] = '\x40';   // piece 65
+  bytes[16] = '\x80';  // piece 128, the last
+  auto r = Bitfield::from_bytes(bytes, 129);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->count(), 4u);
+  for (PieceIndex p : {0_piece, 63_piece, 65_piece, 128_piece}) EXPECT_TRUE(r->get(p)) << p;
+  EXPECT_FALSE(r->get(64_piece));
+  EXPECT_EQ(r->word(1), uint64_t{1} << 62);
+  EXPECT_EQ(r->word(2), uint64_t{1} << 63);
+  EXPECT_EQ(r->to_bytes(), bytes);
+}
+
+TEST(Bitfield, ForEachInWordVisitsSetBitsInOrder) {
+  Bitfield b(200);
+  for (PieceIndex p : {64_piece, 70_piece, 127_piece, 199_piece}) b.set(p);
+  std::vector<PieceIndex> seen;
+  for (size_t w = 0; w < b.word_count(); ++w) {
+    Bitfield::for_each_in_word(w, b.word(w), [&](PieceIndex p) { seen.push_back(p); });
+  }
+  EXPECT_EQ(seen, (std::vector<PieceIndex>{64_piece, 70_piece, 127_piece, 199_piece}));
+  // A derived value, e.g. one word and-ed with another's complement.
+  Bitfield other(200);
+  other.set(70_piece);
+  seen.clear();
+  Bitfield::for_each_in_word(1, b.word(1) & ~other.word(1), [&](PieceIndex p) { seen.push_back(p); });
+  EXPECT_EQ(seen, (std::vector<PieceIndex>{64_piece, 127_piece}));
+  Bitfield::for_each_in_word(0, 0, [](PieceIndex p) { ADD_FAILURE() << p; });
 }
 
 TEST(Bitfield, OutOfRangeAborts) {

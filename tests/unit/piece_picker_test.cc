@@ -17,15 +17,19 @@ constexpr PeerKey kB = 2;
 constexpr PeerKey kC = 3;
 constexpr PeerKey kD = 4;
 
-std::vector<bool> bits(uint32_t n, std::initializer_list<uint32_t> set) {
-  std::vector<bool> b(n, false);
+Bitfield bits(uint32_t n, std::initializer_list<uint32_t> set) {
+  Bitfield b(n);
   for (uint32_t p : set) {
-    b[p] = true;
+    b.set(PieceIndex{p});
   }
   return b;
 }
 
-std::vector<bool> all(uint32_t n) { return std::vector<bool>(n, true); }
+Bitfield all(uint32_t n) {
+  Bitfield b(n);
+  b.set_all();
+  return b;
+}
 
 PiecePicker::Options rarest_only(uint32_t max_duplicates = 2) {
   PiecePicker::Options o;
@@ -34,7 +38,7 @@ PiecePicker::Options rarest_only(uint32_t max_duplicates = 2) {
   return o;
 }
 
-void add(PiecePicker& p, PeerKey key, const std::vector<bool>& has) {
+void add(PiecePicker& p, PeerKey key, const Bitfield& has) {
   p.add_peer(key);
   p.peer_has_bitfield(key, has);
 }
@@ -96,6 +100,31 @@ TEST(PiecePicker, AvailabilityFromBitfieldsAndHaves) {
   EXPECT_EQ(p.availability(1_piece), 1u);
 }
 
+// A bitfield is merged word by word: pieces in every word, including the
+// partial last one, count, and only once however often they are announced.
+TEST(PiecePicker, BitfieldMergesAcrossWords) {
+  PiecePicker p(130, 1);
+  add(p, kA, bits(130, {0, 63, 64, 127, 128, 129}));
+  p.peer_has_bitfield(kA, bits(130, {0, 1, 129}));
+  for (uint32_t i : {0u, 1u, 63u, 64u, 127u, 128u, 129u}) {
+    EXPECT_EQ(p.availability(PieceIndex{i}), 1u) << i;
+  }
+  EXPECT_EQ(p.availability(2_piece), 0u);
+  EXPECT_EQ(p.availability(65_piece), 0u);
+  p.remove_peer(kA);
+  for (uint32_t i : {0u, 1u, 63u, 64u, 127u, 128u, 129u}) {
+    EXPECT_EQ(p.availability(PieceIndex{i}), 0u) << i;
+  }
+}
+
+TEST(PiecePicker, BitfieldOfAnotherSizeIsIgnored) {
+  PiecePicker p(10, 1);
+  add(p, kA, all(11));
+  p.peer_has_bitfield(kA, all(9));
+  EXPECT_EQ(p.availability(0_piece), 0u);
+  EXPECT_TRUE(p.pick(kA, 10).empty());
+}
+
 TEST(PiecePicker, OutOfRangeIndexesAreIgnored) {
   PiecePicker p(4, 1);
   add(p, kA, all(4));
@@ -114,8 +143,8 @@ TEST(PiecePicker, OutOfRangeIndexesAreIgnored) {
 // so piece 0 is the rarest.
 PiecePicker rare_zero_swarm(uint64_t seed) {
   PiecePicker p(10, seed);
-  std::vector<bool> most = all(10);
-  most[0] = false;
+  Bitfield most = all(10);
+  most.clear(0_piece);
   add(p, kA, all(10));
   add(p, kB, most);
   add(p, kC, most);
@@ -160,8 +189,8 @@ TEST(PiecePicker, RandomFirstCountIsAnOption) {
   o.random_first = 1;
   for (uint64_t seed = 0; seed < 50; ++seed) {
     PiecePicker p(10, seed, o);
-    std::vector<bool> most = all(10);
-    most[0] = false;
+    Bitfield most = all(10);
+    most.clear(0_piece);
     add(p, kA, all(10));
     add(p, kB, most);
     p.set_have(9_piece);
@@ -216,9 +245,9 @@ TEST(PiecePicker, TieBreakIsRandomWithinRarestSet) {
   for (uint64_t seed = 0; seed < 200; ++seed) {
     PiecePicker p(20, seed, rarest_only());
     add(p, kA, all(20));
-    std::vector<bool> b = all(20);
+    Bitfield b = all(20);
     for (uint32_t i = 15; i < 20; ++i) {
-      b[i] = false;
+      b.clear(PieceIndex{i});
     }
     add(p, kB, b);
 
@@ -249,12 +278,14 @@ TEST(PiecePicker, RarestFirstMatchesBruteForce) {
   for (uint64_t seed = 0; seed < 10; ++seed) {
     std::mt19937_64 world(seed + 100);
     PiecePicker p(kPieces, seed, rarest_only());
-    std::vector<std::vector<bool>> holds;
+    std::vector<Bitfield> holds;
     for (PeerKey k = 0; k < 12; ++k) {
-      std::vector<bool> has(kPieces);
+      Bitfield has(kPieces);
       const uint64_t density = 2 + k % 5;  // uneven holdings
-      for (uint32_t i = 0; i < kPieces; ++i) {
-        has[i] = world() % density == 0;
+      for (PieceIndex i : all_pieces(kPieces)) {
+        if (world() % density == 0) {
+          has.set(i);
+        }
       }
       add(p, k, has);
       holds.push_back(has);
@@ -263,7 +294,7 @@ TEST(PiecePicker, RarestFirstMatchesBruteForce) {
       const PeerKey k = world() % 12;
       std::vector<uint32_t> expected;
       for (PieceIndex i : all_pieces(kPieces)) {
-        if (holds[k][i.value()] && p.wanted(i) && p.requesters_of(i) == 0) {
+        if (holds[k].get(i) && p.wanted(i) && p.requesters_of(i) == 0) {
           expected.push_back(p.availability(i));
         }
       }
@@ -273,7 +304,7 @@ TEST(PiecePicker, RarestFirstMatchesBruteForce) {
       ASSERT_GE(got.size(), expected.size());
       std::vector<uint32_t> got_avail;
       for (size_t j = 0; j < got.size(); ++j) {
-        EXPECT_TRUE(holds[k][got[j].value()]);
+        EXPECT_TRUE(holds[k].get(got[j]));
         if (j < expected.size()) {  // fresh, now requested by k only
           EXPECT_EQ(p.requesters_of(got[j]), 1u);
           got_avail.push_back(p.availability(got[j]));
@@ -561,7 +592,7 @@ TEST(PiecePicker, ResumeWithEverything) {
 
 TEST(PiecePicker, EmptyFile) {
   PiecePicker p(0, 1);
-  add(p, kA, {});
+  add(p, kA, Bitfield(0));
   EXPECT_TRUE(p.complete());
   EXPECT_TRUE(p.pick(kA, 10).empty());
 }
@@ -578,27 +609,32 @@ void simulate(uint64_t seed) {
 
   PiecePicker picker(kPieces, seed);
   const std::vector<PeerKey> keys = {kA, kB, kC, kD};
-  std::map<PeerKey, std::vector<bool>> holds;
+  std::map<PeerKey, Bitfield> holds;
   for (PeerKey k : keys) {
-    holds[k].assign(kPieces, false);
+    holds[k] = Bitfield(kPieces);
   }
-  for (uint32_t i = 0; i < kPieces; ++i) {
-    holds[kA][i] = chance(0.6);
-    holds[kB][i] = chance(0.4);
-    holds[kC][i] = i < kPieces / 2 || chance(0.1);
-    holds[kD][i] = true;  // a seed, but it announces its pieces slowly
-    if (!holds[kA][i] && !holds[kB][i] && !holds[kC][i]) {
-      holds[keys[i % 3]][i] = true;
+  for (PieceIndex p : all_pieces(kPieces)) {
+    const auto hold_if = [&](PeerKey k, bool has) {
+      if (has) {
+        holds[k].set(p);
+      }
+    };
+    hold_if(kA, chance(0.6));
+    hold_if(kB, chance(0.4));
+    hold_if(kC, p.value() < kPieces / 2 || chance(0.1));
+    hold_if(kD, true);  // a seed, but it announces its pieces slowly
+    if (!holds[kA].get(p) && !holds[kB].get(p) && !holds[kC].get(p)) {
+      hold_if(keys[p.value() % 3], true);
     }
   }
-  std::map<PeerKey, std::vector<bool>> announced;
+  std::map<PeerKey, Bitfield> announced;
   for (PeerKey k : {kA, kB, kC}) {
     picker.add_peer(k);
     picker.peer_has_bitfield(k, holds[k]);
     announced[k] = holds[k];
   }
   picker.add_peer(kD);
-  announced[kD].assign(kPieces, false);
+  announced[kD] = Bitfield(kPieces);
 
   std::vector<std::pair<PeerKey, PieceIndex>> in_flight;  // what we asked, not yet answered
   std::vector<PieceIndex> to_verify;
@@ -610,8 +646,8 @@ void simulate(uint64_t seed) {
 
     if (steps % 3 == 0) {
       const PieceIndex i{static_cast<uint32_t>(world() % kPieces)};
-      if (!announced[kD][i.value()]) {
-        announced[kD][i.value()] = true;
+      if (!announced[kD].get(i)) {
+        announced[kD].set(i);
         picker.peer_has(kD, i);
       }
     }
@@ -632,7 +668,7 @@ void simulate(uint64_t seed) {
       ASSERT_LE(outstanding, kDepth);
       for (PieceIndex i : picker.pick(k, kDepth - outstanding)) {
         ASSERT_FALSE(picker.have(i)) << "asked for a piece we have";
-        ASSERT_TRUE(announced[k][i.value()]) << "asked a peer for a piece it lacks";
+        ASSERT_TRUE(announced[k].get(i)) << "asked a peer for a piece it lacks";
         ASSERT_FALSE(std::find(to_verify.begin(), to_verify.end(), i) != to_verify.end())
             << "asked for a piece being verified";
         ASSERT_FALSE(std::find(in_flight.begin(), in_flight.end(), std::make_pair(k, i)) !=
@@ -699,9 +735,11 @@ TEST(PiecePicker, LargePieceCount) {
   PiecePicker p(kPieces, 11);
   std::mt19937_64 world(5);
   for (PeerKey k = 1; k <= 8; ++k) {
-    std::vector<bool> has(kPieces);
-    for (uint32_t i = 0; i < kPieces; ++i) {
-      has[i] = world() % 2 == 0;
+    Bitfield has(kPieces);
+    for (PieceIndex i : all_pieces(kPieces)) {
+      if (world() % 2 == 0) {
+        has.set(i);
+      }
     }
     add(p, k, has);
   }
