@@ -38,7 +38,7 @@ Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<Part
       endgame_(env.options.request_timeout) {
   rec_.meta = FileMeta{};  // meta_ holds it; the record keeps identity and counters only
   if (auto bits = Bitfield::from_bytes(rec_.have, meta_->piece_count())) have_ = std::move(*bits);
-  for (PieceIndex p = 0; p < meta_->piece_count(); ++p) {
+  for (PieceIndex p : all_pieces(meta_->piece_count())) {
     if (!have_.get(p)) continue;
     picker_.set_have(p);
     done_bytes_ += meta_->piece_length(p);
@@ -291,10 +291,8 @@ void Download::drop_all_peers(const std::string& reason) {
 
 void Download::on_peer_ready(PeerClient& peer) {
   const uint32_t count = meta_->piece_count();
-  std::vector<bool> bits(count);
-  for (uint32_t i = 0; i < count; ++i) bits[i] = peer.has().get(i);
   picker_.add_peer(peer.key());
-  picker_.peer_has_bitfield(peer.key(), bits);
+  picker_.peer_has_bitfield(peer.key(), peer.has());
   log_debug("download of ", rec_.name, ": peer ", peer.addr(), " (user ", peer.user(), ") has ", peer.has().count(),
             " of ", count, " pieces");
   if (!reading_) peer.set_reading(false);
@@ -334,8 +332,8 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   env_.pool->post(
       [part = part_, meta = meta_, piece, buffer, bytes = std::string_view(buffer.get() + kPieceDataOffset, data.size()),
        result] {
-        if (sha256(bytes) != meta->piece_hashes[piece]) {
-          *result = make_error("bad_piece", "piece " + std::to_string(piece) + " does not match its hash");
+        if (sha256(bytes) != meta->piece_hash(piece)) {
+          *result = make_error("bad_piece", "piece " + std::to_string(piece.value()) + " does not match its hash");
         } else {
           *result = write_piece(*part, meta->piece_offset(piece), bytes);
           if (*result) crash_at(DownloadStep::piece_written);
@@ -510,7 +508,7 @@ void Download::verified(PieceIndex piece, const std::string& user, const std::st
   dirty_ = true;
   log_info("download of ", rec_.name, ": piece ", piece, " from ", addr, " (user ", user, ") failed verification");
   if (++piece_failures_[piece] >= env_.options.max_piece_failures) {
-    return fail("piece " + std::to_string(piece) + " failed verification " +
+    return fail("piece " + std::to_string(piece.value()) + " failed verification " +
                 std::to_string(env_.options.max_piece_failures) + " times");
   }
   strike(user, addr);

@@ -160,13 +160,13 @@ ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartSta
   plan.changed = saved.size < 0 || saved.size != now.size || saved.mtime_ns != now.mtime_ns ||
                  file_size != meta.size;
   size_t r = 0;  // regions are sorted: one walk for all pieces
-  for (PieceIndex p = 0; p < meta.piece_count(); ++p) {
+  for (PieceIndex p : all_pieces(meta.piece_count())) {
     const uint64_t begin = meta.piece_offset(p);
     const uint64_t end = begin + meta.piece_length(p);
     const bool inside = end <= file_size;
     while (r < regions.size() && regions[r].offset + regions[r].length <= begin) ++r;
     const bool touches_data = r < regions.size() && regions[r].offset < end;
-    const bool marked = p < done.size() && done.get(p);
+    const bool marked = p.value() < done.size() && done.get(p);
     if (marked) {
       if (!plan.changed) {
         plan.keep.push_back(p);

@@ -47,7 +47,7 @@ void Download::start_check() {
         }
         if (created) {
           // Every piece marked done is gone with the file.
-          for (PieceIndex p = 0; p < meta->piece_count(); ++p) {
+          for (PieceIndex p : all_pieces(meta->piece_count())) {
             if (done.get(p)) check->plan.lost.push_back(p);
           }
           check->plan.changed = true;
@@ -87,7 +87,7 @@ void Download::hash_candidates(const std::shared_ptr<ResumeCheck>& check) {
           for (size_t i = lo; i < hi; ++i) {
             const PieceIndex p = check->plan.check[i];
             auto h = hash_piece(check->part->fd(), *meta, p, buffer);
-            check->ok[i] = h && *h == meta->piece_hashes[p];
+            check->ok[i] = h && *h == meta->piece_hash(p);
           }
         },
         [alive = std::weak_ptr<Download*>(alive_), check] {

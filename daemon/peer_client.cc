@@ -139,11 +139,11 @@ void PeerClient::on_message(const PeerMessage& m, bool landed) {
       return;
     case T::piece: {
       if (m.data.size() != p_.meta->piece_length(m.piece)) {
-        return violation("piece " + std::to_string(m.piece) + " of " + std::to_string(m.data.size()) +
+        return violation("piece " + std::to_string(m.piece.value()) + " of " + std::to_string(m.data.size()) +
                          " bytes, expected " + std::to_string(p_.meta->piece_length(m.piece)));
       }
       if (outstanding_.erase(m.piece) == 0 && !take_late(m.piece)) {
-        return violation("piece " + std::to_string(m.piece) + " was never requested");
+        return violation("piece " + std::to_string(m.piece.value()) + " was never requested");
       }
       const auto now = DownloadClock::now();
       bytes_received_ += m.data.size();

@@ -62,7 +62,7 @@ struct PeerServer::Conn {
   // key in it; the pieces in the output, each with the value of `added` at
   // its last byte, so the spreader learns when one has fully gone out.
   Spread* spread = nullptr;
-  PieceSpreader::PeerKey spread_key = 0;
+  PeerKey spread_key = 0;
   std::deque<std::pair<uint64_t, PieceIndex>> queued;
   Clock::time_point last_ask;  // its last request, or our last offer to it
 
@@ -336,7 +336,7 @@ void PeerServer::pump(Conn& c) {
 
 bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
   const Servable* s = registry_.find(c.file_id);
-  if (!s || !s->meta || piece >= s->meta->piece_count()) {
+  if (!s || !s->meta || !s->meta->has_piece(piece)) {
     c.link->close_after_flush("file no longer shared");
     return false;
   }
@@ -347,7 +347,7 @@ bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
   if (s->have && !s->have->get(piece)) return reject();
   if (s->check_intact) {
     if (Status intact = s->check_intact(); !intact) {
-      log_debug("peer ", c.peer, ": not serving piece ", piece, " of ", s->name, ": ", intact.error().message);
+      log_debug("peer ", c.peer, ": not serving piece ", piece.value(), " of ", s->name, ": ", intact.error().message);
       reject();
       // A copy: the owner's handler may remove the entry `s` points into.
       const auto on_broken = s->on_broken;

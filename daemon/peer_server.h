@@ -96,7 +96,7 @@ class PeerServer {
   struct Spread {
     Spread(uint32_t piece_count, uint64_t seed) : spreader(piece_count, seed) {}
     PieceSpreader spreader;
-    std::unordered_map<PieceSpreader::PeerKey, Conn*> conns;
+    std::unordered_map<PeerKey, Conn*> conns;
   };
 
   PeerServer(event_base* base, Options options, ServeRegistry& registry);
@@ -137,7 +137,7 @@ class PeerServer {
   bool serving_ = false;
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::map<Sha256Digest, std::unique_ptr<Spread>> spreads_;
-  PieceSpreader::PeerKey next_spread_key_ = 1;
+  PeerKey next_spread_key_ = 1;
   uint64_t closed_uploaded_ = 0;  // what connections already closed sent
 };
 

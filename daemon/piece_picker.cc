@@ -1,7 +1,6 @@
 #include "piece_picker.h"
 
 #include <algorithm>
-#include <bit>
 #include <limits>
 #include <utility>
 
@@ -102,31 +101,29 @@ PiecePicker::PiecePicker(uint32_t piece_count, uint64_t seed, Options options)
       idle_count_(piece_count) {
   // A cap of 0 would forbid even the first request of a piece.
   options_.endgame_max_duplicates = std::max<uint32_t>(options_.endgame_max_duplicates, 1);
-  for (PieceIndex piece = 0; piece < piece_count_; ++piece) {
-    wanted_.set(piece);
-  }
+  wanted_.set_all();
 }
 
-bool PiecePicker::have(PieceIndex piece) const { return valid(piece) && have_.test(piece); }
+bool PiecePicker::have(PieceIndex piece) const { return valid(piece) && have_.get(piece); }
 
 bool PiecePicker::verifying(PieceIndex piece) const {
-  return valid(piece) && verifying_.test(piece);
+  return valid(piece) && verifying_.get(piece);
 }
 
-bool PiecePicker::wanted(PieceIndex piece) const { return valid(piece) && wanted_.test(piece); }
+bool PiecePicker::wanted(PieceIndex piece) const { return valid(piece) && wanted_.get(piece); }
 
 bool PiecePicker::idle(PieceIndex piece) const {
-  return !have_.test(piece) && !verifying_.test(piece) && requesters_[piece].empty();
+  return !have_.get(piece) && !verifying_.get(piece) && requesters_[piece.value()].empty();
 }
 
 void PiecePicker::refresh(PieceIndex piece, bool was_idle) {
-  if (!have_.test(piece) && !verifying_.test(piece)) {
+  if (!have_.get(piece) && !verifying_.get(piece)) {
     wanted_.set(piece);
   } else {
-    wanted_.reset(piece);
+    wanted_.clear(piece);
   }
-  if (requesters_[piece].empty()) {
-    requested_.reset(piece);
+  if (requesters_[piece.value()].empty()) {
+    requested_.clear(piece);
   } else {
     requested_.set(piece);
   }
@@ -139,25 +136,24 @@ void PiecePicker::refresh(PieceIndex piece, bool was_idle) {
 }
 
 void PiecePicker::set_have(PieceIndex piece) {
-  if (!valid(piece) || have_.test(piece)) {
+  if (!valid(piece) || have_.get(piece)) {
     return;
   }
   const bool was_idle = idle(piece);
   // Normally none are left (on_received dropped them); at worst the caller
   // gets an unwanted copy, which is harmless.
   drop_requests(piece, 0, false);
-  verifying_.reset(piece);
+  verifying_.clear(piece);
   have_.set(piece);
-  ++have_count_;
   refresh(piece, was_idle);
 }
 
 void PiecePicker::add_peer(PeerKey key) { peers_.try_emplace(key, piece_count_); }
 
 void PiecePicker::mark_peer_has(Peer& peer, PieceIndex piece) {
-  if (!peer.has.test(piece)) {
+  if (!peer.has.get(piece)) {
     peer.has.set(piece);
-    ++availability_[piece];
+    ++availability_[piece.value()];
   }
 }
 
@@ -169,16 +165,15 @@ void PiecePicker::peer_has(PeerKey key, PieceIndex piece) {
   mark_peer_has(it->second, piece);
 }
 
-void PiecePicker::peer_has_bitfield(PeerKey key, const std::vector<bool>& has) {
+void PiecePicker::peer_has_bitfield(PeerKey key, const Bitfield& has) {
   auto it = peers_.find(key);
-  if (it == peers_.end()) {
+  if (it == peers_.end() || has.size() != piece_count_) {
     return;
   }
-  const size_t n = std::min<size_t>(has.size(), piece_count_);
-  for (size_t i = 0; i < n; ++i) {
-    if (has[i]) {
-      mark_peer_has(it->second, static_cast<PieceIndex>(i));
-    }
+  Peer& peer = it->second;
+  for (size_t w = 0; w < has.word_count(); ++w) {
+    Bitfield::for_each_in_word(w, has.word(w) & ~peer.has.word(w),
+                               [&](PieceIndex piece) { mark_peer_has(peer, piece); });
   }
 }
 
@@ -194,32 +189,31 @@ void PiecePicker::remove_peer(PeerKey key) {
     refresh(piece, was_idle);
   }
   for (size_t w = 0; w < peer.has.word_count(); ++w) {
-    for (uint64_t bits = peer.has.word(w); bits != 0; bits &= bits - 1) {
-      --availability_[w * 64 + static_cast<size_t>(std::countr_zero(bits))];
-    }
+    Bitfield::for_each_in_word(w, peer.has.word(w),
+                               [&](PieceIndex piece) { --availability_[piece.value()]; });
   }
   peers_.erase(it);
 }
 
 uint32_t PiecePicker::availability(PieceIndex piece) const {
-  return valid(piece) ? availability_[piece] : 0;
+  return valid(piece) ? availability_[piece.value()] : 0;
 }
 
 void PiecePicker::add_request(PeerKey key, Peer& peer, PieceIndex piece) {
   const bool was_idle = idle(piece);
-  requesters_[piece].push_back(key);
+  requesters_[piece.value()].push_back(key);
   peer.requested.insert(piece);
   refresh(piece, was_idle);
 }
 
 void PiecePicker::erase_requester(PieceIndex piece, PeerKey key) {
-  auto& who = requesters_[piece];
+  auto& who = requesters_[piece.value()];
   who.erase(std::remove(who.begin(), who.end(), key), who.end());
 }
 
 std::vector<PeerKey> PiecePicker::drop_requests(PieceIndex piece, PeerKey except, bool has_except) {
   std::vector<PeerKey> others;
-  for (PeerKey key : requesters_[piece]) {
+  for (PeerKey key : requesters_[piece.value()]) {
     if (auto it = peers_.find(key); it != peers_.end()) {
       it->second.requested.erase(piece);
     }
@@ -227,7 +221,7 @@ std::vector<PeerKey> PiecePicker::drop_requests(PieceIndex piece, PeerKey except
       others.push_back(key);
     }
   }
-  requesters_[piece].clear();
+  requesters_[piece.value()].clear();
   return others;
 }
 
@@ -237,7 +231,7 @@ std::vector<PieceIndex> PiecePicker::pick(PeerKey key, size_t max, PickScope sco
     return {};
   }
   Peer& peer = it->second;
-  const bool random_phase = have_count_ < options_.random_first;
+  const bool random_phase = have_count() < options_.random_first;
   const bool exclusive = scope == PickScope::exclusive;
   Shortlist fresh(max);
   Shortlist duplicates(max);
@@ -247,26 +241,25 @@ std::vector<PieceIndex> PiecePicker::pick(PeerKey key, size_t max, PickScope sco
       continue;
     }
     const uint64_t requested = requested_.word(w);
-    for (uint64_t bits = eligible & ~requested; bits != 0; bits &= bits - 1) {
-      const auto piece = static_cast<PieceIndex>(w * 64 + std::countr_zero(bits));
-      if (exclusive && availability_[piece] > 1) {
-        continue;
+    Bitfield::for_each_in_word(w, eligible & ~requested, [&](PieceIndex piece) {
+      const uint32_t availability = availability_[piece.value()];
+      if (exclusive && availability > 1) {
+        return;
       }
       // In the random phase every fresh piece ranks the same.
-      fresh.offer(random_phase ? 0 : availability_[piece], piece);
-    }
+      fresh.offer(random_phase ? 0 : availability, piece);
+    });
     if (exclusive) {
       // A duplicate is of a piece another peer was asked for, so has.
       continue;
     }
-    for (uint64_t bits = eligible & requested; bits != 0; bits &= bits - 1) {
-      const auto piece = static_cast<PieceIndex>(w * 64 + std::countr_zero(bits));
-      const auto& who = requesters_[piece];
+    Bitfield::for_each_in_word(w, eligible & requested, [&](PieceIndex piece) {
+      const auto& who = requesters_[piece.value()];
       if (who.size() < options_.endgame_max_duplicates &&
           std::find(who.begin(), who.end(), key) == who.end()) {
         duplicates.offer(static_cast<uint32_t>(who.size()), piece);
       }
-    }
+    });
   }
   std::vector<PieceIndex> picked = fresh.take(max, rng_);
   if (picked.size() < max) {
@@ -298,11 +291,11 @@ std::vector<PeerKey> PiecePicker::on_received(PeerKey from, PieceIndex piece) {
 }
 
 void PiecePicker::on_verify_failed(PieceIndex piece) {
-  if (!valid(piece) || !verifying_.test(piece)) {
+  if (!valid(piece) || !verifying_.get(piece)) {
     return;
   }
   const bool was_idle = idle(piece);
-  verifying_.reset(piece);
+  verifying_.clear(piece);
   refresh(piece, was_idle);
 }
 
@@ -330,7 +323,7 @@ std::vector<PieceIndex> PiecePicker::requested_from(PeerKey key) const {
 }
 
 size_t PiecePicker::requesters_of(PieceIndex piece) const {
-  return valid(piece) ? requesters_[piece].size() : 0;
+  return valid(piece) ? requesters_[piece.value()].size() : 0;
 }
 
 }  // namespace gs

@@ -38,10 +38,10 @@
 #include <unordered_map>
 #include <vector>
 
-namespace gs {
+#include "bitfield.h"
+#include "piece_index.h"
 
-using PieceIndex = uint32_t;
-using PeerKey = uint64_t;  // the caller's id for a connected peer
+namespace gs {
 
 enum class PickScope {
   any,        // every eligible piece, endgame duplicates included
@@ -71,8 +71,8 @@ class PiecePicker {
   // requests still outstanding for it are dropped.
   void set_have(PieceIndex piece);
   bool have(PieceIndex piece) const;
-  uint32_t have_count() const { return have_count_; }
-  bool complete() const { return have_count_ == piece_count_; }
+  uint32_t have_count() const { return static_cast<uint32_t>(have_.count()); }
+  bool complete() const { return have_.all(); }
   // Its bytes arrived and are being checked; nobody is asked for it meanwhile.
   bool verifying(PieceIndex piece) const;
   // Neither had nor being verified: bytes arriving for it are worth checking.
@@ -86,9 +86,10 @@ class PiecePicker {
   bool has_peer(PeerKey peer) const { return peers_.count(peer) != 0; }
   size_t peer_count() const { return peers_.size(); }
   void peer_has(PeerKey peer, PieceIndex piece);  // HAVE
-  // BITFIELD; size == piece_count (the caller validated it). A peer never
-  // loses pieces, so bits already known stay set.
-  void peer_has_bitfield(PeerKey peer, const std::vector<bool>& has);
+  // BITFIELD, as decoded from the wire; one of another size than
+  // piece_count is ignored. A peer never loses pieces, so bits already known
+  // stay set.
+  void peer_has_bitfield(PeerKey peer, const Bitfield& has);
   // The peer is gone: its requests go back to the pool and it no longer counts
   // towards availability.
   void remove_peer(PeerKey peer);
@@ -119,27 +120,16 @@ class PiecePicker {
   bool in_endgame() const { return !complete() && idle_count_ == 0; }
 
  private:
-  // Fixed-size bit set; pick() works on whole words so that one call costs
-  // about piece_count / 64 word operations plus the candidates it finds.
-  class Bits {
-   public:
-    explicit Bits(uint32_t size) : words_((size + 63) / 64, 0) {}
-    bool test(uint32_t i) const { return (words_[i / 64] >> (i % 64)) & 1; }
-    void set(uint32_t i) { words_[i / 64] |= uint64_t{1} << (i % 64); }
-    void reset(uint32_t i) { words_[i / 64] &= ~(uint64_t{1} << (i % 64)); }
-    size_t word_count() const { return words_.size(); }
-    uint64_t word(size_t w) const { return words_[w]; }
-
-   private:
-    std::vector<uint64_t> words_;
-  };
+  // The bit sets below are all piece_count long, so pick() can and their
+  // words: one call costs about piece_count / 64 word operations plus the
+  // candidates it finds.
   struct Peer {
     explicit Peer(uint32_t piece_count) : has(piece_count) {}
-    Bits has;
+    Bitfield has;
     std::set<PieceIndex> requested;
   };
 
-  bool valid(PieceIndex piece) const { return piece < piece_count_; }
+  bool valid(PieceIndex piece) const { return piece.value() < piece_count_; }
   // Missing, not being verified and requested from no one.
   bool idle(PieceIndex piece) const;
   // Keeps wanted_, requested_ and idle_count_ right after `piece` changed.
@@ -155,14 +145,13 @@ class PiecePicker {
   Options options_;
   std::mt19937_64 rng_;
 
-  Bits have_;
-  Bits verifying_;
-  Bits wanted_;     // neither had nor being verified
-  Bits requested_;  // someone has it requested
+  Bitfield have_;
+  Bitfield verifying_;
+  Bitfield wanted_;     // neither had nor being verified
+  Bitfield requested_;  // someone has it requested
   std::vector<uint32_t> availability_;
   // Who has each piece requested; at most endgame_max_duplicates entries.
   std::vector<std::vector<PeerKey>> requesters_;
-  uint32_t have_count_ = 0;
   uint32_t idle_count_;  // pieces for which idle() holds
 
   std::unordered_map<PeerKey, Peer> peers_;

@@ -9,7 +9,7 @@ PieceSpreader::PieceSpreader(uint32_t piece_count, uint64_t seed, Options option
       options_(options),
       rng_(seed),
       claims_(piece_count, 0),
-      sent_(piece_count, false),
+      sent_(piece_count),
       unsent_(piece_count),
       over_(piece_count == 0) {
   // Without offers a peer could never ask for anything.
@@ -24,10 +24,11 @@ std::vector<PieceIndex> PieceSpreader::add_peer(PeerKey key) {
   }
   Peer& peer = it->second;
   if (round_over()) {
-    std::vector<PieceIndex> all(piece_count_);
-    for (PieceIndex p = 0; p < piece_count_; ++p) {
-      all[p] = p;
-      peer.advertised[p] = true;
+    peer.advertised.set_all();
+    std::vector<PieceIndex> all;
+    all.reserve(piece_count_);
+    for (PieceIndex p : all_pieces(piece_count_)) {
+      all.push_back(p);
     }
     return all;
   }
@@ -37,8 +38,8 @@ std::vector<PieceIndex> PieceSpreader::add_peer(PeerKey key) {
 }
 
 void PieceSpreader::release(PieceIndex piece) {
-  if (claims_[piece] > 0) {
-    --claims_[piece];
+  if (claims_[piece.value()] > 0) {
+    --claims_[piece.value()];
   }
 }
 
@@ -69,7 +70,7 @@ std::vector<PieceSpreader::Advert> PieceSpreader::on_request(PeerKey key, PieceI
   if (offer != peer.offers.end()) {
     peer.offers.erase(offer);
   } else {
-    ++claims_[piece];
+    ++claims_[piece.value()];
   }
   peer.requested.push_back(piece);
   if (round_over() || peer.declined) {
@@ -115,10 +116,10 @@ std::vector<PieceSpreader::Advert> PieceSpreader::on_sent(PeerKey key, PieceInde
       release(piece);
     }
   }
-  if (sent_[piece]) {
+  if (sent_.get(piece)) {
     return {};
   }
-  sent_[piece] = true;
+  sent_.set(piece);
   --unsent_;
   return unsent_ == 0 && !over_ ? end_round() : std::vector<Advert>{};
 }
@@ -155,15 +156,15 @@ std::vector<PieceIndex> PieceSpreader::tell_free(Peer& peer) {
 }
 
 bool PieceSpreader::unsent_in_play() const {
-  for (PieceIndex p = 0; p < piece_count_; ++p) {
-    if (sent_[p]) {
+  for (PieceIndex p : all_pieces(piece_count_)) {
+    if (sent_.get(p)) {
       continue;
     }
-    if (claims_[p] > 0) {
+    if (claims_[p.value()] > 0) {
       return true;
     }
     for (const auto& [key, peer] : peers_) {
-      if (!peer.advertised[p]) {
+      if (!peer.advertised.get(p)) {
         return true;
       }
     }
@@ -183,8 +184,8 @@ std::vector<PieceIndex> PieceSpreader::top_up(Peer& peer) {
   std::vector<PieceIndex> chosen;
   chosen.reserve(need);
   size_t seen = 0;
-  for (PieceIndex p = 0; p < piece_count_; ++p) {
-    if (sent_[p] || claims_[p] != 0 || peer.advertised[p]) {
+  for (PieceIndex p : all_pieces(piece_count_)) {
+    if (sent_.get(p) || claims_[p.value()] != 0 || peer.advertised.get(p)) {
       continue;
     }
     ++seen;
@@ -198,9 +199,9 @@ std::vector<PieceIndex> PieceSpreader::top_up(Peer& peer) {
     }
   }
   for (PieceIndex p : chosen) {
-    peer.advertised[p] = true;
+    peer.advertised.set(p);
     peer.offers.push_back({p, peer.requests});
-    ++claims_[p];
+    ++claims_[p.value()];
   }
   return chosen;
 }
@@ -210,9 +211,9 @@ std::vector<PieceSpreader::Advert> PieceSpreader::end_round() {
   std::vector<Advert> out;
   for (auto& [key, peer] : peers_) {
     Advert a{key, {}};
-    for (PieceIndex p = 0; p < piece_count_; ++p) {
-      if (!peer.advertised[p]) {
-        peer.advertised[p] = true;
+    for (PieceIndex p : all_pieces(piece_count_)) {
+      if (!peer.advertised.get(p)) {
+        peer.advertised.set(p);
         a.pieces.push_back(p);
       }
     }
@@ -243,7 +244,7 @@ std::vector<PieceIndex> PieceSpreader::offers_of(PeerKey key) const {
 
 bool PieceSpreader::advertised(PeerKey key, PieceIndex piece) const {
   auto it = peers_.find(key);
-  return it != peers_.end() && valid(piece) && it->second.advertised[piece];
+  return it != peers_.end() && valid(piece) && it->second.advertised.get(piece);
 }
 
 }  // namespace gs

@@ -55,7 +55,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "file_meta.h"
+#include "bitfield.h"
+#include "piece_index.h"
 
 namespace gs {
 
@@ -74,7 +75,6 @@ struct PieceSpreaderOptions {
 class PieceSpreader {
  public:
   using Options = PieceSpreaderOptions;
-  using PeerKey = uint64_t;  // the caller's id for one connection
   // Pieces to tell one peer about now (HAVE, or its BITFIELD in add_peer).
   struct Advert {
     PeerKey peer = 0;
@@ -116,7 +116,7 @@ class PieceSpreader {
   std::vector<PieceIndex> offers_of(PeerKey peer) const;
   bool advertised(PeerKey peer, PieceIndex piece) const;
   // Live offers plus requests not yet sent, over all peers.
-  uint32_t claims(PieceIndex piece) const { return valid(piece) ? claims_[piece] : 0; }
+  uint32_t claims(PieceIndex piece) const { return valid(piece) ? claims_[piece.value()] : 0; }
 
  private:
   struct Offer {
@@ -124,15 +124,15 @@ class PieceSpreader {
     uint64_t at_request;  // the peer's request count when it was offered
   };
   struct Peer {
-    explicit Peer(uint32_t piece_count) : advertised(piece_count, false) {}
-    std::vector<bool> advertised;
+    explicit Peer(uint32_t piece_count) : advertised(piece_count) {}
+    Bitfield advertised;
     std::vector<Offer> offers;          // live: not asked for, not lapsed
     std::vector<PieceIndex> requested;  // asked for, not sent or cancelled yet
     uint64_t requests = 0;
     bool declined = false;  // went idle holding offers: no more offers, told what is free
   };
 
-  bool valid(PieceIndex piece) const { return piece < piece_count_; }
+  bool valid(PieceIndex piece) const { return piece.value() < piece_count_; }
   // Offers to `peer` until it holds offers_ahead, from the pieces nobody was
   // sent, asked for or offered; returns the pieces offered.
   std::vector<PieceIndex> top_up(Peer& peer);
@@ -150,7 +150,7 @@ class PieceSpreader {
   Options options_;
   std::mt19937_64 rng_;
   std::vector<uint32_t> claims_;
-  std::vector<bool> sent_;
+  Bitfield sent_;
   uint32_t unsent_;
   bool over_;
   std::unordered_map<PeerKey, Peer> peers_;

@@ -17,7 +17,7 @@ const Servable* ServeRegistry::find(const Sha256Digest& file_id) const {
 
 void ServeRegistry::piece_added(const Sha256Digest& file_id, PieceIndex piece) {
   const auto it = entries_.find(file_id);
-  if (it == entries_.end() || !it->second.meta || piece >= it->second.meta->piece_count()) return;
+  if (it == entries_.end() || !it->second.meta || !it->second.meta->has_piece(piece)) return;
   if (listener_) listener_(file_id, piece);
 }
 

@@ -41,7 +41,7 @@ void check_message(std::string_view payload, uint32_t piece_count) {
       break;
     }
   }
-  if (m.type != T::keep_alive && m.type != T::bitfield && m.piece >= piece_count) std::abort();
+  if (m.type != T::keep_alive && m.type != T::bitfield && m.piece.value() >= piece_count) std::abort();
   if (again != payload) std::abort();
 }
 

@@ -77,8 +77,8 @@ struct HashJob {
         fail(make_error("cancelled", "hashing " + path + " was cancelled"));
         return;
       }
-      const uint32_t piece = next.fetch_add(1, std::memory_order_relaxed);
-      if (piece >= count) return;
+      const PieceIndex piece{next.fetch_add(1, std::memory_order_relaxed)};
+      if (piece.value() >= count) return;
       const uint32_t len = meta.piece_length(piece);
       const ssize_t n = pread_full(fd, buf.get(), len, meta.piece_offset(piece));
       if (n < 0) {
@@ -90,7 +90,7 @@ struct HashJob {
         return;
       }
       sha.update(buf.get(), len);
-      meta.piece_hashes[piece] = sha.finish();
+      meta.piece_hashes[piece.value()] = sha.finish();
     }
   }
 };
@@ -152,19 +152,19 @@ Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigne
 
 Result<Sha256Digest> hash_piece(int fd, const FileMeta& meta, PieceIndex piece,
                                 std::string& buffer) {
-  if (piece >= meta.piece_count()) {
-    return make_error("io_error", "piece " + std::to_string(piece) + " is past the end of a " +
+  if (!meta.has_piece(piece)) {
+    return make_error("io_error", "piece " + std::to_string(piece.value()) + " is past the end of a " +
                                       std::to_string(meta.piece_count()) + "-piece file");
   }
   const uint32_t len = meta.piece_length(piece);
   buffer.resize(len);
   const ssize_t n = pread_full(fd, buffer.data(), len, meta.piece_offset(piece));
   if (n < 0) {
-    return make_error("io_error", "cannot read piece " + std::to_string(piece) + ": " +
+    return make_error("io_error", "cannot read piece " + std::to_string(piece.value()) + ": " +
                                       errno_text(errno));
   }
   if (static_cast<size_t>(n) != len) {
-    return make_error("io_error", "short read of piece " + std::to_string(piece) + ": " +
+    return make_error("io_error", "short read of piece " + std::to_string(piece.value()) + ": " +
                                       std::to_string(n) + " of " + std::to_string(len) +
                                       " bytes");
   }

@@ -9,11 +9,10 @@
 #include <vector>
 
 #include "crypto.h"
+#include "piece_index.h"
 #include "result.h"
 
 namespace gs {
-
-using PieceIndex = uint32_t;
 
 inline constexpr uint32_t kDefaultPieceSize = 512 * 1024;
 inline constexpr uint32_t kMinPieceSize = 16 * 1024;
@@ -30,9 +29,11 @@ struct FileMeta {
   Sha256Digest file_id{};
 
   uint32_t piece_count() const { return pieces_for(size, piece_size); }
-  // Both require piece < piece_count().
-  uint64_t piece_offset(PieceIndex piece) const { return uint64_t{piece} * piece_size; }
+  bool has_piece(PieceIndex piece) const { return piece.value() < piece_count(); }
+  // These require has_piece(piece).
+  uint64_t piece_offset(PieceIndex piece) const { return uint64_t{piece.value()} * piece_size; }
   uint32_t piece_length(PieceIndex piece) const;
+  const Sha256Digest& piece_hash(PieceIndex piece) const { return piece_hashes[piece.value()]; }
 
   // SHA-256 over: size (8 bytes big-endian), piece_size (4 bytes big-endian),
   // then every piece hash in order.

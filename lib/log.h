@@ -8,6 +8,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "piece_index.h"
+
 namespace gs {
 
 enum class LogLevel { error = 3, warn = 4, info = 6, debug = 7 };
@@ -30,6 +32,7 @@ std::enable_if_t<std::is_arithmetic_v<T>> log_append(std::string& out, T v) {
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
+inline void log_append(std::string& out, PieceIndex v) { log_append(out, v.value()); }
 
 template <class... Args>
 void log_at(LogLevel level, const Args&... args) {

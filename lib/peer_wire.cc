@@ -30,7 +30,7 @@ const unsigned char* bytes_of(std::string_view s) {
 std::string encode_index_message(uint8_t type, PieceIndex piece) {
   std::string out(5, '\0');
   out[0] = static_cast<char>(type);
-  store_be32(reinterpret_cast<unsigned char*>(out.data()) + 1, piece);
+  store_be32(reinterpret_cast<unsigned char*>(out.data()) + 1, piece.value());
   return out;
 }
 
@@ -132,10 +132,10 @@ Result<PeerMessage> decode_peer_message(std::string_view p, uint32_t piece_count
     return bad_message(std::string(type_name(type)) + " message of " +
                        std::to_string(p.size()) + " bytes, expected 5");
   }
-  m.piece = load_be32(bytes_of(body));
-  if (m.piece >= piece_count) {
+  m.piece = PieceIndex{load_be32(bytes_of(body))};
+  if (m.piece.value() >= piece_count) {
     return bad_message(std::string(type_name(type)) + " message names piece " +
-                       std::to_string(m.piece) + " but the file has " +
+                       std::to_string(m.piece.value()) + " but the file has " +
                        std::to_string(piece_count) + " pieces");
   }
   if (type == kPiece) m.data = body.substr(4);

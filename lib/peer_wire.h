@@ -19,7 +19,7 @@
 
 #include "bitfield.h"
 #include "crypto.h"
-#include "file_meta.h"
+#include "piece_index.h"
 #include "result.h"
 
 namespace gs {
@@ -51,7 +51,7 @@ Result<Handshake> decode_handshake(std::string_view payload);
 struct PeerMessage {
   enum class Type { keep_alive, bitfield, have, request, piece, cancel, reject };
   Type type = Type::keep_alive;
-  PieceIndex piece = 0;  // have, request, piece, cancel, reject
+  PieceIndex piece;      // have, request, piece, cancel, reject
   Bitfield bits;         // bitfield
   // piece: the data, pointing into the decoded payload (no copy); the caller
   // checks its length against the piece length it expects.

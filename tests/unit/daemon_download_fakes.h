@@ -86,9 +86,9 @@ class FakeSeed {
   const FileMeta& meta() const { return meta_; }
   size_t requests() const { return requests_; }
   size_t connections() const { return accepted_; }
-  std::set<uint32_t> corrupt_pieces;
+  std::set<PieceIndex> corrupt_pieces;
   // Pieces this seed claims (all when empty).
-  std::set<uint32_t> only_pieces;
+  std::set<PieceIndex> only_pieces;
 
  private:
   void accept(evutil_socket_t fd, const std::string& peer) {
@@ -118,11 +118,11 @@ class FakeSeed {
       h.seat = seat_;
       c.send(encode_handshake(h));
       Bitfield bits(meta_.piece_count());
-      for (uint32_t i = 0; i < meta_.piece_count(); ++i) {
+      for (PieceIndex i : all_pieces(meta_.piece_count())) {
         if (only_pieces.empty() || only_pieces.count(i)) bits.set(i);
       }
       c.send(encode_bitfield(bits));
-      if (mode_ == Mode::unrequested && meta_.piece_count() > 0) send_piece(c, 0);
+      if (mode_ == Mode::unrequested && meta_.piece_count() > 0) send_piece(c, 0_piece);
       return;
     }
     auto m = decode_peer_message(p, meta_.piece_count());
@@ -132,13 +132,13 @@ class FakeSeed {
     send_piece(c, m->piece);
   }
 
-  void send_piece(FramedConn& c, uint32_t piece) {
+  void send_piece(FramedConn& c, PieceIndex piece) {
     std::string data = content_.substr(meta_.piece_offset(piece), meta_.piece_length(piece));
     if (mode_ == Mode::corrupt && (corrupt_pieces.empty() || corrupt_pieces.count(piece))) data[data.size() / 2] ^= 0x55;
     if (mode_ == Mode::wrong_length) data.pop_back();
     std::string msg(5, '\0');
     msg[0] = 4;
-    store_be32(reinterpret_cast<unsigned char*>(msg.data()) + 1, piece);
+    store_be32(reinterpret_cast<unsigned char*>(msg.data()) + 1, piece.value());
     msg += data;
     c.send(msg);
   }

@@ -21,11 +21,15 @@ namespace {
 
 constexpr uint32_t kPiece = 16384;
 
-std::vector<PieceIndex> pieces(std::initializer_list<PieceIndex> l) { return l; }
+std::vector<PieceIndex> pieces(std::initializer_list<uint32_t> l) {
+  std::vector<PieceIndex> out;
+  for (uint32_t p : l) out.push_back(PieceIndex{p});
+  return out;
+}
 
-Bitfield bits(uint32_t count, std::initializer_list<PieceIndex> set) {
+Bitfield bits(uint32_t count, std::initializer_list<uint32_t> set) {
   Bitfield b(count);
-  for (PieceIndex p : set) b.set(p);
+  for (uint32_t p : set) b.set(PieceIndex{p});
   return b;
 }
 
@@ -96,7 +100,7 @@ class SparseFile : public ::testing::Test {
     std::string buf;
     for (PieceIndex p : candidates) {
       auto h = hash_piece(part_->fd(), meta_, p, buf);
-      if (h && *h == meta_.piece_hashes[p]) ok.push_back(p);
+      if (h && *h == meta_.piece_hash(p)) ok.push_back(p);
     }
     return ok;
   }
@@ -118,13 +122,13 @@ TEST_F(SparseFile, CreatedSparseAtFullSize) {
 
 TEST_F(SparseFile, PiecesWrittenAfterTheLastCommitAreRecovered) {
   // Committed: piece 1. Written afterwards, then a crash: pieces 4 and 8 (the short last one).
-  write(1);
+  write(1_piece);
   auto saved = stat_part(part_->fd());
   ASSERT_TRUE(saved.ok());
-  write(4);
-  write(8);
+  write(4_piece);
+  write(8_piece);
   // A piece cut short by the crash: half written.
-  ASSERT_TRUE(write_piece(*part_, meta_.piece_offset(6), std::string_view(content_).substr(meta_.piece_offset(6), 8192)).ok());
+  ASSERT_TRUE(write_piece(*part_, meta_.piece_offset(6_piece), std::string_view(content_).substr(meta_.piece_offset(6_piece), 8192)).ok());
   auto regions = data_regions(part_->fd(), meta_.size);
   ASSERT_TRUE(regions.ok());
   auto now = stat_part(part_->fd());
@@ -138,7 +142,7 @@ TEST_F(SparseFile, PiecesWrittenAfterTheLastCommitAreRecovered) {
 }
 
 TEST_F(SparseFile, TruncatedBehindOurBackIsDetected) {
-  for (PieceIndex p = 0; p < 6; ++p) write(p);
+  for (PieceIndex p : all_pieces(6)) write(p);
   auto saved = stat_part(part_->fd());
   ASSERT_TRUE(saved.ok());
   ASSERT_EQ(ftruncate(part_->fd(), 2 * kPiece), 0);
@@ -152,11 +156,11 @@ TEST_F(SparseFile, TruncatedBehindOurBackIsDetected) {
   EXPECT_EQ(plan.lost, pieces({2, 3, 4, 5}));
   // Sized back up, the lost region reads as zeros and would never verify.
   ASSERT_EQ(ftruncate(part_->fd(), static_cast<off_t>(meta_.size)), 0);
-  EXPECT_EQ(verify({0, 1, 2}), pieces({0, 1}));
+  EXPECT_EQ(verify(pieces({0, 1, 2})), pieces({0, 1}));
 }
 
 TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
-  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
+  for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
   const std::string dest = sb_.write("x", "already here");
   auto s = finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false);
   ASSERT_FALSE(s.ok());
@@ -167,9 +171,9 @@ TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
   auto reopened = PartFile::open(dest, true);
   ASSERT_TRUE(reopened.ok());
   std::string buf;
-  auto h = hash_piece((*reopened)->fd(), meta_, 3, buf);
+  auto h = hash_piece((*reopened)->fd(), meta_, 3_piece, buf);
   ASSERT_TRUE(h.ok());
-  EXPECT_EQ(*h, meta_.piece_hashes[3]);
+  EXPECT_EQ(*h, meta_.piece_hash(3_piece));
 }
 
 // An earlier run renamed the file into place and died before recording it:

@@ -24,7 +24,7 @@ DownloadRecord sample(const std::string& name) {
   r.part_path = r.dest + ".gs-part";
   r.meta = test::meta_of(content, 16384);
   Bitfield have(r.meta.piece_count());
-  have.set(1);
+  have.set(1_piece);
   r.have = have.to_bytes();
   r.state = "downloading";
   r.received_bytes = 40000;

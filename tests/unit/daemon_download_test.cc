@@ -218,7 +218,7 @@ TEST_F(DownloadTest, StalledPeerLosesItsRequests) {
   make_downloads(o);
   auto& stalled = seed(test::FakeSeed::Mode::silent);
   auto& honest = seed();
-  honest.only_pieces = {0, 1, 2};  // the rest only after the stalled peer gave up...
+  honest.only_pieces = {0_piece, 1_piece, 2_piece};  // the rest only after the stalled peer gave up...
   publish();
   // ...so a second honest seed with everything joins through a later refresh.
   ASSERT_TRUE(add(sb_.path("out.bin")).ok());
@@ -259,8 +259,8 @@ TEST_F(DownloadTest, ResumeRecoversPiecesWrittenAfterTheLastCommit) {
     const auto write = [&](PieceIndex p, size_t len) {
       ASSERT_TRUE(write_piece(**part, meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), len)).ok());
     };
-    write(0, kPiece);
-    write(1, kPiece);
+    write(0_piece, kPiece);
+    write(1_piece, kPiece);
     auto st = stat_part((*part)->fd());
     ASSERT_TRUE(st.ok());
     DownloadRecord rec;
@@ -271,17 +271,17 @@ TEST_F(DownloadTest, ResumeRecoversPiecesWrittenAfterTheLastCommit) {
     rec.part_path = dest + ".gs-part";
     rec.meta = meta;
     Bitfield have(meta.piece_count());
-    have.set(0);
-    have.set(1);
+    have.set(0_piece);
+    have.set(1_piece);
     rec.have = have.to_bytes();
     rec.state = "downloading";
     rec.received_bytes = 4 * kPiece;
     rec.part_size = st->size;
     rec.part_mtime_ns = st->mtime_ns - 1;
     ASSERT_TRUE(store_->insert(rec).ok());
-    write(2, kPiece);
-    write(3, kPiece);
-    write(4, kPiece / 2);
+    write(2_piece, kPiece);
+    write(3_piece, kPiece);
+    write(4_piece, kPiece / 2);
   }
   make_downloads();
   ASSERT_TRUE(downloads_->load().ok());
@@ -303,7 +303,7 @@ TEST_F(DownloadTest, TruncatedPartialFileIsRefetched) {
   {
     auto part = PartFile::create(dest + ".gs-part", meta.size, true);
     ASSERT_TRUE(part.ok());
-    for (PieceIndex p = 0; p < 6; ++p) {
+    for (PieceIndex p : all_pieces(6)) {
       ASSERT_TRUE(write_piece(**part, meta.piece_offset(p), std::string_view(content_).substr(meta.piece_offset(p), kPiece)).ok());
     }
     auto st = stat_part((*part)->fd());
@@ -316,7 +316,7 @@ TEST_F(DownloadTest, TruncatedPartialFileIsRefetched) {
     rec.part_path = dest + ".gs-part";
     rec.meta = meta;
     Bitfield have(meta.piece_count());
-    for (PieceIndex p = 0; p < 6; ++p) have.set(p);
+    for (PieceIndex p : all_pieces(6)) have.set(p);
     rec.have = have.to_bytes();
     rec.state = "downloading";
     rec.part_size = st->size;
@@ -339,7 +339,7 @@ TEST_F(DownloadTest, LogoutPausesAndLoginResumes) {
   // The only seed holds half the file: however fast the machine, the
   // download is still running when the logout comes.
   auto& half = seed();
-  for (PieceIndex p = 0; p < 100; ++p) half.only_pieces.insert(p);
+  for (PieceIndex p : all_pieces(100)) half.only_pieces.insert(p);
   publish();
   const std::string dest = sb_.path("out.bin");
   ASSERT_TRUE(add(dest).ok());

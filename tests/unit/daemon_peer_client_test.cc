@@ -81,7 +81,7 @@ TEST_F(PeerClientTest, HandshakeBitfieldAndPipelinedPieces) {
   ASSERT_TRUE(rec_.ready) << rec_.reason;
   EXPECT_EQ(rec_.has, meta_.piece_count());
   const auto now = DownloadClock::now();
-  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) client_->request(p, now);
+  for (PieceIndex p : all_pieces(meta_.piece_count())) client_->request(p, now);
   EXPECT_EQ(client_->outstanding(), meta_.piece_count());
   ASSERT_TRUE(run([&] { return rec_.pieces.size() == meta_.piece_count() || rec_.closed; }));
   ASSERT_FALSE(rec_.closed) << rec_.reason;
@@ -98,10 +98,10 @@ TEST_F(PeerClientTest, CorruptPieceIsDeliveredForTheOwnerToJudge) {
   // owner, which verifies it and strikes the peer (see the download test).
   start(test::FakeSeed::Mode::corrupt);
   ASSERT_TRUE(run([&] { return rec_.ready || rec_.closed; }));
-  client_->request(2, DownloadClock::now());
+  client_->request(2_piece, DownloadClock::now());
   ASSERT_TRUE(run([&] { return !rec_.pieces.empty() || rec_.closed; }));
   ASSERT_EQ(rec_.pieces.size(), 1u);
-  EXPECT_NE(sha256(rec_.pieces[0].second), meta_.piece_hashes[2]);
+  EXPECT_NE(sha256(rec_.pieces[0].second), meta_.piece_hash(2_piece));
   EXPECT_FALSE(rec_.closed);
 }
 
@@ -115,7 +115,7 @@ TEST_F(PeerClientTest, GarbageHandshakeCloses) {
 TEST_F(PeerClientTest, WrongLengthPieceCloses) {
   start(test::FakeSeed::Mode::wrong_length);
   ASSERT_TRUE(run([&] { return rec_.ready || rec_.closed; }));
-  client_->request(1, DownloadClock::now());
+  client_->request(1_piece, DownloadClock::now());
   ASSERT_TRUE(run([&] { return rec_.closed; }));
   EXPECT_TRUE(rec_.pieces.empty());
   EXPECT_NE(rec_.reason.find("expected"), std::string::npos) << rec_.reason;
@@ -144,12 +144,12 @@ TEST_F(PeerClientTest, SilentPeerRequestsExpireAndLateAnswersAreTolerated) {
   start(test::FakeSeed::Mode::silent);
   ASSERT_TRUE(run([&] { return rec_.ready || rec_.closed; }));
   const auto t0 = DownloadClock::now();
-  client_->request(0, t0);
-  client_->request(3, t0);
+  client_->request(0_piece, t0);
+  client_->request(3_piece, t0);
   ASSERT_TRUE(run([&] { return seed_->requests() == 2; }));
   EXPECT_TRUE(client_->expire(t0 + std::chrono::seconds(1), std::chrono::seconds(15)).empty());
   const auto expired = client_->expire(t0 + std::chrono::seconds(16), std::chrono::seconds(15));
-  EXPECT_EQ(expired, (std::vector<PieceIndex>{0, 3}));
+  EXPECT_EQ(expired, (std::vector<PieceIndex>{0_piece, 3_piece}));
   EXPECT_EQ(client_->outstanding(), 0u);
   EXPECT_EQ(client_->timeouts_in_row(), 1);
   EXPECT_LT(client_->pipeline().depth(), PipelineDepth::kStart + 1);

@@ -173,7 +173,7 @@ class PeerServerTest : public ::testing::Test {
     ASSERT_EQ(m->type, PeerMessage::Type::piece);
     EXPECT_EQ(m->piece, piece);
     EXPECT_EQ(m->data.size(), meta_.piece_length(piece));
-    EXPECT_EQ(sha256(m->data), meta_.piece_hashes[piece]) << "piece " << piece;
+    EXPECT_EQ(sha256(m->data), meta_.piece_hash(piece)) << "piece " << piece;
   }
 
   void expect(Client& c, PeerMessage::Type type, PieceIndex piece) {
@@ -204,15 +204,15 @@ TEST_F(PeerServerTest, ServesEveryPieceOfAShare) {
   Bitfield bits = open_file(c);
   ASSERT_EQ(bits.size(), 4u);
   EXPECT_TRUE(bits.all());
-  for (PieceIndex p : {3u, 0u, 2u, 1u}) {
+  for (PieceIndex p : {3_piece, 0_piece, 2_piece, 1_piece}) {
     c.send(encode_request(p));
     expect_piece(c, p);
   }
   c.send(encode_keep_alive());
-  c.send(encode_request(1));
-  expect_piece(c, 1);
+  c.send(encode_request(1_piece));
+  expect_piece(c, 1_piece);
   EXPECT_FALSE(c.closed.has_value());
-  const uint64_t piece_bytes = meta_.size + meta_.piece_length(1);
+  const uint64_t piece_bytes = meta_.size + meta_.piece_length(1_piece);
   EXPECT_GE(server_->uploaded_bytes(), piece_bytes);
   EXPECT_LT(server_->uploaded_bytes(), piece_bytes + 1000);
   ASSERT_EQ(server_->peers().size(), 1u);
@@ -226,10 +226,10 @@ TEST_F(PeerServerTest, PipelinedRequestsAllArriveInOrderAndCancelDropsOne) {
   open_file(c);
   // All in one write: the server reads them in one go while its output is
   // already full after two pieces, so the cancel finds piece 39 still waiting.
-  for (PieceIndex p = 0; p < 40; ++p) c.send(encode_request(p));
-  c.send(encode_cancel(39));
-  c.send(encode_request(5));  // a duplicate of one still waiting: ignored
-  for (PieceIndex p = 0; p < 39; ++p) {
+  for (PieceIndex p : all_pieces(40)) c.send(encode_request(p));
+  c.send(encode_cancel(39_piece));
+  c.send(encode_request(5_piece));  // a duplicate of one still waiting: ignored
+  for (PieceIndex p : all_pieces(39)) {
     expect_piece(c, p);
     if (HasFatalFailure()) return;
   }
@@ -244,22 +244,22 @@ TEST_F(PeerServerTest, PartialDownloadRejectsMissingPiecesAndSendsHave) {
   ASSERT_TRUE(m.ok());
   meta_ = *m;
   Bitfield have(4);
-  have.set(0);
-  have.set(2);
+  have.set(0_piece);
+  have.set(2_piece);
   registry_.add(meta_.file_id, Servable{"g", "partial.bin", &meta_, path_, &have, nullptr, nullptr});
   Client& c = connect();
   Bitfield bits = open_file(c);
   EXPECT_EQ(bits, have);
-  c.send(encode_request(1));
-  expect(c, PeerMessage::Type::reject, 1);
-  c.send(encode_request(2));
-  expect_piece(c, 2);
+  c.send(encode_request(1_piece));
+  expect(c, PeerMessage::Type::reject, 1_piece);
+  c.send(encode_request(2_piece));
+  expect_piece(c, 2_piece);
 
-  have.set(1);
-  registry_.piece_added(meta_.file_id, 1);
-  expect(c, PeerMessage::Type::have, 1);
-  c.send(encode_request(1));
-  expect_piece(c, 1);
+  have.set(1_piece);
+  registry_.piece_added(meta_.file_id, 1_piece);
+  expect(c, PeerMessage::Type::have, 1_piece);
+  c.send(encode_request(1_piece));
+  expect_piece(c, 1_piece);
 }
 
 TEST_F(PeerServerTest, UnknownFileIdIsClosed) {
@@ -288,7 +288,7 @@ TEST_F(PeerServerTest, MalformedMessagesCloseThePeer) {
   const std::vector<std::string> bad = {
       std::string("\x07", 1),                      // unknown type
       std::string("\x03\x00\x00", 3),              // truncated request
-      encode_request(2),                           // piece out of range
+      encode_request(2_piece),                           // piece out of range
       std::string("\x04\x00\x00\x00\x00xyz", 8),   // a piece nobody asked for
   };
   for (const std::string& payload : bad) {
@@ -300,8 +300,8 @@ TEST_F(PeerServerTest, MalformedMessagesCloseThePeer) {
   // The server itself is fine.
   Client& c = connect();
   open_file(c);
-  c.send(encode_request(1));
-  expect_piece(c, 1);
+  c.send(encode_request(1_piece));
+  expect_piece(c, 1_piece);
 }
 
 TEST_F(PeerServerTest, OversizedFrameIsClosed) {
@@ -320,8 +320,8 @@ TEST_F(PeerServerTest, ChangedFileIsNeverServedAgain) {
   share(3 * kMinPieceSize);
   Client& c = connect();
   open_file(c);
-  c.send(encode_request(0));
-  expect_piece(c, 0);
+  c.send(encode_request(0_piece));
+  expect_piece(c, 0_piece);
 
   // Same size, other bytes: an edit in place.
   sb_.write("shared.bin", content(3 * kMinPieceSize, 2));
@@ -330,7 +330,7 @@ TEST_F(PeerServerTest, ChangedFileIsNeverServedAgain) {
   timespec times[2] = {{0, UTIME_OMIT}, {st.st_mtim.tv_sec + 10, 0}};
   ASSERT_EQ(utimensat(AT_FDCWD, path_.c_str(), times, 0), 0);
 
-  c.send(encode_request(1));
+  c.send(encode_request(1_piece));
   std::string keep;
   auto m = message(c, keep);
   if (m) {
@@ -353,7 +353,7 @@ TEST_F(PeerServerTest, DeletedFileIsBroken) {
   Client& c = connect();
   open_file(c);
   ASSERT_EQ(::unlink(path_.c_str()), 0);
-  c.send(encode_request(1));
+  c.send(encode_request(1_piece));
   EXPECT_TRUE(closed_soon(c));
   ASSERT_EQ(broken_.size(), 1u);
   EXPECT_EQ(broken_[0], "file is gone");
@@ -378,8 +378,8 @@ TEST_F(PeerServerTest, NotServingClosesEveryoneAndRefusesNew) {
   server_->set_serving(true);
   Client& e = connect();
   open_file(e);
-  e.send(encode_request(0));
-  expect_piece(e, 0);
+  e.send(encode_request(0_piece));
+  expect_piece(e, 0_piece);
 }
 
 TEST_F(PeerServerTest, RemovedFromRegistryClosesItsPeers) {
@@ -410,14 +410,14 @@ TEST_F(PeerServerTest, CorruptHookFlipsOneByte) {
   Client& c = connect();
   open_file(c);
   const std::string original = content(2 * kMinPieceSize + 7);
-  for (PieceIndex p = 0; p < 3; ++p) {
+  for (PieceIndex p : all_pieces(3)) {
     c.send(encode_request(p));
     std::string keep;
     auto m = message(c, keep);
     ASSERT_TRUE(m.has_value());
     ASSERT_EQ(m->type, PeerMessage::Type::piece);
     ASSERT_EQ(m->data.size(), meta_.piece_length(p));
-    EXPECT_NE(sha256(m->data), meta_.piece_hashes[p]);
+    EXPECT_NE(sha256(m->data), meta_.piece_hash(p));
     size_t differ = 0;
     for (size_t i = 0; i < m->data.size(); ++i) differ += m->data[i] != original[meta_.piece_offset(p) + i];
     EXPECT_EQ(differ, 1u);
@@ -433,8 +433,8 @@ TEST_F(PeerServerTest, UploadRateIsLimited) {
   Client& c = connect();
   open_file(c);
   const auto t0 = Clock::now();
-  for (PieceIndex p = 0; p < 32; ++p) c.send(encode_request(p));
-  for (PieceIndex p = 0; p < 32; ++p) {
+  for (PieceIndex p : all_pieces(32)) c.send(encode_request(p));
+  for (PieceIndex p : all_pieces(32)) {
     expect_piece(c, p);
     if (HasFatalFailure()) return;
   }
@@ -465,7 +465,7 @@ TEST_F(PeerServerTest, CappedSeederSpreadsPiecesUntilEachWentOutOnce) {
   for (Client* c : {&a, &b}) {
     const Bitfield bits = open_file(*c);
     EXPECT_EQ(bits.count(), PieceSpreaderOptions{}.offers_ahead);
-    for (PieceIndex p = 0; p < kPieces; ++p) {
+    for (PieceIndex p : all_pieces(kPieces)) {
       if (bits.get(p)) heard[c].told.insert(p);
     }
   }
@@ -559,7 +559,7 @@ TEST_F(PeerServerTest, EmptyFileHasNoPieces) {
   Client& c = connect();
   Bitfield bits = open_file(c);
   EXPECT_EQ(bits.size(), 0u);
-  c.send(encode_request(0));
+  c.send(encode_request(0_piece));
   EXPECT_TRUE(closed_soon(c));
 }
 

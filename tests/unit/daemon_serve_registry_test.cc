@@ -30,19 +30,19 @@ TEST(ServeRegistry, AddFindReplaceRemove) {
   EXPECT_EQ(reg.find(m.file_id), nullptr);
 
   Bitfield have(m.piece_count());
-  have.set(1);
+  have.set(1_piece);
   reg.add(m.file_id, Servable{"g", "partial", &m, "/tmp/x.part", &have, nullptr, nullptr});
   ASSERT_NE(reg.find(m.file_id), nullptr);
   EXPECT_EQ(reg.find(m.file_id)->path, "/tmp/x.part");
   EXPECT_EQ(reg.size(), 1u);
 
-  reg.piece_added(m.file_id, 2);
+  reg.piece_added(m.file_id, 2_piece);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].piece, PieceIndex{2});
 
   // Out of range pieces and unknown ids are not passed on.
-  reg.piece_added(m.file_id, 3);
-  reg.piece_added(Sha256Digest{}, 0);
+  reg.piece_added(m.file_id, 3_piece);
+  reg.piece_added(Sha256Digest{}, 0_piece);
   EXPECT_EQ(events.size(), 1u);
 
   // Replacing (a finished download becoming a share) is silent: its peers stay.
@@ -75,7 +75,7 @@ TEST(ServeRegistry, WorksWithoutListener) {
   ServeRegistry reg;
   const FileMeta m = meta_of(10);
   reg.add(m.file_id, Servable{"g", "f", &m, "/f", nullptr, nullptr, nullptr});
-  reg.piece_added(m.file_id, 0);
+  reg.piece_added(m.file_id, 0_piece);
   reg.remove(m.file_id);
   EXPECT_EQ(reg.size(), 0u);
 }

@@ -128,14 +128,14 @@ TEST(FileHasher, HashPieceRechecksDisk) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::string buffer;
-  for (PieceIndex i = 0; i < meta.piece_count(); ++i) {
+  for (PieceIndex i : all_pieces(meta.piece_count())) {
     auto h = hash_piece(fd, meta, i, buffer);
     ASSERT_TRUE(h.ok()) << h.error().message;
-    EXPECT_EQ(*h, meta.piece_hashes[i]) << i;
+    EXPECT_EQ(*h, meta.piece_hash(i)) << i;
   }
-  EXPECT_FALSE(hash_piece(fd, meta, 3, buffer).ok());
+  EXPECT_FALSE(hash_piece(fd, meta, 3_piece, buffer).ok());
   ASSERT_EQ(::truncate(path.c_str(), 2 * kPs + 5), 0);
-  auto shortened = hash_piece(fd, meta, 2, buffer);
+  auto shortened = hash_piece(fd, meta, 2_piece, buffer);
   ASSERT_FALSE(shortened.ok());
   EXPECT_EQ(shortened.error().code, "io_error");
   ::close(fd);

@@ -43,19 +43,19 @@ TEST(FileMeta, PieceLengths) {
     EXPECT_EQ(FileMeta::pieces_for(c.size, kPs), c.pieces) << c.size;
     if (c.pieces == 0) continue;
     for (uint32_t i = 0; i + 1 < c.pieces; ++i) {
-      EXPECT_EQ(m.piece_length(i), kPs);
-      EXPECT_EQ(m.piece_offset(i), uint64_t{i} * kPs);
+      EXPECT_EQ(m.piece_length(PieceIndex{i}), kPs);
+      EXPECT_EQ(m.piece_offset(PieceIndex{i}), uint64_t{i} * kPs);
     }
-    EXPECT_EQ(m.piece_length(c.pieces - 1), c.last_length) << c.size;
-    EXPECT_EQ(m.piece_offset(c.pieces - 1) + c.last_length, c.size);
+    EXPECT_EQ(m.piece_length(PieceIndex{c.pieces - 1}), c.last_length) << c.size;
+    EXPECT_EQ(m.piece_offset(PieceIndex{c.pieces - 1}) + c.last_length, c.size);
   }
 }
 
 TEST(FileMeta, OffsetsAbove4GiB) {
   const FileMeta m{uint64_t{5} << 32, kMaxPieceSize, {}, {}};
   EXPECT_EQ(m.piece_count(), 1280u);
-  EXPECT_EQ(m.piece_offset(1279), uint64_t{1279} * kMaxPieceSize);
-  EXPECT_EQ(m.piece_length(1279), kMaxPieceSize);
+  EXPECT_EQ(m.piece_offset(1279_piece), uint64_t{1279} * kMaxPieceSize);
+  EXPECT_EQ(m.piece_length(1279_piece), kMaxPieceSize);
 }
 
 TEST(FileMeta, EmptyFileIdIsWellDefined) {

@@ -101,8 +101,8 @@ TEST(PeerWire, KeepAlive) {
 
 TEST(PeerWire, BitfieldRoundTrip) {
   Bitfield bits(11);
-  bits.set(0);
-  bits.set(10);
+  bits.set(0_piece);
+  bits.set(10_piece);
   const std::string wire = encode_bitfield(bits);
   EXPECT_EQ(wire, std::string("\x01\x80\x20", 3));
   auto r = decode_peer_message(wire, 11);
@@ -137,9 +137,9 @@ const IndexCase kIndexCases[] = {
 
 TEST(PeerWire, IndexMessagesRoundTrip) {
   for (const auto& c : kIndexCases) {
-    const std::string wire = c.encode(0x01020304);
+    const std::string wire = c.encode(PieceIndex{0x01020304});
     EXPECT_EQ(wire, std::string{c.tag} + std::string("\x01\x02\x03\x04", 4));
-    for (PieceIndex piece : {0u, 7u, 99u}) {
+    for (PieceIndex piece : {0_piece, 7_piece, 99_piece}) {
       auto r = decode_peer_message(c.encode(piece), 100);
       ASSERT_TRUE(r.ok()) << int{c.tag} << ": " << r.error().message;
       EXPECT_EQ(r->type, c.type);
@@ -151,14 +151,14 @@ TEST(PeerWire, IndexMessagesRoundTrip) {
 TEST(PeerWire, IndexMessagesMalformed) {
   for (const auto& c : kIndexCases) {
     const std::string tag = std::to_string(int{c.tag});
-    const std::string wire = c.encode(5);
+    const std::string wire = c.encode(5_piece);
     for (size_t n = 1; n < wire.size(); ++n) {
       expect_bad(decode_peer_message(wire.substr(0, n), 10), tag + " truncated to " + std::to_string(n));
     }
     expect_bad(decode_peer_message(wire + "x", 10), tag + " extra byte");
-    expect_bad(decode_peer_message(c.encode(10), 10), tag + " index == count");
-    expect_bad(decode_peer_message(c.encode(0xffffffff), 10), tag + " huge index");
-    expect_bad(decode_peer_message(c.encode(0), 0), tag + " empty file");
+    expect_bad(decode_peer_message(c.encode(10_piece), 10), tag + " index == count");
+    expect_bad(decode_peer_message(c.encode(PieceIndex{0xffffffff}), 10), tag + " huge index");
+    expect_bad(decode_peer_message(c.encode(0_piece), 0), tag + " empty file");
   }
 }
 
@@ -169,7 +169,7 @@ std::string piece_payload(PieceIndex piece, std::string_view data) {
 }
 
 TEST(PeerWire, PieceHeaderIncludesFrameHeader) {
-  const std::string header = encode_piece_header(7, 1000);
+  const std::string header = encode_piece_header(7_piece, 1000);
   ASSERT_EQ(header.size(), kPieceHeaderSize);
   EXPECT_EQ(header, std::string("\x00\x00\x03\xed\x04\x00\x00\x00\x07", 9));
   // Header + data parses as one whole frame.
@@ -179,31 +179,31 @@ TEST(PeerWire, PieceHeaderIncludesFrameHeader) {
   EXPECT_EQ(f->consumed, wire.size());
   auto m = decode_peer_message(f->payload, 8);
   ASSERT_TRUE(m.ok()) << m.error().message;
-  EXPECT_EQ(m->piece, 7u);
+  EXPECT_EQ(m->piece, 7_piece);
   EXPECT_EQ(m->data.size(), 1000u);
 }
 
 TEST(PeerWire, PieceRoundTripIsZeroCopy) {
-  const std::string payload = piece_payload(3, "hello piece");
+  const std::string payload = piece_payload(3_piece, "hello piece");
   auto r = decode_peer_message(payload, 4);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->type, PeerMessage::Type::piece);
-  EXPECT_EQ(r->piece, 3u);
+  EXPECT_EQ(r->piece, 3_piece);
   EXPECT_EQ(r->data, "hello piece");
   EXPECT_EQ(r->data.data(), payload.data() + 5);
 
-  auto empty = decode_peer_message(piece_payload(0, ""), 1);
+  auto empty = decode_peer_message(piece_payload(0_piece, ""), 1);
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->data.empty());
 }
 
 TEST(PeerWire, PieceMalformed) {
-  const std::string payload = piece_payload(3, "data");
+  const std::string payload = piece_payload(3_piece, "data");
   for (size_t n = 1; n < 5; ++n) {
     expect_bad(decode_peer_message(payload.substr(0, n), 10), "truncated to " + std::to_string(n));
   }
   expect_bad(decode_peer_message(payload, 3), "index == count");
-  expect_bad(decode_peer_message(piece_payload(0xffffffff, "x"), 10), "huge index");
+  expect_bad(decode_peer_message(piece_payload(PieceIndex{0xffffffff}, "x"), 10), "huge index");
 }
 
 TEST(PeerWire, UnknownType) {

@@ -17,15 +17,19 @@ constexpr PeerKey kB = 2;
 constexpr PeerKey kC = 3;
 constexpr PeerKey kD = 4;
 
-std::vector<bool> bits(uint32_t n, std::initializer_list<PieceIndex> set) {
-  std::vector<bool> b(n, false);
-  for (PieceIndex p : set) {
-    b[p] = true;
+Bitfield bits(uint32_t n, std::initializer_list<uint32_t> set) {
+  Bitfield b(n);
+  for (uint32_t p : set) {
+    b.set(PieceIndex{p});
   }
   return b;
 }
 
-std::vector<bool> all(uint32_t n) { return std::vector<bool>(n, true); }
+Bitfield all(uint32_t n) {
+  Bitfield b(n);
+  b.set_all();
+  return b;
+}
 
 PiecePicker::Options rarest_only(uint32_t max_duplicates = 2) {
   PiecePicker::Options o;
@@ -34,7 +38,7 @@ PiecePicker::Options rarest_only(uint32_t max_duplicates = 2) {
   return o;
 }
 
-void add(PiecePicker& p, PeerKey key, const std::vector<bool>& has) {
+void add(PiecePicker& p, PeerKey key, const Bitfield& has) {
   p.add_peer(key);
   p.peer_has_bitfield(key, has);
 }
@@ -49,15 +53,15 @@ TEST(PiecePicker, NeverPicksIneligiblePieces) {
     o.random_first = random_first;
     PiecePicker p(6, 7, o);
     add(p, kA, bits(6, {0, 1, 2, 3, 4}));  // lacks 5
-    p.set_have(0);
-    EXPECT_TRUE(p.on_received(kA, 1).empty());  // unsolicited, but wanted: verified now
-    EXPECT_TRUE(p.verifying(1));
+    p.set_have(0_piece);
+    EXPECT_TRUE(p.on_received(kA, 1_piece).empty());  // unsolicited, but wanted: verified now
+    EXPECT_TRUE(p.verifying(1_piece));
 
     const std::vector<PieceIndex> got = p.pick(kA, 10);
     EXPECT_EQ(got.size(), 3u);
-    EXPECT_EQ(as_set(got), (std::set<PieceIndex>{2, 3, 4}));
+    EXPECT_EQ(as_set(got), (std::set<PieceIndex>{2_piece, 3_piece, 4_piece}));
     EXPECT_EQ(p.requests_of(kA), 3u);
-    EXPECT_EQ(p.requested_from(kA), (std::vector<PieceIndex>{2, 3, 4}));
+    EXPECT_EQ(p.requested_from(kA), (std::vector<PieceIndex>{2_piece, 3_piece, 4_piece}));
     // Everything it has is requested from it already: nothing more, not even
     // as an endgame duplicate of its own request.
     EXPECT_TRUE(p.pick(kA, 10).empty());
@@ -80,33 +84,58 @@ TEST(PiecePicker, AvailabilityFromBitfieldsAndHaves) {
   PiecePicker p(4, 1);
   add(p, kA, bits(4, {0, 1}));
   add(p, kB, bits(4, {1}));
-  p.peer_has(kB, 2);
-  p.peer_has(kB, 2);                      // repeated HAVE counts once
+  p.peer_has(kB, 2_piece);
+  p.peer_has(kB, 2_piece);                      // repeated HAVE counts once
   p.peer_has_bitfield(kB, bits(4, {1}));  // a later bitfield does not unset 2
-  EXPECT_EQ(p.availability(0), 1u);
-  EXPECT_EQ(p.availability(1), 2u);
-  EXPECT_EQ(p.availability(2), 1u);
-  EXPECT_EQ(p.availability(3), 0u);
-  p.peer_has(kC, 3);  // unknown peer: ignored
-  EXPECT_EQ(p.availability(3), 0u);
+  EXPECT_EQ(p.availability(0_piece), 1u);
+  EXPECT_EQ(p.availability(1_piece), 2u);
+  EXPECT_EQ(p.availability(2_piece), 1u);
+  EXPECT_EQ(p.availability(3_piece), 0u);
+  p.peer_has(kC, 3_piece);  // unknown peer: ignored
+  EXPECT_EQ(p.availability(3_piece), 0u);
   p.remove_peer(kA);
-  EXPECT_EQ(p.availability(0), 0u);
-  EXPECT_EQ(p.availability(1), 1u);
+  EXPECT_EQ(p.availability(0_piece), 0u);
+  EXPECT_EQ(p.availability(1_piece), 1u);
   p.remove_peer(kA);  // twice: no-op
-  EXPECT_EQ(p.availability(1), 1u);
+  EXPECT_EQ(p.availability(1_piece), 1u);
+}
+
+// A bitfield is merged word by word: pieces in every word, including the
+// partial last one, count, and only once however often they are announced.
+TEST(PiecePicker, BitfieldMergesAcrossWords) {
+  PiecePicker p(130, 1);
+  add(p, kA, bits(130, {0, 63, 64, 127, 128, 129}));
+  p.peer_has_bitfield(kA, bits(130, {0, 1, 129}));
+  for (uint32_t i : {0u, 1u, 63u, 64u, 127u, 128u, 129u}) {
+    EXPECT_EQ(p.availability(PieceIndex{i}), 1u) << i;
+  }
+  EXPECT_EQ(p.availability(2_piece), 0u);
+  EXPECT_EQ(p.availability(65_piece), 0u);
+  p.remove_peer(kA);
+  for (uint32_t i : {0u, 1u, 63u, 64u, 127u, 128u, 129u}) {
+    EXPECT_EQ(p.availability(PieceIndex{i}), 0u) << i;
+  }
+}
+
+TEST(PiecePicker, BitfieldOfAnotherSizeIsIgnored) {
+  PiecePicker p(10, 1);
+  add(p, kA, all(11));
+  p.peer_has_bitfield(kA, all(9));
+  EXPECT_EQ(p.availability(0_piece), 0u);
+  EXPECT_TRUE(p.pick(kA, 10).empty());
 }
 
 TEST(PiecePicker, OutOfRangeIndexesAreIgnored) {
   PiecePicker p(4, 1);
   add(p, kA, all(4));
-  p.peer_has(kA, 4);
-  p.set_have(99);
+  p.peer_has(kA, 4_piece);
+  p.set_have(99_piece);
   EXPECT_EQ(p.have_count(), 0u);
-  EXPECT_FALSE(p.have(4));
-  EXPECT_EQ(p.availability(4), 0u);
-  EXPECT_TRUE(p.on_received(kA, 4).empty());
-  p.on_verify_failed(4);
-  p.on_request_dropped(kA, 4);
+  EXPECT_FALSE(p.have(4_piece));
+  EXPECT_EQ(p.availability(4_piece), 0u);
+  EXPECT_TRUE(p.on_received(kA, 4_piece).empty());
+  p.on_verify_failed(4_piece);
+  p.on_request_dropped(kA, 4_piece);
   EXPECT_EQ(p.pick(kA, 10).size(), 4u);
 }
 
@@ -114,8 +143,8 @@ TEST(PiecePicker, OutOfRangeIndexesAreIgnored) {
 // so piece 0 is the rarest.
 PiecePicker rare_zero_swarm(uint64_t seed) {
   PiecePicker p(10, seed);
-  std::vector<bool> most = all(10);
-  most[0] = false;
+  Bitfield most = all(10);
+  most.clear(0_piece);
   add(p, kA, all(10));
   add(p, kB, most);
   add(p, kC, most);
@@ -129,9 +158,9 @@ TEST(PiecePicker, RandomFirstIsUniform) {
   const int kSeeds = 2000;
   for (int seed = 0; seed < kSeeds; ++seed) {
     PiecePicker p = rare_zero_swarm(static_cast<uint64_t>(seed));
-    p.set_have(5);
-    p.set_have(6);
-    p.set_have(7);  // 3 < 4: still random
+    p.set_have(5_piece);
+    p.set_have(6_piece);
+    p.set_have(7_piece);  // 3 < 4: still random
     const std::vector<PieceIndex> got = p.pick(kA, 1);
     ASSERT_EQ(got.size(), 1u);
     ASSERT_FALSE(p.have(got[0]));
@@ -148,10 +177,10 @@ TEST(PiecePicker, RandomFirstIsUniform) {
 TEST(PiecePicker, RarestFirstAfterRandomPhase) {
   for (uint64_t seed = 0; seed < 100; ++seed) {
     PiecePicker p = rare_zero_swarm(seed);
-    for (PieceIndex i : {5u, 6u, 7u, 8u}) {
+    for (PieceIndex i : {5_piece, 6_piece, 7_piece, 8_piece}) {
       p.set_have(i);
     }
-    EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0}) << seed;
+    EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0_piece}) << seed;
   }
 }
 
@@ -160,12 +189,12 @@ TEST(PiecePicker, RandomFirstCountIsAnOption) {
   o.random_first = 1;
   for (uint64_t seed = 0; seed < 50; ++seed) {
     PiecePicker p(10, seed, o);
-    std::vector<bool> most = all(10);
-    most[0] = false;
+    Bitfield most = all(10);
+    most.clear(0_piece);
     add(p, kA, all(10));
     add(p, kB, most);
-    p.set_have(9);
-    EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0});
+    p.set_have(9_piece);
+    EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0_piece});
   }
 }
 
@@ -179,22 +208,22 @@ TEST(PiecePicker, UnevenSwarmRarestFirst) {
     add(p, kA, bits(12, {0, 1, 2, 3, 4, 5, 6, 7, 9}));
     add(p, kB, bits(12, {0, 1, 2, 3, 5, 6, 8, 9, 11}));
     add(p, kC, bits(12, {0, 1, 2, 3, 6, 7, 8, 9, 10, 11}));
-    for (PieceIndex i = 0; i < 4; ++i) {
+    for (PieceIndex i : all_pieces(4)) {
       p.set_have(i);
     }
     const std::vector<uint32_t> expected_avail = {3, 3, 3, 3, 1, 2, 3, 2, 2, 3, 1, 2};
-    for (PieceIndex i = 0; i < 12; ++i) {
-      EXPECT_EQ(p.availability(i), expected_avail[i]) << i;
+    for (PieceIndex i : all_pieces(12)) {
+      EXPECT_EQ(p.availability(i), expected_avail[i.value()]) << i;
     }
     // The piece only A has goes first; so does the one only C has.
-    EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{4});
-    EXPECT_EQ(p.pick(kC, 1), std::vector<PieceIndex>{10});
+    EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{4_piece});
+    EXPECT_EQ(p.pick(kC, 1), std::vector<PieceIndex>{10_piece});
     // B's rarest are 5, 8, 11 (two holders each).
     const std::vector<PieceIndex> b = p.pick(kB, 1);
     ASSERT_EQ(b.size(), 1u);
-    EXPECT_TRUE(b[0] == 5 || b[0] == 8 || b[0] == 11) << b[0];
+    EXPECT_TRUE(b[0] == 5_piece || b[0] == 8_piece || b[0] == 11_piece) << b[0];
     // What A alone was not asked for yet comes as one batch, rarest first.
-    std::set<PieceIndex> fresh = {5, 6, 7, 9};
+    std::set<PieceIndex> fresh = {5_piece, 6_piece, 7_piece, 9_piece};
     fresh.erase(b[0]);
     const std::vector<PieceIndex> rest = p.pick(kA, fresh.size());
     EXPECT_EQ(as_set(rest), fresh);
@@ -203,22 +232,22 @@ TEST(PiecePicker, UnevenSwarmRarestFirst) {
     }
     // Then only an endgame duplicate of B's piece, if A has it.
     const std::vector<PieceIndex> dup = p.pick(kA, 10);
-    EXPECT_EQ(dup, b[0] == 5 ? std::vector<PieceIndex>{5} : std::vector<PieceIndex>{});
+    EXPECT_EQ(dup, b[0] == 5_piece ? std::vector<PieceIndex>{5_piece} : std::vector<PieceIndex>{});
   }
 }
 
 // Rule 3's tie-break: random among the equally rare, never outside them.
 TEST(PiecePicker, TieBreakIsRandomWithinRarestSet) {
   // A has all 20, B has 0-14: 15-19 are the rarest, equally.
-  const std::set<PieceIndex> rarest = {15, 16, 17, 18, 19};
+  const std::set<PieceIndex> rarest = {15_piece, 16_piece, 17_piece, 18_piece, 19_piece};
   std::set<PieceIndex> seen_single;
   std::set<std::vector<PieceIndex>> seen_batches;
   for (uint64_t seed = 0; seed < 200; ++seed) {
     PiecePicker p(20, seed, rarest_only());
     add(p, kA, all(20));
-    std::vector<bool> b = all(20);
-    for (PieceIndex i = 15; i < 20; ++i) {
-      b[i] = false;
+    Bitfield b = all(20);
+    for (uint32_t i = 15; i < 20; ++i) {
+      b.clear(PieceIndex{i});
     }
     add(p, kB, b);
 
@@ -234,8 +263,8 @@ TEST(PiecePicker, TieBreakIsRandomWithinRarestSet) {
     for (size_t i = 0; i < 4; ++i) {
       EXPECT_TRUE(rarest.count(six[i])) << six[i];
     }
-    EXPECT_LT(six[4], 15u);
-    EXPECT_LT(six[5], 15u);
+    EXPECT_LT(six[4], 15_piece);
+    EXPECT_LT(six[5], 15_piece);
     seen_batches.insert(six);
   }
   EXPECT_EQ(seen_single, rarest);       // every one of the ties gets chosen
@@ -249,12 +278,14 @@ TEST(PiecePicker, RarestFirstMatchesBruteForce) {
   for (uint64_t seed = 0; seed < 10; ++seed) {
     std::mt19937_64 world(seed + 100);
     PiecePicker p(kPieces, seed, rarest_only());
-    std::vector<std::vector<bool>> holds;
+    std::vector<Bitfield> holds;
     for (PeerKey k = 0; k < 12; ++k) {
-      std::vector<bool> has(kPieces);
+      Bitfield has(kPieces);
       const uint64_t density = 2 + k % 5;  // uneven holdings
-      for (uint32_t i = 0; i < kPieces; ++i) {
-        has[i] = world() % density == 0;
+      for (PieceIndex i : all_pieces(kPieces)) {
+        if (world() % density == 0) {
+          has.set(i);
+        }
       }
       add(p, k, has);
       holds.push_back(has);
@@ -262,8 +293,8 @@ TEST(PiecePicker, RarestFirstMatchesBruteForce) {
     for (size_t max : {1u, 3u, 17u, 100u, 5000u}) {
       const PeerKey k = world() % 12;
       std::vector<uint32_t> expected;
-      for (PieceIndex i = 0; i < kPieces; ++i) {
-        if (holds[k][i] && p.wanted(i) && p.requesters_of(i) == 0) {
+      for (PieceIndex i : all_pieces(kPieces)) {
+        if (holds[k].get(i) && p.wanted(i) && p.requesters_of(i) == 0) {
           expected.push_back(p.availability(i));
         }
       }
@@ -273,7 +304,7 @@ TEST(PiecePicker, RarestFirstMatchesBruteForce) {
       ASSERT_GE(got.size(), expected.size());
       std::vector<uint32_t> got_avail;
       for (size_t j = 0; j < got.size(); ++j) {
-        EXPECT_TRUE(holds[k][got[j]]);
+        EXPECT_TRUE(holds[k].get(got[j]));
         if (j < expected.size()) {  // fresh, now requested by k only
           EXPECT_EQ(p.requesters_of(got[j]), 1u);
           got_avail.push_back(p.availability(got[j]));
@@ -315,29 +346,29 @@ TEST(PiecePicker, EndgameDuplicatesAndCancel) {
   EXPECT_FALSE(p.in_endgame());
   EXPECT_EQ(p.pick(kA, 10).size(), 3u);
   EXPECT_TRUE(p.in_endgame());
-  EXPECT_EQ(as_set(p.pick(kB, 10)), (std::set<PieceIndex>{0, 1, 2}));
+  EXPECT_EQ(as_set(p.pick(kB, 10)), (std::set<PieceIndex>{0_piece, 1_piece, 2_piece}));
   EXPECT_TRUE(p.pick(kC, 10).empty());  // each piece has its 2 requesters
-  for (PieceIndex i = 0; i < 3; ++i) {
+  for (PieceIndex i : all_pieces(3)) {
     EXPECT_EQ(p.requesters_of(i), 2u);
   }
 
-  EXPECT_EQ(p.on_received(kA, 0), std::vector<PeerKey>{kB});
-  EXPECT_EQ(p.requested_from(kA), (std::vector<PieceIndex>{1, 2}));
-  EXPECT_EQ(p.requested_from(kB), (std::vector<PieceIndex>{1, 2}));
-  EXPECT_EQ(p.requesters_of(0), 0u);
+  EXPECT_EQ(p.on_received(kA, 0_piece), std::vector<PeerKey>{kB});
+  EXPECT_EQ(p.requested_from(kA), (std::vector<PieceIndex>{1_piece, 2_piece}));
+  EXPECT_EQ(p.requested_from(kB), (std::vector<PieceIndex>{1_piece, 2_piece}));
+  EXPECT_EQ(p.requesters_of(0_piece), 0u);
   EXPECT_TRUE(p.pick(kC, 10).empty());  // 0 is being verified
 
   // B's copy of 1 times out: C may now duplicate A's request.
-  p.on_request_dropped(kB, 1);
-  EXPECT_EQ(p.pick(kC, 10), std::vector<PieceIndex>{1});
-  EXPECT_EQ(p.on_received(kC, 1), std::vector<PeerKey>{kA});
+  p.on_request_dropped(kB, 1_piece);
+  EXPECT_EQ(p.pick(kC, 10), std::vector<PieceIndex>{1_piece});
+  EXPECT_EQ(p.on_received(kC, 1_piece), std::vector<PeerKey>{kA});
   EXPECT_EQ(p.requests_of(kA), 1u);
   EXPECT_EQ(p.requests_of(kC), 0u);
 
   // A copy that arrives after its piece was settled changes nothing.
-  p.on_verified(0);
-  EXPECT_TRUE(p.on_received(kB, 0).empty());
-  EXPECT_TRUE(p.have(0));
+  p.on_verified(0_piece);
+  EXPECT_TRUE(p.on_received(kB, 0_piece).empty());
+  EXPECT_TRUE(p.have(0_piece));
   EXPECT_EQ(p.have_count(), 1u);
 }
 
@@ -404,7 +435,7 @@ TEST(PiecePicker, InEndgameTracksMissingPieces) {
   PiecePicker p(3, 1, rarest_only());
   add(p, kA, bits(3, {0, 1}));
   EXPECT_FALSE(p.in_endgame());
-  p.set_have(2);
+  p.set_have(2_piece);
   EXPECT_FALSE(p.in_endgame());
   EXPECT_EQ(p.pick(kA, 1).size(), 1u);
   EXPECT_FALSE(p.in_endgame());
@@ -417,8 +448,8 @@ TEST(PiecePicker, InEndgameTracksMissingPieces) {
   EXPECT_TRUE(p.in_endgame());
   p.on_verify_failed(second[0]);
   EXPECT_FALSE(p.in_endgame());
-  p.set_have(0);
-  p.set_have(1);
+  p.set_have(0_piece);
+  p.set_have(1_piece);
   EXPECT_TRUE(p.complete());
   EXPECT_FALSE(p.in_endgame());
   EXPECT_EQ(p.requests_of(kA), 0u);  // set_have dropped what was still out
@@ -441,8 +472,8 @@ TEST(PiecePicker, PeerLeavingReturnsItsRequests) {
   EXPECT_FALSE(p.has_peer(kA));
   EXPECT_EQ(p.requests_of(kA), 0u);
   EXPECT_FALSE(p.in_endgame());
-  EXPECT_EQ(p.availability(1), 1u);
-  EXPECT_EQ(p.availability(0), 2u);
+  EXPECT_EQ(p.availability(1_piece), 1u);
+  EXPECT_EQ(p.availability(0_piece), 2u);
   EXPECT_EQ(as_set(p.pick(kB, 6)), (std::set<PieceIndex>{a[1], a[2], a[3]}));
   EXPECT_EQ(p.requests_of(kB), 5u);
   EXPECT_TRUE(p.in_endgame());
@@ -456,12 +487,12 @@ TEST(PiecePicker, PeerLeavingInEndgameKeepsTheOtherRequest) {
   PiecePicker p(1, 5, rarest_only(2));
   add(p, kA, all(1));
   add(p, kB, all(1));
-  EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0});
-  EXPECT_EQ(p.pick(kB, 1), std::vector<PieceIndex>{0});
+  EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0_piece});
+  EXPECT_EQ(p.pick(kB, 1), std::vector<PieceIndex>{0_piece});
   p.remove_peer(kA);
-  EXPECT_EQ(p.requesters_of(0), 1u);
+  EXPECT_EQ(p.requesters_of(0_piece), 1u);
   EXPECT_TRUE(p.in_endgame());
-  EXPECT_TRUE(p.on_received(kB, 0).empty());  // A is gone: nobody to cancel
+  EXPECT_TRUE(p.on_received(kB, 0_piece).empty());  // A is gone: nobody to cancel
 }
 
 TEST(PiecePicker, VerificationFailureRequeues) {
@@ -469,24 +500,24 @@ TEST(PiecePicker, VerificationFailureRequeues) {
   add(p, kA, all(2));
   add(p, kB, all(2));
   ASSERT_EQ(p.pick(kA, 2).size(), 2u);
-  EXPECT_TRUE(p.on_received(kA, 0).empty());
-  EXPECT_TRUE(p.verifying(0));
-  EXPECT_FALSE(p.wanted(0));
-  EXPECT_EQ(p.pick(kB, 5), std::vector<PieceIndex>{1});  // not 0: being verified
-  p.on_verify_failed(0);
-  EXPECT_FALSE(p.verifying(0));
-  EXPECT_TRUE(p.wanted(0));
-  EXPECT_FALSE(p.have(0));
+  EXPECT_TRUE(p.on_received(kA, 0_piece).empty());
+  EXPECT_TRUE(p.verifying(0_piece));
+  EXPECT_FALSE(p.wanted(0_piece));
+  EXPECT_EQ(p.pick(kB, 5), std::vector<PieceIndex>{1_piece});  // not 0: being verified
+  p.on_verify_failed(0_piece);
+  EXPECT_FALSE(p.verifying(0_piece));
+  EXPECT_TRUE(p.wanted(0_piece));
+  EXPECT_FALSE(p.have(0_piece));
   // Back in the pool for anyone, the sender included (the caller decides
   // whether to keep asking a peer that sent bad data).
-  EXPECT_EQ(p.pick(kB, 5), std::vector<PieceIndex>{0});
-  EXPECT_EQ(p.on_received(kB, 0), std::vector<PeerKey>{});
-  p.on_verified(0);
-  EXPECT_TRUE(p.have(0));
-  EXPECT_FALSE(p.verifying(0));
+  EXPECT_EQ(p.pick(kB, 5), std::vector<PieceIndex>{0_piece});
+  EXPECT_EQ(p.on_received(kB, 0_piece), std::vector<PeerKey>{});
+  p.on_verified(0_piece);
+  EXPECT_TRUE(p.have(0_piece));
+  EXPECT_FALSE(p.verifying(0_piece));
   EXPECT_EQ(p.have_count(), 1u);
-  p.on_verify_failed(0);  // stale: ignored
-  EXPECT_TRUE(p.have(0));
+  p.on_verify_failed(0_piece);  // stale: ignored
+  EXPECT_TRUE(p.have(0_piece));
 }
 
 // A slow peer is asked only for what no other connected peer has.
@@ -498,10 +529,10 @@ TEST(PiecePicker, ExclusivePicksOnlyPiecesNoOtherPeerHas) {
     add(p, kA, bits(8, {0, 1, 2, 3, 4, 5}));  // the slow one
     add(p, kB, bits(8, {0, 1, 2}));
     add(p, kC, bits(8, {3, 6}));
-    EXPECT_EQ(as_set(p.pick(kA, 10, PickScope::exclusive)), (std::set<PieceIndex>{4, 5}));
+    EXPECT_EQ(as_set(p.pick(kA, 10, PickScope::exclusive)), (std::set<PieceIndex>{4_piece, 5_piece}));
     EXPECT_TRUE(p.pick(kA, 10, PickScope::exclusive).empty());
     // The scope is per call: the same peer may still be asked for anything.
-    EXPECT_EQ(as_set(p.pick(kA, 10)), (std::set<PieceIndex>{0, 1, 2, 3}));
+    EXPECT_EQ(as_set(p.pick(kA, 10)), (std::set<PieceIndex>{0_piece, 1_piece, 2_piece, 3_piece}));
   }
 }
 
@@ -522,14 +553,14 @@ TEST(PiecePicker, ExclusiveFollowsPeersLeavingAndAnnouncing) {
   add(p, kB, bits(4, {0, 1}));
   const auto first = p.pick(kA, 1, PickScope::exclusive);
   ASSERT_EQ(first.size(), 1u);
-  EXPECT_TRUE(first[0] == 2 || first[0] == 3);
+  EXPECT_TRUE(first[0] == 2_piece || first[0] == 3_piece);
   // B announces the other one: A has nothing exclusive left.
-  p.peer_has(kB, 2);
-  p.peer_has(kB, 3);
+  p.peer_has(kB, 2_piece);
+  p.peer_has(kB, 3_piece);
   EXPECT_TRUE(p.pick(kA, 4, PickScope::exclusive).empty());
   // B leaves: everything A has is exclusive again (but the one on order).
   p.remove_peer(kB);
-  std::set<PieceIndex> rest{0, 1, 2, 3};
+  std::set<PieceIndex> rest{0_piece, 1_piece, 2_piece, 3_piece};
   rest.erase(first[0]);
   EXPECT_EQ(as_set(p.pick(kA, 4, PickScope::exclusive)), rest);
 }
@@ -537,19 +568,19 @@ TEST(PiecePicker, ExclusiveFollowsPeersLeavingAndAnnouncing) {
 TEST(PiecePicker, DroppedRequestReturnsToPool) {
   PiecePicker p(1, 1, rarest_only());
   add(p, kA, all(1));
-  EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0});
+  EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0_piece});
   EXPECT_TRUE(p.pick(kA, 1).empty());
-  p.on_request_dropped(kA, 0);
-  p.on_request_dropped(kA, 0);  // twice: no-op
+  p.on_request_dropped(kA, 0_piece);
+  p.on_request_dropped(kA, 0_piece);  // twice: no-op
   EXPECT_EQ(p.requests_of(kA), 0u);
-  EXPECT_EQ(p.requesters_of(0), 0u);
-  EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0});
+  EXPECT_EQ(p.requesters_of(0_piece), 0u);
+  EXPECT_EQ(p.pick(kA, 1), std::vector<PieceIndex>{0_piece});
 }
 
 TEST(PiecePicker, ResumeWithEverything) {
   PiecePicker p(3, 1);
   add(p, kA, all(3));
-  for (PieceIndex i = 0; i < 3; ++i) {
+  for (PieceIndex i : all_pieces(3)) {
     p.set_have(i);
     p.set_have(i);
   }
@@ -561,7 +592,7 @@ TEST(PiecePicker, ResumeWithEverything) {
 
 TEST(PiecePicker, EmptyFile) {
   PiecePicker p(0, 1);
-  add(p, kA, {});
+  add(p, kA, Bitfield(0));
   EXPECT_TRUE(p.complete());
   EXPECT_TRUE(p.pick(kA, 10).empty());
 }
@@ -578,27 +609,32 @@ void simulate(uint64_t seed) {
 
   PiecePicker picker(kPieces, seed);
   const std::vector<PeerKey> keys = {kA, kB, kC, kD};
-  std::map<PeerKey, std::vector<bool>> holds;
+  std::map<PeerKey, Bitfield> holds;
   for (PeerKey k : keys) {
-    holds[k].assign(kPieces, false);
+    holds[k] = Bitfield(kPieces);
   }
-  for (PieceIndex i = 0; i < kPieces; ++i) {
-    holds[kA][i] = chance(0.6);
-    holds[kB][i] = chance(0.4);
-    holds[kC][i] = i < kPieces / 2 || chance(0.1);
-    holds[kD][i] = true;  // a seed, but it announces its pieces slowly
-    if (!holds[kA][i] && !holds[kB][i] && !holds[kC][i]) {
-      holds[keys[i % 3]][i] = true;
+  for (PieceIndex p : all_pieces(kPieces)) {
+    const auto hold_if = [&](PeerKey k, bool has) {
+      if (has) {
+        holds[k].set(p);
+      }
+    };
+    hold_if(kA, chance(0.6));
+    hold_if(kB, chance(0.4));
+    hold_if(kC, p.value() < kPieces / 2 || chance(0.1));
+    hold_if(kD, true);  // a seed, but it announces its pieces slowly
+    if (!holds[kA].get(p) && !holds[kB].get(p) && !holds[kC].get(p)) {
+      hold_if(keys[p.value() % 3], true);
     }
   }
-  std::map<PeerKey, std::vector<bool>> announced;
+  std::map<PeerKey, Bitfield> announced;
   for (PeerKey k : {kA, kB, kC}) {
     picker.add_peer(k);
     picker.peer_has_bitfield(k, holds[k]);
     announced[k] = holds[k];
   }
   picker.add_peer(kD);
-  announced[kD].assign(kPieces, false);
+  announced[kD] = Bitfield(kPieces);
 
   std::vector<std::pair<PeerKey, PieceIndex>> in_flight;  // what we asked, not yet answered
   std::vector<PieceIndex> to_verify;
@@ -609,9 +645,9 @@ void simulate(uint64_t seed) {
     ASSERT_LT(++steps, 20000) << "seed " << seed;
 
     if (steps % 3 == 0) {
-      const PieceIndex i = static_cast<PieceIndex>(world() % kPieces);
-      if (!announced[kD][i]) {
-        announced[kD][i] = true;
+      const PieceIndex i{static_cast<uint32_t>(world() % kPieces)};
+      if (!announced[kD].get(i)) {
+        announced[kD].set(i);
         picker.peer_has(kD, i);
       }
     }
@@ -632,7 +668,7 @@ void simulate(uint64_t seed) {
       ASSERT_LE(outstanding, kDepth);
       for (PieceIndex i : picker.pick(k, kDepth - outstanding)) {
         ASSERT_FALSE(picker.have(i)) << "asked for a piece we have";
-        ASSERT_TRUE(announced[k][i]) << "asked a peer for a piece it lacks";
+        ASSERT_TRUE(announced[k].get(i)) << "asked a peer for a piece it lacks";
         ASSERT_FALSE(std::find(to_verify.begin(), to_verify.end(), i) != to_verify.end())
             << "asked for a piece being verified";
         ASSERT_FALSE(std::find(in_flight.begin(), in_flight.end(), std::make_pair(k, i)) !=
@@ -699,9 +735,11 @@ TEST(PiecePicker, LargePieceCount) {
   PiecePicker p(kPieces, 11);
   std::mt19937_64 world(5);
   for (PeerKey k = 1; k <= 8; ++k) {
-    std::vector<bool> has(kPieces);
-    for (uint32_t i = 0; i < kPieces; ++i) {
-      has[i] = world() % 2 == 0;
+    Bitfield has(kPieces);
+    for (PieceIndex i : all_pieces(kPieces)) {
+      if (world() % 2 == 0) {
+        has.set(i);
+      }
     }
     add(p, k, has);
   }

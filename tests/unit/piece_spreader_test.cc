@@ -23,7 +23,7 @@ PieceSpreader::Options opts(uint32_t ahead, uint32_t lapse = 24) {
 }
 
 // The pieces offered to `peer` in a batch of adverts.
-std::vector<PieceIndex> for_peer(const std::vector<Advert>& adverts, PieceSpreader::PeerKey peer) {
+std::vector<PieceIndex> for_peer(const std::vector<Advert>& adverts, PeerKey peer) {
   std::vector<PieceIndex> out;
   for (const Advert& a : adverts) {
     if (a.peer == peer) {
@@ -36,7 +36,7 @@ std::vector<PieceIndex> for_peer(const std::vector<Advert>& adverts, PieceSpread
 TEST(PieceSpreader, NewPeersGetDisjointOffers) {
   PieceSpreader s(100, 1, opts(4));
   std::set<PieceIndex> seen;
-  for (PieceSpreader::PeerKey k = 1; k <= 8; ++k) {
+  for (PeerKey k = 1; k <= 8; ++k) {
     const auto offered = s.add_peer(k);
     EXPECT_EQ(offered.size(), 4u);
     EXPECT_TRUE(std::is_sorted(offered.begin(), offered.end()));
@@ -91,12 +91,12 @@ TEST(PieceSpreader, SentPiecesAreNeverOfferedAgainInTheRound) {
 
 TEST(PieceSpreader, EveryPieceSentEndsTheRoundAndAdvertisesEverything) {
   PieceSpreader s(6, 4, opts(2));
-  std::map<PieceSpreader::PeerKey, std::vector<PieceIndex>> told;
+  std::map<PeerKey, std::vector<PieceIndex>> told;
   told[1] = s.add_peer(1);
   told[2] = s.add_peer(2);
   std::vector<Advert> last;
   for (int step = 0; step < 100 && !s.round_over(); ++step) {
-    for (PieceSpreader::PeerKey k : {1u, 2u}) {
+    for (PeerKey k : {1u, 2u}) {
       const auto offers = s.offers_of(k);
       if (offers.empty()) {
         continue;
@@ -115,14 +115,14 @@ TEST(PieceSpreader, EveryPieceSentEndsTheRoundAndAdvertisesEverything) {
   for (const Advert& a : last) {
     told[a.peer].insert(told[a.peer].end(), a.pieces.begin(), a.pieces.end());
   }
-  for (PieceSpreader::PeerKey k : {1u, 2u}) {
+  for (PeerKey k : {1u, 2u}) {
     EXPECT_EQ(told[k].size(), 6u) << "peer " << k << " told twice about a piece, or not at all";
     EXPECT_EQ(as_set(told[k]).size(), 6u);
     EXPECT_TRUE(s.offers_of(k).empty());
   }
   // From now on: everything at once, nothing more on requests.
   EXPECT_EQ(s.add_peer(3).size(), 6u);
-  EXPECT_TRUE(s.on_request(3, 0).empty());
+  EXPECT_TRUE(s.on_request(3, 0_piece).empty());
   EXPECT_TRUE(s.on_idle(1).empty());
 }
 
@@ -142,7 +142,7 @@ TEST(PieceSpreader, AnOfferPassedOverLapsesToAnotherPeer) {
   EXPECT_TRUE(s.advertised(1, skipped));  // it may still ask for it
   // The piece is free again: new peers soon get it offered.
   bool offered_again = false;
-  for (PieceSpreader::PeerKey k = 2; k < 40 && !offered_again; ++k) {
+  for (PeerKey k = 2; k < 40 && !offered_again; ++k) {
     offered_again = as_set(s.add_peer(k)).count(skipped) != 0;
   }
   EXPECT_TRUE(offered_again);
@@ -250,7 +250,7 @@ TEST(PieceSpreader, LeavingPeerReleasesOffersAndUnsentRequests) {
   s.on_sent(1, a[1]);
   s.remove_peer(1);
   EXPECT_FALSE(s.has_peer(1));
-  for (PieceIndex p = 0; p < 8; ++p) {
+  for (PieceIndex p : all_pieces(8)) {
     EXPECT_EQ(s.claims(p), 0u) << p;
   }
   // All but the one piece sent can be offered again.
@@ -276,7 +276,7 @@ TEST(PieceSpreader, CancelReleasesTheClaim) {
 TEST(PieceSpreader, RequestsOutsideTheOffersAreServedAndCounted) {
   PieceSpreader s(10, 9, opts(2));
   const auto a = s.add_peer(1);
-  PieceIndex other = 0;
+  PieceIndex other{0};
   while (as_set(a).count(other)) {
     ++other;
   }
@@ -288,19 +288,19 @@ TEST(PieceSpreader, RequestsOutsideTheOffersAreServedAndCounted) {
 
 TEST(PieceSpreader, UnknownPeersAndBadPiecesChangeNothing) {
   PieceSpreader s(5, 10, opts(2));
-  EXPECT_TRUE(s.on_request(9, 0).empty());
-  EXPECT_TRUE(s.on_sent(9, 99).empty());
+  EXPECT_TRUE(s.on_request(9, 0_piece).empty());
+  EXPECT_TRUE(s.on_sent(9, 99_piece).empty());
   EXPECT_TRUE(s.on_idle(9).empty());
-  s.on_cancel(9, 0);
+  s.on_cancel(9, 0_piece);
   s.remove_peer(9);
   const auto a = s.add_peer(1);
-  EXPECT_TRUE(s.on_request(1, 99).empty());
+  EXPECT_TRUE(s.on_request(1, 99_piece).empty());
   EXPECT_EQ(s.unsent(), 5u);
   // A piece sent to an unknown peer (it left meanwhile) still counts as out.
-  s.on_sent(9, 0);
+  s.on_sent(9, 0_piece);
   EXPECT_EQ(s.unsent(), 4u);
-  EXPECT_FALSE(s.advertised(9, 0));
-  EXPECT_EQ(s.claims(99), 0u);
+  EXPECT_FALSE(s.advertised(9, 0_piece));
+  EXPECT_EQ(s.claims(99_piece), 0u);
 }
 
 TEST(PieceSpreader, EmptyFileHasNoRound) {
@@ -364,24 +364,24 @@ TEST(PieceSpreader, ReturningPeerIsToldWhatItLacksWithinTwoIdlePeriods) {
 // and afterwards every peer has been told about every piece exactly once.
 TEST(PieceSpreader, FlashCrowdSendsEachPieceOnceInTheRound) {
   constexpr uint32_t kPieces = 512;
-  constexpr PieceSpreader::PeerKey kPeers = 8;
+  constexpr PeerKey kPeers = 8;
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     PieceSpreader s(kPieces, seed);
     std::mt19937_64 rng(seed * 77);
-    std::map<PieceSpreader::PeerKey, std::multiset<PieceIndex>> told;
-    std::vector<std::pair<PieceSpreader::PeerKey, PieceIndex>> in_flight;
+    std::map<PeerKey, std::multiset<PieceIndex>> told;
+    std::vector<std::pair<PeerKey, PieceIndex>> in_flight;
     std::vector<int> sends(kPieces, 0);
     const auto note = [&](const std::vector<Advert>& adverts) {
       for (const Advert& a : adverts) {
         told[a.peer].insert(a.pieces.begin(), a.pieces.end());
       }
     };
-    for (PieceSpreader::PeerKey k = 1; k <= kPeers; ++k) {
+    for (PeerKey k = 1; k <= kPeers; ++k) {
       const auto b = s.add_peer(k);
       told[k].insert(b.begin(), b.end());
     }
     for (int step = 0; step < 100000 && !s.round_over(); ++step) {
-      const PieceSpreader::PeerKey k = 1 + rng() % kPeers;
+      const PeerKey k = 1 + rng() % kPeers;
       const auto offers = s.offers_of(k);
       if (!offers.empty() && (in_flight.empty() || rng() % 2 == 0)) {
         const PieceIndex p = offers[rng() % offers.size()];
@@ -391,15 +391,15 @@ TEST(PieceSpreader, FlashCrowdSendsEachPieceOnceInTheRound) {
         const size_t i = rng() % in_flight.size();
         const auto [peer, piece] = in_flight[i];
         in_flight.erase(in_flight.begin() + static_cast<ptrdiff_t>(i));
-        ++sends[piece];
+        ++sends[piece.value()];
         note(s.on_sent(peer, piece));
       }
     }
     ASSERT_TRUE(s.round_over()) << "seed " << seed;
-    for (PieceIndex p = 0; p < kPieces; ++p) {
-      EXPECT_EQ(sends[p], 1) << "piece " << p << ", seed " << seed;
+    for (PieceIndex p : all_pieces(kPieces)) {
+      EXPECT_EQ(sends[p.value()], 1) << "piece " << p << ", seed " << seed;
     }
-    for (PieceSpreader::PeerKey k = 1; k <= kPeers; ++k) {
+    for (PeerKey k = 1; k <= kPeers; ++k) {
       EXPECT_EQ(told[k].size(), kPieces) << "peer " << k;
       EXPECT_EQ(std::set<PieceIndex>(told[k].begin(), told[k].end()).size(), kPieces);
     }
