@@ -191,9 +191,10 @@ Result<bool> holds_file(const std::string& path, const FileMeta& meta) {
   struct stat st {};
   bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == meta.size;
   std::string buffer;
-  for (PieceIndex p = 0; same && p < meta.piece_count(); ++p) {
+  for (PieceIndex p : all_pieces(meta.piece_count())) {
+    if (!same) break;
     auto h = hash_piece(fd, meta, p, buffer);
-    same = h && *h == meta.piece_hashes[p];
+    same = h && *h == meta.piece_hash(p);
   }
   ::close(fd);
   return same;

@@ -154,7 +154,7 @@ void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& ve
 // An earlier run finished the file and died before recording it.
 void Download::found_complete() {
   if (!unfinished()) return;
-  for (PieceIndex p = 0; p < meta_->piece_count(); ++p) set_have(p);
+  for (PieceIndex p : all_pieces(meta_->piece_count())) set_have(p);
   log_info("download of ", rec_.name, " in ", rec_.group, ": ", rec_.dest,
            " already holds the whole file (finished before the daemon stopped)");
   completed();

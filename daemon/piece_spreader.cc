@@ -146,9 +146,9 @@ std::vector<PieceSpreader::Advert> PieceSpreader::on_idle(PeerKey key) {
 
 std::vector<PieceIndex> PieceSpreader::tell_free(Peer& peer) {
   std::vector<PieceIndex> told;
-  for (PieceIndex p = 0; p < piece_count_; ++p) {
-    if (!peer.advertised[p] && claims_[p] == 0) {
-      peer.advertised[p] = true;
+  for (PieceIndex p : all_pieces(piece_count_)) {
+    if (!peer.advertised.get(p) && claims_[p.value()] == 0) {
+      peer.advertised.set(p);
       told.push_back(p);
     }
   }

@@ -179,7 +179,7 @@ TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
 // An earlier run renamed the file into place and died before recording it:
 // a DEST with exactly the file's bytes is ours, the partial file goes.
 TEST_F(SparseFile, FinalizeRecognisesItsOwnOutputByContent) {
-  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
+  for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
   const std::string dest = sb_.write("x", content_);
   ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false).ok());
   EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
@@ -190,7 +190,7 @@ TEST_F(SparseFile, FinalizeRecognisesItsOwnOutputByContent) {
 
 // Same size, one byte different: someone else's file, refused.
 TEST_F(SparseFile, FinalizeRefusesAFileThatDiffersInOneByte) {
-  for (PieceIndex p = 0; p < meta_.piece_count(); ++p) write(p);
+  for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
   std::string other = content_;
   other[other.size() / 2] ^= 1;
   const std::string dest = sb_.write("x", other);

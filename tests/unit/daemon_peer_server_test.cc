@@ -516,7 +516,7 @@ TEST_F(PeerServerTest, ReturningPeerGetsThePiecesItLacksSoon) {
   start(o);
   constexpr uint32_t kPieces = 40;
   share(kPieces * kMinPieceSize);
-  const std::set<PieceIndex> lacks = {3, 17, 31};
+  const std::set<PieceIndex> lacks = {3_piece, 17_piece, 31_piece};
   Client& a = connect();
   const auto t0 = Clock::now();
   const Bitfield first = open_file(a);
@@ -528,7 +528,7 @@ TEST_F(PeerServerTest, ReturningPeerGetsThePiecesItLacksSoon) {
       if (told.count(p) && asked.insert(p).second) a.send(encode_request(p));
     }
   };
-  for (PieceIndex p = 0; p < kPieces; ++p) {
+  for (PieceIndex p : all_pieces(kPieces)) {
     if (first.get(p)) told.insert(p);
   }
   ask_for_what_it_lacks();

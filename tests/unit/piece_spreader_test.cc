@@ -181,7 +181,7 @@ TEST(PieceSpreader, PeerThatDeclinesItsOffersIsToldEveryFreePiece) {
     EXPECT_FALSE(s.advertised(1, p));
   }
   EXPECT_TRUE(s.offers_of(1).empty());
-  for (PieceIndex p = 0; p < 20; ++p) {
+  for (PieceIndex p : all_pieces(20)) {
     EXPECT_TRUE(s.advertised(1, p) || as_set(b).count(p)) << p;
   }
   // Asking for one earns it no offer.
@@ -326,7 +326,7 @@ TEST(PieceSpreader, ReturningPeerIsToldWhatItLacksWithinTwoIdlePeriods) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     PieceSpreader s(kPieces, seed);
     std::vector<bool> has(kPieces, true);
-    for (PieceIndex p = 5; p < kPieces; p += 8) {
+    for (uint32_t p = 5; p < kPieces; p += 8) {
       has[p] = false;  // 24 pieces missing
     }
     std::set<PieceIndex> told = as_set(s.add_peer(1));
@@ -335,7 +335,7 @@ TEST(PieceSpreader, ReturningPeerIsToldWhatItLacksWithinTwoIdlePeriods) {
       // It asks at once for every piece it is told of and lacks.
       bool asked = false;
       for (PieceIndex p : std::vector<PieceIndex>(told.begin(), told.end())) {
-        if (has[p]) {
+        if (has[p.value()]) {
           continue;
         }
         asked = true;
@@ -345,7 +345,7 @@ TEST(PieceSpreader, ReturningPeerIsToldWhatItLacksWithinTwoIdlePeriods) {
         for (const Advert& a : s.on_sent(1, p)) {
           told.insert(a.pieces.begin(), a.pieces.end());
         }
-        has[p] = true;
+        has[p.value()] = true;
       }
       if (!asked) {
         ++idles;

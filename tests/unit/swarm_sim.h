@@ -44,6 +44,15 @@
 
 namespace gs::sim {
 
+// The sim keeps bits as vector<bool>; the picker takes a Bitfield.
+inline Bitfield to_bitfield(const std::vector<bool>& bits) {
+  Bitfield b(static_cast<uint32_t>(bits.size()));
+  for (PieceIndex p : all_pieces(static_cast<uint32_t>(bits.size()))) {
+    if (bits[p.value()]) b.set(p);
+  }
+  return b;
+}
+
 using daemon::DownloadClock;
 using Tick = int64_t;
 inline constexpr Tick kTicksPerSecond = 20;
@@ -208,7 +217,7 @@ class Swarm {
  private:
   enum class MsgType { bitfield, have, piece, reject, request, cancel };
   struct Msg {
-    Msg(Tick at_tick, MsgType what, PieceIndex index = 0) : at(at_tick), type(what), piece(index) {}
+    Msg(Tick at_tick, MsgType what, PieceIndex index = PieceIndex{0}) : at(at_tick), type(what), piece(index) {}
     Tick at;
     MsgType type;
     PieceIndex piece;
@@ -303,8 +312,8 @@ class Swarm {
           // A restart keeps what its last commit listed, or re-verifies it:
           // most pieces, not all of them.
           std::bernoulli_distribution keep(n.spec.keep);
-          for (PieceIndex p = 0; p < pieces(); ++p) {
-            if (n.have[p] && !keep(rng_)) n.have[p] = false;
+          for (PieceIndex p : all_pieces(pieces())) {
+            if (n.have[p.value()] && !keep(rng_)) n.have[p.value()] = false;
           }
           if (n.spec.kill_at >= 0) n.spec.kill_at = now_ + n.spec.restart_delay + 2 * kTicksPerSecond;
           churned();
@@ -323,8 +332,8 @@ class Swarm {
     n.credit = 0;
     if (!n.spec.seeder && !n.complete()) {
       n.picker = std::make_unique<PiecePicker>(pieces(), rng_());
-      for (PieceIndex p = 0; p < pieces(); ++p) {
-        if (n.have[p]) n.picker->set_have(p);
+      for (PieceIndex p : all_pieces(pieces())) {
+        if (n.have[p.value()]) n.picker->set_have(p);
       }
       for (size_t j = 0; j < nodes_.size(); ++j) {
         if (static_cast<int>(j) != id) n.known[static_cast<int>(j)] = Known{};
@@ -367,7 +376,7 @@ class Swarm {
       if (!s.spreader) s.spreader = std::make_unique<PieceSpreader>(pieces(), rng_());
       l.spread = true;
       bf.bits.assign(pieces(), false);
-      for (PieceIndex p : s.spreader->add_peer(l.id)) bf.bits[p] = true;
+      for (PieceIndex p : s.spreader->add_peer(l.id)) bf.bits[p.value()] = true;
     } else {
       bf.bits = s.have;
     }
@@ -425,7 +434,7 @@ class Swarm {
         Link& l = *queue[s.next_serve];
         const PieceIndex p = l.pending.front();
         l.pending.pop_front();
-        if (!s.have[p]) {
+        if (!s.have[p.value()]) {
           if (l.spread && s.spreader) s.spreader->on_cancel(l.id, p);
           l.to_client.push_back(Msg{now_ + 1, MsgType::reject, p});
         } else {
@@ -506,12 +515,12 @@ class Swarm {
         l.ready = true;
         l.told = m.bits;
         d.picker->add_peer(l.id);
-        d.picker->peer_has_bitfield(l.id, m.bits);
+        d.picker->peer_has_bitfield(l.id, to_bitfield(m.bits));
         fill(l);
         return;
       case MsgType::have:
         if (!l.ready) return;
-        l.told[m.piece] = true;
+        l.told[m.piece.value()] = true;
         d.picker->peer_has(l.id, m.piece);
         fill(l);
         return;
@@ -575,7 +584,7 @@ class Swarm {
           fill_all(static_cast<int>(i));
           continue;
         }
-        d.have[v.piece] = true;
+        d.have[v.piece.value()] = true;
         d.picker->on_verified(v.piece);
         // Partial seeding: its own peers hear of the piece.
         for (auto& [id, l] : links_) {
@@ -761,7 +770,7 @@ class Swarm {
         for (const auto& [id, l] : links_) {
           if (l.client != static_cast<int>(i) || !l.client_open || !l.ready) continue;
           ++links;
-          for (PieceIndex p = 0; p < pieces(); ++p) told += l.told[p] && !n.have[p];
+          for (PieceIndex p : all_pieces(pieces())) told += l.told[p.value()] && !n.have[p.value()];
         }
         o << " links " << links << " told-of-missing " << told;
       }
