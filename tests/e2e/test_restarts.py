@@ -14,6 +14,7 @@ failure message (replay: GS_RESTART_SEED=N).
 
 import os
 import random
+import time
 
 from harness import wait_until
 from test_transfer import PIECE, TransferCase, digest, make_file
@@ -29,9 +30,10 @@ def kill_seed():
 class Restarts(TransferCase):
     TTL = 4
 
-    def one_round(self, leech, src, out, kill_at, finish_within, what):
+    def one_round(self, leech, src, out, kill_at, finish_within, what, down_for=0.0):
         """Starts a download to `out`, kills the leecher once `kill_at` bytes
-        are done (or it completed), restarts it and waits for completion."""
+        are done (or it completed), restarts it `down_for` seconds later and
+        waits for completion."""
         leech.ok("download_file", "g", os.path.basename(src), out)
         name = os.path.basename(src)
 
@@ -42,6 +44,7 @@ class Restarts(TransferCase):
             return False
         wait_until(reached, timeout=60, interval=0.02, what=f"{what}: {kill_at} bytes done")
         leech.kill9()
+        time.sleep(down_for)
         leech.start()
 
         def done():
@@ -78,21 +81,25 @@ class Restarts(TransferCase):
     def test_restarted_late_against_a_capped_seeder(self):
         seed = kill_seed()
         rng = random.Random(seed)
-        # 8 MiB/s: a round takes about two seconds, and the spreader's
-        # offers (a few pieces per connection) are what the leecher sees.
-        seeder = self.member("seed", extra_toml="max_upload_rate = 8388608\n")
-        size = 32 * PIECE
+        # The reported setup at half the size: 40 MiB/s, 96 pieces. The
+        # seeder forgets a file's spreading round about a second after its
+        # last link closes, so a leecher that stays down longer comes back
+        # to a fresh round as a newcomer holding most of the file: that is
+        # when it used to be offered a few pieces per idle second (a minute
+        # or more to finish).
+        seeder = self.member("seed", extra_toml="max_upload_rate = 41943040\n")
+        size = 96 * PIECE
         src = make_file(os.path.join(self.sb.dir, "capped.bin"), size)
         seeder.ok("upload_file", src, "g")
         leech = self.member("leech", owner=seeder)
         for r in range(ROUNDS):
             out = os.path.join(self.sb.dir, f"capped-{r}.bin")
             kill_at = int(size * rng.uniform(0.85, 1.0))
-            # The rest is at most 15 % of the file, under a second at the cap:
-            # 30 s is stalled, not slow.
-            self.one_round(leech, src, out, kill_at, finish_within=30,
-                           what=f"seed {seed} round {r} (kill at {kill_at} of {size})")
-
+            down_for = rng.choice([0.0, 1.5, 2.5, 3.0])
+            # The rest is at most 15 % of the file, a fraction of a second at
+            # the cap: 10 s is stalled, not slow.
+            self.one_round(leech, src, out, kill_at, finish_within=10, down_for=down_for,
+                           what=f"seed {seed} round {r} (kill at {kill_at} of {size}, down {down_for} s)")
 
 if __name__ == "__main__":
     import unittest
