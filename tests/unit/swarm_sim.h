@@ -1,8 +1,9 @@
 // A seeded, deterministic simulation of one file's swarm, to test the pure
-// piece policies together under churn: PiecePicker (each downloader), and
-// PieceSpreader (each seeder whose upload is capped), with the real
-// PipelineDepth and RateMeter. Everything else is a small model of what the
-// daemon does around them, in simulated time (a tick is 50 ms):
+// download policies together under churn: PiecePicker, PeerBook and
+// EndgameRules (each downloader), and PieceSpreader (each seeder whose upload
+// is capped), with the real PipelineDepth and RateMeter. Everything else is a
+// small model of what the daemon does around them, in simulated time (a tick
+// is 50 ms):
 //
 //  - the wire: one link per (downloader, server), messages arrive one tick
 //    after they are sent; a piece counts as sent by its server (on_sent) when
@@ -11,13 +12,14 @@
 //    requests served in order, round robin over links; a capped complete node
 //    spreads (one PieceSpreader per node, dropped once it has no spread link,
 //    checked once a second like on_tick; idle = nothing pending for 1 s);
-//  - the downloader side (Download::fill and tick at the time of writing):
-//    pipeline depth, the "slow peer gets only exclusive pieces" rule with its
-//    one-piece fallback, endgame duplicates only when overdue, request
-//    timeouts (15 s, 3 in a row close the link), REJECT holds for 1 s,
-//    reconnects with backoff (1 s doubling to 30 s);
-//  - the ban rule (BanBook below): a stand-in for the download's peer book,
-//    kept apart so the real class can replace it.
+//  - the downloader side (Download::fill, overdue, connect_peers, strike and
+//    tick at the time of writing): the calls into PeerBook (who to connect
+//    to, back-off, bans) and EndgameRules (exclusive picks for slow peers,
+//    the starving fallback, endgame duplicates only when overdue) are made
+//    the way the download makes them; request timeouts (15 s, 3 in a row
+//    close the link) and REJECT holds (1 s) are modelled here. Sim node j is
+//    the PeerBook address 127.0.0.1:(j+1) under the user "node<j>", and tick
+//    t the time point clock(t).
 //
 // Churn comes from the seed: downloaders join late, are killed and restarted
 // (they keep most verified pieces, lose the rest and what was in flight),
@@ -39,6 +41,8 @@
 #include <vector>
 
 #include "daemon/download_rate.h"
+#include "daemon/endgame_rules.h"
+#include "daemon/peer_book.h"
 #include "daemon/piece_picker.h"
 #include "daemon/piece_spreader.h"
 
@@ -57,27 +61,7 @@ using daemon::DownloadClock;
 using Tick = int64_t;
 inline constexpr Tick kTicksPerSecond = 20;
 inline constexpr uint64_t kPieceBytes = 512 * 1024;
-
-// The downloader's ban rule: a peer whose pieces failed verification
-// max_strikes times is dropped and never asked again (until the downloader
-// restarts and forgets). Small on purpose: the download's PeerBook replaces it.
-class BanBook {
- public:
-  explicit BanBook(int max_strikes = 3) : max_strikes_(max_strikes) {}
-  // One bad piece from `peer`; true when that bans it.
-  bool strike(int peer) {
-    if (banned_.count(peer)) return false;
-    if (++strikes_[peer] < max_strikes_) return false;
-    banned_.insert(peer);
-    return true;
-  }
-  bool banned(int peer) const { return banned_.count(peer) != 0; }
-
- private:
-  int max_strikes_;
-  std::map<int, int> strikes_;
-  std::set<int> banned_;
-};
+inline constexpr Tick kRequestTimeout = 15 * kTicksPerSecond;
 
 struct NodeSpec {
   bool seeder = false;     // complete from the start
@@ -238,6 +222,7 @@ class Swarm {
     bool ready = false;
     std::vector<bool> told;
     std::map<PieceIndex, Tick> outstanding;
+    uint64_t received = 0;  // bytes
     daemon::PipelineDepth depth;
     daemon::RateMeter rate;
     int timeouts_in_row = 0;
@@ -246,11 +231,6 @@ class Swarm {
     bool spread = false;
     std::deque<PieceIndex> pending;
     Tick last_ask = 0;
-  };
-  struct Known {
-    Tick next_try = 0;
-    int failures = 0;
-    uint64_t link = 0;  // 0: none
   };
   struct Verifying {
     Tick at;
@@ -267,8 +247,7 @@ class Swarm {
     int kills_done = 0;
     std::vector<bool> have;
     std::unique_ptr<PiecePicker> picker;
-    BanBook bans;
-    std::map<int, Known> known;
+    daemon::PeerBook book;
     std::deque<Verifying> verifying;
     std::unique_ptr<PieceSpreader> spreader;
     double credit = 0;
@@ -281,6 +260,12 @@ class Swarm {
   static DownloadClock::time_point clock(Tick t) {
     return DownloadClock::time_point{} + std::chrono::milliseconds(1000 / kTicksPerSecond * t) + std::chrono::hours(1);
   }
+  static DownloadClock::duration duration(Tick ticks) { return clock(ticks) - clock(0); }
+  // Node j in a PeerBook.
+  static std::string user_of(int node) { return "node" + std::to_string(node); }
+  static uint16_t port_of(int node) { return static_cast<uint16_t>(node + 1); }
+  static std::string addr_of(int node) { return "127.0.0.1:" + std::to_string(port_of(node)); }
+  static int node_of(const daemon::PeerBook::Peer& peer) { return static_cast<int>(peer.port) - 1; }
   uint32_t pieces() const { return spec_.pieces; }
   Link* link(uint64_t id) {
     auto it = links_.find(id);
@@ -326,8 +311,7 @@ class Swarm {
     Node& n = nodes_[id];
     n.alive = true;
     n.restart_at = -1;
-    n.known.clear();
-    n.bans = BanBook();
+    n.book = daemon::PeerBook();
     n.verifying.clear();
     n.credit = 0;
     if (!n.spec.seeder && !n.complete()) {
@@ -336,7 +320,7 @@ class Swarm {
         if (n.have[p.value()]) n.picker->set_have(p);
       }
       for (size_t j = 0; j < nodes_.size(); ++j) {
-        if (static_cast<int>(j) != id) n.known[static_cast<int>(j)] = Known{};
+        if (static_cast<int>(j) != id) n.book.learn(user_of(static_cast<int>(j)), "127.0.0.1", port_of(static_cast<int>(j)));
       }
     }
     churned();
@@ -533,6 +517,7 @@ class Swarm {
         return;
       case MsgType::piece: {
         l.outstanding.erase(m.piece);
+        l.received += kPieceBytes;
         l.rate.add(kPieceBytes, t);
         l.depth.on_piece(l.rate.rate(t), l.rate.age(t) >= std::chrono::seconds(1), kPieceBytes);
         l.timeouts_in_row = 0;
@@ -558,18 +543,8 @@ class Swarm {
     if (by_us && l.server_open) l.server_notices_close = now_ + 1;
     if (!d.picker) return;
     d.picker->remove_peer(l.id);
-    auto k = d.known.find(l.server);
-    if (k != d.known.end() && k->second.link == l.id) {
-      k->second.link = 0;
-      k->second.failures = l.rate.age(clock(now_)) > DownloadClock::duration::zero() ? 1 : k->second.failures + 1;
-      backoff(k->second);
-    }
+    d.book.closed(addr_of(l.server), l.received > 0, false, clock(now_));
     fill_all(l.client);
-  }
-
-  void backoff(Known& k) {
-    const Tick wait = kTicksPerSecond * (Tick{1} << std::min(k.failures - 1, 5));
-    k.next_try = now_ + std::min<Tick>(wait, 30 * kTicksPerSecond);
   }
 
   void verify() {
@@ -580,7 +555,7 @@ class Swarm {
         d.verifying.pop_front();
         if (v.corrupt) {
           d.picker->on_verify_failed(v.piece);
-          if (d.bans.strike(v.from)) ban(static_cast<int>(i), v.from);
+          if (d.book.strike(addr_of(v.from)) == daemon::PeerBook::Strike::banned_now) ban(static_cast<int>(i), v.from);
           fill_all(static_cast<int>(i));
           continue;
         }
@@ -604,10 +579,9 @@ class Swarm {
     if (!nodes_[peer].spec.corrupt) {
       failure_ = "node " + std::to_string(by) + " banned honest node " + std::to_string(peer);
     }
-    Node& d = nodes_[by];
-    auto k = d.known.find(peer);
-    if (k == d.known.end() || k->second.link == 0) return;
-    if (Link* l = link(k->second.link); l && l->client_open) client_closed(*l, true);
+    const daemon::PeerBook::Peer* k = nodes_[by].book.find(addr_of(peer));
+    if (!k || k->link == 0) return;
+    if (Link* l = link(k->link); l && l->client_open) client_closed(*l, true);
   }
 
   void finish(int id) {
@@ -621,7 +595,7 @@ class Swarm {
       }
     }
     d.picker.reset();
-    d.known.clear();
+    d.book.unlink_all();
   }
 
   // Every 250 ms (Download::tick): request timeouts, reconnects, fill.
@@ -635,7 +609,7 @@ class Swarm {
         if (l.client != id || !l.client_open || !l.ready) continue;
         std::vector<PieceIndex> expired;
         for (auto it = l.outstanding.begin(); it != l.outstanding.end();) {
-          if (now_ - it->second >= 15 * kTicksPerSecond) {
+          if (now_ - it->second >= kRequestTimeout) {
             expired.push_back(it->first);
             it = l.outstanding.erase(it);
           } else {
@@ -657,15 +631,16 @@ class Swarm {
     }
   }
 
+  // Download::connect_peers, with no cap on links.
   void connect(int id) {
     Node& d = nodes_[id];
-    for (auto& [peer, k] : d.known) {
-      if (k.link != 0 || d.bans.banned(peer) || now_ < k.next_try) continue;
+    const auto t = clock(now_);
+    for (const std::string& addr : d.book.due(t, nodes_.size(), user_of(id))) {
+      const int peer = node_of(*d.book.find(addr));
       const Node& s = nodes_[peer];
       // The tracker lists only who has something; a dead address refuses.
       if (!s.alive) {
-        ++k.failures;
-        backoff(k);
+        d.book.connect_failed(addr, t);
         continue;
       }
       if (s.have_count() == 0) continue;
@@ -673,9 +648,10 @@ class Swarm {
       l.id = next_link_++;
       l.client = id;
       l.server = peer;
-      links_.emplace(l.id, std::move(l));
-      k.link = next_link_ - 1;
-      accept(links_.at(k.link));
+      const uint64_t lid = l.id;
+      links_.emplace(lid, std::move(l));
+      d.book.linked(addr, lid);
+      accept(links_.at(lid));
     }
   }
 
@@ -689,22 +665,27 @@ class Swarm {
     }
   }
 
-  // Download::fill, in short.
+  daemon::PeerPace pace_of(const Link& l) const {
+    const auto t = clock(now_);
+    return daemon::PeerPace{l.rate.rate(t), l.rate.age(t), l.outstanding.size()};
+  }
+
+  // Download::fill: the same calls into EndgameRules.
   void fill(Link& l) {
     Node& d = nodes_[l.client];
     if (!d.picker || !l.client_open || !l.ready || now_ < l.hold_until) return;
     const size_t depth = l.depth.depth();
     if (l.outstanding.size() >= depth) return;
     const auto t = clock(now_);
-    size_t duplicates = l.outstanding.empty() ? 1 : 0;
+    const daemon::PeerPace pace = pace_of(l);
     uint64_t fastest = 0;
     for (auto& [lid, o] : links_) {
-      if (o.client == l.client && o.client_open && o.ready) fastest = std::max(fastest, o.rate.rate(t));
+      if (o.client == l.client && o.client_open) fastest = std::max(fastest, o.rate.rate(t));
     }
-    const bool slow = l.rate.age(t) >= std::chrono::seconds(1) && l.rate.rate(t) * 4 < fastest;
+    size_t duplicates = daemon::EndgameRules::duplicates_allowed(pace);
     std::vector<PieceIndex> picks =
-        d.picker->pick(l.id, depth - l.outstanding.size(), slow ? PickScope::exclusive : PickScope::any);
-    if (slow && picks.empty() && l.outstanding.empty()) picks = d.picker->pick(l.id, 1, PickScope::any);
+        d.picker->pick(l.id, depth - l.outstanding.size(), daemon::EndgameRules::scope(pace, fastest));
+    if (daemon::EndgameRules::starving(pace, fastest, picks.size())) picks = d.picker->pick(l.id, 1, PickScope::any);
     for (PieceIndex p : picks) {
       if (d.picker->requesters_of(p) > 1) {
         if (duplicates == 0 || !overdue(l, p)) {
@@ -718,17 +699,13 @@ class Swarm {
     }
   }
 
-  bool overdue(const Link& asking, PieceIndex p) {
-    const auto t = clock(now_);
+  // Download::overdue.
+  bool overdue(const Link& asking, PieceIndex p) const {
     for (auto& [lid, o] : links_) {
       if (o.client != asking.client || lid == asking.id || !o.client_open) continue;
       auto it = o.outstanding.find(p);
       if (it == o.outstanding.end()) continue;
-      const uint64_t rate = o.rate.rate(t);
-      double expected = 7.5;
-      if (rate > 0) expected = 2.0 * kPieceBytes * static_cast<double>(o.outstanding.size()) / static_cast<double>(rate);
-      expected = std::clamp(expected, 0.5, 7.5);
-      if (static_cast<double>(now_ - it->second) / kTicksPerSecond < expected) return false;
+      if (!endgame_.overdue(pace_of(o), static_cast<uint32_t>(kPieceBytes), duration(now_ - it->second))) return false;
     }
     return true;
   }
@@ -784,6 +761,7 @@ class Swarm {
   std::mt19937_64 rng_;
   std::vector<Node> nodes_;
   std::map<uint64_t, Link> links_;
+  daemon::EndgameRules endgame_{duration(kRequestTimeout)};
   uint64_t next_link_ = 1;
   Tick now_ = 0;
   Tick last_churn_ = 0;
