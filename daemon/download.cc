@@ -507,9 +507,16 @@ void Download::verified(PieceIndex piece, const std::string& user, const std::st
   rec_.refetched_bytes += len;
   dirty_ = true;
   log_info("download of ", rec_.name, ": piece ", piece, " from ", addr, " (user ", user, ") failed verification");
-  if (++piece_failures_[piece] >= env_.options.max_piece_failures) {
-    return fail("piece " + std::to_string(piece.value()) + " failed verification " +
-                std::to_string(env_.options.max_piece_failures) + " times");
+  // The piece itself is suspect (not just a peer) when max_piece_failures
+  // different peers, or one peer kept that long, sent copies that failed. A
+  // plain sum would let two liars, banned after max_strikes each, fail an
+  // honest download between them.
+  auto& by_peer = piece_failures_[piece];
+  const int from_this = ++by_peer[addr];
+  const int limit = env_.options.max_piece_failures;
+  if (from_this >= limit || static_cast<int>(by_peer.size()) >= limit) {
+    return fail("piece " + std::to_string(piece.value()) + " failed verification " + std::to_string(limit) +
+                " times" + (from_this >= limit ? "" : ", from " + std::to_string(by_peer.size()) + " peers"));
   }
   strike(user, addr);
   fill_all(now);

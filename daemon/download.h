@@ -67,7 +67,7 @@ struct DownloadOptions {
   DownloadClock::duration reconnect_min = std::chrono::seconds(1);
   DownloadClock::duration reconnect_max = std::chrono::seconds(30);
   int max_strikes = 3;          // bad pieces before a peer is dropped and banned
-  int max_piece_failures = 5;   // failed verifications of one piece before the download fails
+  int max_piece_failures = 5;   // failed copies of one piece (from one peer, or from as many peers) before the download fails
   int max_timeouts_in_row = 3;  // request timeouts with nothing delivered: reconnect later
   size_t verify_backlog_high = 8;  // pieces waiting for the workers: stop reading above
   size_t verify_backlog_low = 4;   // ... and read again at or below
@@ -201,7 +201,8 @@ class Download final : private PeerClient::Owner {
   Bitfield have_;
   uint64_t done_bytes_ = 0;
   PiecePicker picker_;
-  std::unordered_map<PieceIndex, int> piece_failures_;
+  // Failed verifications of each piece, by the address that sent the copy.
+  std::unordered_map<PieceIndex, std::map<std::string, int>> piece_failures_;
   std::map<std::string, SourceCount> sources_;  // by user
   PeerBook book_;
   EndgameRules endgame_;

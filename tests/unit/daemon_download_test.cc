@@ -246,6 +246,31 @@ TEST_F(DownloadTest, PieceFailingFiveTimesFailsTheDownload) {
   EXPECT_NE(access(sb_.path("out.bin").c_str(), F_OK), 0);
 }
 
+// Two liars, banned after max_strikes (3) bad copies each, may send six bad
+// copies of one piece between them: that is two peers lying, not a bad
+// piece, and the download goes on with the honest seed.
+TEST_F(DownloadTest, TwoLiarsOnOnePieceDoNotFailTheDownload) {
+  content_ = test::make_content(16 * kPiece);
+  make_downloads();
+  auto& a = seed(test::FakeSeed::Mode::corrupt);  // s1
+  auto& b = seed(test::FakeSeed::Mode::corrupt);  // s2
+  a.only_pieces = {3_piece};
+  b.only_pieces = {3_piece};
+  auto& honest = seed();  // s3
+  honest.only_pieces = {0_piece};  // everything else later, once the liars are banned
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return a.requests() >= 3 && b.requests() >= 3 && *entry().get_int("peers") <= 1; }, 30))
+      << entry().dump();
+  ASSERT_EQ(state(), "downloading") << entry().dump();
+  seed();  // s4, with everything
+  publish();
+  ASSERT_TRUE(run([&] { return finished(); }, 30)) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+}
+
 TEST_F(DownloadTest, ResumeRecoversPiecesWrittenAfterTheLastCommit) {
   auto& s = seed();
   publish();

@@ -62,6 +62,7 @@ using Tick = int64_t;
 inline constexpr Tick kTicksPerSecond = 20;
 inline constexpr uint64_t kPieceBytes = 512 * 1024;
 inline constexpr Tick kRequestTimeout = 15 * kTicksPerSecond;
+inline constexpr int kMaxPieceFailures = 5;
 
 struct NodeSpec {
   bool seeder = false;     // complete from the start
@@ -248,6 +249,7 @@ class Swarm {
     std::vector<bool> have;
     std::unique_ptr<PiecePicker> picker;
     daemon::PeerBook book;
+    std::map<PieceIndex, std::map<int, int>> piece_failures;  // failed copies since it started, by sender
     std::deque<Verifying> verifying;
     std::unique_ptr<PieceSpreader> spreader;
     double credit = 0;
@@ -312,6 +314,7 @@ class Swarm {
     n.alive = true;
     n.restart_at = -1;
     n.book = daemon::PeerBook();
+    n.piece_failures.clear();
     n.verifying.clear();
     n.credit = 0;
     if (!n.spec.seeder && !n.complete()) {
@@ -555,6 +558,14 @@ class Swarm {
         d.verifying.pop_front();
         if (v.corrupt) {
           d.picker->on_verify_failed(v.piece);
+          // Download::verified: the whole download fails when one sender, or
+          // as many different senders, sent kMaxPieceFailures bad copies.
+          auto& by_sender = d.piece_failures[v.piece];
+          if (++by_sender[v.from] >= kMaxPieceFailures || static_cast<int>(by_sender.size()) >= kMaxPieceFailures) {
+            failure_ = "node " + std::to_string(i) + ": piece " + std::to_string(v.piece.value()) + " failed verification " +
+                       std::to_string(kMaxPieceFailures) + " times, its download fails";
+            return;
+          }
           if (d.book.strike(addr_of(v.from)) == daemon::PeerBook::Strike::banned_now) ban(static_cast<int>(i), v.from);
           fill_all(static_cast<int>(i));
           continue;
