@@ -150,6 +150,8 @@ Stmt Db::prepare(std::string_view sql) {
 }
 
 int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 int Db::changes() const { return sqlite3_changes(db_); }
 
 Transaction::Transaction(Db& db) : db_(db), begun_(db_.exec("BEGIN IMMEDIATE")) {}

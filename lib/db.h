@@ -65,6 +65,8 @@ class Db {
   Stmt prepare(std::string_view sql);
   int64_t last_insert_id() const;
   int changes() const;
+  // The rowid of the last row inserted on this connection.
+  int64_t last_insert_rowid() const;
   const std::string& path() const { return path_; }
 
  private:

@@ -70,6 +70,16 @@ Result<std::string> RequestFields::seat(std::string_view key) const {
   return v;
 }
 
+Result<std::string> RequestFields::optional_request_id(std::string_view key) const {
+  if (!request_.find(key)) return std::string();
+  auto v = string(key);
+  if (!v) return v;
+  if (v->size() < 16 || v->size() > 64 || !all_hex(*v, true)) {
+    return bad_request("field '" + std::string(key) + "' must be a request id (16-64 hex digits)");
+  }
+  return v;
+}
+
 Result<int64_t> RequestFields::integer(std::string_view key) const {
   const Json* v = request_.find(key);
   if (!v) return bad_request("missing field '" + std::string(key) + "'");

@@ -30,6 +30,9 @@ class RequestFields {
   Result<std::string> token(std::string_view key) const;
   // A daemon's seat id: 1-128 hex digits.
   Result<std::string> seat(std::string_view key) const;
+  // A client's request id (16-64 hex digits), which the request may leave
+  // out (then empty).
+  Result<std::string> optional_request_id(std::string_view key) const;
   // Any integer (a real, even an integral one, is refused).
   Result<int64_t> integer(std::string_view key) const;
   // true or false, which the request may leave out (then false).

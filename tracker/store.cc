@@ -3,6 +3,7 @@
 #include <iterator>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #include "log.h"
 #include "schema.h"
@@ -79,8 +80,20 @@ CREATE TABLE sharers(
 CREATE INDEX sharers_by_user ON sharers(group_name, user);
 )sql";
 
-constexpr const char* kSchemaSteps[] = {kSchemaV1, kMigrateToV2};
-static_assert(std::size(kSchemaSteps) == Store::kSchemaVersion, "append a step and bump kSchemaVersion together");
+// 2 -> 3: the outcomes of recent writes by request id (Write::rid), so a
+// write retried after a failover is applied once. seq orders them for
+// pruning to the newest Store::kKeptRequestIds.
+constexpr const char* kMigrateToV3 = R"sql(
+CREATE TABLE request_ids(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  rid TEXT NOT NULL UNIQUE,
+  outcome TEXT NOT NULL
+);
+)sql";
+
+constexpr const char* kSchemaSteps[] = {kSchemaV1, kMigrateToV2, kMigrateToV3};
+static_assert(std::size(kSchemaSteps) == Store::kSchemaVersion,
+              "append a step and bump kSchemaVersion together");
 
 // Releases before schema_version kept the version in PRAGMA user_version. A
 // file with none, which already holds tables (schema_version aside), is some
@@ -110,6 +123,7 @@ SELECT seq, group_name, user, created FROM requests LIMIT 0;
 SELECT token_hash, user, seat, created FROM sessions LIMIT 0;
 SELECT group_name, name, file_id, size, piece_size, hashes, created FROM files LIMIT 0;
 SELECT seq, group_name, name, user, since FROM sharers LIMIT 0;
+SELECT seq, rid, outcome FROM request_ids LIMIT 0;
 )sql";
 
 // What a memo entry costs besides its strings (map node, record fields).
@@ -153,27 +167,70 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   auto db = Db::open(path);
   if (!db) return db.error();
   std::unique_ptr<Store> store(new Store(std::move(*db)));
-  if (auto s = migrate(*store->db_, kSchemaComponent, kSchemaSteps, take_legacy_version); !s) return s.error();
+  if (auto s = migrate(*store->db_, kSchemaComponent, kSchemaSteps, take_legacy_version); !s)
+    return s.error();
   if (auto s = store->check_schema(); !s) return s.error();
   return store;
 }
 
 Status Store::check_schema() {
   if (auto s = db_->exec(kSchemaProbe); !s) {
-    return make_error("db_damaged", "state file " + db_->path() + " does not have the tables of a gs-tracker (" +
+    return make_error("db_damaged", "state file " + db_->path() +
+                                        " does not have the tables of a gs-tracker (" +
                                         s.error().message + "); move it aside to start afresh");
   }
   return Ok{};
 }
 
-Result<bool> Store::add_user(const std::string& user, const std::string& password_hash, int64_t now) {
+Result<Applied> Store::apply(const Write& w) {
   const Writing writing(*this);
+  Transaction tx(*db_);
+  if (!tx.begun()) return tx.begun().error();
+  if (!w.rid.empty()) {
+    auto known = outcome_of(w.rid);
+    if (!known) return known.error();
+    if (*known) return **known;
+  }
+  auto applied = std::visit([this](const auto& op) { return run(op); }, w.op);
+  if (!applied) return applied;
+  if (!w.rid.empty()) {
+    if (auto s = keep_outcome(w.rid, *applied); !s) return s.error();
+  }
+  if (auto s = tx.commit(); !s) return s.error();
+  return applied;
+}
+
+Result<std::optional<Applied>> Store::outcome_of(const std::string& rid) {
+  auto st = stmts_.get("SELECT outcome FROM request_ids WHERE rid = ?");
+  st->bind(1, rid);
+  auto text = query_one<std::string>(*st, [](Stmt& s) { return s.column_text(0); });
+  if (!text) return text.error();
+  if (!*text) return std::optional<Applied>();
+  auto json = Json::parse(**text);
+  if (!json)
+    return make_error("db_damaged",
+                      "request id table holds a bad outcome: " + json.error().message);
+  auto applied = applied_from_json(*json);
+  if (!applied) return applied.error();
+  return std::optional<Applied>(std::move(*applied));
+}
+
+Status Store::keep_outcome(const std::string& rid, const Applied& applied) {
+  auto ins = stmts_.get("INSERT INTO request_ids(rid, outcome) VALUES(?, ?)");
+  if (auto r = ins->bind(1, rid).bind(2, to_json(applied).dump()).run(); !r) return r;
+  // Older ids than the newest kKeptRequestIds go; every tracker prunes the
+  // same rows, since seq follows the order of writes.
+  auto prune = stmts_.get("DELETE FROM request_ids WHERE seq <= ?");
+  return prune->bind(1, db_->last_insert_rowid() - kKeptRequestIds).run();
+}
+
+Result<Applied> Store::run(const AddUser& w) {
   auto st = stmts_.get(
       "INSERT INTO users(name, password_hash, created) VALUES(?, ?, ?) "
       "ON CONFLICT(name) DO NOTHING");
-  st->bind(1, user).bind(2, password_hash).bind(3, now);
+  st->bind(1, w.user).bind(2, w.password_hash).bind(3, w.now);
   if (auto s = st->run(); !s) return s.error();
-  return db_->changes() == 1;
+  return Applied::done_if(db_->changes() == 1);
 }
 
 Result<std::optional<std::string>> Store::password_hash(const std::string& user) {
@@ -208,34 +265,30 @@ Result<std::optional<SessionRecord>> Store::session_of_user(const std::string& u
   return query_one<SessionRecord>(*st, read_session);
 }
 
-Status Store::replace_session(const SessionRecord& s) {
-  const Writing writing(*this);
-  Transaction tx(*db_);
+Result<Applied> Store::run(const ReplaceSession& w) {
+  const SessionRecord& s = w.session;
   auto del = stmts_.get("DELETE FROM sessions WHERE user = ?");
-  if (auto r = del->bind(1, s.user).run(); !r) return r;
+  if (auto r = del->bind(1, s.user).run(); !r) return r.error();
   auto ins = stmts_.get("INSERT INTO sessions(token_hash, user, seat, created) VALUES(?, ?, ?, ?)");
   ins->bind(1, s.token_hash).bind(2, s.user).bind(3, s.seat).bind(4, s.created);
-  if (auto r = ins->run(); !r) return r;
-  return tx.commit();
+  if (auto r = ins->run(); !r) return r.error();
+  return Applied{};
 }
 
-Status Store::delete_session(const std::string& token_hash) {
-  const Writing writing(*this);
+Result<Applied> Store::run(const DeleteSession& w) {
   auto st = stmts_.get("DELETE FROM sessions WHERE token_hash = ?");
-  return st->bind(1, token_hash).run();
+  if (auto r = st->bind(1, w.token_hash).run(); !r) return r.error();
+  return Applied{};
 }
 
-Result<bool> Store::add_group(const std::string& group, const std::string& owner, int64_t now) {
-  const Writing writing(*this);
-  Transaction tx(*db_);
+Result<Applied> Store::run(const AddGroup& w) {
   auto ins = stmts_.get(
       "INSERT INTO groups(name, owner, created) VALUES(?, ?, ?) ON CONFLICT(name) DO NOTHING");
-  if (auto r = ins->bind(1, group).bind(2, owner).bind(3, now).run(); !r) return r.error();
-  if (db_->changes() != 1) return false;
+  if (auto r = ins->bind(1, w.group).bind(2, w.owner).bind(3, w.now).run(); !r) return r.error();
+  if (db_->changes() != 1) return Applied::done_if(false);
   auto member = stmts_.get("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
-  if (auto r = member->bind(1, group).bind(2, owner).bind(3, now).run(); !r) return r.error();
-  if (auto r = tx.commit(); !r) return r.error();
-  return true;
+  if (auto r = member->bind(1, w.group).bind(2, w.owner).bind(3, w.now).run(); !r) return r.error();
+  return Applied{};
 }
 
 Result<std::optional<std::string>> Store::group_owner(const std::string& group) {
@@ -274,10 +327,10 @@ Result<bool> Store::has_request(const std::string& group, const std::string& use
   return exists(*st);
 }
 
-Status Store::add_request(const std::string& group, const std::string& user, int64_t now) {
-  const Writing writing(*this);
+Result<Applied> Store::run(const AddRequest& w) {
   auto st = stmts_.get("INSERT INTO requests(group_name, user, created) VALUES(?, ?, ?)");
-  return st->bind(1, group).bind(2, user).bind(3, now).run();
+  if (auto r = st->bind(1, w.group).bind(2, w.user).bind(3, w.now).run(); !r) return r.error();
+  return Applied{};
 }
 
 Result<std::vector<std::string>> Store::requests(const std::string& group) {
@@ -293,28 +346,24 @@ Result<std::vector<std::string>> Store::requests(const std::string& group) {
   return users;
 }
 
-Result<bool> Store::accept_request(const std::string& group, const std::string& user, int64_t now) {
-  const Writing writing(*this);
-  Transaction tx(*db_);
+Result<Applied> Store::run(const AcceptRequest& w) {
   auto del = stmts_.get("DELETE FROM requests WHERE group_name = ? AND user = ?");
-  if (auto r = del->bind(1, group).bind(2, user).run(); !r) return r.error();
-  if (db_->changes() != 1) return false;
+  if (auto r = del->bind(1, w.group).bind(2, w.user).run(); !r) return r.error();
+  if (db_->changes() != 1) return Applied::done_if(false);
   auto ins = stmts_.get("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
-  if (auto r = ins->bind(1, group).bind(2, user).bind(3, now).run(); !r) return r.error();
-  if (auto r = tx.commit(); !r) return r.error();
-  return true;
+  if (auto r = ins->bind(1, w.group).bind(2, w.user).bind(3, w.now).run(); !r) return r.error();
+  return Applied{};
 }
 
-Result<bool> Store::reject_request(const std::string& group, const std::string& user) {
-  const Writing writing(*this);
+Result<Applied> Store::run(const RejectRequest& w) {
   auto del = stmts_.get("DELETE FROM requests WHERE group_name = ? AND user = ?");
-  if (auto r = del->bind(1, group).bind(2, user).run(); !r) return r.error();
-  return db_->changes() == 1;
+  if (auto r = del->bind(1, w.group).bind(2, w.user).run(); !r) return r.error();
+  return Applied::done_if(db_->changes() == 1);
 }
 
-Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::string& user) {
-  const Writing writing(*this);
-  Transaction tx(*db_);
+Result<Applied> Store::run(const LeaveGroup& w) {
+  const std::string& group = w.group;
+  const std::string& user = w.user;
   auto del = stmts_.get("DELETE FROM members WHERE group_name = ? AND user = ?");
   if (auto r = del->bind(1, group).bind(2, user).run(); !r) return r.error();
 
@@ -324,7 +373,8 @@ Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::str
   if (!next) return next.error();
   oldest->reset();
 
-  LeaveOutcome out;
+  Applied applied;
+  LeaveOutcome& out = applied.leave;
   if (!next->has_value()) {
     // The last member left: the group and whatever requests wait on it go;
     // its files and their sharers go with it (ON DELETE CASCADE).
@@ -353,8 +403,7 @@ Result<LeaveOutcome> Store::leave_group(const std::string& group, const std::str
     if (!removed) return removed.error();
     out.removed_file_ids = std::move(*removed);
   }
-  if (auto r = tx.commit(); !r) return r.error();
-  return out;
+  return applied;
 }
 
 Result<std::vector<GroupSummary>> Store::list_groups() {
@@ -407,9 +456,8 @@ Result<std::vector<std::string>> Store::drop_unshared_files(const std::string& g
   return gone;
 }
 
-Result<bool> Store::share_file(const FileRecord& file, const std::string& user, int64_t now) {
-  const Writing writing(*this);
-  Transaction tx(*db_);
+Result<Applied> Store::run(const ShareFile& w) {
+  const FileRecord& file = w.file;
   auto ins = stmts_.get(
       "INSERT INTO files(group_name, name, file_id, size, piece_size, hashes, created) "
       "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(group_name, name) DO NOTHING");
@@ -418,22 +466,22 @@ Result<bool> Store::share_file(const FileRecord& file, const std::string& user, 
       .bind(3, file.file_id)
       .bind(4, file.size)
       .bind(5, file.piece_size);
-  ins->bind(6, file.hashes).bind(7, now);
+  ins->bind(6, file.hashes).bind(7, w.now);
   if (auto r = ins->run(); !r) return r.error();
   if (db_->changes() != 1) {
     auto same = stmts_.get("SELECT 1 FROM files WHERE group_name = ? AND name = ? AND file_id = ?");
     same->bind(1, file.group).bind(2, file.name).bind(3, file.file_id);
     auto found = exists(*same);
     if (!found) return found.error();
-    if (!*found) return false;
+    if (!*found) return Applied::done_if(false);
   }
   auto sharer = stmts_.get(
       "INSERT INTO sharers(group_name, name, user, since) VALUES(?, ?, ?, ?) "
       "ON CONFLICT(group_name, name, user) DO NOTHING");
-  if (auto r = sharer->bind(1, file.group).bind(2, file.name).bind(3, user).bind(4, now).run(); !r)
+  if (auto r = sharer->bind(1, file.group).bind(2, file.name).bind(3, w.user).bind(4, w.now).run();
+      !r)
     return r.error();
-  if (auto r = tx.commit(); !r) return r.error();
-  return true;
+  return Applied{};
 }
 
 Result<std::optional<FileRecord>> Store::file(const std::string& group, const std::string& name) {
@@ -470,13 +518,15 @@ Result<bool> Store::has_file_id(const std::string& group, const std::string& fil
   return exists(*st);
 }
 
-Result<bool> Store::is_sharer(const std::string& group, const std::string& name, const std::string& user) {
+Result<bool> Store::is_sharer(const std::string& group, const std::string& name,
+                              const std::string& user) {
   auto st = stmts_.get("SELECT 1 FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
   st->bind(1, group).bind(2, name).bind(3, user);
   return exists(*st);
 }
 
-Result<bool> Store::shares_file_id(const std::string& group, const std::string& user, const std::string& file_id) {
+Result<bool> Store::shares_file_id(const std::string& group, const std::string& user,
+                                   const std::string& file_id) {
   auto st = stmts_.get(
       "SELECT 1 FROM sharers s JOIN files f ON f.group_name = s.group_name AND f.name = s.name "
       "WHERE s.group_name = ? AND s.user = ? AND f.file_id = ? LIMIT 1");
@@ -497,20 +547,21 @@ Result<std::vector<std::string>> Store::sharers(const std::string& group, const 
   return users;
 }
 
-Result<StopShareOutcome> Store::stop_share(const std::string& group, const std::string& name,
-                                           const std::string& user) {
-  const Writing writing(*this);
-  Transaction tx(*db_);
+Result<Applied> Store::run(const StopShare& w) {
+  const std::string& group = w.group;
+  const std::string& name = w.name;
+  const std::string& user = w.user;
   auto id_st = stmts_.get("SELECT file_id FROM files WHERE group_name = ? AND name = ?");
   id_st->bind(1, group).bind(2, name);
   auto found = query_one<std::string>(*id_st, [](Stmt& st) { return st.column_text(0); });
   if (!found) return found.error();
-  if (!*found) return StopShareOutcome{};
+  if (!*found) return Applied{};
   const std::string id = **found;
   id_st->reset();
   auto del = stmts_.get("DELETE FROM sharers WHERE group_name = ? AND name = ? AND user = ?");
   if (auto r = del->bind(1, group).bind(2, name).bind(3, user).run(); !r) return r.error();
-  StopShareOutcome out;
+  Applied applied;
+  StopShareOutcome& out = applied.stop;
   if (db_->changes() == 1) {
     auto file = stmts_.get(
         "DELETE FROM files WHERE group_name = ? AND name = ? AND NOT EXISTS "
@@ -526,8 +577,7 @@ Result<StopShareOutcome> Store::stop_share(const std::string& group, const std::
     if (!still) return still.error();
     out.still_shares_id = *still;
   }
-  if (auto r = tx.commit(); !r) return r.error();
-  return out;
+  return applied;
 }
 
 }  // namespace gs::tracker

@@ -3,10 +3,10 @@
 // one sqlite file (WAL). All SQL of the tracker lives here. Who is online to
 // serve a file right now is soft state and lives in LivePeers, not here.
 //
-// Each write method is one transaction and is the whole of one client write.
-// That is the unit the replicated cluster will order and ship: the primary
-// applies it here, sends the same write to its backups, and answers the client
-// once they have acknowledged (DESIGN.md, "Trackers").
+// Every change is one Write (write.h) applied by apply(), in one transaction:
+// the unit the replicated cluster orders and ships. The primary applies it
+// here, sends the same Write to its backups, and answers the client once they
+// have it durably (docs/replication.md).
 //
 // Methods return Result because a disk can fill up or fail under a running
 // tracker; the caller turns such an error into an answer, not a crash.
@@ -23,15 +23,9 @@
 #include "query_memo.h"
 #include "result.h"
 #include "statement_cache.h"
+#include "write.h"
 
 namespace gs::tracker {
-
-struct SessionRecord {
-  std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
-  std::string user;
-  std::string seat;
-  int64_t created = 0;  // unix seconds
-};
 
 // A group as a catalogue request checks it: who owns it, and whether the
 // asking user is a member.
@@ -46,29 +40,6 @@ struct GroupSummary {
   int64_t members = 0;
 };
 
-// What leave_group did: the group went away with its last member, or its
-// owner left and `new_owner` took over, or neither. The leaver's shares in
-// the group end either way; files nobody shares any more leave the
-// catalogue, and `removed_file_ids` are the ids that no file of the group has
-// any more (the same content may remain under another name).
-struct LeaveOutcome {
-  bool deleted = false;
-  std::optional<std::string> new_owner;
-  std::vector<std::string> removed_file_ids;
-};
-
-// One file of a group's catalogue, as checked by FileMeta::from_parts and
-// kept in its canonical (lowercase hex) form.
-struct FileRecord {
-  std::string group;
-  std::string name;
-  std::string file_id;  // 64 hex digits
-  int64_t size = 0;
-  int64_t piece_size = 0;
-  std::string hashes;  // hex of every piece hash, in order
-  int64_t created = 0;
-};
-
 // What a listing shows of a file: no piece hashes, which can be large.
 struct FileSummary {
   std::string name;
@@ -76,68 +47,50 @@ struct FileSummary {
   int64_t size = 0;
 };
 
-// What stop_share did to the catalogue.
-struct StopShareOutcome {
-  bool file_removed = false;    // the user was its last sharer
-  bool file_id_gone = false;    // and no other name in the group has its content
-  bool still_shares_id = false;  // the user shares the same content under another name
-};
-
 // Reads: session_by_token(), membership() and file() answer from memory when
-// they can (query_memo.h); every write method empties those memos.
+// they can (query_memo.h); apply() empties those memos.
 class Store {
  public:
   // The version of the tracker's tables this build writes (component
   // "tracker" in schema_version, lib/schema.h).
-  static constexpr int64_t kSchemaVersion = 2;
+  static constexpr int64_t kSchemaVersion = 3;
+  // How many request ids (Write::rid) the store remembers, newest first.
+  static constexpr int64_t kKeptRequestIds = 10000;
   static constexpr std::string_view kSchemaComponent = "tracker";
 
   // Opens or creates the state file. A damaged file, a file of some other
   // program, or one written by a newer tracker is an error that says so.
   static Result<std::unique_ptr<Store>> open(const std::string& path);
 
-  // Accounts. add_user() is false when the name is taken.
-  Result<bool> add_user(const std::string& user, const std::string& password_hash, int64_t now);
+  // Applies one write in one transaction (see write.h for what each does and
+  // when it is refused). With a request id, the outcome is kept under it in
+  // the same transaction; applying a write whose id is known changes nothing
+  // and gives the kept outcome.
+  Result<Applied> apply(const Write& w);
+  // The kept outcome of the write with this request id, if any.
+  Result<std::optional<Applied>> outcome_of(const std::string& rid);
+
+  // Accounts.
   Result<std::optional<std::string>> password_hash(const std::string& user);
 
   // Sessions: at most one per user.
   Result<std::optional<SessionRecord>> session_by_token(const std::string& token_hash);
   Result<std::optional<SessionRecord>> session_of_user(const std::string& user);
-  // Makes `s` the user's session, ending any previous one.
-  Status replace_session(const SessionRecord& s);
-  Status delete_session(const std::string& token_hash);
 
-  // Groups. add_group() is false when the name is taken; the owner becomes
-  // the first member.
-  Result<bool> add_group(const std::string& group, const std::string& owner, int64_t now);
+  // Groups.
   Result<std::optional<std::string>> group_owner(const std::string& group);
   Result<bool> is_member(const std::string& group, const std::string& user);
   // group_owner() and is_member() in one query, for the checks every
   // catalogue request makes; nullopt when there is no such group.
   Result<std::optional<Membership>> membership(const std::string& group, const std::string& user);
   Result<bool> has_request(const std::string& group, const std::string& user);
-  Status add_request(const std::string& group, const std::string& user, int64_t now);
   // Pending requesters, oldest first.
   Result<std::vector<std::string>> requests(const std::string& group);
-  // Request becomes membership; false when there was no such request.
-  Result<bool> accept_request(const std::string& group, const std::string& user, int64_t now);
-  // False when there was no such request.
-  Result<bool> reject_request(const std::string& group, const std::string& user);
-  // Removes a member and the member's shares in the group; files nobody
-  // shares any more leave the catalogue. The owner's leaving hands the group
-  // to the member accepted earliest; the last member's leaving deletes the
-  // group with its pending requests and whole catalogue.
-  Result<LeaveOutcome> leave_group(const std::string& group, const std::string& user);
   // Every group, by name.
   Result<std::vector<GroupSummary>> list_groups();
 
   // File catalogue. A (group, name) names one file; the same content (file
   // id) may be shared under several names.
-  //
-  // Makes `user` a sharer of `file`, adding the file to the catalogue if its
-  // name is new. False when the name is taken by a file with another id
-  // (nothing is written then). Sharing again what one shares is a no-op.
-  Result<bool> share_file(const FileRecord& file, const std::string& user, int64_t now);
   Result<std::optional<FileRecord>> file(const std::string& group, const std::string& name);
   // Every file of the group, by name.
   Result<std::vector<FileSummary>> files(const std::string& group);
@@ -148,9 +101,6 @@ class Store {
   Result<bool> shares_file_id(const std::string& group, const std::string& user, const std::string& file_id);
   // Sharers of one file, earliest first.
   Result<std::vector<std::string>> sharers(const std::string& group, const std::string& name);
-  // Ends one user's share of one file; the file leaves the catalogue with its
-  // last sharer. A user who was not sharing it changes nothing.
-  Result<StopShareOutcome> stop_share(const std::string& group, const std::string& name, const std::string& user);
 
  private:
   explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)), stmts_(*db_) {}
@@ -159,10 +109,33 @@ class Store {
   // file of the group has any more.
   Result<std::vector<std::string>> drop_unshared_files(const std::string& group);
 
-  // Every write method opens one first: it empties the memos then and when
-  // the write is over, whether it committed or not.
+  // apply() opens one first: it empties the memos then and when the write
+  // is over, whether it committed or not.
   class Writing;
   void forget_answers();
+
+  // One per kind of write, inside apply()'s transaction.
+  Result<Applied> run(const AddUser& w);
+  Result<Applied> run(const ReplaceSession& w);
+  Result<Applied> run(const DeleteSession& w);
+  Result<Applied> run(const AddGroup& w);
+  Result<Applied> run(const AddRequest& w);
+  // The request becomes membership.
+  Result<Applied> run(const AcceptRequest& w);
+  Result<Applied> run(const RejectRequest& w);
+  // Removes a member and the member's shares in the group; files nobody
+  // shares any more leave the catalogue. The owner's leaving hands the group
+  // to the member accepted earliest; the last member's leaving deletes the
+  // group with its pending requests and whole catalogue.
+  Result<Applied> run(const LeaveGroup& w);
+  // Makes `user` a sharer of `file`, adding the file to the catalogue if its
+  // name is new. Refused when the name is taken by a file with another id
+  // (nothing is written then). Sharing again what one shares is a no-op.
+  Result<Applied> run(const ShareFile& w);
+  // Ends one user's share of one file; the file leaves the catalogue with its
+  // last sharer. A user who was not sharing it changes nothing.
+  Result<Applied> run(const StopShare& w);
+  Status keep_outcome(const std::string& rid, const Applied& applied);
 
   std::unique_ptr<Db> db_;
   // After db_: its statements are finalized before the database closes.

@@ -94,13 +94,22 @@ Json Service::handle(const Json& request, const RequestContext& context) {
       id = *v;
       const Fields fields(request);
       auto op = fields.string("op");
-      answer = op ? dispatch(*op, fields) : Answer(op.error());
+      auto rid = fields.optional_request_id("rid");
+      if (!op) {
+        answer = op.error();
+      } else if (!rid) {
+        answer = rid.error();
+      } else {
+        rid_ = std::move(*rid);
+        answer = dispatch(*op, fields);
+      }
     }
   } catch (const std::exception& e) {
     // Nothing here should throw; if something does (say, out of memory), this
     // request fails and the tracker goes on serving everyone else.
     log_error("request failed: ", e.what());
-    answer = make_error("internal_error", "the tracker failed to handle this request; try again later");
+    answer =
+        make_error("internal_error", "the tracker failed to handle this request; try again later");
   }
 
   Json::Object out;
@@ -143,14 +152,22 @@ std::string Service::handle_to_text(const Json& request, const RequestContext& c
 
 Service::Answer Service::dispatch(std::string_view op, const Fields& f) {
   static constexpr std::pair<std::string_view, Handler> kOps[] = {
-      {"create_user", &Service::create_user},       {"login", &Service::login},
-      {"resume", &Service::resume},                 {"logout", &Service::logout},
-      {"heartbeat", &Service::heartbeat},           {"create_group", &Service::create_group},
-      {"join_group", &Service::join_group},         {"leave_group", &Service::leave_group},
-      {"list_requests", &Service::list_requests},   {"accept_request", &Service::accept_request},
-      {"reject_request", &Service::reject_request}, {"list_groups", &Service::list_groups},
-      {"share_file", &Service::share_file},         {"list_files", &Service::list_files},
-      {"file_info", &Service::file_info},           {"announce", &Service::announce},
+      {"create_user", &Service::create_user},
+      {"login", &Service::login},
+      {"resume", &Service::resume},
+      {"logout", &Service::logout},
+      {"heartbeat", &Service::heartbeat},
+      {"create_group", &Service::create_group},
+      {"join_group", &Service::join_group},
+      {"leave_group", &Service::leave_group},
+      {"list_requests", &Service::list_requests},
+      {"accept_request", &Service::accept_request},
+      {"reject_request", &Service::reject_request},
+      {"list_groups", &Service::list_groups},
+      {"share_file", &Service::share_file},
+      {"list_files", &Service::list_files},
+      {"file_info", &Service::file_info},
+      {"announce", &Service::announce},
       {"stop_share", &Service::stop_share},
   };
   for (const auto& [name, handler] : kOps) {
@@ -161,9 +178,23 @@ Service::Answer Service::dispatch(std::string_view op, const Fields& f) {
   return bad_request("unknown op");
 }
 
+Result<Applied> Service::write(WriteOp op) {
+  auto applied = store_.apply(Write{std::move(op), rid_});
+  if (!applied) return internal(applied.error());
+  return applied;
+}
+
+Result<std::optional<Applied>> Service::kept_outcome() {
+  if (rid_.empty()) return std::optional<Applied>();
+  auto kept = store_.outcome_of(rid_);
+  if (!kept) return internal(kept.error());
+  return kept;
+}
+
 Error Service::logged_in_elsewhere(const std::string& user) const {
   return make_error("logged_in_elsewhere",
-                    "user " + quoted(user) + " is logged in on another daemon; log out there first (or wait up to " +
+                    "user " + quoted(user) +
+                        " is logged in on another daemon; log out there first (or wait up to " +
                         std::to_string(sessions_.ttl().count()) + " s after it stops)");
 }
 
@@ -172,13 +203,16 @@ Result<std::string> Service::authenticate(const std::string& token) {
   auto session = store_.session_by_token(hash);
   if (!session) return internal(session.error());
   if (!*session) {
-    return make_error("not_logged_in",
-                      "not logged in: this session has ended (logged out, or replaced by a later login)");
+    return make_error(
+        "not_logged_in",
+        "not logged in: this session has ended (logged out, or replaced by a later login)");
   }
   if (!sessions_.live(hash)) {
     session_ended(hash);
-    return make_error("session_expired", "your session expired (the tracker heard nothing from your daemon for over " +
-                                             std::to_string(sessions_.ttl().count()) + " s); resume it or log in again");
+    return make_error("session_expired",
+                      "your session expired (the tracker heard nothing from your daemon for over " +
+                          std::to_string(sessions_.ttl().count()) +
+                          " s); resume it or log in again");
   }
   sessions_.touch(hash);
   return (*session)->user;
@@ -209,8 +243,8 @@ Result<std::string> Service::owner_only(const std::string& group, const std::str
   auto owner = owner_of(group);
   if (!owner) return owner;
   if (*owner != user) {
-    return make_error("not_owner", "only the owner of " + quoted(group) + " can do that (the owner is " +
-                                       quoted(*owner) + ")");
+    return make_error("not_owner", "only the owner of " + quoted(group) +
+                                       " can do that (the owner is " + quoted(*owner) + ")");
   }
   return owner;
 }
@@ -231,19 +265,24 @@ Service::Answer Service::create_user(const Fields& f) {
   auto password = f.password("password");
   if (!password) return password.error();
 
-  const Error exists = make_error("user_exists", "user " + quoted(*user) + " already exists");
+  const auto done = [&](const Applied& added) -> Answer {
+    if (!added.done) return make_error("user_exists", "user " + quoted(*user) + " already exists");
+    log_info("created user ", quoted(*user));
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
   // Checked first so a taken name does not cost a key derivation.
   auto known = store_.password_hash(*user);
   if (!known) return internal(known.error());
-  if (*known) return exists;
+  if (*known) return done(Applied::done_if(false));
 
   auto hash = hash_password(*password, config_.kdf);
   if (!hash) return internal(hash.error());
-  auto added = store_.add_user(*user, *hash, clock_.unix_seconds());
-  if (!added) return internal(added.error());
-  if (!*added) return exists;
-  log_info("created user ", quoted(*user));
-  return Json::Object{};
+  auto added = write(AddUser{*user, *hash, clock_.unix_seconds()});
+  if (!added) return added.error();
+  return done(*added);
 }
 
 Service::Answer Service::login(const Fields& f) {
@@ -255,12 +294,15 @@ Service::Answer Service::login(const Fields& f) {
   if (!seat) return seat.error();
   auto port = f.optional_port("port");
   if (!port) return port.error();
+  // A login is not replayed from its request id: a retry logs in again (the
+  // same seat may), and gets a token, which the id table must not keep.
+  rid_.clear();
 
   // Before the password check, so a blocked guesser does not even cost us
   // a key derivation.
   if (auto wait = limiter_.blocked(*user, clock_.now())) {
-    return make_error("rate_limited", "too many wrong passwords for user " + quoted(*user) + "; try again in " +
-                                          std::to_string(wait->count()) + " s");
+    return make_error("rate_limited", "too many wrong passwords for user " + quoted(*user) +
+                                          "; try again in " + std::to_string(wait->count()) + " s");
   }
   auto stored = store_.password_hash(*user);
   if (!stored) return internal(stored.error());
@@ -281,7 +323,7 @@ Service::Answer Service::login(const Fields& f) {
 
   const std::string token = to_hex(random_bytes(32));
   const SessionRecord session{token_hash(token), *user, *seat, clock_.unix_seconds()};
-  if (auto s = store_.replace_session(session); !s) return internal(s.error());
+  if (auto s = write(ReplaceSession{session}); !s) return s.error();
   if (*current) {
     sessions_.forget((*current)->token_hash);
     session_ended((*current)->token_hash);
@@ -304,8 +346,9 @@ Service::Answer Service::resume(const Fields& f) {
   auto session = store_.session_by_token(hash);
   if (!session) return internal(session.error());
   if (!*session) {
-    return make_error("session_expired",
-                      "your session has ended (logged out, or replaced by a later login); log in again");
+    return make_error(
+        "session_expired",
+        "your session has ended (logged out, or replaced by a later login); log in again");
   }
   const SessionRecord& s = **session;
   if (s.seat != *seat) {
@@ -329,7 +372,7 @@ Service::Answer Service::logout(const Fields& f) {
   auto session = store_.session_by_token(hash);
   if (!session) return internal(session.error());
   if (!*session) return Json::Object{};  // already over: logging out is done
-  if (auto s = store_.delete_session(hash); !s) return internal(s.error());
+  if (auto s = write(DeleteSession{hash}); !s) return s.error();
   sessions_.forget(hash);
   session_ended(hash);
   log_info("user ", quoted((*session)->user), " logged out");
@@ -352,11 +395,18 @@ Service::Answer Service::create_group(const Fields& f) {
   auto user = authenticate(*token);
   if (!user) return user.error();
 
-  auto added = store_.add_group(*group, *user, clock_.unix_seconds());
-  if (!added) return internal(added.error());
-  if (!*added) return make_error("group_exists", "group " + quoted(*group) + " already exists");
-  log_info("user ", quoted(*user), " created group ", quoted(*group));
-  return Json::Object{};
+  const auto done = [&](const Applied& added) -> Answer {
+    if (!added.done)
+      return make_error("group_exists", "group " + quoted(*group) + " already exists");
+    log_info("user ", quoted(*user), " created group ", quoted(*group));
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
+  auto added = write(AddGroup{*group, *user, clock_.unix_seconds()});
+  if (!added) return added.error();
+  return done(*added);
 }
 
 Service::Answer Service::join_group(const Fields& f) {
@@ -367,6 +417,13 @@ Service::Answer Service::join_group(const Fields& f) {
   auto user = authenticate(*token);
   if (!user) return user.error();
 
+  const auto done = [&](const Applied&) -> Answer {
+    log_info("user ", quoted(*user), " asked to join group ", quoted(*group));
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
   auto owner = owner_of(*group);
   if (!owner) return owner.error();
   auto member = store_.is_member(*group, *user);
@@ -375,11 +432,12 @@ Service::Answer Service::join_group(const Fields& f) {
   auto pending = store_.has_request(*group, *user);
   if (!pending) return internal(pending.error());
   if (*pending) {
-    return make_error("request_pending", "your request to join " + quoted(*group) + " is already pending");
+    return make_error("request_pending",
+                      "your request to join " + quoted(*group) + " is already pending");
   }
-  if (auto s = store_.add_request(*group, *user, clock_.unix_seconds()); !s) return internal(s.error());
-  log_info("user ", quoted(*user), " asked to join group ", quoted(*group));
-  return Json::Object{};
+  auto added = write(AddRequest{*group, *user, clock_.unix_seconds()});
+  if (!added) return added.error();
+  return done(*added);
 }
 
 Service::Answer Service::leave_group(const Fields& f) {
@@ -390,30 +448,39 @@ Service::Answer Service::leave_group(const Fields& f) {
   auto user = authenticate(*token);
   if (!user) return user.error();
 
+  const auto done = [&](const Applied& applied) -> Answer {
+    const LeaveOutcome* outcome = &applied.leave;
+    if (outcome->deleted) {
+      peers_.drop_group(*group);
+    } else {
+      peers_.remove_user_from_group(*user, *group);
+      for (const std::string& id : outcome->removed_file_ids) peers_.drop_file(*group, id);
+    }
+
+    if (outcome->deleted) {
+      log_info("user ", quoted(*user), " left group ", quoted(*group),
+               ", its last member: group deleted");
+    } else if (outcome->new_owner) {
+      log_info("owner ", quoted(*user), " left group ", quoted(*group), "; ",
+               quoted(*outcome->new_owner), " owns it now");
+    } else {
+      log_info("user ", quoted(*user), " left group ", quoted(*group));
+    }
+    return Json::Object{
+        {"deleted", outcome->deleted},
+        {"new_owner", outcome->new_owner ? Json(*outcome->new_owner) : Json(nullptr)}};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
   auto owner = owner_of(*group);
   if (!owner) return owner.error();
   auto member = store_.is_member(*group, *user);
   if (!member) return internal(member.error());
   if (!*member) return make_error("not_member", "you are not a member of " + quoted(*group));
-  auto outcome = store_.leave_group(*group, *user);
-  if (!outcome) return internal(outcome.error());
-  if (outcome->deleted) {
-    peers_.drop_group(*group);
-  } else {
-    peers_.remove_user_from_group(*user, *group);
-    for (const std::string& id : outcome->removed_file_ids) peers_.drop_file(*group, id);
-  }
-
-  if (outcome->deleted) {
-    log_info("user ", quoted(*user), " left group ", quoted(*group), ", its last member: group deleted");
-  } else if (outcome->new_owner) {
-    log_info("owner ", quoted(*user), " left group ", quoted(*group), "; ", quoted(*outcome->new_owner),
-             " owns it now");
-  } else {
-    log_info("user ", quoted(*user), " left group ", quoted(*group));
-  }
-  return Json::Object{{"deleted", outcome->deleted},
-                      {"new_owner", outcome->new_owner ? Json(*outcome->new_owner) : Json(nullptr)}};
+  auto applied = write(LeaveGroup{*group, *user});
+  if (!applied) return applied.error();
+  return done(*applied);
 }
 
 Service::Answer Service::list_requests(const Fields& f) {
@@ -442,15 +509,22 @@ Service::Answer Service::accept_request(const Fields& f) {
   auto user = authenticate(*token);
   if (!user) return user.error();
 
+  const auto done = [&](const Applied& applied) -> Answer {
+    if (!applied.done) {
+      return make_error("no_such_request",
+                        "no pending request from " + quoted(*requester) + " for " + quoted(*group));
+    }
+    log_info("user ", quoted(*requester), " joined group ", quoted(*group), " (accepted by ",
+             quoted(*user), ")");
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
   if (auto owner = owner_only(*group, *user); !owner) return owner.error();
-  auto accepted = store_.accept_request(*group, *requester, clock_.unix_seconds());
-  if (!accepted) return internal(accepted.error());
-  if (!*accepted) {
-    return make_error("no_such_request",
-                      "no pending request from " + quoted(*requester) + " for " + quoted(*group));
-  }
-  log_info("user ", quoted(*requester), " joined group ", quoted(*group), " (accepted by ", quoted(*user), ")");
-  return Json::Object{};
+  auto applied = write(AcceptRequest{*group, *requester, clock_.unix_seconds()});
+  if (!applied) return applied.error();
+  return done(*applied);
 }
 
 Service::Answer Service::reject_request(const Fields& f) {
@@ -463,15 +537,22 @@ Service::Answer Service::reject_request(const Fields& f) {
   auto user = authenticate(*token);
   if (!user) return user.error();
 
+  const auto done = [&](const Applied& applied) -> Answer {
+    if (!applied.done) {
+      return make_error("no_such_request",
+                        "no pending request from " + quoted(*requester) + " for " + quoted(*group));
+    }
+    log_info("request of ", quoted(*requester), " to join group ", quoted(*group), " rejected by ",
+             quoted(*user));
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
   if (auto owner = owner_only(*group, *user); !owner) return owner.error();
-  auto rejected = store_.reject_request(*group, *requester);
-  if (!rejected) return internal(rejected.error());
-  if (!*rejected) {
-    return make_error("no_such_request",
-                      "no pending request from " + quoted(*requester) + " for " + quoted(*group));
-  }
-  log_info("request of ", quoted(*requester), " to join group ", quoted(*group), " rejected by ", quoted(*user));
-  return Json::Object{};
+  auto applied = write(RejectRequest{*group, *requester});
+  if (!applied) return applied.error();
+  return done(*applied);
 }
 
 Service::Answer Service::list_groups(const Fields& f) {
@@ -484,7 +565,8 @@ Service::Answer Service::list_groups(const Fields& f) {
   if (!groups) return internal(groups.error());
   Json::Array list;
   for (auto& g : *groups) {
-    list.push_back(Json::Object{{"group", std::move(g.group)}, {"owner", std::move(g.owner)}, {"members", g.members}});
+    list.push_back(Json::Object{
+        {"group", std::move(g.group)}, {"owner", std::move(g.owner)}, {"members", g.members}});
   }
   return Json::Object{{"groups", std::move(list)}};
 }
@@ -510,21 +592,33 @@ Service::Answer Service::share_file(const Fields& f) {
   if (!hashes) return hashes.error();
   auto file_id = f.string("file_id");
   if (!file_id) return file_id.error();
-  auto meta = FileMeta::from_parts(static_cast<uint64_t>(*size), static_cast<uint32_t>(*piece_size), *hashes,
-                                   *file_id);
+  auto meta = FileMeta::from_parts(static_cast<uint64_t>(*size), static_cast<uint32_t>(*piece_size),
+                                   *hashes, *file_id);
   if (!meta) return bad_request("inconsistent file metadata: " + meta.error().message);
   if (meta->piece_count() > kMaxCataloguePieces) {
     return bad_request("a file of " + std::to_string(meta->piece_count()) +
                        " pieces is more than the tracker can describe in one answer (at most " +
-                       std::to_string(kMaxCataloguePieces) + " pieces); share it with a larger piece size");
+                       std::to_string(kMaxCataloguePieces) +
+                       " pieces); share it with a larger piece size");
   }
   auto user = authenticate(*token);
   if (!user) return user.error();
   if (auto m = member_only(*group, *user); !m) return m.error();
 
-  const FileRecord record{*group, *name, meta->file_id_hex(), *size, *piece_size, meta->hashes_hex(), 0};
+  const FileRecord record{
+      *group, *name, meta->file_id_hex(), *size, *piece_size, meta->hashes_hex(), 0};
   const Error taken = make_error("name_taken", "a different file named " + quoted_file(*name) +
                                                    " is already shared in " + quoted(*group));
+  const auto done = [&](const Applied& shared) -> Answer {
+    if (!shared.done) return taken;
+    log_info("user ", quoted(*user), " shares ", quoted_file(*name), " (", *size,
+             " bytes) in group ", quoted(*group));
+    peers_.add(token_hash(*token), *user, peer_host_, *group, record.file_id);
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
   auto existing = store_.file(*group, *name);
   if (!existing) return internal(existing.error());
   if (*existing && (*existing)->file_id != record.file_id) return taken;
@@ -535,14 +629,11 @@ Service::Answer Service::share_file(const Fields& f) {
     sharing = *s;
   }
   if (!sharing) {
-    auto shared = store_.share_file(record, *user, clock_.unix_seconds());
-    if (!shared) return internal(shared.error());
-    if (!*shared) return taken;
-    log_info("user ", quoted(*user), " shares ", quoted_file(*name), " (", *size, " bytes) in group ",
-             quoted(*group));
+    auto shared = write(ShareFile{record, *user, clock_.unix_seconds()});
+    if (!shared) return shared.error();
+    return done(*shared);
   }
-  peers_.add(token_hash(*token), *user, peer_host_, *group, record.file_id);
-  return Json::Object{};
+  return done(Applied{});
 }
 
 Service::Answer Service::list_files(const Fields& f) {
@@ -582,7 +673,9 @@ Service::Answer Service::file_info(const Fields& f) {
 
   auto file = store_.file(*group, *name);
   if (!file) return internal(file.error());
-  if (!*file) return make_error("no_such_file", "no file named " + quoted_file(*name) + " in " + quoted(*group));
+  if (!*file)
+    return make_error("no_such_file",
+                      "no file named " + quoted_file(*name) + " in " + quoted(*group));
   FileRecord& r = **file;
   Json::Array peers;
   if (splice_) {
@@ -615,7 +708,8 @@ Service::Answer Service::announce(const Fields& f) {
 
   auto known = store_.has_file_id(*group, *file_id);
   if (!known) return internal(known.error());
-  if (!*known) return make_error("no_such_file", "no file with id " + *file_id + " in " + quoted(*group));
+  if (!*known)
+    return make_error("no_such_file", "no file with id " + *file_id + " in " + quoted(*group));
   peers_.add(token_hash(*token), *user, peer_host_, *group, *file_id);
   return Json::Object{};
 }
@@ -633,26 +727,38 @@ Service::Answer Service::stop_share(const Fields& f) {
 
   auto file = store_.file(*group, *name);
   if (!file) return internal(file.error());
-  if (!*file) return make_error("no_such_file", "no file named " + quoted_file(*name) + " in " + quoted(*group));
+  // A retried stop_share may find the file gone with its last sharer.
+  std::string id = *file ? (*file)->file_id : std::string();
+  const auto done = [&](const Applied& applied) -> Answer {
+    const StopShareOutcome* outcome = &applied.stop;
+    // The same content may stay in the catalogue under another name, and the
+    // user may share it under that name too: then the session still serves it.
+    if (id.empty()) {
+    } else if (outcome->file_id_gone) {
+      peers_.drop_file(*group, id);
+    } else if (!outcome->still_shares_id) {
+      peers_.remove(token_hash(*token), *group, id);
+    }
+    log_info("user ", quoted(*user), " stopped sharing ", quoted_file(*name), " in group ",
+             quoted(*group),
+             outcome->file_removed ? "; nobody shares it now, so it left the catalogue" : "");
+    return Json::Object{};
+  };
+  auto kept = kept_outcome();
+  if (!kept) return kept.error();
+  if (*kept) return done(**kept);
+  if (!*file)
+    return make_error("no_such_file",
+                      "no file named " + quoted_file(*name) + " in " + quoted(*group));
   auto sharing = store_.is_sharer(*group, *name, *user);
   if (!sharing) return internal(sharing.error());
   if (!*sharing) {
-    return make_error("not_sharing", "you are not sharing " + quoted_file(*name) + " in " + quoted(*group));
+    return make_error("not_sharing",
+                      "you are not sharing " + quoted_file(*name) + " in " + quoted(*group));
   }
-  auto outcome = store_.stop_share(*group, *name, *user);
-  if (!outcome) return internal(outcome.error());
-
-  // The same content may stay in the catalogue under another name, and the
-  // user may share it under that name too: then the session still serves it.
-  const std::string& id = (*file)->file_id;
-  if (outcome->file_id_gone) {
-    peers_.drop_file(*group, id);
-  } else if (!outcome->still_shares_id) {
-    peers_.remove(token_hash(*token), *group, id);
-  }
-  log_info("user ", quoted(*user), " stopped sharing ", quoted_file(*name), " in group ", quoted(*group),
-           outcome->file_removed ? "; nobody shares it now, so it left the catalogue" : "");
-  return Json::Object{};
+  auto applied = write(StopShare{*group, *name, *user});
+  if (!applied) return applied.error();
+  return done(*applied);
 }
 
 }  // namespace gs::tracker

@@ -98,6 +98,11 @@ class Service {
   // no_such_group or not_member unless `user` is a member of `group`.
   Status member_only(const std::string& group, const std::string& user);
   Error logged_in_elsewhere(const std::string& user) const;
+  // Applies a write, under the request's id if it has one.
+  Result<Applied> write(WriteOp op);
+  // The first outcome of this request, when it is a retry of a write that
+  // was applied (same request id); nullopt otherwise.
+  Result<std::optional<Applied>> kept_outcome();
   // A session ended (logout, replacement, expiry): it serves nothing now.
   void session_ended(const std::string& token_hash);
   // Liveness as of now (sessions.h), for a walk over peer sets.
@@ -121,6 +126,7 @@ class Service {
   LivePeers peers_;
   Instant next_prune_;
   std::string peer_host_;  // of the request being handled
+  std::string rid_;        // request id of the request being handled, or empty
   PeerSplice* splice_ = nullptr;
 };
 

@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "file_meta.h"
 #include "sandbox.h"
+#include "tracker_store_writes.h"
 #include "tracker/tracker_service.h"
 #include "tracker_fake_clock.h"
 
@@ -68,7 +69,7 @@ class TrackerAnswerText : public ::testing::Test {
       EXPECT_EQ(call({{"op", "create_group"}, {"token", token}, {"group", "g"}}).get_bool("ok"),
                 true);
     } else {
-      EXPECT_TRUE(store_->add_request("g", user, 0).ok());
+      EXPECT_TRUE(writes::add_request(*store_, "g", user, 0).ok());
       EXPECT_EQ(call({{"op", "accept_request"}, {"token", owner_}, {"group", "g"}, {"user", user}})
                     .get_bool("ok"),
                 true);

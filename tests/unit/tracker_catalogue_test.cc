@@ -12,6 +12,7 @@
 #include "file_meta.h"
 #include "names.h"
 #include "sandbox.h"
+#include "tracker_store_writes.h"
 #include "tracker/tracker_service.h"
 #include "tracker_fake_clock.h"
 
@@ -108,7 +109,7 @@ class TrackerCatalogue : public ::testing::Test {
   // `user` has asked to join g (straight into the store: we hold no token
   // of theirs here) and alice accepts.
   void admit(const std::string& user, const std::string& group = "g") {
-    ASSERT_TRUE(store_->add_request(group, user, 0).ok());
+    ASSERT_TRUE(writes::add_request(*store_, group, user, 0).ok());
     ok(alice_, "accept_request", {{"group", group}, {"user", user}});
   }
 

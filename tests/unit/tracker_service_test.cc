@@ -289,6 +289,39 @@ TEST_F(TrackerService, JoinGroup) {
   EXPECT_TRUE(is_error(with_token("join_group", b, {{"group", "g"}}), "already_member"));
 }
 
+// A write retried with its request id (a client that lost its link, or
+// whose tracker failed over) gets its first answer and is applied once; the
+// same write without an id, or with another, is a new write.
+TEST_F(TrackerService, WritesRetriedWithTheirRequestIdAreAppliedOnce) {
+  const std::string a = user("alice", kSeatA);
+  const std::string b = user("bob", kSeatB);
+  const Json::Object create{{"op", "create_group"}, {"token", a}, {"group", "g"}, {"rid", "00aa00aa00aa00aa"}};
+  ok(create);
+  ok(create);
+  EXPECT_TRUE(is_error(call({{"op", "create_group"}, {"token", a}, {"group", "g"}, {"rid", "00aa00aa00aa00ab"}}),
+                       "group_exists"));
+  const Json::Object join{{"op", "join_group"}, {"token", b}, {"group", "g"}, {"rid", "11bb11bb11bb11bb"}};
+  ok(join);
+  ok(join);
+  const Json::Object accept{{"op", "accept_request"}, {"token", a}, {"group", "g"}, {"user", "bob"},
+                            {"rid", "22cc22cc22cc22cc"}};
+  ok(accept);
+  ok(accept);
+  const Json::Object leave{{"op", "leave_group"}, {"token", b}, {"group", "g"}, {"rid", "33dd33dd33dd33dd"}};
+  const Json first = call(leave);
+  const Json again = call(leave);
+  EXPECT_EQ(first.get_bool("ok"), true) << first.dump();
+  EXPECT_EQ(again.get_bool("deleted"), first.get_bool("deleted")) << again.dump();
+  EXPECT_TRUE(is_error(with_token("leave_group", b, {{"group", "g"}}), "not_member"));
+  // A created user retried is not "user_exists".
+  const Json::Object newuser{{"op", "create_user"}, {"user", "carol"}, {"password", "pw"},
+                             {"rid", "44ee44ee44ee44ee"}};
+  ok(newuser);
+  ok(newuser);
+  EXPECT_TRUE(is_error(call({{"op", "create_group"}, {"token", a}, {"group", "h"}, {"rid", "zz"}}), "bad_request",
+                       "'rid'"));
+}
+
 TEST_F(TrackerService, ListAcceptRejectRequests) {
   const std::string a = user("alice", kSeatA);
   const std::string b = user("bob", kSeatB);

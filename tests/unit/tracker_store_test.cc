@@ -8,6 +8,7 @@
 #include "sandbox.h"
 #include "schema.h"
 #include "state_file_probe.h"
+#include "tracker_store_writes.h"
 
 namespace gs::tracker {
 namespace {
@@ -22,11 +23,11 @@ std::unique_ptr<Store> open_store(const std::string& path) {
 
 // Users, a group "g" owned by alice, and the given members accepted in order.
 void seed(Store& st, const std::vector<std::string>& members) {
-  for (const char* u : {"alice", "bob", "carol", "dave"}) ASSERT_TRUE(*st.add_user(u, "h", kNow));
-  ASSERT_TRUE(*st.add_group("g", "alice", kNow));
+  for (const char* u : {"alice", "bob", "carol", "dave"}) ASSERT_TRUE(*writes::add_user(st, u, "h", kNow));
+  ASSERT_TRUE(*writes::add_group(st, "g", "alice", kNow));
   for (const auto& m : members) {
-    ASSERT_TRUE(st.add_request("g", m, kNow).ok());
-    ASSERT_TRUE(*st.accept_request("g", m, kNow));
+    ASSERT_TRUE(writes::add_request(st, "g", m, kNow).ok());
+    ASSERT_TRUE(*writes::accept_request(st, "g", m, kNow));
   }
 }
 
@@ -34,8 +35,8 @@ TEST(TrackerStore, UsersAreUnique) {
   test::Sandbox sb;
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
-  EXPECT_TRUE(*st->add_user("alice", "hash1", kNow));
-  EXPECT_FALSE(*st->add_user("alice", "hash2", kNow));
+  EXPECT_TRUE(*writes::add_user(*st, "alice", "hash1", kNow));
+  EXPECT_FALSE(*writes::add_user(*st, "alice", "hash2", kNow));
   EXPECT_EQ(st->password_hash("alice")->value(), "hash1");
   EXPECT_FALSE(st->password_hash("bob")->has_value());
 }
@@ -44,17 +45,17 @@ TEST(TrackerStore, OneSessionPerUser) {
   test::Sandbox sb;
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
-  ASSERT_TRUE(*st->add_user("alice", "h", kNow));
-  ASSERT_TRUE(st->replace_session({"t1", "alice", "seat1", kNow}).ok());
-  ASSERT_TRUE(st->replace_session({"t2", "alice", "seat2", kNow}).ok());
+  ASSERT_TRUE(*writes::add_user(*st, "alice", "h", kNow));
+  ASSERT_TRUE(writes::replace_session(*st, {"t1", "alice", "seat1", kNow}).ok());
+  ASSERT_TRUE(writes::replace_session(*st, {"t2", "alice", "seat2", kNow}).ok());
   EXPECT_FALSE(st->session_by_token("t1")->has_value());
   auto s = st->session_of_user("alice");
   ASSERT_TRUE(s.ok() && s->has_value());
   EXPECT_EQ((*s)->token_hash, "t2");
   EXPECT_EQ((*s)->seat, "seat2");
-  ASSERT_TRUE(st->delete_session("t2").ok());
+  ASSERT_TRUE(writes::delete_session(*st, "t2").ok());
   EXPECT_FALSE(st->session_of_user("alice")->has_value());
-  EXPECT_TRUE(st->delete_session("unknown").ok());
+  EXPECT_TRUE(writes::delete_session(*st, "unknown").ok());
 }
 
 TEST(TrackerStore, GroupsRequestsAndMembers) {
@@ -62,22 +63,22 @@ TEST(TrackerStore, GroupsRequestsAndMembers) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {});
-  EXPECT_FALSE(*st->add_group("g", "bob", kNow));
+  EXPECT_FALSE(*writes::add_group(*st, "g", "bob", kNow));
   EXPECT_EQ(st->group_owner("g")->value(), "alice");
   EXPECT_FALSE(st->group_owner("h")->has_value());
   EXPECT_TRUE(*st->is_member("g", "alice"));
   EXPECT_FALSE(*st->is_member("g", "bob"));
 
-  ASSERT_TRUE(st->add_request("g", "carol", kNow).ok());
-  ASSERT_TRUE(st->add_request("g", "bob", kNow).ok());
+  ASSERT_TRUE(writes::add_request(*st, "g", "carol", kNow).ok());
+  ASSERT_TRUE(writes::add_request(*st, "g", "bob", kNow).ok());
   EXPECT_TRUE(*st->has_request("g", "bob"));
   EXPECT_EQ(*st->requests("g"), (std::vector<std::string>{"carol", "bob"}));  // oldest first
-  EXPECT_TRUE(*st->accept_request("g", "bob", kNow));
-  EXPECT_FALSE(*st->accept_request("g", "bob", kNow));
+  EXPECT_TRUE(*writes::accept_request(*st, "g", "bob", kNow));
+  EXPECT_FALSE(*writes::accept_request(*st, "g", "bob", kNow));
   EXPECT_TRUE(*st->is_member("g", "bob"));
   EXPECT_FALSE(*st->has_request("g", "bob"));
-  EXPECT_TRUE(*st->reject_request("g", "carol"));
-  EXPECT_FALSE(*st->reject_request("g", "carol"));
+  EXPECT_TRUE(*writes::reject_request(*st, "g", "carol"));
+  EXPECT_FALSE(*writes::reject_request(*st, "g", "carol"));
   EXPECT_TRUE(st->requests("g")->empty());
 
   auto groups = st->list_groups();
@@ -93,13 +94,13 @@ TEST(TrackerStore, OwnerLeavingHandsOverToTheEarliestAccepted) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"carol", "bob"});
-  auto out = st->leave_group("g", "alice");
+  auto out = writes::leave_group(*st, "g", "alice");
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->deleted);
   EXPECT_EQ(out->new_owner, "carol");
   EXPECT_EQ(st->group_owner("g")->value(), "carol");
   // A member who is not the owner leaves: nothing else changes.
-  out = st->leave_group("g", "bob");
+  out = writes::leave_group(*st, "g", "bob");
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->deleted);
   EXPECT_FALSE(out->new_owner);
@@ -111,10 +112,10 @@ TEST(TrackerStore, ALaterMemberDoesNotJumpTheQueueAfterRejoining) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"bob", "carol"});
-  ASSERT_TRUE(st->leave_group("g", "bob").ok());
-  ASSERT_TRUE(st->add_request("g", "bob", kNow).ok());
-  ASSERT_TRUE(*st->accept_request("g", "bob", kNow));
-  EXPECT_EQ(st->leave_group("g", "alice")->new_owner, "carol");
+  ASSERT_TRUE(writes::leave_group(*st, "g", "bob").ok());
+  ASSERT_TRUE(writes::add_request(*st, "g", "bob", kNow).ok());
+  ASSERT_TRUE(*writes::accept_request(*st, "g", "bob", kNow));
+  EXPECT_EQ(writes::leave_group(*st, "g", "alice")->new_owner, "carol");
 }
 
 TEST(TrackerStore, LastMemberLeavingDeletesTheGroupAndItsRequests) {
@@ -122,15 +123,15 @@ TEST(TrackerStore, LastMemberLeavingDeletesTheGroupAndItsRequests) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {});
-  ASSERT_TRUE(st->add_request("g", "bob", kNow).ok());
-  auto out = st->leave_group("g", "alice");
+  ASSERT_TRUE(writes::add_request(*st, "g", "bob", kNow).ok());
+  auto out = writes::leave_group(*st, "g", "alice");
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->deleted);
   EXPECT_FALSE(out->new_owner);
   EXPECT_FALSE(st->group_owner("g")->has_value());
   EXPECT_TRUE(st->list_groups()->empty());
   // The name is free again, with no stale request or member.
-  ASSERT_TRUE(*st->add_group("g", "carol", kNow));
+  ASSERT_TRUE(*writes::add_group(*st, "g", "carol", kNow));
   EXPECT_TRUE(st->requests("g")->empty());
   EXPECT_FALSE(*st->has_request("g", "bob"));
   EXPECT_FALSE(*st->is_member("g", "alice"));
@@ -144,8 +145,8 @@ TEST(TrackerStore, ReopenKeepsEverything) {
     auto st = open_store(path);
     ASSERT_TRUE(st);
     seed(*st, {"bob"});
-    ASSERT_TRUE(st->add_request("g", "carol", kNow).ok());
-    ASSERT_TRUE(st->replace_session({"t1", "alice", "seat1", kNow}).ok());
+    ASSERT_TRUE(writes::add_request(*st, "g", "carol", kNow).ok());
+    ASSERT_TRUE(writes::replace_session(*st, {"t1", "alice", "seat1", kNow}).ok());
   }
   auto st = open_store(path);
   ASSERT_TRUE(st);
@@ -155,9 +156,9 @@ TEST(TrackerStore, ReopenKeepsEverything) {
   EXPECT_TRUE(*st->is_member("g", "bob"));
   EXPECT_EQ(*st->requests("g"), std::vector<std::string>{"carol"});
   // Order of acceptance survives too.
-  ASSERT_TRUE(st->add_request("g", "dave", kNow).ok());
-  ASSERT_TRUE(*st->accept_request("g", "dave", kNow));
-  EXPECT_EQ(st->leave_group("g", "alice")->new_owner, "bob");
+  ASSERT_TRUE(writes::add_request(*st, "g", "dave", kNow).ok());
+  ASSERT_TRUE(*writes::accept_request(*st, "g", "dave", kNow));
+  EXPECT_EQ(writes::leave_group(*st, "g", "alice")->new_owner, "bob");
 }
 
 TEST(TrackerStore, GarbageFileIsAnErrorNotACrash) {
@@ -174,7 +175,7 @@ TEST(TrackerStore, TruncatedFileIsAnErrorNotACrash) {
   {
     auto st = open_store(path);
     ASSERT_TRUE(st);
-    for (int i = 0; i < 300; ++i) ASSERT_TRUE(*st->add_user("user" + std::to_string(i), std::string(200, 'h'), kNow));
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(*writes::add_user(*st, "user" + std::to_string(i), std::string(200, 'h'), kNow));
   }
   std::filesystem::resize_file(path, 4096 * 2);
   auto st = Store::open(path);
@@ -244,8 +245,8 @@ TEST(TrackerStore, ShareListAndLookUpFiles) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"bob"});
-  ASSERT_TRUE(*st->share_file(file_rec("b.iso", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("a.txt", "2"), "alice", kNow + 1));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("b.iso", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("a.txt", "2"), "alice", kNow + 1));
   auto f = st->file("g", "b.iso");
   ASSERT_TRUE(f.ok() && f->has_value());
   EXPECT_EQ((*f)->group, "g");
@@ -276,16 +277,16 @@ TEST(TrackerStore, SameContentAddsASharerOtherContentIsRefused) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"bob", "carol"});
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));  // again: no-op
-  EXPECT_FALSE(*st->share_file(file_rec("x", "2"), "carol", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "bob", kNow));  // again: no-op
+  EXPECT_FALSE(*writes::share_file(*st, file_rec("x", "2"), "carol", kNow));
   EXPECT_EQ(*st->sharers("g", "x"), (std::vector<std::string>{"alice", "bob"}));
   EXPECT_EQ(st->file("g", "x")->value().file_id, std::string(64, '1'));
   EXPECT_TRUE(*st->is_sharer("g", "x", "bob"));
   EXPECT_FALSE(*st->is_sharer("g", "x", "carol"));
   // The same content under another name is another catalogue entry.
-  ASSERT_TRUE(*st->share_file(file_rec("x-copy", "1"), "carol", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x-copy", "1"), "carol", kNow));
   EXPECT_TRUE(*st->shares_file_id("g", "carol", std::string(64, '1')));
   EXPECT_FALSE(*st->shares_file_id("g", "carol", std::string(64, '2')));
   EXPECT_EQ(st->files("g")->size(), 2u);
@@ -296,27 +297,27 @@ TEST(TrackerStore, StopShareRemovesTheFileWithItsLastSharer) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"bob"});
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
-  auto out = st->stop_share("g", "x", "alice");
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "bob", kNow));
+  auto out = writes::stop_share(*st, "g", "x", "alice");
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->file_removed);
   EXPECT_FALSE(out->file_id_gone);
   EXPECT_FALSE(out->still_shares_id);
   EXPECT_EQ(*st->sharers("g", "x"), std::vector<std::string>{"bob"});
-  out = st->stop_share("g", "x", "alice");  // not sharing: nothing happens
+  out = writes::stop_share(*st, "g", "x", "alice");  // not sharing: nothing happens
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->file_removed);
   EXPECT_TRUE(st->file("g", "x")->has_value());
-  out = st->stop_share("g", "x", "bob");
+  out = writes::stop_share(*st, "g", "x", "bob");
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->file_removed);
   EXPECT_TRUE(out->file_id_gone);
   EXPECT_FALSE(st->file("g", "x")->has_value());
   EXPECT_TRUE(st->sharers("g", "x")->empty());
-  EXPECT_FALSE(st->stop_share("g", "x", "bob")->file_removed);  // no such file: nothing happens
+  EXPECT_FALSE(writes::stop_share(*st, "g", "x", "bob")->file_removed);  // no such file: nothing happens
   // The name is free for other content now.
-  EXPECT_TRUE(*st->share_file(file_rec("x", "2"), "bob", kNow));
+  EXPECT_TRUE(*writes::share_file(*st, file_rec("x", "2"), "bob", kNow));
 }
 
 TEST(TrackerStore, StopShareSaysWhetherTheContentStaysUnderAnotherName) {
@@ -324,19 +325,19 @@ TEST(TrackerStore, StopShareSaysWhetherTheContentStaysUnderAnotherName) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"bob"});
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x-copy", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x-bob", "1"), "bob", kNow));
-  auto out = st->stop_share("g", "x", "alice");
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x-copy", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x-bob", "1"), "bob", kNow));
+  auto out = writes::stop_share(*st, "g", "x", "alice");
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->file_removed);
   EXPECT_FALSE(out->file_id_gone);
   EXPECT_TRUE(out->still_shares_id);
-  out = st->stop_share("g", "x-copy", "alice");
+  out = writes::stop_share(*st, "g", "x-copy", "alice");
   EXPECT_TRUE(out->file_removed);
   EXPECT_FALSE(out->file_id_gone);  // bob's name for it remains
   EXPECT_FALSE(out->still_shares_id);
-  out = st->stop_share("g", "x-bob", "bob");
+  out = writes::stop_share(*st, "g", "x-bob", "bob");
   EXPECT_TRUE(out->file_id_gone);
 }
 
@@ -345,13 +346,13 @@ TEST(TrackerStore, LeavingAGroupEndsTheLeaversShares) {
   auto st = open_store(sb.path("tracker.db"));
   ASSERT_TRUE(st);
   seed(*st, {"bob"});
-  ASSERT_TRUE(*st->share_file(file_rec("both", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("both", "1"), "bob", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("mine", "2"), "bob", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("mine-too", "2"), "bob", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("hers", "3"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("copy-of-hers", "3"), "bob", kNow));
-  auto out = st->leave_group("g", "bob");
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("both", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("both", "1"), "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("mine", "2"), "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("mine-too", "2"), "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("hers", "3"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("copy-of-hers", "3"), "bob", kNow));
+  auto out = writes::leave_group(*st, "g", "bob");
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->deleted);
   // Once, though two names went; not 3, whose content "hers" still has.
@@ -370,11 +371,11 @@ TEST(TrackerStore, DeletingAGroupDeletesItsCatalogue) {
   auto st = open_store(path);
   ASSERT_TRUE(st);
   seed(*st, {});
-  ASSERT_TRUE(*st->add_group("other", "bob", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("y", "2"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1", "other"), "bob", kNow));
-  auto out = st->leave_group("g", "alice");
+  ASSERT_TRUE(*writes::add_group(*st, "other", "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("y", "2"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1", "other"), "bob", kNow));
+  auto out = writes::leave_group(*st, "g", "alice");
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->deleted);
   EXPECT_EQ(out->removed_file_ids, (std::vector<std::string>{std::string(64, '1'), std::string(64, '2')}));
@@ -399,8 +400,8 @@ TEST(TrackerStore, CatalogueSurvivesReopen) {
     auto st = open_store(path);
     ASSERT_TRUE(st);
     seed(*st, {"bob"});
-    ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
-    ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+    ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "alice", kNow));
+    ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "bob", kNow));
   }
   auto st = open_store(path);
   ASSERT_TRUE(st);
@@ -414,9 +415,9 @@ TEST(TrackerStore, FileNamesAreBytesNotCaseFolded) {
   ASSERT_TRUE(st);
   seed(*st, {});
   const std::string odd = "Caf\xc3\xa9 \x1b[31m.txt";
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec("X", "2"), "alice", kNow));
-  ASSERT_TRUE(*st->share_file(file_rec(odd, "3"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("X", "2"), "alice", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec(odd, "3"), "alice", kNow));
   EXPECT_EQ(st->file("g", "X")->value().file_id, std::string(64, '2'));
   EXPECT_EQ(st->file("g", odd)->value().name, odd);
 }
@@ -457,8 +458,8 @@ TEST(TrackerStore, AVersion1FileIsUpgradedKeepingEverything) {
     EXPECT_TRUE(*st->is_member("g", "bob"));
     EXPECT_TRUE(*st->has_request("g", "bob"));
     EXPECT_TRUE(st->files("g")->empty());
-    ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
-    EXPECT_EQ(st->leave_group("g", "alice")->new_owner, "bob");  // seq order survived
+    ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "bob", kNow));
+    EXPECT_EQ(writes::leave_group(*st, "g", "alice")->new_owner, "bob");  // seq order survived
   }
   EXPECT_EQ(test::recorded_version(path, Store::kSchemaComponent), Store::kSchemaVersion);
   EXPECT_EQ(test::user_version(path), kUserVersionMark);
@@ -467,7 +468,7 @@ TEST(TrackerStore, AVersion1FileIsUpgradedKeepingEverything) {
   ASSERT_TRUE(st);
   EXPECT_EQ(*st->sharers("g", "x"), std::vector<std::string>{"bob"});
   // The upgraded file deletes a group's catalogue with the group, as a new one does.
-  auto out = st->leave_group("g", "bob");
+  auto out = writes::leave_group(*st, "g", "bob");
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->deleted);
   EXPECT_FALSE(st->file("g", "x")->has_value());
@@ -530,37 +531,37 @@ TEST(TrackerStore, RememberedReadsFollowEveryWrite) {
   seed(*st, {"bob"});
 
   EXPECT_FALSE(st->session_by_token("t1")->has_value());
-  ASSERT_TRUE(st->replace_session({"t1", "alice", "seat1", kNow}).ok());
+  ASSERT_TRUE(writes::replace_session(*st, {"t1", "alice", "seat1", kNow}).ok());
   EXPECT_EQ(st->session_by_token("t1")->value().user, "alice");
-  ASSERT_TRUE(st->replace_session({"t2", "alice", "seat2", kNow}).ok());
+  ASSERT_TRUE(writes::replace_session(*st, {"t2", "alice", "seat2", kNow}).ok());
   EXPECT_FALSE(st->session_by_token("t1")->has_value());
   EXPECT_EQ(st->session_by_token("t2")->value().seat, "seat2");
-  ASSERT_TRUE(st->delete_session("t2").ok());
+  ASSERT_TRUE(writes::delete_session(*st, "t2").ok());
   EXPECT_FALSE(st->session_by_token("t2")->has_value());
 
   EXPECT_FALSE(st->membership("g", "carol")->value().member);
-  ASSERT_TRUE(st->add_request("g", "carol", kNow).ok());
-  ASSERT_TRUE(*st->accept_request("g", "carol", kNow));
+  ASSERT_TRUE(writes::add_request(*st, "g", "carol", kNow).ok());
+  ASSERT_TRUE(*writes::accept_request(*st, "g", "carol", kNow));
   EXPECT_TRUE(st->membership("g", "carol")->value().member);
   EXPECT_EQ(st->membership("g", "bob")->value().owner, "alice");
-  ASSERT_TRUE(st->leave_group("g", "alice").ok());
+  ASSERT_TRUE(writes::leave_group(*st, "g", "alice").ok());
   EXPECT_FALSE(st->membership("g", "alice")->value().member);
   EXPECT_EQ(st->membership("g", "bob")->value().owner, "bob");
 
   EXPECT_FALSE(st->file("g", "x")->has_value());
-  ASSERT_TRUE(*st->share_file(file_rec("x", "1"), "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "1"), "bob", kNow));
   EXPECT_EQ(st->file("g", "x")->value().file_id, std::string(64, '1'));
-  ASSERT_TRUE(st->stop_share("g", "x", "bob").ok());
+  ASSERT_TRUE(writes::stop_share(*st, "g", "x", "bob").ok());
   EXPECT_FALSE(st->file("g", "x")->has_value());
-  ASSERT_TRUE(*st->share_file(file_rec("x", "2"), "bob", kNow));
+  ASSERT_TRUE(*writes::share_file(*st, file_rec("x", "2"), "bob", kNow));
   EXPECT_EQ(st->file("g", "x")->value().file_id, std::string(64, '2'));
 
   // The last members leave: group and catalogue go.
-  ASSERT_TRUE(st->leave_group("g", "bob").ok());
-  ASSERT_TRUE(st->leave_group("g", "carol").ok());
+  ASSERT_TRUE(writes::leave_group(*st, "g", "bob").ok());
+  ASSERT_TRUE(writes::leave_group(*st, "g", "carol").ok());
   EXPECT_FALSE(st->membership("g", "carol")->has_value());
   EXPECT_FALSE(st->file("g", "x")->has_value());
-  ASSERT_TRUE(*st->add_group("g", "dave", kNow));
+  ASSERT_TRUE(*writes::add_group(*st, "g", "dave", kNow));
   EXPECT_EQ(st->membership("g", "dave")->value().owner, "dave");
   EXPECT_TRUE(st->membership("g", "dave")->value().member);
 }
