@@ -9,6 +9,8 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
+constexpr uint64_t kChunksInFlight = 4;
+
 std::string list(const std::vector<int>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? " " : "") + std::to_string(v[i]);
@@ -449,10 +451,10 @@ void Replica::ship_snapshot(int index, Follower& f, Instant now) {
     f.image_sent = f.image_acked;  // resume from what it holds
     f.progress = now;
   }
-  // Two chunks in flight: enough to keep a link busy, little to resend.
+  // A few chunks in flight: enough to keep a link busy, little to resend.
   const uint64_t chunk = std::max<size_t>(params_.snapshot_chunk, 1);
   bool first = f.image_sent == 0;
-  while ((f.image_sent < total && f.image_sent - f.image_acked < 2 * chunk) ||
+  while ((f.image_sent < total && f.image_sent - f.image_acked < kChunksInFlight * chunk) ||
          (total == 0 && first)) {
     first = false;
     Message m = make(MessageKind::snapshot, index);
@@ -484,7 +486,10 @@ void Replica::on_answer(const Message& m, Instant now) {
   // a snapshot: the store cannot cut a log short.
   const LogPos l = m.last;
   const LogPos mine = storage_.last();
-  const bool matches = l.seq == 0 || (l.seq <= mine.seq && storage_.epoch_at(l.seq) == l.epoch);
+  // The end of an image we sent is a point of our log even when we no
+  // longer keep it: a backup that installed the image answers with it.
+  const bool matches = l.seq == 0 || (f.image && l == f.image_pos) ||
+                       (l.seq <= mine.seq && storage_.epoch_at(l.seq) == l.epoch);
   if (!matches) {
     if (!f.image) start_snapshot(m.from, f, now);
     return;
@@ -561,7 +566,9 @@ void Replica::on_snapshot(const Message& m, Instant now) {
   save_view_if_newer();
   // Our log is known to equal the primary's beyond the image already: a
   // chunk of an old transfer. Installing it would cut off entries we acked.
-  if (matched_ >= m.prev.seq) {
+  // (At the image's end exactly, it is needed only to cut off a tail of
+  // entries the primary does not have.)
+  if (matched_ > m.prev.seq || (matched_ == m.prev.seq && storage_.last().seq == matched_)) {
     send(make(MessageKind::ack, m.from));
     return;
   }
