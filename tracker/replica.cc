@@ -58,6 +58,7 @@ const char* role_name(Role r) {
   switch (r) {
     case Role::recovering: return "recovering";
     case Role::backup: return "backup";
+    case Role::candidate: return "candidate";
     case Role::primary: return "primary";
   }
   return "?";
@@ -91,6 +92,7 @@ Replica::Replica(int self, int count, ReplicaStorage& storage, Params params, In
   known_ = effective(storage_.view(), count_);
   last_call_ = now;
   quiet_until_ = now + params_.timeout;
+  mark_ = static_cast<uint64_t>(now.time_since_epoch().count());
   for (int i : everyone_but_me()) peers_[i];
   if (force_primary) {
     const uint64_t above = std::max(known_.epoch, storage_.last().epoch);
@@ -105,7 +107,7 @@ Replica::Replica(int self, int count, ReplicaStorage& storage, Params params, In
 
 std::optional<int> Replica::primary() const {
   if (role_ == Role::primary) return self_;
-  if (role_ == Role::backup && primary_ != 0) return primary_;
+  if ((role_ == Role::backup || role_ == Role::candidate) && primary_ != 0) return primary_;
   return std::nullopt;
 }
 
@@ -138,8 +140,13 @@ void Replica::observe(Instant now) {
     const std::string gap = ms(now - *last_call_);
     for (auto& [i, p] : peers_) p.heard.reset();
     quiet_until_ = now + params_.timeout;
+    mark_ = std::max(mark_ + 1, static_cast<uint64_t>(now.time_since_epoch().count()));
     if (role_ == Role::primary) {
       step_down("paused for " + gap);
+    } else if (role_ == Role::candidate) {
+      abandon("paused for " + gap);
+      role_ = Role::recovering;
+      primary_ = 0;
     } else {
       if (role_ == Role::backup) primary_ = 0;
       role_ = Role::recovering;
@@ -152,11 +159,19 @@ void Replica::observe(Instant now) {
 bool Replica::live(int index, Instant now) const {
   if (index == self_) return true;
   auto it = peers_.find(index);
-  return it != peers_.end() && it->second.heard && now - *it->second.heard <= params_.timeout;
+  return it != peers_.end() && it->second.heard && now - *it->second.heard < params_.timeout;
 }
 
 void Replica::hear(const Message& m, Instant now) {
   Peer& p = peers_[m.from];
+  if (role_ == Role::primary && p.mark != m.mark) {
+    // It started or paused since: whatever we sent it may be gone, and it
+    // follows us only on an append that echoes its new mark.
+    Follower& f = followers_[m.from];
+    f.probed = false;
+    f.image.reset();
+  }
+  p.mark = m.mark;
   p.heard = now;
   p.role = m.role;
   p.view = m.view;
@@ -168,7 +183,7 @@ void Replica::hear(const Message& m, Instant now) {
 
 void Replica::learn_view(const View& v) {
   if (v.epoch > known_.epoch || (v.epoch == known_.epoch && v.version > known_.version &&
-                                 role_ != Role::primary)) {
+                                 role_ != Role::primary && role_ != Role::candidate)) {
     known_ = v;
   }
 }
@@ -193,21 +208,31 @@ void Replica::receive(const Message& m, Instant now) {
   observe(now);
   if (m.to != self_ || m.from < 1 || m.from > count_ || m.from == self_) return;
   if (!well_formed(m.view, count_)) return;
-  if (role_ == Role::primary && m.view.epoch > known_.epoch) {
-    step_down("tracker " + std::to_string(m.from) + " knows epoch " +
-              std::to_string(m.view.epoch) + ", newer than mine");
+  if (m.view.epoch > known_.epoch) {
+    const std::string why = "tracker " + std::to_string(m.from) + " knows epoch " +
+                            std::to_string(m.view.epoch) + ", newer than mine";
+    if (role_ == Role::primary) step_down(why);
+    if (role_ == Role::candidate) abandon(why);
   }
   hear(m, now);
+  const bool leads = (m.role == Role::primary || m.role == Role::candidate) &&
+                     m.view.epoch == known_.epoch && epoch_owner(m.view.epoch, count_) == m.from;
   switch (m.kind) {
     case MessageKind::ping:
-      // A primary of the newest epoch we know: follow it (rule 8), even in
-      // the quiet time after a start or a pause; following decides nothing.
-      if (role_ != Role::primary && m.role == Role::primary && m.view.epoch == known_.epoch &&
-          epoch_owner(m.view.epoch, count_) == m.from) {
+      if (role_ != Role::backup) break;
+      if (primary_ == m.from && !leads) {
+        // It is not primary any more: no need to wait out the timeout.
+        event("primary " + std::to_string(primary_) + " is " + role_name(m.role) + " now");
+        primary_ = 0;
+      } else if (leads && m.role == Role::primary) {
+        // A backup runs on without a pause, so a ping from the primary of
+        // the newest epoch is news, not an echo from a queue: follow it.
         follow(m.from, now);
         const auto e = storage_.epoch_at(m.last.seq);
         if (e && *e == m.last.epoch) matched_ = std::max(matched_, m.last.seq);
         commit_ = std::max(commit_, std::min(m.commit, matched_));
+      } else if (leads && primary_ == m.from) {
+        primary_heard_ = now;  // the candidate we granted
       }
       break;
     case MessageKind::append:
@@ -218,7 +243,19 @@ void Replica::receive(const Message& m, Instant now) {
       break;
     case MessageKind::ack:
     case MessageKind::refuse:
-      if (role_ == Role::primary && m.view.epoch == known_.epoch) on_answer(m, now);
+      if (m.view.epoch != known_.epoch) break;
+      if (role_ == Role::primary) on_answer(m, now);
+      if (role_ == Role::candidate && known_.contains(m.from)) {
+        if (m.kind == MessageKind::refuse) {
+          abandon("tracker " + std::to_string(m.from) + " refused (its last " + pos(m.last) +
+                  ", mine " + pos(storage_.last()) + ")");
+        } else if (std::find(grants_.begin(), grants_.end(), m.from) == grants_.end()) {
+          grants_.push_back(m.from);
+          if (grants_.size() + 1 == known_.isr.size()) {
+            become_primary(known_, now, "every member granted");
+          }
+        }
+      }
       break;
   }
 }
@@ -251,46 +288,95 @@ std::optional<uint64_t> Replica::submit(std::string record, Instant now) {
 // none: rules 5 (failover) and 8 (cold start).
 void Replica::decide_without_primary(Instant now) {
   if (quiet(now)) return;
+  if (role_ == Role::candidate) {
+    if (now - candidate_since_ >= params_.timeout) abandon("not every member answered");
+    return;
+  }
   if (role_ == Role::backup && primary_ != 0) {
-    if (now - primary_heard_ <= params_.timeout) return;
+    if (now - primary_heard_ < params_.timeout) return;
     event("primary " + std::to_string(primary_) + " silent for " + ms(now - primary_heard_));
     primary_ = 0;
   }
-  // A live tracker that still hears a primary: that primary is up (or its
-  // news is on the way); taking over now would make two. This is what keeps
-  // one broken link from starting a failover while the third tracker still
-  // hears the primary.
+  // A live tracker that still hears a primary (or a candidate): that one is
+  // up, or its news is on the way; taking over now would make two. This is
+  // also what keeps one broken link from starting a failover while the
+  // third tracker still hears the primary.
   for (const auto& [i, p] : peers_) {
     if (live(i, now) && p.primary != 0 && p.primary != self_) return;
   }
   const View w = known_;
   if (!w.contains(self_)) return;  // not in the last in-sync set: wait for one who is
   std::vector<int> live_members;
-  int candidate = 0;
+  bool backup_live = false;
+  int best = 0;
+  LogPos best_last;
   for (int m : w.isr) {
     if (!live(m, now)) continue;
     live_members.push_back(m);
     const Role r = m == self_ ? role_ : peers_.at(m).role;
-    if (r == Role::backup && candidate == 0) candidate = m;
+    backup_live = backup_live || r == Role::backup;
+    const LogPos l = m == self_ ? storage_.last() : peers_.at(m).last;
+    if (best == 0 || l.epoch > best_last.epoch ||
+        (l.epoch == best_last.epoch && l.seq > best_last.seq)) {
+      best = m;
+      best_last = l;
+    }
   }
-  const uint64_t above = std::max({known_.epoch, storage_.view().epoch, storage_.last().epoch});
-  if (candidate != 0) {
-    // Failover: a backup followed the last primary without a pause since, so
-    // it knows the newest view: every member of it has every committed
-    // entry. The lowest-numbered live backup takes over with the live members.
-    if (candidate != self_) return;
-    become_primary(View{next_epoch(above, self_, count_), 0, live_members}, now,
-                   "failover from " + describe(w));
+  // Failover: a live backup has followed the last primary since its own
+  // last start or pause, so the view it knows (which we know from its ping)
+  // is the newest; every member of it has every committed entry, and a
+  // member that is gone could not have taken over alone without it. Cold
+  // start: nobody can say that, so every member must be here.
+  if (!backup_live && live_members.size() != w.isr.size()) return;
+  // The member with the newest log proposes (ties to the lowest index).
+  // The new isr holds only the members whose log ends where its log ends:
+  // equal logs (one primary per epoch, entries only after a matching prev).
+  // One that is behind may lack a committed entry, and must not be able to
+  // take over from this view; it is caught up and joins later.
+  if (best != self_) return;
+  std::vector<int> isr;
+  for (int m : live_members) {
+    if ((m == self_ ? storage_.last() : peers_.at(m).last) == best_last) isr.push_back(m);
+  }
+  const uint64_t above =
+      std::max({known_.epoch, floor_, storage_.view().epoch, storage_.last().epoch});
+  propose(View{next_epoch(above, self_, count_), 0, std::move(isr)}, now,
+          (backup_live ? "failover from " : "cold start from ") + describe(w));
+}
+
+// Rule 5/8, first half: the new view is offered to the other members of its
+// isr. It becomes the primary's durable view only once every one of them has
+// durably accepted it (and so refuses any older epoch): a takeover that
+// nobody else learned of must not outrank, after a crash, an older epoch
+// that went on taking writes.
+void Replica::propose(View v, Instant now, const std::string& why) {
+  floor_ = std::max(floor_, v.epoch);
+  if (v.isr.size() == 1) {
+    become_primary(std::move(v), now, why + ", alone");
     return;
   }
-  // Cold start: no member followed a primary since it started or paused, so
-  // any of them may have gone on alone; wait for all of them.
-  if (live_members.size() != w.isr.size() || w.isr.front() != self_) return;
-  become_primary(View{next_epoch(above, self_, count_), 0, w.isr}, now,
-                 "cold start from " + describe(w));
+  role_before_ = role_;
+  known_before_ = known_;
+  role_ = Role::candidate;
+  primary_ = 0;
+  known_ = std::move(v);
+  candidate_since_ = now;
+  grants_.clear();
+  event("candidate for " + describe(known_) + " at last " + pos(storage_.last()) + ": " + why);
+  for (int i : known_.isr) {
+    if (i != self_) probe(i);
+  }
+}
+
+void Replica::abandon(const std::string& why) {
+  event("gave up " + describe(known_) + ": " + why);
+  role_ = role_before_;
+  known_ = known_before_;
+  grants_.clear();
 }
 
 void Replica::become_primary(View v, Instant now, const std::string& why) {
+  floor_ = std::max(floor_, v.epoch);
   storage_.save_view(v);  // durable before anything else
   known_ = v;
   role_ = Role::primary;
@@ -300,7 +386,9 @@ void Replica::become_primary(View v, Instant now, const std::string& why) {
   image_.reset();
   followers_.clear();
   pending_.clear();
+  leaving_.clear();
   const LogPos last = storage_.last();
+  takeover_last_ = last.seq;
   // Entries inherited from the last epoch may be uncommitted: each member
   // must ack them within timeout like new ones, or leave the isr.
   if (last.seq > commit_) pending_.emplace_back(last.seq, now);
@@ -318,6 +406,7 @@ void Replica::step_down(const std::string& why) {
   primary_ = 0;
   followers_.clear();
   pending_.clear();
+  leaving_.clear();
   image_.reset();
   event("stepped down from " + describe(known_) + ": " + why + "; writes above commit " +
         std::to_string(commit_) + " fail");
@@ -335,27 +424,38 @@ void Replica::follow(int primary, Instant now) {
 }
 
 // Rules 3 and 4. The new view is durable here before advance_commit() can
-// count the smaller isr.
+// count the smaller isr. A member that is silent (not live) leaves at once:
+// it is stopped or gone, and it comes back recovering. One that is live but
+// late leaves only once it acks the new view (leaving_): it runs on as a
+// backup, and one that wrongly believed itself in the isr could take over
+// later without the writes committed after it left.
 void Replica::shrink_and_join(Instant now) {
   if (quiet(now)) return;
+  for (auto it = leaving_.begin(); it != leaving_.end();) {
+    it = live(it->first, now) ? std::next(it) : leaving_.erase(it);
+  }
   std::vector<int> isr;
+  std::vector<int> late_live;
   std::string change;
   for (int m : known_.isr) {
     if (m != self_ && late(m, followers_[m], now)) {
       change += " -" + std::to_string(m);
+      if (live(m, now)) late_live.push_back(m);
     } else {
       isr.push_back(m);
     }
   }
   for (auto& [i, f] : followers_) {
-    // Joining needs every committed entry (commits from now on wait for it);
-    // not necessarily the primary's last, which a steady stream of writes
-    // would keep out of reach.
-    if (known_.contains(i) || !live(i, now) || !f.probed || f.image || f.match < commit_ ||
-        late(i, f, now)) {
+    // Joining needs every entry that may be committed: the ones we took
+    // over with and the ones committed since (commits from now on wait for
+    // it). Not necessarily our last, which a steady stream of writes would
+    // keep out of reach.
+    if (known_.contains(i) || !live(i, now) || !f.probed || f.image ||
+        f.match < std::max(commit_, takeover_last_) || late(i, f, now)) {
       continue;
     }
     isr.push_back(i);
+    leaving_.erase(i);
     change += " +" + std::to_string(i);
   }
   if (change.empty()) return;
@@ -363,6 +463,7 @@ void Replica::shrink_and_join(Instant now) {
   View v{known_.epoch, known_.version + 1, isr};
   storage_.save_view(v);
   known_ = v;
+  for (int m : late_live) leaving_[m] = v.version;
   event("isr" + change + ": " + describe(v));
   // Carry the new view to everyone now; the backups keep it durably.
   for (int i : everyone_but_me()) probe(i);
@@ -379,11 +480,14 @@ bool Replica::late(int index, const Follower& f, Instant now) const {
 void Replica::advance_commit() {
   if (role_ != Role::primary) return;
   uint64_t c = storage_.last().seq;
-  for (int m : known_.isr) {
-    if (m == self_) continue;
+  auto count = [&](int m) {
     const Follower& f = followers_[m];
     c = std::min(c, f.probed ? f.match : 0);
+  };
+  for (int m : known_.isr) {
+    if (m != self_) count(m);
   }
+  for (const auto& [m, version] : leaving_) count(m);
   commit_ = std::max(commit_, c);
   while (!pending_.empty() && pending_.front().first <= commit_) pending_.pop_front();
 }
@@ -471,6 +575,10 @@ void Replica::ship_snapshot(int index, Follower& f, Instant now) {
 // An ack or a refusal from a tracker at our epoch.
 void Replica::on_answer(const Message& m, Instant now) {
   Follower& f = followers_[m.from];
+  if (auto it = leaving_.find(m.from); it != leaving_.end() && m.view.version >= it->second) {
+    leaving_.erase(it);  // it knows it is out
+    advance_commit();
+  }
   if (m.received) {  // progress of a snapshot transfer
     if (!f.image || *m.received > f.image->size()) return;
     if (*m.received > f.image_acked) f.progress = now;
@@ -512,16 +620,26 @@ void Replica::on_answer(const Message& m, Instant now) {
 
 // ---- backup: accepting ----
 
-// Appends and snapshots are accepted only from the primary of the newest
-// epoch we know (rule 6): an older one is refused, and the refusal carries
-// our view so it steps down.
-bool Replica::accept_primary(const Message& m, Instant now) {
-  if (role_ == Role::primary || m.role != Role::primary || m.view.epoch != known_.epoch ||
+// Appends and snapshots are accepted only from the primary (or candidate)
+// of the newest epoch we know (rule 6): an older one is refused, and the
+// refusal carries our view so it steps down. A candidate is refused too
+// when we are not in its view or our log differs from its log. A
+// recovering replica answers only an append that echoes its current mark:
+// one that waited in a queue while it was stopped says nothing of now.
+Replica::Accept Replica::accept_primary(const Message& m, Instant now) {
+  if (role_ == Role::primary || role_ == Role::candidate ||
+      (m.role != Role::primary && m.role != Role::candidate) || m.view.epoch != known_.epoch ||
       epoch_owner(m.view.epoch, count_) != m.from) {
-    return false;
+    return Accept::refuse;
+  }
+  if (role_ == Role::recovering && m.echo != mark_) return Accept::ignore;
+  // A member grants a candidate only with a log equal to the candidate's:
+  // the candidate put it in the new isr on that belief.
+  if (m.role == Role::candidate && (!m.view.contains(self_) || !(m.last == storage_.last()))) {
+    return Accept::refuse;
   }
   follow(m.from, now);
-  return true;
+  return Accept::yes;
 }
 
 void Replica::save_view_if_newer() {
@@ -529,8 +647,8 @@ void Replica::save_view_if_newer() {
 }
 
 void Replica::on_append(const Message& m, Instant now) {
-  if (!accept_primary(m, now)) {
-    send(make(MessageKind::refuse, m.from));
+  if (const Accept a = accept_primary(m, now); a != Accept::yes) {
+    if (a == Accept::refuse) send(make(MessageKind::refuse, m.from));
     return;
   }
   const LogPos last = storage_.last();
@@ -559,8 +677,9 @@ void Replica::on_append(const Message& m, Instant now) {
 }
 
 void Replica::on_snapshot(const Message& m, Instant now) {
-  if (!accept_primary(m, now)) {
-    send(make(MessageKind::refuse, m.from));
+  if (m.role != Role::primary) return;
+  if (const Accept a = accept_primary(m, now); a != Accept::yes) {
+    if (a == Accept::refuse) send(make(MessageKind::refuse, m.from));
     return;
   }
   save_view_if_newer();
@@ -616,7 +735,11 @@ Message Replica::make(MessageKind kind, int to) const {
   m.role = role_;
   m.last = storage_.last();
   m.commit = commit_;
-  m.primary = role_ == Role::primary ? self_ : (role_ == Role::backup ? primary_ : 0);
+  m.primary = role_ == Role::primary || role_ == Role::candidate
+                  ? self_
+                  : (role_ == Role::backup ? primary_ : 0);
+  m.mark = mark_;
+  if (auto it = peers_.find(to); it != peers_.end()) m.echo = it->second.mark;
   return m;
 }
 

@@ -69,7 +69,9 @@ struct Entry {
   friend bool operator==(const Entry&, const Entry&) = default;
 };
 
-enum class Role { recovering, backup, primary };
+// candidate: proposing a view of a new epoch to the members of its isr;
+// primary once every one of them has durably accepted it (granted).
+enum class Role { recovering, backup, candidate, primary };
 const char* role_name(Role r);
 
 enum class MessageKind { ping, append, ack, refuse, snapshot };
@@ -86,6 +88,13 @@ struct Message {
   LogPos last;     // the sender's last entry
   uint64_t commit = 0;
   int primary = 0;  // the primary the sender hears now, 0 for none (a primary names itself)
+  // Fresh contact after a start or a pause: every message carries the
+  // sender's mark (new at each start and pause) and echoes the last mark it
+  // heard from the receiver. A recovering replica follows a primary only on
+  // an append that echoes its current mark, never on one that waited in a
+  // queue while it was stopped.
+  uint64_t mark = 0;
+  uint64_t echo = 0;
 
   // append: entries follow `prev`, which must match the receiver's log.
   // snapshot: `prev` is the log position the image ends at.
@@ -197,6 +206,7 @@ class Replica {
     LogPos last;
     uint64_t commit = 0;
     int primary = 0;
+    uint64_t mark = 0;
   };
   // The primary's shipping state for one other tracker.
   struct Follower {
@@ -227,6 +237,8 @@ class Replica {
 
   // Decisions on a tick (rules 3-5, 8).
   void decide_without_primary(Instant now);
+  void propose(View v, Instant now, const std::string& why);
+  void abandon(const std::string& why);
   void become_primary(View v, Instant now, const std::string& why);
   void step_down(const std::string& why);
   void follow(int primary, Instant now);
@@ -245,7 +257,8 @@ class Replica {
   // Backup: accepting.
   void on_append(const Message& m, Instant now);
   void on_snapshot(const Message& m, Instant now);
-  bool accept_primary(const Message& m, Instant now);
+  enum class Accept { yes, refuse, ignore };
+  Accept accept_primary(const Message& m, Instant now);
   void save_view_if_newer();
 
   Message make(MessageKind kind, int to) const;
@@ -263,6 +276,14 @@ class Replica {
   uint64_t commit_ = 0;
   std::optional<Instant> last_call_;  // for pause detection
   Instant quiet_until_{};
+  uint64_t mark_ = 0;
+  uint64_t floor_ = 0;  // highest epoch we proposed: never proposed again
+
+  // Candidate: what to go back to if the proposal fails, and who granted.
+  Role role_before_ = Role::recovering;
+  View known_before_;
+  Instant candidate_since_{};
+  std::vector<int> grants_;
 
   std::map<int, Peer> peers_;
 
@@ -279,6 +300,11 @@ class Replica {
   // inherited at takeover, when we took over): a member that has not acked
   // one of them within timeout is late.
   std::deque<std::pair<uint64_t, Instant>> pending_;
+  // Live members removed for being late, until they ack the view without
+  // them (by version): commits still wait for them till then, so that a
+  // tracker never drops out of the isr without knowing it while it runs.
+  std::map<int, uint64_t> leaving_;
+  uint64_t takeover_last_ = 0;  // our last when we took over: maybe committed
   std::shared_ptr<const std::string> image_;  // cached snapshot, at image_pos_
   LogPos image_pos_;
 

@@ -220,6 +220,8 @@ Json replica_message_json(const Message& m) {
   j["last"] = pos_json(m.last);
   j["commit"] = m.commit;
   j["primary"] = m.primary;
+  j["mark"] = m.mark;
+  j["echo"] = m.echo;
   switch (m.kind) {
     case MessageKind::append: {
       j["prev"] = pos_json(m.prev);
@@ -277,10 +279,11 @@ Result<Message> replica_message_from_json(const Json& j, int count) {
   m.view = std::move(*view);
   const auto role_text = j.get_string("role");
   const auto role = role_text ? from_name<Role>(*role_text,
-                                                {Role::recovering, Role::backup, Role::primary},
+                                                {Role::recovering, Role::backup, Role::candidate,
+                                                 Role::primary},
                                                 role_name)
                               : std::nullopt;
-  if (!role) return bad("field 'role' must be recovering, backup or primary");
+  if (!role) return bad("field 'role' must be recovering, backup, candidate or primary");
   m.role = *role;
   auto last = read_pos(j, "last");
   if (!last) return last.error();
@@ -292,6 +295,12 @@ Result<Message> replica_message_from_json(const Json& j, int count) {
   auto primary = read_index(j, "primary", count, true);
   if (!primary) return primary.error();
   m.primary = *primary;
+  auto mark = read_u64(j, "mark");
+  if (!mark) return mark.error();
+  m.mark = *mark;
+  auto echo = read_u64(j, "echo");
+  if (!echo) return echo.error();
+  m.echo = *echo;
 
   switch (m.kind) {
     case MessageKind::append: {

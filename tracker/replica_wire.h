@@ -9,8 +9,8 @@
 // Shape (every kind carries the first block; see docs/replication.md):
 //   {"kind": "ping"|"append"|"ack"|"refuse"|"snapshot", "from": 1, "to": 2,
 //    "view": {"epoch": 4, "version": 1, "isr": [1, 2]},
-//    "role": "recovering"|"backup"|"primary", "last": {"seq": 9, "epoch": 4},
-//    "commit": 9, "primary": 1,
+//    "role": "recovering"|"backup"|"candidate"|"primary",
+//    "last": {"seq": 9, "epoch": 4}, "commit": 9, "primary": 1, "mark": 7, "echo": 5,
 //    append:   "prev": {"seq", "epoch"}, "entries": [{"seq", "epoch", "record"}]
 //    snapshot: "prev", "total", "offset", "bytes", "done"
 //    ack:      "received" (optional: progress of a snapshot transfer)}
