@@ -245,13 +245,14 @@ void Replica::receive(const Message& m, Instant now) {
     case MessageKind::refuse:
       if (m.view.epoch != known_.epoch) break;
       if (role_ == Role::primary) on_answer(m, now);
-      if (role_ == Role::candidate && known_.contains(m.from)) {
+      if (role_ == Role::candidate &&
+          std::find(fence_.begin(), fence_.end(), m.from) != fence_.end()) {
         if (m.kind == MessageKind::refuse) {
           abandon("tracker " + std::to_string(m.from) + " refused (its last " + pos(m.last) +
                   ", mine " + pos(storage_.last()) + ")");
         } else if (std::find(grants_.begin(), grants_.end(), m.from) == grants_.end()) {
           grants_.push_back(m.from);
-          if (grants_.size() + 1 == known_.isr.size()) {
+          if (grants_.size() + 1 == fence_.size()) {
             become_primary(known_, now, "every member granted");
           }
         }
@@ -340,18 +341,20 @@ void Replica::decide_without_primary(Instant now) {
   }
   const uint64_t above =
       std::max({known_.epoch, floor_, storage_.view().epoch, storage_.last().epoch});
-  propose(View{next_epoch(above, self_, count_), 0, std::move(isr)}, now,
+  propose(View{next_epoch(above, self_, count_), 0, std::move(isr)}, std::move(live_members), now,
           (backup_live ? "failover from " : "cold start from ") + describe(w));
 }
 
-// Rule 5/8, first half: the new view is offered to the other members of its
-// isr. It becomes the primary's durable view only once every one of them has
-// durably accepted it (and so refuses any older epoch): a takeover that
-// nobody else learned of must not outrank, after a crash, an older epoch
-// that went on taking writes.
-void Replica::propose(View v, Instant now, const std::string& why) {
+// Rule 5/8, first half: the new view is offered to every live member of the
+// last isr (`fence`), in the new isr or not. It becomes the primary's
+// durable view only once every one of them has durably accepted it, and so
+// refuses any older epoch and knows whether it is in the new isr: a
+// takeover that nobody else learned of must not outrank, after a crash, an
+// older epoch that went on taking writes; and a member left out must not
+// believe itself still in the last isr and take over from it.
+void Replica::propose(View v, std::vector<int> fence, Instant now, const std::string& why) {
   floor_ = std::max(floor_, v.epoch);
-  if (v.isr.size() == 1) {
+  if (fence.size() == 1) {
     become_primary(std::move(v), now, why + ", alone");
     return;
   }
@@ -361,9 +364,10 @@ void Replica::propose(View v, Instant now, const std::string& why) {
   primary_ = 0;
   known_ = std::move(v);
   candidate_since_ = now;
+  fence_ = std::move(fence);
   grants_.clear();
   event("candidate for " + describe(known_) + " at last " + pos(storage_.last()) + ": " + why);
-  for (int i : known_.isr) {
+  for (int i : fence_) {
     if (i != self_) probe(i);
   }
 }
@@ -623,7 +627,8 @@ void Replica::on_answer(const Message& m, Instant now) {
 // Appends and snapshots are accepted only from the primary (or candidate)
 // of the newest epoch we know (rule 6): an older one is refused, and the
 // refusal carries our view so it steps down. A candidate is refused too
-// when we are not in its view or our log differs from its log. A
+// when its log is older than ours, or differs from ours while it counts us
+// in its isr. A
 // recovering replica answers only an append that echoes its current mark:
 // one that waited in a queue while it was stopped says nothing of now.
 Replica::Accept Replica::accept_primary(const Message& m, Instant now) {
@@ -633,10 +638,14 @@ Replica::Accept Replica::accept_primary(const Message& m, Instant now) {
     return Accept::refuse;
   }
   if (role_ == Role::recovering && m.echo != mark_) return Accept::ignore;
-  // A member grants a candidate only with a log equal to the candidate's:
-  // the candidate put it in the new isr on that belief.
-  if (m.role == Role::candidate && (!m.view.contains(self_) || !(m.last == storage_.last()))) {
-    return Accept::refuse;
+  // A member grants a candidate whose log is not older than its own, and,
+  // if the candidate put it in the new isr, equal to its own (the candidate
+  // did so on that belief).
+  if (m.role == Role::candidate) {
+    const LogPos mine = storage_.last();
+    const bool older = m.last.epoch < mine.epoch ||
+                       (m.last.epoch == mine.epoch && m.last.seq < mine.seq);
+    if (older || (m.view.contains(self_) && !(m.last == mine))) return Accept::refuse;
   }
   follow(m.from, now);
   return Accept::yes;

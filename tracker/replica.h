@@ -237,7 +237,7 @@ class Replica {
 
   // Decisions on a tick (rules 3-5, 8).
   void decide_without_primary(Instant now);
-  void propose(View v, Instant now, const std::string& why);
+  void propose(View v, std::vector<int> fence, Instant now, const std::string& why);
   void abandon(const std::string& why);
   void become_primary(View v, Instant now, const std::string& why);
   void step_down(const std::string& why);
@@ -283,6 +283,7 @@ class Replica {
   Role role_before_ = Role::recovering;
   View known_before_;
   Instant candidate_since_{};
+  std::vector<int> fence_;   // who must grant: every live member of the last isr
   std::vector<int> grants_;
 
   std::map<int, Peer> peers_;
