@@ -215,6 +215,11 @@ void Replica::receive(const Message& m, Instant now) {
     if (role_ == Role::candidate) abandon(why);
   }
   hear(m, now);
+  if (auto it = leaving_.find(m.from); it != leaving_.end() && m.view.epoch == known_.epoch &&
+      m.view.version >= it->second) {
+    leaving_.erase(it);  // it knows it is out (a view only grows while it runs)
+    advance_commit();
+  }
   const bool leads = (m.role == Role::primary || m.role == Role::candidate) &&
                      m.view.epoch == known_.epoch && epoch_owner(m.view.epoch, count_) == m.from;
   switch (m.kind) {
@@ -505,9 +510,11 @@ void Replica::ship(int index, Instant now) {
     ship_snapshot(index, f, now);
     return;
   }
-  if (!f.probed) {
+  // Until it answers at this epoch, or while its pings show an older view
+  // than ours (a member that left must learn it, rule 3), an empty append.
+  if (!f.probed || newer(known_, peers_[index].view)) {
     probe(index);
-    return;
+    if (!f.probed) return;
   }
   // Appends or their acks may have been lost with a broken link: go back to
   // what it acked.
@@ -579,10 +586,6 @@ void Replica::ship_snapshot(int index, Follower& f, Instant now) {
 // An ack or a refusal from a tracker at our epoch.
 void Replica::on_answer(const Message& m, Instant now) {
   Follower& f = followers_[m.from];
-  if (auto it = leaving_.find(m.from); it != leaving_.end() && m.view.version >= it->second) {
-    leaving_.erase(it);  // it knows it is out
-    advance_commit();
-  }
   if (m.received) {  // progress of a snapshot transfer
     if (!f.image || *m.received > f.image->size()) return;
     if (*m.received > f.image_acked) f.progress = now;
