@@ -9,6 +9,8 @@
 //   SIM_SEEDS=5000 ./build/tests/cluster_sim_test   soaks with more seeds
 //   SIM_FIRST=N                                     starts the sweep at seed N
 //   SIM_VERBOSE=1                                   one line per schedule
+//   SIM_WIRE=1                                      every schedule through the JSON wire
+//   SIM_TRACE_MESSAGES=1                            with SIM_SEED: every message delivered
 #include "cluster_sim.h"
 
 #include <cstdio>
