@@ -10,6 +10,9 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 constexpr uint64_t kChunksInFlight = 4;
+// Batches of entries in flight to one backup: enough to catch up across a
+// round trip faster than one batch per round trip.
+constexpr uint64_t kBatchesInFlight = 4;
 
 std::string list(const std::vector<int>& v) {
   std::string s = "[";
@@ -531,18 +534,22 @@ void Replica::ship(int index, Instant now) {
 void Replica::probe(int index) { send(make(MessageKind::append, index)); }
 
 void Replica::ship_entries(int index, Follower& f, Instant now) {
-  const auto prev_epoch = storage_.epoch_at(f.sent);
-  auto batch = storage_.entries_after(f.sent, params_.max_batch);
-  if (!prev_epoch || !batch) {
-    start_snapshot(index, f, now);  // no longer kept
-    return;
+  const uint64_t last = storage_.last().seq;
+  const uint64_t window = kBatchesInFlight * std::max<size_t>(params_.max_batch, 1);
+  while (f.sent < last && f.sent - std::min(f.sent, f.match) < window) {
+    const auto prev_epoch = storage_.epoch_at(f.sent);
+    auto batch = storage_.entries_after(f.sent, params_.max_batch);
+    if (!prev_epoch || !batch) {
+      start_snapshot(index, f, now);  // no longer kept
+      return;
+    }
+    if (batch->empty()) return;
+    Message m = make(MessageKind::append, index);
+    m.prev = {f.sent, *prev_epoch};
+    m.entries = std::move(*batch);
+    f.sent = m.entries.back().seq;
+    send(std::move(m));
   }
-  if (batch->empty()) return;
-  Message m = make(MessageKind::append, index);
-  m.prev = {f.sent, *prev_epoch};
-  m.entries = std::move(*batch);
-  f.sent = m.entries.back().seq;
-  send(std::move(m));
 }
 
 void Replica::start_snapshot(int index, Follower& f, Instant now) {

@@ -8,7 +8,9 @@
 //    random; in one schedule of four, every message goes through the JSON
 //    wire form (tracker/replica_wire.h) on the way;
 //  - crash: the Replica is destroyed with every message to or from it in
-//    flight; later a new Replica starts on the same storage;
+//    flight; later a new Replica starts on the same storage. In half the
+//    schedules a tracker also crashes, with some chance, within a few
+//    messages' time after it changes role or isr;
 //  - pause (SIGSTOP): no ticks, messages to it wait in its queues; some are
 //    shorter than timeout / 2 (the replica cannot tell them from a slow
 //    loop), some many timeouts long;
@@ -65,6 +67,10 @@ struct ClusterSpec {
   Ms heal_deadline = 30000;  // after the fault phase
   int clients = 2;
   Ms client_gap = 300;       // mean time between a client's actions
+  // Crash a tracker soon after it changes role or isr, with this chance:
+  // the moments where a step the others have not heard of yet must not
+  // outlive it (a takeover, a shrink) are too short to hit by chance.
+  double crash_after_change = 0;
   bool wire = true;          // round-trip every message through JSON
   std::string describe() const;
 };
@@ -96,6 +102,7 @@ class Cluster {
     std::unique_ptr<tracker::Replica> replica;  // null while crashed
     Ms paused_until = -1;                       // paused while now < paused_until
     Ms restart_at = -1;
+    Ms crash_at = -1;  // a crash planned after a change
     Ms next_tick = 0;
     int incarnation = 0;
     uint64_t max_epoch_heard = 0;  // in messages delivered to this incarnation
@@ -174,6 +181,9 @@ inline std::string ClusterSpec::describe() const {
          "ms outage<=" + std::to_string(max_outage) + "ms faults ~every " +
          std::to_string(mean_fault_gap) + "ms for " + std::to_string(fault_phase) + "ms, " +
          std::to_string(clients) + " clients ~every " + std::to_string(client_gap) + "ms" +
+         (crash_after_change > 0
+              ? ", crash after a change " + std::to_string(int(crash_after_change * 100)) + "%"
+              : "") +
          (wire ? ", JSON wire" : "");
 }
 
@@ -202,6 +212,7 @@ inline ClusterSpec random_cluster_spec(uint64_t seed) {
   // The JSON round trip is most of the cost of a schedule: one in four
   // (SIM_WIRE=1: all) is enough to keep the replica honest about what the
   // wire accepts.
+  s.crash_after_change = chance(0.5) ? 0.0 : static_cast<double>(uni(5, 30)) / 100;
   const char* wire = std::getenv("SIM_WIRE");
   s.wire = (wire && *wire == '1') || chance(0.25);
   return s;
@@ -261,6 +272,7 @@ inline void Cluster::restart(int i) {
                                                  sim_time(now_));
   ++n.incarnation;
   n.restart_at = -1;
+  n.crash_at = -1;
   n.paused_until = -1;
   n.max_epoch_heard = 0;
   n.commit_checked = 0;
@@ -275,6 +287,7 @@ inline void Cluster::crash(int i) {
   Node& n = nodes_[i];
   n.replica.reset();
   n.paused_until = -1;
+  n.crash_at = -1;
   for (int j = 1; j <= kTrackers; ++j) {
     queue_[i][j].clear();
     queue_[j][i].clear();
@@ -366,6 +379,12 @@ inline void Cluster::deliver(int from, int to) {
 inline void Cluster::drain(int i) {
   for (std::string& e : nodes_[i].replica->take_events()) {
     if (e.rfind("installed a snapshot", 0) == 0) ++out_.snapshots;
+    const bool change = e.rfind("primary of", 0) == 0 || e.rfind("candidate for", 0) == 0 ||
+                        e.rfind("isr ", 0) == 0 || e.rfind("backup of", 0) == 0;
+    if (change && phase_ == Phase::faults && nodes_[i].crash_at < 0 &&
+        chance(spec_.crash_after_change)) {
+      nodes_[i].crash_at = now_ + uni(0, std::max(2 * spec_.max_delay, spec_.client_gap));
+    }
     log("n" + std::to_string(i) + " " + e);
   }
   for (tracker::Message& m : nodes_[i].replica->take_messages()) {
@@ -584,6 +603,10 @@ inline ClusterOutcome Cluster::run() {
     for (int i = 1; i <= kTrackers && out_.ok; ++i) {
       Node& n = nodes_[i];
       if (!n.replica && n.restart_at >= 0 && n.restart_at <= now_) restart(i);
+      if (n.replica && n.crash_at >= 0 && n.crash_at <= now_) {
+        n.crash_at = -1;
+        if (phase_ == Phase::faults) crash(i);
+      }
       if (n.replica && n.paused_until >= 0 && n.paused_until <= now_) resume(i);
     }
     if (phase_ == Phase::faults) {
