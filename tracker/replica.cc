@@ -399,6 +399,7 @@ void Replica::become_primary(View v, Instant now, const std::string& why) {
   followers_.clear();
   pending_.clear();
   leaving_.clear();
+  joining_.clear();
   const LogPos last = storage_.last();
   takeover_last_ = last.seq;
   // Entries inherited from the last epoch may be uncommitted: each member
@@ -419,6 +420,7 @@ void Replica::step_down(const std::string& why) {
   followers_.clear();
   pending_.clear();
   leaving_.clear();
+  joining_.clear();
   image_.reset();
   event("stepped down from " + describe(known_) + ": " + why + "; writes above commit " +
         std::to_string(commit_) + " fail");
@@ -458,14 +460,20 @@ void Replica::shrink_and_join(Instant now) {
     }
   }
   for (auto& [i, f] : followers_) {
-    // Joining needs every entry that may be committed: the ones we took
-    // over with and the ones committed since (commits from now on wait for
-    // it). Not necessarily our last, which a steady stream of writes would
-    // keep out of reach.
-    if (known_.contains(i) || !live(i, now) || !f.probed || f.image ||
-        f.match < std::max(commit_, takeover_last_) || late(i, f, now)) {
+    const auto at = std::find(joining_.begin(), joining_.end(), i);
+    if (known_.contains(i) || !live(i, now) || !f.probed || f.image || late(i, f, now)) {
+      if (at != joining_.end()) joining_.erase(at);
       continue;
     }
+    // A backup that keeps up is counted for commits first (joining_); it
+    // joins once it holds every entry that may be committed: the ones we
+    // took over with and the ones committed since. From then on commits
+    // wait for it as a member.
+    if (f.match < std::max(commit_, takeover_last_)) {
+      if (at == joining_.end()) joining_.push_back(i);
+      continue;
+    }
+    if (at != joining_.end()) joining_.erase(at);
     isr.push_back(i);
     leaving_.erase(i);
     change += " +" + std::to_string(i);
@@ -500,6 +508,7 @@ void Replica::advance_commit() {
     if (m != self_) count(m);
   }
   for (const auto& [m, version] : leaving_) count(m);
+  for (int m : joining_) count(m);
   commit_ = std::max(commit_, c);
   while (!pending_.empty() && pending_.front().first <= commit_) pending_.pop_front();
 }

@@ -305,6 +305,10 @@ class Replica {
   // them (by version): commits still wait for them till then, so that a
   // tracker never drops out of the isr without knowing it while it runs.
   std::map<int, uint64_t> leaving_;
+  // Backups that keep up and are about to join: commits wait for them
+  // already, so that they can catch up with the last commit (a moving
+  // target under a steady stream of writes) and join (rule 4).
+  std::vector<int> joining_;
   uint64_t takeover_last_ = 0;  // our last when we took over: maybe committed
   std::shared_ptr<const std::string> image_;  // cached snapshot, at image_pos_
   LogPos image_pos_;
