@@ -313,48 +313,57 @@ void Replica::decide_without_primary(Instant now) {
   for (const auto& [i, p] : peers_) {
     if (live(i, now) && p.primary != 0 && p.primary != self_) return;
   }
+  // W: the newest view we know. Someone alive must hold every committed
+  // entry. Failover: a live member of W's isr is a backup; it has followed
+  // the last primary since its own last start or pause, so W (which it
+  // knows, and so we know from its pings) is the newest view, and a member
+  // that is gone could not have taken over alone without it. Cold start:
+  // nobody can say that, so every member of W's isr must be here.
   const View w = known_;
-  if (!w.contains(self_)) return;  // not in the last in-sync set: wait for one who is
-  std::vector<int> live_members;
+  size_t members_live = 0;
   bool backup_live = false;
-  int best = 0;
-  LogPos best_last;
   for (int m : w.isr) {
     if (!live(m, now)) continue;
-    live_members.push_back(m);
-    const Role r = m == self_ ? role_ : peers_.at(m).role;
-    backup_live = backup_live || r == Role::backup;
-    const LogPos l = m == self_ ? storage_.last() : peers_.at(m).last;
+    ++members_live;
+    backup_live = backup_live || (m == self_ ? role_ : peers_.at(m).role) == Role::backup;
+  }
+  if (!backup_live && members_live != w.isr.size()) return;
+  // The live tracker with the newest log proposes (ties to the lowest
+  // index): it holds every entry any of them holds below its last, the
+  // committed ones included. Every live tracker is in the fence, member of
+  // W or not: one that W (as we know it) leaves out may be in a newer view
+  // that we never heard of, and must learn of this one.
+  auto last_of = [&](int i) { return i == self_ ? storage_.last() : peers_.at(i).last; };
+  std::vector<int> fence;
+  int best = 0;
+  LogPos best_last;
+  for (int i = 1; i <= count_; ++i) {
+    if (!live(i, now)) continue;
+    fence.push_back(i);
+    const LogPos l = last_of(i);
     if (best == 0 || l.epoch > best_last.epoch ||
         (l.epoch == best_last.epoch && l.seq > best_last.seq)) {
-      best = m;
+      best = i;
       best_last = l;
     }
   }
-  // Failover: a live backup has followed the last primary since its own
-  // last start or pause, so the view it knows (which we know from its ping)
-  // is the newest; every member of it has every committed entry, and a
-  // member that is gone could not have taken over alone without it. Cold
-  // start: nobody can say that, so every member must be here.
-  if (!backup_live && live_members.size() != w.isr.size()) return;
-  // The member with the newest log proposes (ties to the lowest index).
-  // The new isr holds only the members whose log ends where its log ends:
-  // equal logs (one primary per epoch, entries only after a matching prev).
-  // One that is behind may lack a committed entry, and must not be able to
-  // take over from this view; it is caught up and joins later.
   if (best != self_) return;
+  // The new isr: the live trackers whose log ends where ours ends, i.e.
+  // equals ours (one primary per epoch, entries only after a matching
+  // prev). One that is behind may lack a committed entry and must not be
+  // able to take over from this view; it is caught up and joins later.
   std::vector<int> isr;
-  for (int m : live_members) {
-    if ((m == self_ ? storage_.last() : peers_.at(m).last) == best_last) isr.push_back(m);
+  for (int i : fence) {
+    if (last_of(i) == best_last) isr.push_back(i);
   }
   const uint64_t above =
       std::max({known_.epoch, floor_, storage_.view().epoch, storage_.last().epoch});
-  propose(View{next_epoch(above, self_, count_), 0, std::move(isr)}, std::move(live_members), now,
+  propose(View{next_epoch(above, self_, count_), 0, std::move(isr)}, std::move(fence), now,
           (backup_live ? "failover from " : "cold start from ") + describe(w));
 }
 
-// Rule 5/8, first half: the new view is offered to every live member of the
-// last isr (`fence`), in the new isr or not. It becomes the primary's
+// Rule 5/8, first half: the new view is offered to every live tracker
+// (`fence`), in the new isr or not. It becomes the primary's
 // durable view only once every one of them has durably accepted it, and so
 // refuses any older epoch and knows whether it is in the new isr: a
 // takeover that nobody else learned of must not outrank, after a crash, an

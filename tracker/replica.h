@@ -283,7 +283,7 @@ class Replica {
   Role role_before_ = Role::recovering;
   View known_before_;
   Instant candidate_since_{};
-  std::vector<int> fence_;   // who must grant: every live member of the last isr
+  std::vector<int> fence_;   // who must grant: every live tracker
   std::vector<int> grants_;
 
   std::map<int, Peer> peers_;
