@@ -10,7 +10,9 @@
 //  - crash: the Replica is destroyed with every message to or from it in
 //    flight; later a new Replica starts on the same storage. In half the
 //    schedules a tracker also crashes, with some chance, within a few
-//    messages' time after it changes role or isr;
+//    messages' time after it changes role or isr; in half, the primary
+//    (and each other tracker with even odds) soon after it acknowledges a
+//    write;
 //  - pause (SIGSTOP): no ticks, messages to it wait in its queues; some are
 //    shorter than timeout / 2 (the replica cannot tell them from a slow
 //    loop), some many timeouts long;
@@ -71,6 +73,9 @@ struct ClusterSpec {
   // the moments where a step the others have not heard of yet must not
   // outlive it (a takeover, a shrink) are too short to hit by chance.
   double crash_after_change = 0;
+  // Crash the primary soon after it acknowledges a write, and as often one
+  // more tracker: where a write lives on only in some trackers.
+  double crash_after_ack = 0;
   bool wire = true;          // round-trip every message through JSON
   std::string describe() const;
 };
@@ -184,6 +189,9 @@ inline std::string ClusterSpec::describe() const {
          (crash_after_change > 0
               ? ", crash after a change " + std::to_string(int(crash_after_change * 100)) + "%"
               : "") +
+         (crash_after_ack > 0
+              ? ", crash after an ack " + std::to_string(int(crash_after_ack * 100)) + "%"
+              : "") +
          (wire ? ", JSON wire" : "");
 }
 
@@ -213,6 +221,7 @@ inline ClusterSpec random_cluster_spec(uint64_t seed) {
   // (SIM_WIRE=1: all) is enough to keep the replica honest about what the
   // wire accepts.
   s.crash_after_change = chance(0.5) ? 0.0 : static_cast<double>(uni(5, 30)) / 100;
+  s.crash_after_ack = chance(0.5) ? 0.0 : static_cast<double>(uni(1, 10)) / 100;
   const char* wire = std::getenv("SIM_WIRE");
   s.wire = (wire && *wire == '1') || chance(0.25);
   return s;
@@ -474,6 +483,14 @@ inline void Cluster::check_acks() {
     }
     acked_.emplace_back(w.seq, w.rid);
     log("ack " + w.rid + " seq " + std::to_string(w.seq) + " by n" + std::to_string(w.node));
+    if (phase_ == Phase::faults && chance(spec_.crash_after_ack)) {
+      const Ms soon = std::max<Ms>(2 * spec_.max_delay, kStep);
+      for (int i = 1; i <= kTrackers; ++i) {
+        if ((i == w.node || chance(0.5)) && nodes_[i].crash_at < 0) {
+          nodes_[i].crash_at = now_ + uni(0, soon);
+        }
+      }
+    }
     c.pending.reset();
   };
   for (Client& c : clients_) check(c);
