@@ -22,8 +22,13 @@
 //    role() is still primary. When role() stops being primary, the answers
 //    it holds for seq > commit() fail (the client retries with its request
 //    id on the next primary).
-//  - A backup or a recovering replica never accepts submit(); primary()
-//    names the tracker to redirect clients to, if one is known.
+//  - A backup, candidate or recovering replica never accepts submit();
+//    primary() names the tracker to redirect clients to, if one is known.
+//  - `now` is read from the monotonic clock just before each call; tick()
+//    runs every Params::tick. A gap of more than timeout / 2 between calls
+//    is taken for a pause (docs/replication.md rule 7).
+//  - Messages are routed by Message::to and decoded with
+//    tracker/replica_wire.h; a link that breaks may lose them, in order.
 #pragma once
 
 #include <chrono>

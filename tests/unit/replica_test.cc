@@ -174,6 +174,20 @@ TEST(Replica, EpochsBelongToOneTrackerEach) {
 
 // ---- rule 8: a new cluster, cold start ----
 
+TEST(Replica, ALoneTrackerIsItsOwnCluster) {
+  sim::MemStorage store;
+  const Instant t0 = Instant{} + milliseconds(1000);
+  Replica r(1, 1, store, params(), t0);
+  r.tick(t0 + kTimeout / 2);
+  EXPECT_EQ(r.role(), Role::recovering) << "no decision in the first timeout";
+  r.tick(t0 + kTimeout);
+  ASSERT_EQ(r.role(), Role::primary);
+  EXPECT_EQ(r.view().isr, std::vector<int>{1});
+  EXPECT_EQ(r.submit("w", t0 + kTimeout), 1u);
+  EXPECT_EQ(r.commit(), 1u);
+  EXPECT_TRUE(r.take_messages().empty());
+}
+
 TEST(Replica, NewClusterStartsOnceEveryTrackerIsUp) {
   Trio c;
   c.start(1);
