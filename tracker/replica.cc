@@ -449,9 +449,9 @@ void Replica::follow(int primary, Instant now) {
 // Rules 3 and 4. The new view is durable here before advance_commit() can
 // count the smaller isr. A member that is silent (not live) leaves at once:
 // it is stopped or gone, and it comes back recovering. One that is live but
-// late leaves only once it acks the new view (leaving_): it runs on as a
-// backup, and one that wrongly believed itself in the isr could take over
-// later without the writes committed after it left.
+// late leaves only once it shows that it knows the new view (leaving_): it
+// runs on as a backup, and one that wrongly believed itself in the isr could
+// take over later without the writes committed after it left.
 void Replica::shrink_and_join(Instant now) {
   if (quiet(now)) return;
   for (auto it = leaving_.begin(); it != leaving_.end();) {
