@@ -44,7 +44,7 @@ Result<TrackerView> decode_hello_view(const Json& hello, size_t tracker_count) {
     return protocol("the hello answer's \"primary\" is neither a tracker number nor null");
   }
   view.primary = decode_primary(hello, tracker_count);
-  if (const Json* e = hello.find("epoch")) {
+  if (const Json* e = hello.find("epoch"); e && !e->is_null()) {
     if (!e->is_int() || e->as_int() < 0) return protocol("the hello answer's \"epoch\" is not a number");
     view.epoch = e->as_int();
   }
