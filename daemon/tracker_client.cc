@@ -287,6 +287,15 @@ void TrackerClient::on_frame(uint64_t link, std::string_view payload) {
 
 void TrackerClient::on_handshake(const Json& answer) {
   const size_t index = policy_.current();
+  if (answer.get_string("error") == "not_primary") {
+    // A tracker that refuses even the hello to anyone but the primary's
+    // clients: the same redirect as a hello naming another role.
+    const auto primary = decode_primary(answer, opt_.trackers.size());
+    follow_redirect(primary, primary ? "refused the hello with not_primary, naming tracker " +
+                                           std::to_string(*primary + 1) + " as the primary"
+                                     : "refused the hello with not_primary, knowing no primary");
+    return;
+  }
   if (answer.get_string("hello") != "gs-tracker" || answer.get_int("version") != kTrackerProtoVersion) {
     std::string why = "unexpected handshake answer";
     if (auto m = answer.get_string("message")) why = "handshake refused: " + clean_message(*m);

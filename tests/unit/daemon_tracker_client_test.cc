@@ -539,6 +539,20 @@ TEST_F(TrackerClientTest, WithoutAPrimaryARequestFailsAtItsDeadlineSayingSo) {
   EXPECT_NE(m.find("recovering of epoch 2, knowing no primary"), std::string::npos) << m;
 }
 
+TEST_F(TrackerClientTest, AHelloRefusedWithNotPrimaryIsARedirectToo) {
+  auto& refusing = server();
+  refusing.hello_answer = Json(Json::Object{{"ok", false}, {"error", "not_primary"}, {"primary", 3}});
+  auto& skipped = server();
+  auto& primary = server();
+  auto& c = client({refusing.endpoint(), skipped.endpoint(), primary.endpoint()});
+  c.start();
+  auto a = ask("list_groups");
+  ASSERT_TRUE(run_until([&] { return a->has_value(); }));
+  EXPECT_TRUE((*a)->ok());
+  EXPECT_EQ(c.current_tracker_index(), 2u);
+  EXPECT_EQ(skipped.connections, 0);
+}
+
 TEST_F(TrackerClientTest, AnOldTrackerWithoutARoleIsThePrimary) {
   auto& s = server();
   s.be_old();

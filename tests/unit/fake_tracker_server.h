@@ -83,6 +83,7 @@ class FakeTrackerServer {
   bool bad_version = false;
   int64_t index = 1;  // what the hello calls this tracker
   Json hello_fields = Json::object();
+  Json hello_answer;  // when not null, sent as the whole answer to the hello
 
  private:
   void accept(evutil_socket_t fd, const std::string& peer) {
@@ -102,6 +103,10 @@ class FakeTrackerServer {
           a["message"] = "wrong version";
           c.send(a.dump());
           c.close_after_flush("bad version");
+          return;
+        }
+        if (!hello_answer.is_null()) {
+          c.send(hello_answer.dump());
           return;
         }
         a["hello"] = "gs-tracker";
