@@ -277,12 +277,14 @@ Result<std::string> render_download_file(const CommandSpec& spec, const Json& ar
 }
 
 Result<std::string> render_trackers(const CommandSpec& spec, const Json&, const Json& result) {
-  constexpr std::string_view kShape = "a list of {index, address, reachable, role, epoch, last, behind}";
+  constexpr std::string_view kShape =
+      "a list of {index, address, reachable, role, epoch, last, behind}";
   if (!result.is_array()) return bad_shape(spec, "a list of trackers");
   if (result.size() == 0) return std::string("no trackers");
   // The marker column is one wide even with no link, so the table does not
   // shift left when the link is down.
-  std::vector<std::vector<std::string>> rows{{" ", "TRACKER", "ADDRESS", "ROLE", "EPOCH", "LAST", "BEHIND"}};
+  std::vector<std::vector<std::string>> rows{
+      {" ", "TRACKER", "ADDRESS", "ROLE", "EPOCH", "LAST", "BEHIND"}};
   bool any_link = false;
   for (const Json& t : result.as_array()) {
     const auto index = t.get_int("index");
@@ -301,13 +303,14 @@ Result<std::string> render_trackers(const CommandSpec& spec, const Json&, const 
     const bool is_link = link && link->is_bool() && link->as_bool();
     any_link = any_link || is_link;
     auto number = [](int64_t v) { return v < 0 ? std::string("-") : std::to_string(v); };
-    std::vector<std::string> row = {is_link ? "*" : " ",
-                                    std::to_string(*index),
-                                    printable(*address),
-                                    role.empty() ? "-" : printable(role),
-                                    number(epoch),
-                                    number(last),
-                                    behind && behind->is_int() ? std::to_string(behind->as_int()) : "-"};
+    std::vector<std::string> row = {
+        is_link ? "*" : " ",
+        std::to_string(*index),
+        printable(*address),
+        role.empty() ? "-" : printable(role),
+        number(epoch),
+        number(last),
+        behind && behind->is_int() ? std::to_string(behind->as_int()) : "-"};
     if (!*reachable) {
       row.push_back(error.empty() ? "unreachable" : "unreachable: " + printable(error));
     } else if (!error.empty()) {

@@ -7,7 +7,8 @@
 namespace gs::daemon {
 
 void Commands::trackers(const Json&, Reply& reply) {
-  if (!probe_) return reply(make_error("internal", "probing the trackers is not available in this daemon"));
+  if (!probe_)
+    return reply(make_error("internal", "probing the trackers is not available in this daemon"));
   // Which tracker the link uses is read when the answers are in, so the
   // row marked is the link of that moment, not of the start of the probe.
   auto answer = [this, reply](std::vector<TrackerProbeResult> results) {

@@ -18,7 +18,8 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 }  // namespace
 
-TrackerProbe::TrackerProbe(event_base* base, std::vector<Endpoint> trackers, std::chrono::milliseconds timeout)
+TrackerProbe::TrackerProbe(event_base* base, std::vector<Endpoint> trackers,
+                           std::chrono::milliseconds timeout)
     : base_(base), trackers_(std::move(trackers)), timeout_(timeout) {}
 
 TrackerProbe::~TrackerProbe() {
@@ -89,7 +90,8 @@ void TrackerProbe::start(Round& r, size_t index) {
   // The asks of a round never move (the vector is sized before any starts),
   // so the handlers may hold on to `a` for as long as the round lives; the
   // round outlives every link of its own (finish() closes them first).
-  FramedConn* c = FramedConn::connect(base_, *addr, kMaxProbeFrame, trackers_[index].str(), std::move(h));
+  FramedConn* c =
+      FramedConn::connect(base_, *addr, kMaxProbeFrame, trackers_[index].str(), std::move(h));
   if (a.stage == Ask::Stage::done) return;  // connect() failed at once; on_close settled it
   if (!c) {
     settle(a, "cannot create a socket");
@@ -106,7 +108,8 @@ void TrackerProbe::on_frame(Ask& a, std::string_view payload) {
     return;
   }
   if (a.stage == Ask::Stage::hello) {
-    if (msg->get_string("hello") != "gs-tracker" || msg->get_int("version") != kTrackerProtoVersion) {
+    if (msg->get_string("hello") != "gs-tracker" ||
+        msg->get_int("version") != kTrackerProtoVersion) {
       const auto m = msg->get_string("message");
       settle(a, m ? "handshake refused: " + *m : "unexpected handshake answer");
       return;
@@ -138,7 +141,8 @@ void TrackerProbe::on_frame(Ask& a, std::string_view payload) {
     settle(a, "");
     return;
   }
-  settle(a, "refused the cluster request: " + code + ": " + msg->get_string("message").value_or(""));
+  settle(a,
+         "refused the cluster request: " + code + ": " + msg->get_string("message").value_or(""));
 }
 
 void TrackerProbe::settle(Ask& a, std::string error) {
@@ -163,7 +167,8 @@ void TrackerProbe::finish(Round& r) {
   for (Ask& a : r.asks) {
     if (a.stage == Ask::Stage::done) continue;
     const bool connected = a.stage != Ask::Stage::connecting;
-    settle(a, (connected ? "no answer within " : "could not connect within ") + seconds_text(timeout_));
+    settle(a, (connected ? "no answer within " : "could not connect within ") +
+                  seconds_text(timeout_));
   }
   auto it = rounds_.find(r.id);
   if (it == rounds_.end()) return;

@@ -7,6 +7,8 @@
 // Only the I/O lives here; trackers_report.h turns the results into rows.
 #pragma once
 
+#include <event2/event.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,8 +17,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <event2/event.h>
 
 #include "endpoint.h"
 #include "framed_conn.h"

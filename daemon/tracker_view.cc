@@ -10,8 +10,9 @@ Error protocol(std::string message) { return make_error("protocol", std::move(me
 // Role names reach logs and terminals: plain words only.
 bool valid_role_name(std::string_view s) {
   if (s.empty() || s.size() > 32) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 }  // namespace
@@ -45,7 +46,8 @@ Result<TrackerView> decode_hello_view(const Json& hello, size_t tracker_count) {
   }
   view.primary = decode_primary(hello, tracker_count);
   if (const Json* e = hello.find("epoch"); e && !e->is_null()) {
-    if (!e->is_int() || e->as_int() < 0) return protocol("the hello answer's \"epoch\" is not a number");
+    if (!e->is_int() || e->as_int() < 0)
+      return protocol("the hello answer's \"epoch\" is not a number");
     view.epoch = e->as_int();
   }
   return view;

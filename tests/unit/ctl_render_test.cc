@@ -374,7 +374,8 @@ TEST(CtlRender, TrackersIsAnAlignedTableMarkingTheLink) {
       "   TRACKER  ADDRESS         ROLE        EPOCH  LAST  BEHIND\n"
       "         1  127.0.0.1:7410  backup          3   118       2\n"
       "*        2  127.0.0.1:7411  primary         3   120       0\n"
-      "         3  10.0.0.12:7412  -               -     -       -  unreachable: connection error: Connection refused\n"
+      "         3  10.0.0.12:7412  -               -     -       -  unreachable: connection error: "
+      "Connection refused\n"
       "         4  10.0.0.13:7413  recovering      2     -       -  error: no answer within 2 s\n"
       "* this daemon's tracker link");
 }
@@ -387,20 +388,24 @@ TEST(CtlRender, TrackersWithoutALinkOrFromAnOldTracker) {
             "         1  [::1]:7410  primary      -     -       -\n"
             "this daemon has no tracker link now");
   // A tracker ahead of the primary (entries of an old epoch) shows as such.
-  EXPECT_NE(human("trackers", "{}",
-                  R"([{"index":1,"address":"a:1","reachable":true,"role":"backup","last":5,"behind":-2}])")
-                .find("  -2"),
-            std::string::npos);
+  EXPECT_NE(
+      human(
+          "trackers", "{}",
+          R"([{"index":1,"address":"a:1","reachable":true,"role":"backup","last":5,"behind":-2}])")
+          .find("  -2"),
+      std::string::npos);
   // Text from the daemon cannot reach the terminal raw.
-  EXPECT_EQ(human("trackers", "{}", R"([{"index":1,"address":"a\u001b[2J","reachable":false,"error":"x\u0007"}])")
+  EXPECT_EQ(human("trackers", "{}",
+                  R"([{"index":1,"address":"a\u001b[2J","reachable":false,"error":"x\u0007"}])")
                 .find('\x1b'),
             std::string::npos);
   EXPECT_EQ(human("trackers", "{}", "[]"), "no trackers");
-  for (const char* bad : {"null", "{}", R"([{"address":"a","reachable":true}])",
-                          R"([{"index":0,"address":"a","reachable":true}])",
-                          R"([{"index":1,"address":"a"}])", R"([{"index":1,"address":"a","reachable":true,"epoch":"3"}])",
-                          R"([{"index":1,"address":"a","reachable":true,"behind":1.5}])",
-                          R"([{"index":1,"address":"a","reachable":true,"link":"yes"}])"}) {
+  for (const char* bad :
+       {"null", "{}", R"([{"address":"a","reachable":true}])",
+        R"([{"index":0,"address":"a","reachable":true}])", R"([{"index":1,"address":"a"}])",
+        R"([{"index":1,"address":"a","reachable":true,"epoch":"3"}])",
+        R"([{"index":1,"address":"a","reachable":true,"behind":1.5}])",
+        R"([{"index":1,"address":"a","reachable":true,"link":"yes"}])"}) {
     EXPECT_TRUE(refused_shape("trackers", bad)) << bad;
   }
 }

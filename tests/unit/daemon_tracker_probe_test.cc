@@ -1,16 +1,15 @@
 // `trackers` on the daemon side against fake trackers on loopback: the probe
 // asks them all at once over links of its own, within its time limit, and
 // the control command answers one row each, marking the daemon's link.
-#include "daemon/tracker_probe.h"
+#include <gtest/gtest.h>
 
 #include <chrono>
-
-#include <gtest/gtest.h>
 
 #include "daemon/commands.h"
 #include "daemon/session.h"
 #include "daemon/state.h"
 #include "daemon/tracker_client.h"
+#include "daemon/tracker_probe.h"
 #include "fake_tracker_server.h"
 #include "sandbox.h"
 #include "test_loop.h"
@@ -23,7 +22,8 @@ using std::chrono::milliseconds;
 using test::FakeTrackerServer;
 
 // A tracker of a cluster: answers `cluster` with its view, anything else ok.
-FakeTrackerServer::Script cluster_member(std::string role, Json primary, int64_t epoch, int64_t last) {
+FakeTrackerServer::Script cluster_member(std::string role, Json primary, int64_t epoch,
+                                         int64_t last) {
   return [=](FakeTrackerServer&, FramedConn& c, const Json& req) {
     if (req.get_string("op") != "cluster") return FakeTrackerServer::answer(c, req);
     Json a = Json::object();
@@ -63,9 +63,8 @@ class TrackerProbeTest : public ::testing::Test {
   }
 
   Endpoint closed_endpoint() {
-    auto l = Listener::open(base_, Endpoint{"127.0.0.1", 0}, [](evutil_socket_t fd, const std::string&) {
-      evutil_closesocket(fd);
-    });
+    auto l = Listener::open(base_, Endpoint{"127.0.0.1", 0},
+                            [](evutil_socket_t fd, const std::string&) { evutil_closesocket(fd); });
     const uint16_t port = (*l)->port();
     delete *l;
     return Endpoint{"127.0.0.1", port};
@@ -87,9 +86,11 @@ TEST_F(TrackerProbeTest, AsksEveryTrackerAtOnceWithinItsTimeLimit) {
   old.be_old();
   auto& quiet = server(silent);
   const Endpoint dead = closed_endpoint();
-  probe_ = std::make_unique<TrackerProbe>(
-      base_, std::vector<Endpoint>{backup.endpoint(), primary.endpoint(), old.endpoint(), quiet.endpoint(), dead},
-      milliseconds(400));
+  probe_ =
+      std::make_unique<TrackerProbe>(base_,
+                                     std::vector<Endpoint>{backup.endpoint(), primary.endpoint(),
+                                                           old.endpoint(), quiet.endpoint(), dead},
+                                     milliseconds(400));
   std::optional<std::vector<TrackerProbeResult>> got;
   const auto t0 = Clock::now();
   ASSERT_TRUE(probe_->run([&](std::vector<TrackerProbeResult> r) { got = std::move(r); }).ok());
@@ -120,7 +121,8 @@ TEST_F(TrackerProbeTest, AsksEveryTrackerAtOnceWithinItsTimeLimit) {
 
 TEST_F(TrackerProbeTest, RoundsAreCappedAndADestroyedProbeNeverCallsBack) {
   auto& quiet = server(silent);
-  probe_ = std::make_unique<TrackerProbe>(base_, std::vector<Endpoint>{quiet.endpoint()}, milliseconds(2000));
+  probe_ = std::make_unique<TrackerProbe>(base_, std::vector<Endpoint>{quiet.endpoint()},
+                                          milliseconds(2000));
   int called = 0;
   for (size_t i = 0; i < TrackerProbe::kMaxRounds; ++i) {
     ASSERT_TRUE(probe_->run([&](std::vector<TrackerProbeResult>) { ++called; }).ok());
@@ -155,7 +157,8 @@ TEST_F(TrackerProbeTest, TheTrackersCommandAnswersOneRowEachAndMarksTheLink) {
   ASSERT_TRUE(loop_.run_until([&] { return client_->link_ready(); }, 3));
 
   std::optional<Result<Json>> answer;
-  commands.handle(ControlRequest{"trackers", Json::object()}, [&](Result<Json> r) { answer = std::move(r); });
+  commands.handle(ControlRequest{"trackers", Json::object()},
+                  [&](Result<Json> r) { answer = std::move(r); });
   ASSERT_TRUE(loop_.run_until([&] { return answer.has_value(); }, 3));
   ASSERT_TRUE(answer->ok()) << answer->error().message;
   const Json& rows = answer->value();
@@ -174,12 +177,14 @@ TEST_F(TrackerProbeTest, TheTrackersCommandAnswersOneRowEachAndMarksTheLink) {
 
   // Arguments are refused, as for every command; without a probe it says so.
   std::optional<Result<Json>> bad;
-  commands.handle(ControlRequest{"trackers", Json(Json::Object{{"x", 1}})}, [&](Result<Json> r) { bad = std::move(r); });
+  commands.handle(ControlRequest{"trackers", Json(Json::Object{{"x", 1}})},
+                  [&](Result<Json> r) { bad = std::move(r); });
   ASSERT_TRUE(bad.has_value());
   EXPECT_EQ(bad->error().code, "bad_request");
   commands.set_tracker_probe(nullptr);
   std::optional<Result<Json>> none;
-  commands.handle(ControlRequest{"trackers", Json::object()}, [&](Result<Json> r) { none = std::move(r); });
+  commands.handle(ControlRequest{"trackers", Json::object()},
+                  [&](Result<Json> r) { none = std::move(r); });
   ASSERT_TRUE(none.has_value());
   EXPECT_FALSE(none->ok());
   client_->stop();

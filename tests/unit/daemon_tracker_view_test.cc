@@ -1,8 +1,8 @@
 // What a tracker says about the cluster in its hello and its not_primary
 // refusals, decoded from hand-made answers, good and bad.
-#include "daemon/tracker_view.h"
-
 #include <gtest/gtest.h>
+
+#include "daemon/tracker_view.h"
 
 namespace gs::daemon {
 namespace {
@@ -24,7 +24,8 @@ TEST(TrackerView, AnOldTrackerIsThePrimaryOfAClusterOfOne) {
 }
 
 TEST(TrackerView, RolesPrimaryAndEpoch) {
-  auto v = decode_hello_view(parse(R"({"hello":"gs-tracker","role":"backup","primary":3,"epoch":9})"), 3);
+  auto v = decode_hello_view(
+      parse(R"({"hello":"gs-tracker","role":"backup","primary":3,"epoch":9})"), 3);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->role, TrackerRole::backup);
   EXPECT_TRUE(v->cluster);
@@ -66,9 +67,10 @@ TEST(TrackerView, APrimaryNotInOurFileIsUnknown) {
 }
 
 TEST(TrackerView, WrongTypesAreProtocolErrors) {
-  for (const char* text : {R"({"role":5})", R"({"role":""})", R"({"role":"Primary"})", R"({"role":"pri mary"})",
-                           R"({"role":"backup","primary":"2"})", R"({"role":"backup","primary":2.0})",
-                           R"({"role":"backup","epoch":"3"})", R"({"role":"backup","epoch":-1})"}) {
+  for (const char* text :
+       {R"({"role":5})", R"({"role":""})", R"({"role":"Primary"})", R"({"role":"pri mary"})",
+        R"({"role":"backup","primary":"2"})", R"({"role":"backup","primary":2.0})",
+        R"({"role":"backup","epoch":"3"})", R"({"role":"backup","epoch":-1})"}) {
     auto v = decode_hello_view(parse(text), 3);
     ASSERT_FALSE(v.ok()) << text;
     EXPECT_EQ(v.error().code, "protocol") << text;

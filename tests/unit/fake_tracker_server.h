@@ -4,13 +4,13 @@
 // test, and so is every answer.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "framed_conn.h"
 #include "json.h"
@@ -23,8 +23,9 @@ class FakeTrackerServer {
   using Script = std::function<void(FakeTrackerServer&, FramedConn&, const Json&)>;
 
   FakeTrackerServer(event_base* base, Script script) : base_(base), script_(std::move(script)) {
-    auto l = Listener::open(base, Endpoint{"127.0.0.1", 0},
-                            [this](evutil_socket_t fd, const std::string& peer) { accept(fd, peer); });
+    auto l =
+        Listener::open(base, Endpoint{"127.0.0.1", 0},
+                       [this](evutil_socket_t fd, const std::string& peer) { accept(fd, peer); });
     EXPECT_TRUE(l.ok());
     listener_.reset(*l);
     port_ = listener_->port();
@@ -121,7 +122,8 @@ class FakeTrackerServer {
       script_(*this, c, *j);
     };
     h.on_close = [this](FramedConn& c, const std::string&) { conns_.erase(&c); };
-    if (FramedConn* c = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(h))) conns_.insert(c);
+    if (FramedConn* c = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(h)))
+      conns_.insert(c);
   }
 
   event_base* base_;
