@@ -53,6 +53,17 @@ const std::vector<CommandSpec>& command_table() {
        .args = {},
        .summary = "show the user, tracker, seat and peer address",
        .render = render_status},
+      {.name = "trackers",
+       .args = {},
+       .summary = "ask every tracker its role in the cluster, now",
+       .details = "gsd asks each tracker of its trackers file directly, all at once (2 s at most "
+                  "each), and shows one row per tracker: its ROLE (primary, backup, recovering), "
+                  "EPOCH, LAST (the sequence number of its last write), BEHIND (how many writes "
+                  "it lacks that the primary has), or why it could not be asked. '*' marks the "
+                  "tracker this daemon's link uses. Trackers that are down do not make the "
+                  "command fail: it exits 0 whenever gsd answered. --json prints the rows, with "
+                  "the primary each tracker names and its commit point too.",
+       .render = render_trackers},
       {.name = "create_group",
        .args = {kGroup},
        .summary = "create a group; you become its owner",

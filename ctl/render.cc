@@ -276,6 +276,52 @@ Result<std::string> render_download_file(const CommandSpec& spec, const Json& ar
   return "downloading " + quoted(name) + " from " + quoted(group) + " to " + printable(dest);
 }
 
+Result<std::string> render_trackers(const CommandSpec& spec, const Json&, const Json& result) {
+  constexpr std::string_view kShape =
+      "a list of {index, address, reachable, role, epoch, last, behind}";
+  if (!result.is_array()) return bad_shape(spec, "a list of trackers");
+  if (result.size() == 0) return std::string("no trackers");
+  // The marker column is one wide even with no link, so the table does not
+  // shift left when the link is down.
+  std::vector<std::vector<std::string>> rows{
+      {" ", "TRACKER", "ADDRESS", "ROLE", "EPOCH", "LAST", "BEHIND"}};
+  bool any_link = false;
+  for (const Json& t : result.as_array()) {
+    const auto index = t.get_int("index");
+    const auto address = t.get_string("address");
+    const auto reachable = t.get_bool("reachable");
+    std::string error, role;
+    int64_t epoch = -1, last = -1;
+    const Json* behind = t.find("behind");
+    const Json* link = t.find("link");
+    if (!index || *index < 1 || !address || !reachable || !optional_string(t, "error", error) ||
+        !optional_string(t, "role", role) || !optional_count(t, "epoch", epoch) ||
+        !optional_count(t, "last", last) || (behind && !behind->is_null() && !behind->is_int()) ||
+        (link && !link->is_null() && !link->is_bool())) {
+      return bad_shape(spec, kShape);
+    }
+    const bool is_link = link && link->is_bool() && link->as_bool();
+    any_link = any_link || is_link;
+    auto number = [](int64_t v) { return v < 0 ? std::string("-") : std::to_string(v); };
+    std::vector<std::string> row = {
+        is_link ? "*" : " ",
+        std::to_string(*index),
+        printable(*address),
+        role.empty() ? "-" : printable(role),
+        number(epoch),
+        number(last),
+        behind && behind->is_int() ? std::to_string(behind->as_int()) : "-"};
+    if (!*reachable) {
+      row.push_back(error.empty() ? "unreachable" : "unreachable: " + printable(error));
+    } else if (!error.empty()) {
+      row.push_back("error: " + printable(error));
+    }
+    rows.push_back(std::move(row));
+  }
+  return format_table(rows, {false, true, false, false, true, true, true}) + "\n" +
+         (any_link ? "* this daemon's tracker link" : "this daemon has no tracker link now");
+}
+
 Result<DownloadEntry> parse_download_entry(const Json& entry) {
   DownloadEntry e;
   const auto group = entry.get_string("group");

@@ -61,6 +61,11 @@ Result<std::string> render_download_file(const CommandSpec& spec, const Json& ar
 Result<std::string> render_show_downloads(const CommandSpec& spec, const Json& args,
                                           const Json& result);
 
+// [{index, address, reachable, error, role, epoch, last, behind, link, ...}]:
+// an aligned table, one row per tracker, "*" on the row of the daemon's
+// link, what went wrong at the end of a row; then a line about the link.
+Result<std::string> render_trackers(const CommandSpec& spec, const Json& args, const Json& result);
+
 // One entry of show_downloads, checked. Optional fields that are absent (or
 // null) are 0 or empty.
 struct DownloadEntry {

@@ -22,6 +22,7 @@ namespace gs::daemon {
 class Downloads;
 class PeerServer;
 class Shares;
+class TrackerProbe;
 
 class Commands {
  public:
@@ -46,6 +47,9 @@ class Commands {
   // Downloading (download_commands.cc). Without it, download_file answers
   // that downloading is unavailable and show_downloads lists nothing.
   void set_downloads(Downloads* downloads) { downloads_ = downloads; }
+  // Probing the trackers (tracker_commands.cc). Without it, `trackers`
+  // answers that it is unavailable.
+  void set_tracker_probe(TrackerProbe* probe) { probe_ = probe; }
 
  private:
   using Handler = void (Commands::*)(const Json& args, Reply& reply);
@@ -73,6 +77,7 @@ class Commands {
   void stop_share(const Json& args, Reply& reply);
   void download_file(const Json& args, Reply& reply);
   void show_downloads(const Json& args, Reply& reply);
+  void trackers(const Json& args, Reply& reply);
 
   // Turns the tracker's successful answer into the control result.
   using Shape = std::function<Result<Json>(const Json& answer)>;
@@ -86,6 +91,7 @@ class Commands {
   Shares* shares_ = nullptr;
   const PeerServer* peer_server_ = nullptr;
   Downloads* downloads_ = nullptr;
+  TrackerProbe* probe_ = nullptr;
 };
 
 }  // namespace gs::daemon

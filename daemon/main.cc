@@ -25,6 +25,7 @@
 #include "session.h"
 #include "state.h"
 #include "tracker_client.h"
+#include "tracker_probe.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
 
@@ -85,8 +86,11 @@ int run(const DaemonConfig& cfg) {
   auto workers = std::make_unique<WorkerPool>(base.get(), 4);
 
   TrackerClient tracker(base.get(), {*trackers, cfg.tracker_timeout_seconds, {}});
+  // For `gsctl trackers`: links of its own, so the daemon's link is not disturbed.
+  TrackerProbe tracker_probe(base.get(), *trackers);
   Session session(**state, tracker, (*peers)->port());
   Commands commands(session, tracker, {(*state)->seat(), (*peers)->address()});
+  commands.set_tracker_probe(&tracker_probe);
   auto shares = std::make_unique<Shares>(**share_store, registry, session, *workers);
   commands.set_sharing(shares.get(), peers->get());
   // Serving follows the session: off before the shares go, on once they are registered.

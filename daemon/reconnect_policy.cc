@@ -12,18 +12,40 @@ ReconnectPolicy::ReconnectPolicy(size_t tracker_count, Params params)
 void ReconnectPolicy::on_link_up(Clock::time_point now) {
   up_ = true;
   up_since_ = now;
+  redirects_ = 0;
 }
 
 ReconnectPolicy::Duration ReconnectPolicy::on_down(Clock::time_point now, double rand01) {
-  index_ = (index_ + 1) % count_;
-  if (up_) {
-    up_ = false;
-    if (now - up_since_ >= params_.stable_after) {
-      failures_ = 0;
-      level_ = 0;
-      return Duration{0};
-    }
+  // A tracker that fails breaks a chain of redirects: the one that named it
+  // may simply not know yet that it is gone, which is no loop.
+  redirects_ = 0;
+  return next_after_failure(now, rand01);
+}
+
+ReconnectPolicy::Duration ReconnectPolicy::on_redirect(std::optional<size_t> primary, Clock::time_point now,
+                                                       double rand01) {
+  if (primary && *primary < count_ && *primary != index_ && redirects_ < max_redirects()) {
+    ++redirects_;
+    index_ = *primary;
+    // A primary that steps down after a healthy while was no failure either.
+    (void)left_healthy_link(now);
+    return Duration{0};
   }
+  return next_after_failure(now, rand01);
+}
+
+bool ReconnectPolicy::left_healthy_link(Clock::time_point now) {
+  if (!up_) return false;
+  up_ = false;
+  if (now - up_since_ < params_.stable_after) return false;
+  failures_ = 0;
+  level_ = 0;
+  return true;
+}
+
+ReconnectPolicy::Duration ReconnectPolicy::next_after_failure(Clock::time_point now, double rand01) {
+  index_ = (index_ + 1) % count_;
+  if (left_healthy_link(now)) return Duration{0};
   ++failures_;
   if (failures_ % count_ != 0) return Duration{0};
   return backoff(rand01);

@@ -13,10 +13,19 @@
 //    the backoff. One that dies sooner counts as a failed attempt, so a
 //    tracker that accepts and drops us in a loop is retried with backoff,
 //    not in a hot loop.
+//  - A tracker that is up but not the primary (a backup, or one still
+//    recovering) redirects: it names the primary, and that one is tried at
+//    once; a redirect is not a failure of the tracker. Only 2 * N redirects
+//    in a row are followed that way (two trackers that each name the other
+//    would bounce us for ever); past that, and whenever the primary is not
+//    known, the next tracker in order is tried as after a failure, with the
+//    backoff of a failed pass, so a cluster that is still choosing its
+//    primary is polled, not hammered.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 
 namespace gs::daemon {
 
@@ -46,18 +55,34 @@ class ReconnectPolicy {
   // uniform random number in [0, 1).
   Duration on_down(Clock::time_point now, double rand01);
 
+  // current() is not the primary; it named `primary` (0-based), or nobody
+  // when it does not know. Moves to the tracker to try next and returns how
+  // long to wait first: no wait when it follows the named primary.
+  Duration on_redirect(std::optional<size_t> primary, Clock::time_point now, double rand01);
+
+  // The redirects in a row that on_redirect followed to a named primary.
+  size_t redirects_in_row() const { return redirects_; }
+  // How many of those it follows before treating them as failures.
+  size_t max_redirects() const { return 2 * count_; }
+
   // Passes over the whole list that failed since the last healthy link.
   size_t failed_passes() const { return failures_ / count_; }
   bool link_up() const { return up_; }
 
  private:
   Duration backoff(double rand01);
+  // A link that was up ends: true (and the failure count reset) when it had
+  // been up for stable_after.
+  bool left_healthy_link(Clock::time_point now);
+  // The link (or attempt) on current() ended; moves to the next tracker.
+  Duration next_after_failure(Clock::time_point now, double rand01);
 
   size_t count_;
   Params params_;
   size_t index_ = 0;
   size_t failures_ = 0;  // attempts in a row without a healthy link
   int level_ = 0;        // backoff exponent
+  size_t redirects_ = 0;  // followed in a row, since the last primary link or failure
   bool up_ = false;
   Clock::time_point up_since_{};
 };

@@ -61,7 +61,9 @@ class Session {
   // The one way to call the tracker on behalf of the session: not_logged_in
   // at once when there is none; the token goes first; an answer saying the
   // session is gone ends it here (Event::ended) and reaches `done` as
-  // not_logged_in. (Where a tracker redirect and ticket renewal belong.)
+  // not_logged_in. (Where ticket renewal belongs; following the primary of
+  // the cluster, and resending after a redirect or a lost link, is the
+  // tracker link's business, below this.)
   // `done` runs unless the tracker link is stopped first; a caller that may
   // be destroyed before the answer guards its own callback.
   void request(const std::string& op, TrackerApi::Fields fields, TrackerApi::Done done);

@@ -3,6 +3,7 @@
 // records requests and answers them by hand.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ class TrackerApi {
   virtual bool link_ready() const = 0;
   // "HOST:PORT" of the tracker of the link that is up, if any.
   virtual std::optional<std::string> current_tracker() const = 0;
+  // Its 0-based line in the trackers file.
+  virtual std::optional<size_t> current_tracker_index() const = 0;
 };
 
 }  // namespace gs::daemon

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto.h"
 #include "log.h"
 #include "names.h"
 
@@ -38,13 +39,17 @@ std::string clean_message(std::string_view m) {
 
 Error unreachable(std::string message) { return make_error("tracker_unreachable", std::move(message)); }
 
+// 128 random bits: rids of every daemon share one table on the trackers, so
+// they must not collide across daemons.
+std::string make_rid() { return to_hex(random_bytes(16)); }
+
 }  // namespace
 
 bool retry_safe(std::string_view op) {
   // Reads change nothing; heartbeat and resume only refresh a session; a
   // logout of an unknown token is fine. Everything else is a write.
   static constexpr std::string_view kSafe[] = {"list_groups", "list_requests", "heartbeat", "resume",
-                                               "logout",      "list_files",    "file_info"};
+                                               "logout",      "list_files",    "file_info", "cluster"};
   return std::find(std::begin(kSafe), std::end(kSafe), op) != std::end(kSafe);
 }
 
@@ -53,6 +58,7 @@ TrackerClient::TrackerClient(event_base* base, Options options)
       opt_(std::move(options)),
       policy_(opt_.trackers.size(), opt_.policy),
       last_error_(opt_.trackers.size()),
+      not_primary_(opt_.trackers.size(), false),
       rng_(std::random_device{}()) {
   attempt_timer_ = evtimer_new(base_, &TrackerClient::attempt_cb, this);
   handshake_timer_ = evtimer_new(base_, &TrackerClient::handshake_timeout_cb, this);
@@ -87,6 +93,11 @@ std::optional<std::string> TrackerClient::current_tracker() const {
   return opt_.trackers[policy_.current()].str();
 }
 
+std::optional<size_t> TrackerClient::current_tracker_index() const {
+  if (state_ != LinkState::ready) return std::nullopt;
+  return policy_.current();
+}
+
 std::string TrackerClient::tracker_name(size_t index) const {
   return "tracker " + std::to_string(index + 1) + " (" + opt_.trackers[index].str() + ")";
 }
@@ -113,6 +124,7 @@ void TrackerClient::request(std::string op, Fields fields, Done done, Priority p
   p->owner = this;
   p->id = next_request_id_++;
   p->op = std::move(op);
+  if (!retry_safe(p->op)) p->rid = make_rid();
   p->fields = std::move(fields);
   p->done = std::move(done);
   p->failures_seen = failed_in_row_;
@@ -148,8 +160,8 @@ void TrackerClient::send(Pending& p) {
   Json frame = Json::object();
   frame["id"] = static_cast<int64_t>(p.id);
   frame["op"] = p.op;
+  if (!p.rid.empty()) frame["rid"] = p.rid;
   for (const auto& [k, v] : p.fields) frame[k] = v;
-  ++p.sends;
   in_flight_.push_back(p.id);
   conn_->send(frame.dump());
 }
@@ -196,7 +208,11 @@ void TrackerClient::on_deadline(Pending& p) {
     return;
   }
   if (auto it = std::find(queue_.begin(), queue_.end(), id); it != queue_.end()) queue_.erase(it);
-  complete(id, unreachable("no tracker answered within " + timeout + " s (" + tried_summary() + ")"));
+  // Trackers that answered only to say they are not the primary: the cluster
+  // is up but has no primary that we could reach (yet).
+  const bool redirected = std::find(not_primary_.begin(), not_primary_.end(), true) != not_primary_.end();
+  complete(id, unreachable(std::string(redirected ? "no tracker answered as the primary" : "no tracker answered") +
+                           " within " + timeout + " s (" + tried_summary() + ")"));
 }
 
 // ---- the link ----
@@ -271,21 +287,68 @@ void TrackerClient::on_frame(uint64_t link, std::string_view payload) {
 
 void TrackerClient::on_handshake(const Json& answer) {
   const size_t index = policy_.current();
+  if (answer.get_string("error") == "not_primary") {
+    // A tracker that refuses even the hello to anyone but the primary's
+    // clients: the same redirect as a hello naming another role.
+    const auto primary = decode_primary(answer, opt_.trackers.size());
+    follow_redirect(primary, primary ? "refused the hello with not_primary, naming tracker " +
+                                           std::to_string(*primary + 1) + " as the primary"
+                                     : "refused the hello with not_primary, knowing no primary");
+    return;
+  }
   if (answer.get_string("hello") != "gs-tracker" || answer.get_int("version") != kTrackerProtoVersion) {
     std::string why = "unexpected handshake answer";
     if (auto m = answer.get_string("message")) why = "handshake refused: " + clean_message(*m);
     drop_link(why);
     return;
   }
-  evtimer_del(handshake_timer_);
-  state_ = LinkState::ready;
-  failed_in_row_ = 0;
-  policy_.on_link_up(ReconnectPolicy::Clock::now());
-  last_error_[index].clear();
-  log_info("connected to ", tracker_name(index));
+  auto view = decode_hello_view(answer, opt_.trackers.size());
+  if (!view) {
+    drop_link("protocol error: " + view.error().message);
+    return;
+  }
   if (auto n = answer.get_int("tracker"); n && *n != static_cast<int64_t>(index + 1)) {
     log_warn(tracker_name(index), " calls itself tracker ", *n, "; do the trackers files differ?");
   }
+  if (view->role != TrackerRole::primary) {
+    follow_redirect(view->primary, describe_not_primary(*view));
+    return;
+  }
+  link_up(*view);
+}
+
+void TrackerClient::link_up(const TrackerView& view) {
+  const size_t index = policy_.current();
+  evtimer_del(handshake_timer_);
+  state_ = LinkState::ready;
+  view_ = view;
+  failed_in_row_ = 0;
+  for (auto& [id, p] : pending_) p->failures_seen = 0;
+  policy_.on_link_up(ReconnectPolicy::Clock::now());
+
+  // One line per link, naming the tracker left for this one and why: the
+  // last link's, or at start the first tracker that was tried.
+  std::string line = "tracker link: now tracker " + std::to_string(index + 1) + " (primary";
+  if (view.epoch) line += ", epoch " + std::to_string(*view.epoch);
+  line += ") at " + opt_.trackers[index].str();
+  const std::optional<size_t> before = last_link_ ? last_link_ : first_left_;
+  if (before && *before != index) {
+    line += "; tracker " + std::to_string(*before + 1) + ": ";
+    line += last_error_[*before].empty() ? "left" : last_error_[*before];
+  }
+  log_info(line);
+  first_left_.reset();
+  // Epochs only grow: an older one is a primary that was paused or cut off
+  // and does not know yet. It cannot commit a write (the others fence it),
+  // so what it answers is at worst a stale read; worth a line, not a refusal.
+  if (view.epoch && newest_epoch_ && *view.epoch < *newest_epoch_) {
+    log_warn(tracker_name(index), " says it is the primary of epoch ", *view.epoch, ", but a primary of epoch ",
+             *newest_epoch_, " was seen before; it may be a primary that was paused or cut off");
+  }
+  if (view.epoch && (!newest_epoch_ || *view.epoch > *newest_epoch_)) newest_epoch_ = view.epoch;
+  last_error_[index].clear();
+  not_primary_[index] = false;
+  last_link_ = index;
   if (on_link_up_) on_link_up_();
   flush_queue();
 }
@@ -315,12 +378,21 @@ void TrackerClient::on_answer(const Json& answer) {
     }
     message = clean_message(answer.get_string("message").value_or(code));
   }
+  if (code == "not_primary") {
+    // Nothing was done; the request goes again, to the primary it names.
+    std::string why = "answered not_primary";
+    const auto primary = decode_primary(answer, opt_.trackers.size());
+    why += primary ? ", naming tracker " + std::to_string(*primary + 1) + " as the primary" : ", knowing no primary";
+    log_info(tracker_name(policy_.current()), " is no longer the primary (", why, ")");
+    follow_redirect(primary, why);
+    return;
+  }
   in_flight_.erase(it);
-  const uint64_t rid = static_cast<uint64_t>(*id);
+  const uint64_t request_id = static_cast<uint64_t>(*id);
   if (*ok) {
-    complete(rid, answer);
+    complete(request_id, answer);
   } else {
-    complete(rid, make_error(std::move(code), std::move(message)));
+    complete(request_id, make_error(std::move(code), std::move(message)));
   }
 }
 
@@ -340,10 +412,14 @@ void TrackerClient::link_failed(const std::string& reason) {
   if (state_ == LinkState::stopped) return;
   const size_t index = policy_.current();
   const bool was_ready = state_ == LinkState::ready;
+  // Whether the tracker that had our requests in flight honours rids.
+  const bool dedups = was_ready && view_.cluster;
   link_id_ = 0;
   conn_ = nullptr;
   evtimer_del(handshake_timer_);
   last_error_[index] = reason;
+  not_primary_[index] = false;
+  if (!first_left_) first_left_ = index;
   if (was_ready) {
     log_warn("lost the link to ", tracker_name(index), ": ", reason);
   } else {
@@ -352,20 +428,26 @@ void TrackerClient::link_failed(const std::string& reason) {
 
   ++failed_in_row_;
 
-  // In-flight requests: the safe ones go first in the queue again (in their
-  // order), once; the rest fail below.
+  // In-flight requests go first in the queue again (in their order) when
+  // they may: reads, and writes with a rid to a tracker that honours it;
+  // the rest fail below.
+  const size_t max_lost = std::max<size_t>(opt_.trackers.size(), 2);
   std::vector<uint64_t> failed;
   for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
     auto p = pending_.find(*it);
     if (p == pending_.end()) continue;
-    if (retry_safe(p->second->op) && p->second->sends < 2) {
-      p->second->failures_seen = failed_in_row_;
+    Pending& r = *p->second;
+    ++r.lost_links;
+    if ((retry_safe(r.op) || (!r.rid.empty() && dedups)) && r.lost_links < max_lost) {
+      r.failures_seen = failed_in_row_;
       queue_.push_front(*it);
     } else {
       failed.insert(failed.begin(), *it);
     }
   }
   in_flight_.clear();
+  // A tracker failing breaks any chain of redirects (see ReconnectPolicy).
+  for (auto& [id, p] : pending_) p->hops = 0;
 
   // Queued requests that have seen every tracker fail since they were queued.
   std::vector<uint64_t> given_up;
@@ -402,8 +484,69 @@ void TrackerClient::link_failed(const std::string& reason) {
     auto p = pending_.find(id);
     if (p == pending_.end()) continue;
     const std::string op = p->second->op;
-    complete(id, unreachable("the link to " + who + " broke (" + reason + ") before it answered '" + op +
-                             "'; it may or may not have been done"));
+    std::string message = "the link to " + who + " broke (" + reason + ") before it answered '" + op + "'";
+    if (p->second->lost_links > 1) message += ", the last of " + std::to_string(p->second->lost_links) + " links";
+    complete(id, unreachable(message + "; it may or may not have been done"));
+  }
+}
+
+void TrackerClient::follow_redirect(std::optional<size_t> primary, const std::string& why) {
+  if (state_ == LinkState::stopped) return;
+  const size_t index = policy_.current();
+  const bool named = primary && *primary != index;
+  FramedConn* c = std::exchange(conn_, nullptr);
+  link_id_ = 0;
+  evtimer_del(handshake_timer_);
+  last_error_[index] = why;
+  not_primary_[index] = true;
+  if (!first_left_) first_left_ = index;
+  log_debug(tracker_name(index), " is not the primary: ", why);
+
+  // A tracker that is not the primary did nothing with what we sent it: all
+  // of it goes again, first, in its order. Not a lost link.
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) queue_.push_front(*it);
+  in_flight_.clear();
+
+  // A tracker answered: the cluster is up, so waiting requests no longer
+  // count the trackers that failed before towards failing at once.
+  for (auto& [id, p] : pending_) p->failures_seen = failed_in_row_;
+  // Each request sent round by a tracker naming another counts a hop.
+  std::vector<uint64_t> looped;
+  if (named) {
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      auto p = pending_.find(*it);
+      if (p != pending_.end() && ++p->second->hops > policy_.max_redirects()) {
+        looped.push_back(*it);
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const auto wait = policy_.on_redirect(primary, ReconnectPolicy::Clock::now(), uniform(rng_));
+  if (wait.count() > 0) {
+    // As for failures: once at first, then now and then.
+    const size_t passes = policy_.failed_passes();
+    if (passes == 1) {
+      log_warn("no tracker could be used as the primary (", tried_summary(), "); retrying with backoff");
+    } else if (passes % 60 == 0) {
+      log_info("still no primary tracker after ", passes, " rounds (", tried_summary(), ")");
+    }
+  }
+  schedule_attempt(wait);
+  if (c) c->close("not the primary");  // after link_id_ changed: its on_close is ignored
+
+  if (!looped.empty()) {
+    const std::string hops = std::to_string(policy_.max_redirects() + 1);
+    for (uint64_t id : looped) {
+      auto p = pending_.find(id);
+      if (p == pending_.end()) continue;
+      const std::string op = p->second->op;
+      complete(id, unreachable("no primary: the trackers sent '" + op + "' on " + hops +
+                               " times, each naming another tracker as the primary (" + tried_summary() + ")"));
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // The daemon's one link to the tracker cluster: a persistent FramedConn to
-// the first tracker of the trackers file that answers, with failover to the
-// next one when it fails (ReconnectPolicy decides where and when).
+// its primary, found from the trackers file, with failover to the next
+// tracker when one fails (ReconnectPolicy decides where and when).
 //
 // Requests carry ids and may be pipelined; answers are matched by id. A
 // request made while no link is up waits in a queue and is sent once one is.
@@ -10,17 +10,28 @@
 // that sits on one request sits on every later one too (answers come in
 // order).
 //
-// A request waiting for a link does not always sit out its deadline: once
-// every tracker has been tried and has failed since it was queued, it fails
-// at once with what each attempt ran into, so a person is not kept waiting
-// when no tracker is up at all.
+// Only the primary serves (docs/replication.md). A tracker that is not the
+// primary says so in its hello answer (role) or by answering not_primary,
+// and names the primary when it knows it: the link moves there and what was
+// refused is sent again. A redirect is not a failure of the tracker; a
+// request that has been sent round 2 * N times by trackers that each name
+// another fails (two confused trackers would bounce it for ever), and so does
+// any request at its deadline.
 //
-// When a link dies with requests in flight, the ones that are safe to send
-// twice (reads, heartbeat, resume, logout) go once more over the next link;
-// the others fail with tracker_unreachable, because the dead tracker may or
-// may not have applied them.
-// TODO(cluster): writes will carry a client request id so that trackers can
-// recognise a retried write; then writes can be retried too.
+// A request waiting for a link does not always sit out its deadline: once
+// every tracker has been tried and has failed since it was queued, with none
+// answering even as a backup, it fails at once with what each attempt ran
+// into, so a person is not kept waiting when no tracker is up at all.
+//
+// Writes (every op that is not retry_safe) carry a rid, made once per
+// request and kept across resends: a tracker of a cluster applies a write
+// once however often it arrives, and answers a resend with the first
+// outcome. So when a link dies with requests in flight, reads and writes
+// alike go again over the next link, until their deadline or until
+// max(N, 2) links have died under them (a request that kills trackers must
+// not take the whole cluster down). A tracker from before the cluster (its
+// hello names no role) knows nothing of rids: writes in flight on its link
+// fail with tracker_unreachable, since it may or may not have applied them.
 #pragma once
 
 #include <chrono>
@@ -39,10 +50,12 @@
 #include "framed_conn.h"
 #include "reconnect_policy.h"
 #include "tracker_api.h"
+#include "tracker_view.h"
 
 namespace gs::daemon {
 
-// Ops that may reach a tracker twice without harm.
+// Ops that may reach a tracker twice without harm, even one that knows
+// nothing of rids: they carry none.
 bool retry_safe(std::string_view op);
 
 class TrackerClient final : public TrackerApi {
@@ -72,6 +85,7 @@ class TrackerClient final : public TrackerApi {
   void request(std::string op, Fields fields, Done done, Priority priority = Priority::normal) override;
   bool link_ready() const override { return state_ == LinkState::ready; }
   std::optional<std::string> current_tracker() const override;
+  std::optional<size_t> current_tracker_index() const override;
 
   size_t pending_requests() const { return pending_.size(); }
 
@@ -82,10 +96,12 @@ class TrackerClient final : public TrackerApi {
     TrackerClient* owner = nullptr;
     uint64_t id = 0;
     std::string op;
+    std::string rid;  // writes only: the same for every send of this request
     Fields fields;
     Done done;
-    int sends = 0;
-    size_t failures_seen = 0;  // failed_in_row_ when it was (re)queued
+    size_t lost_links = 0;     // links that died while it was in flight
+    size_t hops = 0;           // redirects to a named primary since a tracker last failed
+    size_t failures_seen = 0;  // failed_in_row_ when it was (re)queued, or a tracker last answered
     event* deadline = nullptr;
     std::string fail_now;  // non-empty: fail on the next loop turn with this message
   };
@@ -102,6 +118,11 @@ class TrackerClient final : public TrackerApi {
   void link_failed(const std::string& reason);
   // We give up on the link ourselves (protocol error, silence).
   void drop_link(const std::string& reason);
+  // The tracker of the link (or attempt) is up but not the primary; it named
+  // `primary` (0-based) or nobody. Moves the link, requeues what was in flight.
+  void follow_redirect(std::optional<size_t> primary, const std::string& why);
+  // The link to policy_.current() passed its handshake as the primary.
+  void link_up(const TrackerView& view);
   void send(Pending& p);
   void flush_queue();
   void complete(uint64_t id, Result<Json> result);
@@ -127,7 +148,12 @@ class TrackerClient final : public TrackerApi {
   std::deque<uint64_t> queue_;      // not sent yet, in order
   std::deque<uint64_t> in_flight_;  // sent on the current link, in order
   std::vector<std::string> last_error_;  // per tracker, for messages
-  size_t failed_in_row_ = 0;             // attempts and links that failed since the last handshake
+  std::vector<bool> not_primary_;        // per tracker: its last word was that it is not the primary
+  size_t failed_in_row_ = 0;             // attempts and links that failed since a tracker last answered
+  TrackerView view_;                     // of the link that is up
+  std::optional<size_t> last_link_;      // the tracker of the last link that was up
+  std::optional<size_t> first_left_;     // the first tracker left since then
+  std::optional<int64_t> newest_epoch_;  // the highest epoch a primary has told us
   std::function<void()> on_link_up_;
   std::mt19937_64 rng_;
 };

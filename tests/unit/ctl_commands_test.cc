@@ -70,7 +70,7 @@ TEST(CtlCommands, TableIsWellFormed) {
   for (const char* name :
        {"create_user", "login", "logout", "create_group", "join_group", "leave_group",
         "list_requests", "accept_request", "reject_request", "list_groups", "status", "upload_file",
-        "list_files", "download_file", "show_downloads", "stop_share"}) {
+        "list_files", "download_file", "show_downloads", "stop_share", "trackers"}) {
     EXPECT_NE(find_command(name), nullptr) << name;
   }
   EXPECT_EQ(find_command("help"), nullptr);  // handled by the parser, not sent
@@ -84,6 +84,7 @@ TEST(CtlCommands, EachCommandBuildsItsRequest) {
             R"({"cmd":"login","args":{"user":"alice","password":"pw"}})");
   EXPECT_EQ(request_of({"logout"}), R"({"cmd":"logout","args":{}})");
   EXPECT_EQ(request_of({"status"}), R"({"cmd":"status","args":{}})");
+  EXPECT_EQ(request_of({"trackers"}), R"({"cmd":"trackers","args":{}})");
   EXPECT_EQ(request_of({"create_group", "g"}), R"({"cmd":"create_group","args":{"group":"g"}})");
   EXPECT_EQ(request_of({"join_group", "g"}), R"({"cmd":"join_group","args":{"group":"g"}})");
   EXPECT_EQ(request_of({"leave_group", "g"}), R"({"cmd":"leave_group","args":{"group":"g"}})");

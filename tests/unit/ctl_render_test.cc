@@ -359,6 +359,57 @@ TEST(CtlRender, FormatTable) {
   EXPECT_EQ(format_table({}), "");
 }
 
+TEST(CtlRender, TrackersIsAnAlignedTableMarkingTheLink) {
+  EXPECT_EQ(
+      human("trackers", "{}",
+            R"([{"index":1,"address":"127.0.0.1:7410","reachable":true,"error":null,"role":"backup",
+                 "epoch":3,"primary":2,"commit":117,"last":118,"behind":2,"link":false},
+                {"index":2,"address":"127.0.0.1:7411","reachable":true,"error":null,"role":"primary",
+                 "epoch":3,"primary":2,"commit":120,"last":120,"behind":0,"link":true},
+                {"index":3,"address":"10.0.0.12:7412","reachable":false,
+                 "error":"connection error: Connection refused","role":null,"epoch":null,
+                 "primary":null,"commit":null,"last":null,"behind":null,"link":false},
+                {"index":4,"address":"10.0.0.13:7413","reachable":true,"error":"no answer within 2 s",
+                 "role":"recovering","epoch":2,"last":null,"behind":null,"link":false}])"),
+      "   TRACKER  ADDRESS         ROLE        EPOCH  LAST  BEHIND\n"
+      "         1  127.0.0.1:7410  backup          3   118       2\n"
+      "*        2  127.0.0.1:7411  primary         3   120       0\n"
+      "         3  10.0.0.12:7412  -               -     -       -  unreachable: connection error: "
+      "Connection refused\n"
+      "         4  10.0.0.13:7413  recovering      2     -       -  error: no answer within 2 s\n"
+      "* this daemon's tracker link");
+}
+
+TEST(CtlRender, TrackersWithoutALinkOrFromAnOldTracker) {
+  // An old tracker has only its hello to tell; and a daemon with no link says so.
+  EXPECT_EQ(human("trackers", "{}",
+                  R"([{"index":1,"address":"[::1]:7410","reachable":true,"role":"primary"}])"),
+            "   TRACKER  ADDRESS     ROLE     EPOCH  LAST  BEHIND\n"
+            "         1  [::1]:7410  primary      -     -       -\n"
+            "this daemon has no tracker link now");
+  // A tracker ahead of the primary (entries of an old epoch) shows as such.
+  EXPECT_NE(
+      human(
+          "trackers", "{}",
+          R"([{"index":1,"address":"a:1","reachable":true,"role":"backup","last":5,"behind":-2}])")
+          .find("  -2"),
+      std::string::npos);
+  // Text from the daemon cannot reach the terminal raw.
+  EXPECT_EQ(human("trackers", "{}",
+                  R"([{"index":1,"address":"a\u001b[2J","reachable":false,"error":"x\u0007"}])")
+                .find('\x1b'),
+            std::string::npos);
+  EXPECT_EQ(human("trackers", "{}", "[]"), "no trackers");
+  for (const char* bad :
+       {"null", "{}", R"([{"address":"a","reachable":true}])",
+        R"([{"index":0,"address":"a","reachable":true}])", R"([{"index":1,"address":"a"}])",
+        R"([{"index":1,"address":"a","reachable":true,"epoch":"3"}])",
+        R"([{"index":1,"address":"a","reachable":true,"behind":1.5}])",
+        R"([{"index":1,"address":"a","reachable":true,"link":"yes"}])"}) {
+    EXPECT_TRUE(refused_shape("trackers", bad)) << bad;
+  }
+}
+
 TEST(CtlRender, JsonOutput) {
   EXPECT_EQ(json_success(Json()).dump(), R"({"ok":true})");
   EXPECT_EQ(json_success(parse_json(R"([{"user":"bob"}])")).dump(), R"([{"user":"bob"}])");

@@ -111,5 +111,80 @@ TEST(ReconnectPolicy, ZeroTrackersIsTreatedAsOne) {
   EXPECT_EQ(p.current(), 0u);
 }
 
+// ---- redirects: a tracker that is up but not the primary ----
+
+TEST(ReconnectPolicy, ANamedPrimaryIsTriedAtOnceAndIsNoFailure) {
+  ReconnectPolicy p(3, no_jitter());
+  const auto t = Clock::now();
+  EXPECT_EQ(p.on_redirect(2, t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.current(), 2u);  // straight there, not to the next in order
+  EXPECT_EQ(p.redirects_in_row(), 1u);
+  // Had it counted as a failure, the third failure below would be a full
+  // pass and wait.
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));
+}
+
+TEST(ReconnectPolicy, OnlyTwiceNRedirectsInARowAreFollowed) {
+  // Two trackers each naming the other.
+  ReconnectPolicy p(2, no_jitter());
+  const auto t = Clock::now();
+  ASSERT_EQ(p.max_redirects(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    const size_t other = 1 - p.current();
+    EXPECT_EQ(p.on_redirect(other, t, 0.5), milliseconds(0));
+    EXPECT_EQ(p.current(), other);
+  }
+  // From here on each redirect is a failed attempt: on in order, with the
+  // backoff of a failed pass.
+  EXPECT_EQ(p.on_redirect(1 - p.current(), t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_redirect(1 - p.current(), t, 0.5), milliseconds(250));
+  EXPECT_EQ(p.on_redirect(1 - p.current(), t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_redirect(1 - p.current(), t, 0.5), milliseconds(500));
+  EXPECT_EQ(p.redirects_in_row(), 4u);
+}
+
+TEST(ReconnectPolicy, APrimaryLinkOrAFailedTrackerEndsAChainOfRedirects) {
+  ReconnectPolicy p(2, no_jitter());
+  const auto t = Clock::now();
+  p.on_redirect(1, t, 0.5);
+  p.on_redirect(0, t, 0.5);
+  EXPECT_EQ(p.redirects_in_row(), 2u);
+  p.on_link_up(t);
+  EXPECT_EQ(p.redirects_in_row(), 0u);
+  p.on_redirect(1, t, 0.5);
+  // The named primary is gone: the backup that named it only did not know yet.
+  p.on_down(t, 0.5);
+  EXPECT_EQ(p.redirects_in_row(), 0u);
+}
+
+TEST(ReconnectPolicy, AnUnknownPrimaryMovesOnInOrderWithBackoff) {
+  ReconnectPolicy p(2, no_jitter());
+  const auto t = Clock::now();
+  EXPECT_EQ(p.on_redirect(std::nullopt, t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.current(), 1u);
+  EXPECT_EQ(p.on_redirect(std::nullopt, t, 0.5), milliseconds(250));
+  EXPECT_EQ(p.current(), 0u);
+  // A tracker naming itself, or one not in our file, names nobody.
+  EXPECT_EQ(p.on_redirect(0, t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.current(), 1u);
+  EXPECT_EQ(p.on_redirect(7, t, 0.5), milliseconds(500));
+  EXPECT_EQ(p.current(), 0u);
+}
+
+TEST(ReconnectPolicy, APrimaryThatStepsDownAfterAHealthyWhileIsNoFailure) {
+  ReconnectPolicy p(2, no_jitter());
+  auto t = Clock::now();
+  p.on_down(t, 0.5);
+  p.on_down(t, 0.5);  // a failed pass: the next one would wait longer
+  p.on_link_up(t);
+  t += seconds(60);
+  // It steps down and knows no successor yet: on at once, backoff from scratch.
+  EXPECT_EQ(p.on_redirect(std::nullopt, t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));
+}
+
 }  // namespace
 }  // namespace gs::daemon

@@ -40,6 +40,10 @@ class FakeTracker : public TrackerApi {
     if (!ready) return std::nullopt;
     return "127.0.0.1:7400";
   }
+  std::optional<size_t> current_tracker_index() const override {
+    if (!ready) return std::nullopt;
+    return 0;
+  }
 
   Call take() {
     EXPECT_FALSE(calls.empty());

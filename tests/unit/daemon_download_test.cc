@@ -46,6 +46,7 @@ class AutoTracker : public TrackerApi {
   }
   bool link_ready() const override { return true; }
   std::optional<std::string> current_tracker() const override { return "127.0.0.1:1"; }
+  std::optional<size_t> current_tracker_index() const override { return 0; }
 
   size_t count(const std::string& op) const { return static_cast<size_t>(std::count(ops.begin(), ops.end(), op)); }
 

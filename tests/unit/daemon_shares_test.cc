@@ -46,6 +46,7 @@ class FakeTracker : public TrackerApi {
   }
   bool link_ready() const override { return true; }
   std::optional<std::string> current_tracker() const override { return "127.0.0.1:7400"; }
+  std::optional<size_t> current_tracker_index() const override { return 0; }
 
   std::deque<Call> calls;
 };
