@@ -28,6 +28,7 @@
 #include "store.h"
 #include "tracker_service.h"
 #include "trackers_file.h"
+#include "worker_pool.h"
 
 namespace {
 
@@ -217,7 +218,10 @@ int run(const Args& args) {
   service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
   service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
   service_config.login_limit.delay = Seconds(config->login_delay_seconds);
-  Service service(**store, clock, service_config);
+  // Key derivations (create_user, login) run here, off the loop: a burst of
+  // logins must not delay everything else the tracker does.
+  auto kdf_workers = std::make_unique<WorkerPool>(base.get(), 2);
+  Service service(**store, clock, service_config, kdf_workers.get());
 
   ServerConfig server_config;
   server_config.tracker_index = args.index;
@@ -238,6 +242,7 @@ int run(const Args& args) {
     notify_ready(status);
     event_base_dispatch(base.get());
   }
+  kdf_workers.reset();  // before the Service its completions call back into
   log_info("stopped");
   return 0;
 }

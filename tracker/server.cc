@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <deque>
+#include <optional>
 #include <vector>
 
 #include "log.h"
@@ -9,6 +11,9 @@ namespace gs::tracker {
 namespace {
 
 constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
+// Requests one connection may have waiting for answers (slow logins queue up
+// behind the key derivation): a client that piles up more is cut off.
+constexpr size_t kMaxAnswersWaiting = 1024;
 
 std::string seconds_text(int64_t s) { return std::to_string(s) + " s"; }
 
@@ -32,7 +37,17 @@ std::string peer_host(std::string_view peer) {
 
 struct Server::Conn {
   Server* server = nullptr;
+  uint64_t id = 0;  // answers that come back later find their connection by it
   FramedConn* link = nullptr;
+  // A request whose answer the Service gives later (a login waits for its
+  // key derivation on a worker) holds back the requests behind it on this
+  // connection, so each connection's requests take effect in order, as a
+  // pipelining client expects (create_user, then login); other connections
+  // go on meanwhile. answers[i] belongs to request first_answer + i, empty
+  // until its answer came.
+  std::deque<std::optional<std::string>> answers;
+  uint64_t first_answer = 0;
+  std::deque<Json> held;
   std::string host;  // peer_host() of the link
   event* handshake_timer = nullptr;
   bool greeted = false;
@@ -86,6 +101,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
   auto owned = std::make_unique<Conn>();
   Conn* c = owned.get();
   c->server = this;
+  c->id = ++last_conn_id_;
   c->host = peer_host(peer);
   FramedConn::Handlers handlers;
   handlers.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
@@ -98,6 +114,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
   c->handshake_timer = evtimer_new(base_, &Server::on_handshake_timeout, c);
   if (!c->handshake_timer) {
     conns_.emplace(c, std::move(owned));
+    by_id_.emplace(c->id, c);
     c->link->close("out of memory for a timer");
     return;
   }
@@ -105,6 +122,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
   evtimer_add(c->handshake_timer, &tv);
   c->link->set_read_timeout(static_cast<int>(config_.idle_timeout_seconds));
   conns_.emplace(c, std::move(owned));
+  by_id_.emplace(c->id, c);
   log_debug("connection from ", peer);
 }
 
@@ -121,6 +139,7 @@ void Server::on_close(Conn& c, const std::string& reason) {
   }
   log_info("closing ", c.link->peer(), ": ", why);
   if (c.handshake_timer) event_free(c.handshake_timer);
+  by_id_.erase(c.id);
   conns_.erase(&c);  // c is gone from here on
 }
 
@@ -143,22 +162,61 @@ void Server::on_frame(Conn& c, std::string_view payload) {
     const auto op = message->get_string("op");
     log_debug("request from ", c.link->peer(), ": ", op && valid_name(*op) ? *op : "(malformed)");
   }
-  std::string bytes = service_.handle_to_text(*message, RequestContext{c.host});
+  if (!c.answers.empty()) {
+    if (c.held.size() >= kMaxAnswersWaiting) {
+      c.link->close("over " + std::to_string(kMaxAnswersWaiting) + " requests waiting for their answers");
+      return;
+    }
+    c.held.push_back(std::move(*message));
+    return;
+  }
+  serve(c, *message);
+}
+
+void Server::serve(Conn& c, const Json& message_ref) {
+  const Json* message = &message_ref;
+  const uint64_t slot = c.first_answer + c.answers.size();
+  c.answers.emplace_back();
+  const Json* id = message->find("id");
+  Json answer_id = id && id->is_int() ? *id : Json(nullptr);
+  service_.handle(*message, RequestContext{c.host},
+                  [this, conn = c.id, slot, answer_id = std::move(answer_id)](std::string text) {
+                    answered(conn, slot, answer_id, std::move(text));
+                  });
+}
+
+void Server::answered(uint64_t conn, uint64_t slot, const Json& id, std::string bytes) {
+  const auto found = by_id_.find(conn);
+  if (found == by_id_.end()) return;  // the client went away meanwhile
+  Conn& c = *found->second;
   if (bytes.size() > kTrackerMaxFrame) {
     // Only a list could grow this big; the client would drop the link over
     // an oversized frame, so it gets an error it can show instead. The
     // answer carried the request's id if that was an integer.
     log_warn("answer to ", c.link->peer(), " is ", bytes.size(), " bytes, over the frame limit");
-    const Json* id = message->find("id");
-    Json::Object err{{"id", id && id->is_int() ? *id : Json(nullptr)},
+    Json::Object err{{"id", id},
                      {"ok", false},
                      {"error", "internal_error"},
                      {"message", "the answer is too large for one frame"}};
     bytes = Json(std::move(err)).dump();
   }
-  c.link->send(bytes);
+  c.answers[slot - c.first_answer] = std::move(bytes);
+  while (!c.answers.empty() && c.answers.front()) {
+    c.link->send(*c.answers.front());
+    c.answers.pop_front();
+    ++c.first_answer;
+  }
   if (c.link->pending_output() > config_.max_pending_output) {
-    c.link->close("not reading its answers (" + std::to_string(c.link->pending_output()) + " bytes queued)");
+    c.link->close("not reading its answers (" + std::to_string(c.link->pending_output()) +
+                  " bytes queued)");
+    return;
+  }
+  // What waited behind a slow request goes now, until the next slow one.
+  while (c.answers.empty() && !c.held.empty()) {
+    const Json next = std::move(c.held.front());
+    c.held.pop_front();
+    serve(c, next);
+    if (by_id_.find(conn) == by_id_.end()) return;  // serving it closed the link
   }
 }
 

@@ -58,6 +58,11 @@ class Server {
   struct Conn;
   void on_accept(evutil_socket_t fd, const std::string& peer);
   void on_frame(Conn& c, std::string_view payload);
+  // Hands one request to the Service.
+  void serve(Conn& c, const Json& message);
+  // The Service's answer to request `slot` of connection `conn`: sent once
+  // every earlier answer on it was.
+  void answered(uint64_t conn, uint64_t slot, const Json& id, std::string bytes);
   void on_hello(Conn& c, const Json& hello);
   void on_close(Conn& c, const std::string& reason);
   static void on_handshake_timeout(evutil_socket_t, short, void* conn);
@@ -68,6 +73,8 @@ class Server {
   ServerConfig config_;
   std::unique_ptr<Listener> listener_;
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<uint64_t, Conn*> by_id_;
+  uint64_t last_conn_id_ = 0;
   // Refusals at the connection cap are logged at most once per interval,
   // with a count, so a flood cannot flood the log too.
   std::chrono::steady_clock::time_point last_refusal_log_{};

@@ -2,6 +2,9 @@
 
 #include <exception>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 #include <utility>
 
 #include "crypto.h"
@@ -70,17 +73,21 @@ std::string short_seat(const std::string& seat) { return seat.substr(0, 12); }
 
 }  // namespace
 
-Service::Service(Store& store, const Clock& clock, ServiceConfig config)
+Service::Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool)
     : store_(store),
       clock_(clock),
+      pool_(pool),
       config_(config),
       sessions_(clock, config.session_ttl),
       limiter_(config.login_limit),
       next_prune_(clock.now() + config.session_ttl) {}
 
-Json Service::handle(const Json& request, const RequestContext& context) {
+void Service::handle(const Json& request, const RequestContext& context, Reply reply) {
+  PeerSplice splice;
+  splice_ = &splice;
   Json id = nullptr;
   Answer answer = Json::Object{};
+  bool deferred = false;
   try {
     peer_host_ = context.peer_host;
     maybe_prune();
@@ -99,6 +106,10 @@ Json Service::handle(const Json& request, const RequestContext& context) {
         answer = op.error();
       } else if (!rid) {
         answer = rid.error();
+      } else if (const AsyncHandler slow = slow_handler(*op)) {
+        rid_ = std::move(*rid);
+        (this->*slow)(fields, [reply, id](Answer a) { reply(answer_json(id, std::move(a)).dump()); });
+        deferred = true;
       } else {
         rid_ = std::move(*rid);
         answer = dispatch(*op, fields);
@@ -111,7 +122,12 @@ Json Service::handle(const Json& request, const RequestContext& context) {
     answer =
         make_error("internal_error", "the tracker failed to handle this request; try again later");
   }
+  splice_ = nullptr;
+  if (deferred) return;
+  reply(with_peers(answer_json(id, std::move(answer)), splice));
+}
 
+Json Service::answer_json(Json id, Answer answer) {
   Json::Object out;
   out.reserve(answer ? 2 + answer->size() : 4);
   out.emplace_back("id", std::move(id));
@@ -126,11 +142,7 @@ Json Service::handle(const Json& request, const RequestContext& context) {
   return Json(std::move(out));
 }
 
-std::string Service::handle_to_text(const Json& request, const RequestContext& context) {
-  PeerSplice splice;
-  splice_ = &splice;
-  const Json answer = handle(request, context);
-  splice_ = nullptr;
+std::string Service::with_peers(const Json& answer, const PeerSplice& splice) {
   std::string text = answer.dump();
   if (!splice.used || answer.get_bool("ok") != true) return text;
   constexpr std::string_view kEmptyPeersLast = "\"peers\":[]}";
@@ -150,10 +162,35 @@ std::string Service::handle_to_text(const Json& request, const RequestContext& c
   return text;
 }
 
+std::string Service::handle_to_text(const Json& request, const RequestContext& context) {
+  std::optional<std::string> text;
+  handle(request, context, [&text](std::string t) { text = std::move(t); });
+  if (!text) throw std::logic_error("handle_to_text on a Service with a worker pool");
+  return std::move(*text);
+}
+
+Json Service::handle(const Json& request, const RequestContext& context) {
+  // The text as the server sends it, parsed back: what a client sees.
+  return Json::parse(handle_to_text(request, context)).value();
+}
+
+Service::AsyncHandler Service::slow_handler(std::string_view op) {
+  if (op == "create_user") return &Service::create_user;
+  if (op == "login") return &Service::login;
+  return nullptr;
+}
+
+void Service::off_loop(std::function<void()> work, std::function<void()> done) {
+  if (!pool_) {
+    work();
+    done();
+    return;
+  }
+  pool_->post(std::move(work), std::move(done));
+}
+
 Service::Answer Service::dispatch(std::string_view op, const Fields& f) {
   static constexpr std::pair<std::string_view, Handler> kOps[] = {
-      {"create_user", &Service::create_user},
-      {"login", &Service::login},
       {"resume", &Service::resume},
       {"logout", &Service::logout},
       {"heartbeat", &Service::heartbeat},
@@ -259,41 +296,46 @@ Status Service::member_only(const std::string& group, const std::string& user) {
   return Ok{};
 }
 
-Service::Answer Service::create_user(const Fields& f) {
+void Service::create_user(const Fields& f, Then then) {
   auto user = f.name("user", "user");
-  if (!user) return user.error();
+  if (!user) return then(user.error());
   auto password = f.password("password");
-  if (!password) return password.error();
+  if (!password) return then(password.error());
 
-  const auto done = [&](const Applied& added) -> Answer {
-    if (!added.done) return make_error("user_exists", "user " + quoted(*user) + " already exists");
-    log_info("created user ", quoted(*user));
+  const auto done = [name = *user](const Applied& added) -> Answer {
+    if (!added.done) return make_error("user_exists", "user " + quoted(name) + " already exists");
+    log_info("created user ", quoted(name));
     return Json::Object{};
   };
   auto kept = kept_outcome();
-  if (!kept) return kept.error();
-  if (*kept) return done(**kept);
+  if (!kept) return then(kept.error());
+  if (*kept) return then(done(**kept));
   // Checked first so a taken name does not cost a key derivation.
   auto known = store_.password_hash(*user);
-  if (!known) return internal(known.error());
-  if (*known) return done(Applied::done_if(false));
+  if (!known) return then(internal(known.error()));
+  if (*known) return then(done(Applied::done_if(false)));
 
-  auto hash = hash_password(*password, config_.kdf);
-  if (!hash) return internal(hash.error());
-  auto added = write(AddUser{*user, *hash, clock_.unix_seconds()});
-  if (!added) return added.error();
-  return done(*added);
+  // The key derivation is slow on purpose: on a worker, not the loop.
+  auto hash = std::make_shared<Result<std::string>>(std::string());
+  off_loop([hash, password = std::move(*password), kdf = config_.kdf] { *hash = hash_password(password, kdf); },
+           [this, hash, done, then, rid = rid_, name = *user] {
+             if (!*hash) return then(internal(hash->error()));
+             rid_ = rid;
+             auto added = write(AddUser{name, **hash, clock_.unix_seconds()});
+             if (!added) return then(added.error());
+             then(done(*added));
+           });
 }
 
-Service::Answer Service::login(const Fields& f) {
+void Service::login(const Fields& f, Then then) {
   auto user = f.name("user", "user");
-  if (!user) return user.error();
+  if (!user) return then(user.error());
   auto password = f.password("password");
-  if (!password) return password.error();
+  if (!password) return then(password.error());
   auto seat = f.seat("seat");
-  if (!seat) return seat.error();
+  if (!seat) return then(seat.error());
   auto port = f.optional_port("port");
-  if (!port) return port.error();
+  if (!port) return then(port.error());
   // A login is not replayed from its request id: a retry logs in again (the
   // same seat may), and gets a token, which the id table must not keep.
   rid_.clear();
@@ -301,13 +343,30 @@ Service::Answer Service::login(const Fields& f) {
   // Before the password check, so a blocked guesser does not even cost us
   // a key derivation.
   if (auto wait = limiter_.blocked(*user, clock_.now())) {
-    return make_error("rate_limited", "too many wrong passwords for user " + quoted(*user) +
-                                          "; try again in " + std::to_string(wait->count()) + " s");
+    return then(make_error("rate_limited", "too many wrong passwords for user " + quoted(*user) +
+                                               "; try again in " + std::to_string(wait->count()) + " s"));
   }
   auto stored = store_.password_hash(*user);
-  if (!stored) return internal(stored.error());
-  if (!*stored) return make_error("unknown_user", "no such user " + quoted(*user));
-  if (!verify_password(*password, **stored)) {
+  if (!stored) return then(internal(stored.error()));
+  if (!*stored) return then(make_error("unknown_user", "no such user " + quoted(*user)));
+  // The key derivation is slow on purpose: on a worker, not the loop.
+  auto right = std::make_shared<bool>(false);
+  off_loop([right, password = std::move(*password), stored = std::move(**stored)] {
+             *right = verify_password(password, stored);
+           },
+           [this, right, then, user = *user, seat = *seat, port = *port, host = peer_host_] {
+             peer_host_ = host;
+             then(logged_in(*right, user, seat, port));
+           });
+}
+
+Service::Answer Service::logged_in(bool password_right, const std::string& user_name,
+                                   const std::string& seat_id, std::optional<uint16_t> peer_port) {
+  const std::string* user = &user_name;
+  const std::string* seat = &seat_id;
+  const std::optional<uint16_t>* port = &peer_port;
+  rid_.clear();
+  if (!password_right) {
     limiter_.failure(*user, clock_.now());
     log_info("wrong password for user ", quoted(*user));
     return make_error("wrong_password", "wrong password for user " + quoted(*user));

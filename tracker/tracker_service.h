@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "result.h"
 #include "sessions.h"
 #include "store.h"
+#include "worker_pool.h"
 
 namespace gs::tracker {
 
@@ -48,18 +51,25 @@ struct ServiceConfig {
 
 class Service {
  public:
-  // The session grace period (sessions.h) starts now.
-  Service(Store& store, const Clock& clock, ServiceConfig config);
+  // The session grace period (sessions.h) starts now. Password hashing
+  // (create_user, login) runs on `pool`; without one it runs inline.
+  Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool = nullptr);
 
-  // Answers one request. Never throws: a malformed request gets bad_request,
-  // a failing disk gets internal_error. The answer carries the request's id
-  // (null when the request had no usable id).
-  Json handle(const Json& request, const RequestContext& context = {});
-  // handle(request, context).dump(): the answer as the server sends it. The
-  // same text, made cheaper for file_info, whose peer list is most of the
-  // answer: the peers' entries are spliced in as LivePeers keeps them encoded
-  // instead of being built as Json objects and encoded on every look-up.
+  // The answer to one request, as the text the server sends, is passed to
+  // `reply` exactly once: before handle() returns, or later from the loop
+  // when the request needed slow work (a key derivation on the pool). Answers
+  // can thus come out of request order; the server puts them back in order.
+  // Never throws: a malformed request gets bad_request, a failing disk gets
+  // internal_error. The answer carries the request's id (null when the
+  // request had no usable id). file_info's peer list, most of its answer, is
+  // spliced in as LivePeers keeps it encoded instead of being built as Json
+  // objects and encoded on every look-up.
+  using Reply = std::function<void(std::string text)>;
+  void handle(const Json& request, const RequestContext& context, Reply reply);
+  // For a Service without a pool (tests, fuzzing), where every answer comes
+  // at once: the text, and the same parsed.
   std::string handle_to_text(const Json& request, const RequestContext& context = {});
+  Json handle(const Json& request, const RequestContext& context = {});
 
   // For tests: the soft state of who serves what.
   const LivePeers& live_peers() const { return peers_; }
@@ -68,11 +78,23 @@ class Service {
   using Fields = RequestFields;
   using Answer = Result<Json::Object>;
   using Handler = Answer (Service::*)(const Fields&);
+  // Ops with slow work answer through `then`, once, maybe later.
+  using Then = std::function<void(Answer)>;
+  using AsyncHandler = void (Service::*)(const Fields&, Then);
+  struct PeerSplice;
 
   Answer dispatch(std::string_view op, const Fields& f);
+  static AsyncHandler slow_handler(std::string_view op);
+  static Json answer_json(Json id, Answer answer);
+  static std::string with_peers(const Json& answer, const PeerSplice& splice);
+  // `work` on the pool, then `done` on the loop; both inline without a pool.
+  void off_loop(std::function<void()> work, std::function<void()> done);
 
-  Answer create_user(const Fields& f);
-  Answer login(const Fields& f);
+  void create_user(const Fields& f, Then then);
+  void login(const Fields& f, Then then);
+  // The rest of a login once the password was checked.
+  Answer logged_in(bool password_right, const std::string& user, const std::string& seat,
+                   std::optional<uint16_t> port);
   Answer resume(const Fields& f);
   Answer logout(const Fields& f);
   Answer heartbeat(const Fields& f);
@@ -120,6 +142,7 @@ class Service {
 
   Store& store_;
   const Clock& clock_;
+  WorkerPool* pool_;
   ServiceConfig config_;
   Sessions sessions_;
   LoginLimiter limiter_;

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/state.h"
-#include "daemon/worker_pool.h"
+#include "worker_pool.h"
 #include "daemon_download_fakes.h"
 #include "sandbox.h"
 

@@ -309,3 +309,44 @@ TEST_F(TrackerServer, FileInfoNamesThePeersAddressAndFitsAFrame) {
 
 }  // namespace
 }  // namespace gs::tracker
+
+namespace gs::tracker {
+namespace {
+
+// Key derivations run on worker threads. The requests pipelined behind a
+// create_user wait for it on their connection: the login finds the user,
+// and the answers come in request order.
+TEST_F(TrackerServer, RequestsOnOneConnectionTakeEffectInOrderBehindASlowKeyDerivation) {
+  auto pool = std::make_unique<WorkerPool>(base_, 2);
+  ServiceConfig sc;
+  sc.kdf.log2_n = 14;  // tens of milliseconds: the fast request surely finishes first
+  server_.reset();
+  service_ = std::make_unique<Service>(*store_, clock_, sc, pool.get());
+  server_ = std::make_unique<Server>(base_, *service_, ServerConfig{});
+  ASSERT_TRUE(server_->listen(Endpoint{"127.0.0.1", 0}).ok());
+  port_ = server_->port();
+  with_client([](uint16_t port) {
+    Client c(port);
+    ASSERT_TRUE(c.connected());
+    c.hello();
+    c.send(Json::Object{{"id", 1}, {"op", "create_user"}, {"user", "alice"}, {"password", "pw"}});
+    c.send(Json::Object{{"id", 2}, {"op", "no_such_op"}});
+    c.send(Json::Object{{"id", 3}, {"op", "login"}, {"user", "alice"}, {"password", "pw"}, {"seat", "5ea7"}});
+    c.send(Json::Object{{"id", 4}, {"op", "no_such_op"}});
+    const Json a1 = c.read();
+    const Json a2 = c.read();
+    const Json a3 = c.read();
+    const Json a4 = c.read();
+    EXPECT_EQ(a1.get_int("id"), 1) << a1.dump();
+    EXPECT_EQ(a1.get_bool("ok"), true) << a1.dump();
+    EXPECT_EQ(a2.get_int("id"), 2) << a2.dump();
+    EXPECT_EQ(a3.get_int("id"), 3) << a3.dump();
+    EXPECT_TRUE(a3.get_string("token").has_value()) << a3.dump();
+    EXPECT_EQ(a4.get_int("id"), 4) << a4.dump();
+  });
+  server_.reset();
+  pool.reset();
+}
+
+}  // namespace
+}  // namespace gs::tracker

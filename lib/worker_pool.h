@@ -1,6 +1,6 @@
-// Blocking work (hashing, disk reads and writes) runs on a few threads so the
-// event loop never stalls; each job's completion comes back to the loop
-// thread, where all mutable state lives.
+// Blocking work (file hashing, disk reads and writes, password hashing) runs
+// on a few threads so the event loop never stalls; each job's completion
+// comes back to the loop thread, where all mutable state lives.
 #pragma once
 
 #include <condition_variable>
@@ -12,7 +12,7 @@
 
 #include <event2/event.h>
 
-namespace gs::daemon {
+namespace gs {
 
 class WorkerPool {
  public:
@@ -49,4 +49,4 @@ class WorkerPool {
   size_t in_flight_ = 0;
 };
 
-}  // namespace gs::daemon
+}  // namespace gs

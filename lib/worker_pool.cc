@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace gs::daemon {
+namespace gs {
 
 WorkerPool::WorkerPool(event_base* base, unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -78,4 +78,4 @@ void WorkerPool::on_wakeup(evutil_socket_t fd, short, void* self) {
   }
 }
 
-}  // namespace gs::daemon
+}  // namespace gs
