@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <sqlite3.h>
 
@@ -154,16 +155,103 @@ int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 int Db::changes() const { return sqlite3_changes(db_); }
 
-Transaction::Transaction(Db& db) : db_(db), begun_(db_.exec("BEGIN IMMEDIATE")) {}
+bool Db::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+Result<std::string> Db::image() const {
+  sqlite3_int64 size = 0;
+  // Flags 0: a copy that is ours, read page by page through this
+  // connection's pager in one read transaction, so it is one consistent
+  // state and includes what only the WAL holds yet.
+  unsigned char* bytes = sqlite3_serialize(db_, "main", &size, 0);
+  if (!bytes) return db_error(db_, "cannot take an image of state file " + path_);
+  std::string out(reinterpret_cast<const char*>(bytes), static_cast<size_t>(size));
+  sqlite3_free(bytes);
+  return out;
+}
+
+Result<std::unique_ptr<Db>> Db::from_image(std::string_view image) {
+  auto junk = [](const std::string& why) {
+    return make_error("db_image", "not an image of a sound sqlite database: " + why);
+  };
+  // The header is 100 bytes and a page at least 512.
+  constexpr std::string_view kMagic("SQLite format 3\0", 16);
+  if (image.size() < 512 || image.substr(0, kMagic.size()) != kMagic) {
+    return junk("it does not start with the sqlite header");
+  }
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+    sqlite3_close(raw);
+    return make_error("db_error", "cannot open an in-memory database: " + msg);
+  }
+  std::unique_ptr<Db> db(new Db(raw, ":image:"));
+  auto* copy = static_cast<unsigned char*>(sqlite3_malloc64(image.size()));
+  if (!copy) return make_error("db_error", "out of memory for a database image");
+  std::memcpy(copy, image.data(), image.size());
+  // Bytes 18 and 19 say 2 in the image of a WAL database, and an in-memory
+  // database refuses to read one ("WAL mode"); 1 (rollback journal) is the
+  // same file otherwise. replace_with()'s backup sets them back for a WAL
+  // destination.
+  for (size_t at : {18, 19}) {
+    if (copy[at] == 2) copy[at] = 1;
+  }
+  const auto size = static_cast<sqlite3_int64>(image.size());
+  // FREEONCLOSE: sqlite owns `copy` from here, also when this fails.
+  if (sqlite3_deserialize(raw, "main", copy, size, size,
+                          SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) !=
+      SQLITE_OK) {
+    return junk(sqlite3_errmsg(raw));
+  }
+  // sqlite reads nothing until asked: quick_check reads every page.
+  if (auto s = quick_check(raw); !s) return junk(s.error().message);
+  return db;
+}
+
+Status Db::replace_with(Db& source) {
+  // The backup needs the destination's write lock for itself; inside a
+  // transaction of ours its single step would not be the atomic one.
+  if (in_transaction()) {
+    return make_error("db_error", "cannot replace state file " + path_ + " inside a transaction");
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(db_, "main", source.db_, "main");
+  if (!backup) return db_error(db_, "cannot replace state file " + path_);
+  // One step (-1) copies every page in one write transaction of this
+  // connection, committed as any other: all pages or, after a crash or an
+  // error, none (finish rolls an unfinished step back).
+  const int step = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (step != SQLITE_DONE) {
+    return make_error("db_error", "cannot replace state file " + path_ + ": " +
+                                      sqlite3_errmsg(db_));
+  }
+  return Ok{};
+}
+
+Status Db::replace_with(std::string_view image) {
+  auto source = from_image(image);
+  if (!source) return source.error();
+  return replace_with(**source);
+}
+
+// A savepoint name is unique per connection only by nesting: ROLLBACK TO and
+// RELEASE take the innermost of that name, which is this one, since
+// transactions end in the reverse order of their start.
+Transaction::Transaction(Db& db)
+    : db_(db),
+      nested_(db.in_transaction()),
+      begun_(db_.exec(nested_ ? "SAVEPOINT gs_nested" : "BEGIN IMMEDIATE")) {}
 
 Transaction::~Transaction() {
-  if (!done_ && begun_) (void)db_.exec("ROLLBACK");
+  if (done_ || !begun_) return;
+  // ROLLBACK TO undoes the savepoint's writes but keeps it open; RELEASE ends it.
+  (void)db_.exec(nested_ ? "ROLLBACK TO gs_nested; RELEASE gs_nested" : "ROLLBACK");
 }
 
 Status Transaction::commit() {
   // Without BEGIN the writes ran one by one: report it rather than claim atomicity.
   if (!begun_) return make_error("db_error", "transaction did not start: " + begun_.error().message);
-  auto s = db_.exec("COMMIT");
+  auto s = db_.exec(nested_ ? "RELEASE gs_nested" : "COMMIT");
   if (s) done_ = true;
   return s;
 }

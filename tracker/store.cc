@@ -169,13 +169,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   std::unique_ptr<Store> store(new Store(std::move(*db)));
   if (auto s = migrate(*store->db_, kSchemaComponent, kSchemaSteps, take_legacy_version); !s)
     return s.error();
-  if (auto s = store->check_schema(); !s) return s.error();
+  if (auto s = check_tables(*store->db_); !s) return s.error();
   return store;
 }
 
-Status Store::check_schema() {
-  if (auto s = db_->exec(kSchemaProbe); !s) {
-    return make_error("db_damaged", "state file " + db_->path() +
+Status Store::check_tables(Db& db) {
+  if (auto s = db.exec(kSchemaProbe); !s) {
+    return make_error("db_damaged", "state file " + db.path() +
                                         " does not have the tables of a gs-tracker (" +
                                         s.error().message + "); move it aside to start afresh");
   }

@@ -1,7 +1,9 @@
 // The tracker's durable state: accounts, sessions, groups, members, join
 // requests and each group's file catalogue (files and who shares them), in
-// one sqlite file (WAL). All SQL of the tracker lives here. Who is online to
-// serve a file right now is soft state and lives in LivePeers, not here.
+// one sqlite file (WAL). All SQL of the tracker lives here, except that of
+// the replication log's tables (its entries, position and view), which share
+// the file and live in replica_store.cc. Who is online to serve a file right
+// now is soft state and lives in LivePeers, not here.
 //
 // Every change is one Write (write.h) applied by apply(), in one transaction:
 // the unit the replicated cluster orders and ships. The primary applies it
@@ -70,6 +72,17 @@ class Store {
   // The kept outcome of the write with this request id, if any.
   Result<std::optional<Applied>> outcome_of(const std::string& rid);
 
+  // For the replication log (replica_store.h), which keeps its tables in the
+  // same file so that a write and its log entry commit together: its
+  // transaction holds apply()'s, and a snapshot is the whole file.
+  Db& db() { return *db_; }
+  // After the whole database was replaced (a snapshot installed): what the
+  // memos hold may be gone.
+  void reloaded() { forget_answers(); }
+  // Whether `db` has every table and column of this build's tracker, as
+  // open() checks its own file; for an image before it replaces the file.
+  static Status check_tables(Db& db);
+
   // Accounts.
   Result<std::optional<std::string>> password_hash(const std::string& user);
 
@@ -104,7 +117,6 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)), stmts_(*db_) {}
-  Status check_schema();
   // Deletes the group's files that have no sharer left; returns the ids no
   // file of the group has any more.
   Result<std::vector<std::string>> drop_unshared_files(const std::string& group);
