@@ -60,6 +60,9 @@ class FramedConn {
   // that cannot keep up; frames already read are still delivered.
   void set_reading(bool on);
 
+  // A link whose far end proved to be of another kind after its handshake
+  // (another tracker, on the port daemons use) may take larger frames.
+  void set_max_frame(size_t max_frame) { max_frame_ = max_frame; }
   const std::string& peer() const { return peer_; }
   size_t pending_output() const;
   bool closing() const { return closing_; }

@@ -21,6 +21,9 @@ struct TrackerConfig {
   int64_t idle_timeout_seconds = 120;
   int64_t login_failures_before_delay = 5;
   int64_t login_delay_seconds = 30;
+  // Silence after which another tracker is taken for dead (or a backup for
+  // late), and a failover starts (docs/replication.md, "Live").
+  int64_t cluster_timeout_ms = 1500;
 };
 
 // `name` is what errors call the file (its path).

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -20,9 +22,11 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "cluster.h"
 #include "config.h"
 #include "log.h"
 #include "paths.h"
+#include "replica_store.h"
 #include "server.h"
 #include "service.h"  // lib: StopSignals, sd_notify
 #include "store.h"
@@ -41,7 +45,7 @@ const char* const kDefaultConfig = GS_SYSCONFDIR "/gs-tracker.toml";
 
 void print_usage(std::FILE* to) {
   std::fprintf(to,
-               "usage: gs-tracker TRACKERS_FILE N [--state-dir DIR] [--config FILE]\n"
+               "usage: gs-tracker TRACKERS_FILE N [--state-dir DIR] [--config FILE] [--force-primary]\n"
                "       gs-tracker --help | --version\n");
 }
 
@@ -57,12 +61,15 @@ void print_help() {
       "  handshake_timeout_seconds (" + n(d.handshake_timeout_seconds) + "), idle_timeout_seconds (" +
       n(d.idle_timeout_seconds) + "),\n"
       "  login_failures_before_delay (" + n(d.login_failures_before_delay) + "), login_delay_seconds (" +
-      n(d.login_delay_seconds) + ")\n";
+      n(d.login_delay_seconds) + "),\n"
+      "  cluster_timeout_ms (" + n(d.cluster_timeout_ms) + ")\n";
   std::printf(
       "\n"
       "Runs tracker N (1-based) of the cluster listed in TRACKERS_FILE and listens\n"
       "on the address of line N: accounts, sessions, groups, join requests, and\n"
       "each group's file catalogue with the peers that serve each file now.\n"
+      "The trackers of the file replicate every write: one primary serves, the\n"
+      "others keep copies and take over when it dies (README, \"Several trackers\").\n"
       "Stays in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
       "\n"
       "options:\n"
@@ -72,13 +79,16 @@ void print_help() {
       "  --config FILE    TOML settings, the [tracker] table (default:\n"
       "                   %s if it exists, else built-in\n"
       "                   defaults; that file lists every key with its default)\n"
+      "  --force-primary  become the primary at once, alone, in a new epoch: only for\n"
+      "                   a cluster whose other trackers are gone for good and that\n"
+      "                   waits for them (writes only they had are lost)\n"
       "  --help           print this help and exit\n"
       "  --version        print the version and exit\n"
       "\n"
       "%s"
       "\n"
       "exit status: 0 stopped by a signal, 1 could not start (config, trackers file,\n"
-      "state file or address), 2 usage error\n",
+      "state file or address) or its state file failed while running, 2 usage error\n",
       kDefaultConfig, keys.c_str());
 }
 
@@ -87,6 +97,7 @@ struct Args {
   int64_t index = 0;
   std::string state_dir;  // empty: the default
   std::string config;     // empty: the default
+  bool force_primary = false;
 };
 
 int usage_error(const std::string& message) {
@@ -116,6 +127,10 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
     if (arg == "--version") {
       std::printf("gs-tracker %s\n", GS_VERSION);
       return 0;
+    }
+    if (arg == "--force-primary") {
+      args.force_primary = true;
+      continue;
     }
     // --name VALUE or --name=VALUE
     const size_t eq = arg.find('=');
@@ -218,10 +233,27 @@ int run(const Args& args) {
   service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
   service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
   service_config.login_limit.delay = Seconds(config->login_delay_seconds);
+  std::unique_ptr<SqliteReplicaStorage> replica_storage;
+  try {
+    replica_storage = std::make_unique<SqliteReplicaStorage>(**store);
+  } catch (const ReplicaStorageError& e) {
+    return fail(e.what());
+  }
+  Cluster::Config cluster_config;
+  cluster_config.self = static_cast<int>(args.index);
+  cluster_config.trackers = *trackers;
+  cluster_config.params.timeout = std::chrono::milliseconds(config->cluster_timeout_ms);
+  // Ticks often enough that several fit in a timeout, at most every 200 ms.
+  cluster_config.params.tick =
+      std::min(std::chrono::milliseconds(200), cluster_config.params.timeout / 5);
+  cluster_config.force_primary = args.force_primary;
+  Cluster cluster(base.get(), *replica_storage, cluster_config);
+
   // Key derivations (create_user, login) run here, off the loop: a burst of
   // logins must not delay everything else the tracker does.
   auto kdf_workers = std::make_unique<WorkerPool>(base.get(), 2);
-  Service service(**store, clock, service_config, kdf_workers.get());
+  Service service(**store, clock, service_config, kdf_workers.get(), &cluster);
+  cluster.on_primary([&service] { service.became_primary(); });
 
   ServerConfig server_config;
   server_config.tracker_index = args.index;
@@ -229,20 +261,25 @@ int run(const Args& args) {
   server_config.handshake_timeout_seconds = config->handshake_timeout_seconds;
   server_config.idle_timeout_seconds = config->idle_timeout_seconds;
   {
-    Server server(base.get(), service, server_config);
+    Server server(base.get(), service, server_config, &cluster);
     if (auto s = server.listen(endpoint); !s) return fail(s.error().message);
 
     StopSignals signals(base.get(), [&] {
       notify_stopping();
+      cluster.stop();  // its held answers go out (as not_primary) while the server still can
       server.stop();
       event_base_loopexit(base.get(), nullptr);
     });
-    const std::string status = "tracker " + std::to_string(args.index) + " listening on " + endpoint.str();
+    const std::string status = "tracker " + std::to_string(args.index) + " of " +
+                               std::to_string(trackers->size()) + " listening on " + endpoint.str();
     log_info(status, " (state ", state_dir, ")");
+    cluster.start();
     notify_ready(status);
     event_base_dispatch(base.get());
+    cluster.stop();
   }
   kdf_workers.reset();  // before the Service its completions call back into
+  if (cluster.failed()) return kExitFailure;
   log_info("stopped");
   return 0;
 }

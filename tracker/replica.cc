@@ -94,7 +94,7 @@ Replica::Replica(int self, int count, ReplicaStorage& storage, Params params, In
     : self_(self), count_(count), storage_(storage), params_(params) {
   known_ = effective(storage_.view(), count_);
   last_call_ = now;
-  quiet_until_ = now + params_.timeout;
+  quiet_until_ = now + quiet_time();
   mark_ = static_cast<uint64_t>(now.time_since_epoch().count());
   for (int i : everyone_but_me()) peers_[i];
   if (force_primary) {
@@ -105,7 +105,7 @@ Replica::Replica(int self, int count, ReplicaStorage& storage, Params params, In
     return;
   }
   event("started recovering at " + describe(known_) + ", last " + pos(storage_.last()) +
-        "; no decision for " + ms(params_.timeout));
+        "; no decision for " + ms(quiet_time()));
 }
 
 std::optional<int> Replica::primary() const {
@@ -142,7 +142,7 @@ void Replica::observe(Instant now) {
   if (last_call_ && now - *last_call_ > params_.timeout / 2) {
     const std::string gap = ms(now - *last_call_);
     for (auto& [i, p] : peers_) p.heard.reset();
-    quiet_until_ = now + params_.timeout;
+    quiet_until_ = now + quiet_time();
     mark_ = std::max(mark_ + 1, static_cast<uint64_t>(now.time_since_epoch().count()));
     if (role_ == Role::primary) {
       step_down("paused for " + gap);
@@ -562,6 +562,13 @@ void Replica::ship_entries(int index, Follower& f, Instant now) {
       return;
     }
     if (batch->empty()) return;
+    // One frame each: a batch of large records (a file's piece hashes) is cut.
+    size_t keep = 1;
+    for (size_t bytes = batch->front().record.size(); keep < batch->size(); ++keep) {
+      bytes += (*batch)[keep].record.size();
+      if (bytes > params_.max_batch_bytes) break;
+    }
+    batch->resize(keep);
     Message m = make(MessageKind::append, index);
     m.prev = {f.sent, *prev_epoch};
     m.entries = std::move(*batch);
@@ -781,6 +788,11 @@ Message Replica::make(MessageKind kind, int to) const {
 }
 
 void Replica::send(Message m) { out_.push_back(std::move(m)); }
+
+std::chrono::milliseconds Replica::quiet_time() const {
+  // A tracker alone in its file has nobody to hear first.
+  return count_ == 1 ? std::chrono::milliseconds(0) : params_.timeout;
+}
 
 void Replica::event(std::string text) { events_.push_back(std::move(text)); }
 

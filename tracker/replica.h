@@ -154,11 +154,13 @@ class Replica {
     // late); a gap of more than timeout / 2 between two calls is a pause.
     std::chrono::milliseconds timeout{1500};
     size_t max_batch = 256;              // entries per append
+    size_t max_batch_bytes = 4u << 20;   // records' bytes per append (at least one entry)
     size_t snapshot_chunk = 256 * 1024;  // bytes per snapshot message
   };
 
   // self: this tracker's index, 1..count. Starts as `recovering` and makes
-  // no decision for one timeout (it first hears who is up). force_primary:
+  // no decision for one timeout (it first hears who is up), unless it is
+  // alone in its trackers file. force_primary:
   // the operator's --force-primary (docs/replication.md rule 9).
   Replica(int self, int count, ReplicaStorage& storage, Params params, Instant now,
           bool force_primary = false);
@@ -237,6 +239,8 @@ class Replica {
   void observe(Instant now);
   bool live(int index, Instant now) const;
   bool quiet(Instant now) const { return now < quiet_until_; }
+  // How long to listen before deciding, after a start or a pause.
+  std::chrono::milliseconds quiet_time() const;
   void hear(const Message& m, Instant now);
   void learn_view(const View& v);
 

@@ -48,13 +48,15 @@ struct Server::Conn {
   std::deque<std::optional<std::string>> answers;
   uint64_t first_answer = 0;
   std::deque<Json> held;
+  std::optional<uint64_t> slow;  // the slot of the request the held ones wait for
   std::string host;  // peer_host() of the link
   event* handshake_timer = nullptr;
   bool greeted = false;
+  int tracker = 0;  // another tracker of the cluster, sending replication messages
 };
 
-Server::Server(event_base* base, Service& service, ServerConfig config)
-    : base_(base), service_(service), config_(config) {}
+Server::Server(event_base* base, Service& service, ServerConfig config, Replication* cluster)
+    : base_(base), service_(service), config_(config), cluster_(cluster) {}
 
 Server::~Server() { stop(); }
 
@@ -157,12 +159,19 @@ void Server::on_frame(Conn& c, std::string_view payload) {
     on_hello(c, *message);
     return;
   }
+  if (c.tracker != 0) {
+    if (auto s = cluster_->receive(c.tracker, payload); !s) {
+      c.link->close("bad replication message from tracker " + std::to_string(c.tracker) + " (" +
+                    s.error().message + ")");
+    }
+    return;
+  }
 
   if (log_enabled(LogLevel::debug)) {
     const auto op = message->get_string("op");
     log_debug("request from ", c.link->peer(), ": ", op && valid_name(*op) ? *op : "(malformed)");
   }
-  if (!c.answers.empty()) {
+  if (c.slow) {
     if (c.held.size() >= kMaxAnswersWaiting) {
       c.link->close("over " + std::to_string(kMaxAnswersWaiting) + " requests waiting for their answers");
       return;
@@ -179,10 +188,17 @@ void Server::serve(Conn& c, const Json& message_ref) {
   c.answers.emplace_back();
   const Json* id = message->find("id");
   Json answer_id = id && id->is_int() ? *id : Json(nullptr);
-  service_.handle(*message, RequestContext{c.host},
-                  [this, conn = c.id, slot, answer_id = std::move(answer_id)](std::string text) {
-                    answered(conn, slot, answer_id, std::move(text));
-                  });
+  const uint64_t conn = c.id;
+  const bool done = service_.handle(
+      *message, RequestContext{c.host},
+      [this, conn, slot, answer_id = std::move(answer_id)](std::string text) {
+        answered(conn, slot, answer_id, std::move(text));
+      });
+  // The answer may have come already, and closed the link with it.
+  const auto found = by_id_.find(conn);
+  if (!done && found != by_id_.end() && found->second->first_answer <= slot) {
+    found->second->slow = slot;
+  }
 }
 
 void Server::answered(uint64_t conn, uint64_t slot, const Json& id, std::string bytes) {
@@ -201,6 +217,7 @@ void Server::answered(uint64_t conn, uint64_t slot, const Json& id, std::string 
     bytes = Json(std::move(err)).dump();
   }
   c.answers[slot - c.first_answer] = std::move(bytes);
+  if (c.slow == slot) c.slow.reset();
   while (!c.answers.empty() && c.answers.front()) {
     c.link->send(*c.answers.front());
     c.answers.pop_front();
@@ -212,7 +229,7 @@ void Server::answered(uint64_t conn, uint64_t slot, const Json& id, std::string 
     return;
   }
   // What waited behind a slow request goes now, until the next slow one.
-  while (c.answers.empty() && !c.held.empty()) {
+  while (!c.slow && !c.held.empty()) {
     const Json next = std::move(c.held.front());
     c.held.pop_front();
     serve(c, next);
@@ -241,9 +258,26 @@ void Server::on_hello(Conn& c, const Json& hello) {
     c.link->close_after_flush("bad handshake (" + message + ")");
     return;
   }
+  if (const Json* from = hello.find("replica")) {
+    // Another tracker of the cluster: from now on its link carries
+    // replication messages, which can be larger than requests.
+    const int count = cluster_ ? cluster_->count() : 0;
+    if (!from->is_int() || from->as_int() < 1 || from->as_int() > count ||
+        from->as_int() == cluster_->self()) {
+      c.link->close("bad replication handshake (field 'replica' must be another tracker's number, 1.." +
+                    std::to_string(count) + ")");
+      return;
+    }
+    c.tracker = static_cast<int>(from->as_int());
+    c.link->set_max_frame(kReplicaMaxFrame);
+    log_debug("replication link from tracker ", c.tracker, " (", c.link->peer(), ")");
+  }
   c.greeted = true;
   event_del(c.handshake_timer);
   Json::Object answer{{"hello", "gs-tracker"}, {"version", kTrackerProtoVersion}, {"tracker", config_.tracker_index}};
+  if (cluster_) {
+    for (auto& field : cluster_->hello_fields()) answer.push_back(std::move(field));
+  }
   c.link->send(Json(std::move(answer)).dump());
   log_debug("handshake from ", c.link->peer());
 }

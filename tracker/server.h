@@ -21,6 +21,7 @@
 #include "endpoint.h"
 #include "framed_conn.h"
 #include "json.h"
+#include "replication.h"
 #include "result.h"
 #include "tracker_service.h"
 
@@ -43,7 +44,9 @@ std::string peer_host(std::string_view peer);
 
 class Server {
  public:
-  Server(event_base* base, Service& service, ServerConfig config);
+  // With a cluster, other trackers' replication links are handed to it, and
+  // the hello answer tells clients the tracker's role.
+  Server(event_base* base, Service& service, ServerConfig config, Replication* cluster = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -71,6 +74,7 @@ class Server {
   event_base* base_;
   Service& service_;
   ServerConfig config_;
+  Replication* cluster_;
   std::unique_ptr<Listener> listener_;
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, Conn*> by_id_;

@@ -23,6 +23,9 @@ class Sessions {
   // The grace period starts now.
   Sessions(const Clock& clock, Seconds ttl);
 
+  // Forgets every session's last word and starts a new grace period now: a
+  // tracker that just became the primary heard no heartbeat as a backup.
+  void start_grace();
   // The session's daemon said something now.
   void touch(const std::string& token_hash);
   // The session ended (logout, replaced); its entry goes.

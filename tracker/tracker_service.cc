@@ -73,16 +73,24 @@ std::string short_seat(const std::string& seat) { return seat.substr(0, 12); }
 
 }  // namespace
 
-Service::Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool)
+Service::Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool,
+                 Replication* cluster)
     : store_(store),
       clock_(clock),
       pool_(pool),
+      cluster_(cluster),
       config_(config),
       sessions_(clock, config.session_ttl),
       limiter_(config.login_limit),
       next_prune_(clock.now() + config.session_ttl) {}
 
-void Service::handle(const Json& request, const RequestContext& context, Reply reply) {
+void Service::became_primary() {
+  sessions_.start_grace();
+  peers_ = LivePeers();
+  next_prune_ = clock_.now() + sessions_.ttl();
+}
+
+bool Service::handle(const Json& request, const RequestContext& context, Reply reply) {
   PeerSplice splice;
   splice_ = &splice;
   Json id = nullptr;
@@ -90,7 +98,6 @@ void Service::handle(const Json& request, const RequestContext& context, Reply r
   bool deferred = false;
   try {
     peer_host_ = context.peer_host;
-    maybe_prune();
     if (!request.is_object()) {
       answer = bad_request("a request must be a JSON object");
     } else if (const Json* v = request.find("id"); !v) {
@@ -102,13 +109,29 @@ void Service::handle(const Json& request, const RequestContext& context, Reply r
       const Fields fields(request);
       auto op = fields.string("op");
       auto rid = fields.optional_request_id("rid");
+      if (op && *op == "cluster" && cluster_) {
+        // Every tracker answers this one, primary or not, at once: it is
+        // how an operator sees a cluster that has no primary.
+        splice_ = nullptr;
+        Json::Object status = cluster_->status();
+        reply(answer_json(id, std::move(status)).dump());
+        return true;
+      }
+      if (cluster_ && !cluster_->serving()) {
+        splice_ = nullptr;
+        reply(not_primary(id).dump());
+        return true;
+      }
+      maybe_prune();
       if (!op) {
         answer = op.error();
       } else if (!rid) {
         answer = rid.error();
       } else if (const AsyncHandler slow = slow_handler(*op)) {
         rid_ = std::move(*rid);
-        (this->*slow)(fields, [reply, id](Answer a) { reply(answer_json(id, std::move(a)).dump()); });
+        (this->*slow)(fields, [this, reply, id](Answer a) {
+          when_committed(id, answer_json(id, std::move(a)).dump(), reply);
+        });
         deferred = true;
       } else {
         rid_ = std::move(*rid);
@@ -123,11 +146,33 @@ void Service::handle(const Json& request, const RequestContext& context, Reply r
         make_error("internal_error", "the tracker failed to handle this request; try again later");
   }
   splice_ = nullptr;
-  if (deferred) return;
-  reply(with_peers(answer_json(id, std::move(answer)), splice));
+  if (deferred) return false;
+  when_committed(id, with_peers(answer_json(id, std::move(answer)), splice), reply);
+  return true;
 }
 
-Json Service::answer_json(Json id, Answer answer) {
+void Service::when_committed(Json id, std::string text, const Reply& reply) {
+  if (!cluster_) return reply(std::move(text));
+  cluster_->after_commit(
+      [this, id = std::move(id), text = std::move(text), reply](bool committed) mutable {
+        reply(committed ? std::move(text) : not_primary(std::move(id)).dump());
+      });
+}
+
+Json Service::not_primary(Json id) const {
+  const std::optional<int> primary = cluster_ ? cluster_->primary() : std::nullopt;
+  const std::string where =
+      primary ? "tracker " + std::to_string(*primary) + " is" : "no primary is known yet; another may be";
+  return Json(Json::Object{
+      {"id", std::move(id)},
+      {"ok", false},
+      {"error", "not_primary"},
+      {"primary", primary ? Json(int64_t{*primary}) : Json(nullptr)},
+      {"message", "this tracker is not the cluster's primary; " + where + " (ask there)"}});
+}
+
+Json Service::answer_json(Json id, Answer answer) const {
+  if (!answer && answer.error().code == "not_primary") return not_primary(std::move(id));
   Json::Object out;
   out.reserve(answer ? 2 + answer->size() : 4);
   out.emplace_back("id", std::move(id));
@@ -165,7 +210,7 @@ std::string Service::with_peers(const Json& answer, const PeerSplice& splice) {
 std::string Service::handle_to_text(const Json& request, const RequestContext& context) {
   std::optional<std::string> text;
   handle(request, context, [&text](std::string t) { text = std::move(t); });
-  if (!text) throw std::logic_error("handle_to_text on a Service with a worker pool");
+  if (!text) throw std::logic_error("handle_to_text on a Service whose answers come later");
   return std::move(*text);
 }
 
@@ -216,6 +261,7 @@ Service::Answer Service::dispatch(std::string_view op, const Fields& f) {
 }
 
 Result<Applied> Service::write(WriteOp op) {
+  if (cluster_) return cluster_->write(Write{std::move(op), rid_});
   auto applied = store_.apply(Write{std::move(op), rid_});
   if (!applied) return internal(applied.error());
   return applied;

@@ -3,12 +3,13 @@
 // the server feeds it frames and the unit tests feed it objects, with a fake
 // clock to move session time.
 //
-// Writes all go through Store, one Store call per client write, after every
-// check has passed. When trackers replicate, this is where a backup will
-// refuse writes and the primary will ship each Store write to its backups
-// before answering (DESIGN.md, "Trackers"). Live peer sets (live_peers.h)
-// are soft state: each tracker builds its own from the announces it hears,
-// and nothing of them is shipped.
+// Every client write is one Write (write.h), made after every check has
+// passed. In a cluster (replication.h) only the primary serves: a write goes
+// into the replicated log, and every answer waits until what it saw is
+// committed; any other tracker answers not_primary. Without one (unit tests)
+// writes go straight to the Store. Live peer sets (live_peers.h) and session
+// liveness are soft state: each primary builds its own from the announces
+// and heartbeats it hears, and nothing of them is shipped.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,7 @@
 #include "names.h"
 #include "password.h"
 #include "rate_limit.h"
+#include "replication.h"
 #include "request_fields.h"
 #include "result.h"
 #include "sessions.h"
@@ -52,24 +54,34 @@ struct ServiceConfig {
 class Service {
  public:
   // The session grace period (sessions.h) starts now. Password hashing
-  // (create_user, login) runs on `pool`; without one it runs inline.
-  Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool = nullptr);
+  // (create_user, login) runs on `pool`; without one it runs inline. With a
+  // `cluster`, writes and answers go through it (see above).
+  Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool = nullptr,
+          Replication* cluster = nullptr);
 
   // The answer to one request, as the text the server sends, is passed to
   // `reply` exactly once: before handle() returns, or later from the loop
-  // when the request needed slow work (a key derivation on the pool). Answers
-  // can thus come out of request order; the server puts them back in order.
+  // when the request needed slow work (a key derivation on the pool) or
+  // waits for its commit. Answers can thus come out of request order; the
+  // server puts them back in order. Returns whether the request has taken
+  // effect (its answer may still wait for the commit): false while slow work
+  // runs, during which the connection's next requests should wait.
   // Never throws: a malformed request gets bad_request, a failing disk gets
   // internal_error. The answer carries the request's id (null when the
   // request had no usable id). file_info's peer list, most of its answer, is
   // spliced in as LivePeers keeps it encoded instead of being built as Json
   // objects and encoded on every look-up.
   using Reply = std::function<void(std::string text)>;
-  void handle(const Json& request, const RequestContext& context, Reply reply);
+  bool handle(const Json& request, const RequestContext& context, Reply reply);
   // For a Service without a pool (tests, fuzzing), where every answer comes
   // at once: the text, and the same parsed.
   std::string handle_to_text(const Json& request, const RequestContext& context = {});
   Json handle(const Json& request, const RequestContext& context = {});
+
+  // This tracker just became the primary: whatever it knew of who is online
+  // is stale (it served nobody as a backup, or served long ago). Every
+  // session gets a grace period, and daemons announce again.
+  void became_primary();
 
   // For tests: the soft state of who serves what.
   const LivePeers& live_peers() const { return peers_; }
@@ -85,7 +97,12 @@ class Service {
 
   Answer dispatch(std::string_view op, const Fields& f);
   static AsyncHandler slow_handler(std::string_view op);
-  static Json answer_json(Json id, Answer answer);
+  Json answer_json(Json id, Answer answer) const;
+  // The answer of a tracker that is not the primary: where to go instead.
+  Json not_primary(Json id) const;
+  // `text` once everything applied so far is committed; not_primary if this
+  // tracker stops being the primary first.
+  void when_committed(Json id, std::string text, const Reply& reply);
   static std::string with_peers(const Json& answer, const PeerSplice& splice);
   // `work` on the pool, then `done` on the loop; both inline without a pool.
   void off_loop(std::function<void()> work, std::function<void()> done);
@@ -143,6 +160,7 @@ class Service {
   Store& store_;
   const Clock& clock_;
   WorkerPool* pool_;
+  Replication* cluster_;
   ServiceConfig config_;
   Sessions sessions_;
   LoginLimiter limiter_;

@@ -11,6 +11,8 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
+import struct
 import subprocess
 import tempfile
 import time
@@ -81,6 +83,7 @@ class Process:
             return None
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
+            os.kill(self.proc.pid, signal.SIGCONT)  # a stopped process takes SIGTERM when it runs
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -128,6 +131,52 @@ class Tracker(Process):
                 return True
         except OSError:
             return False
+
+    def cluster(self, timeout=1.0):
+        """The tracker's answer to `cluster` (its view of the cluster), or
+        None when it does not answer within `timeout`."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+                s.settimeout(timeout)
+                send_frame(s, {"hello": "gs-tracker", "version": 1})
+                recv_frame(s)
+                send_frame(s, {"id": 1, "op": "cluster"})
+                answer = recv_frame(s)
+                return answer if answer.get("ok") else None
+        except (OSError, ValueError):
+            return None
+
+    def rows(self):
+        """Every row of the tracker's replicated tables, by table: what two
+        trackers of one cluster must hold alike."""
+        db = sqlite3.connect(f"file:{self.state_dir}/tracker.db?mode=ro", uri=True, timeout=10)
+        try:
+            tables = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT LIKE 'replica_%' ORDER BY name")]
+            return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+        finally:
+            db.close()
+
+
+def send_frame(sock, obj):
+    data = json.dumps(obj).encode()
+    sock.sendall(struct.pack(">I", len(data)) + data)
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ValueError("connection closed")
+        data += chunk
+    return data
+
+
+def recv_frame(sock):
+    (size,) = struct.unpack(">I", recv_exact(sock, 4))
+    return json.loads(recv_exact(sock, size))
 
 
 class Daemon(Process):
@@ -201,7 +250,24 @@ class Sandbox:
     def start_trackers(self):
         for t in self.trackers:
             t.start()
+        self.wait_primary()
         return self
+
+    def primary(self, among=None):
+        """The tracker that answers as the primary (the newest epoch if two
+        do), among the running ones; None when none does."""
+        best = None
+        for t in among or self.trackers:
+            if not t.alive():
+                continue
+            c = t.cluster()
+            if c and c["role"] == "primary" and (best is None or c["epoch"] > best[1]):
+                best = (t, c["epoch"])
+        return best[0] if best else None
+
+    def wait_primary(self, among=None, timeout=20):
+        return wait_until(lambda: self.primary(among), timeout=timeout, interval=0.1,
+                          what="a primary tracker")
 
     def daemon(self, name, extra_toml=""):
         d = Daemon(self, name, extra_toml)

@@ -60,7 +60,7 @@ class ReleaseState(unittest.TestCase):
 
         bob.stop()
         self.sb.trackers[0].stop()
-        for path, components in ((gsd_db, {"state", "shares", "downloads"}), (tracker_db, {"tracker"})):
+        for path, components in ((gsd_db, {"state", "shares", "downloads"}), (tracker_db, {"tracker", "replica"})):
             rows = dict(query(path, "SELECT component, version FROM schema_version"))
             self.assertEqual(set(rows), components, path)
             self.assertEqual(query(path, "PRAGMA user_version"), [(1000,)], path)
