@@ -53,6 +53,7 @@ Result<TrackerConfig> parse_tracker_config(std::string_view text, const std::str
       {"tracker.login_failures_before_delay", &c.login_failures_before_delay, 1, 1000},
       {"tracker.login_delay_seconds", &c.login_delay_seconds, 0, 86400},
       {"tracker.cluster_timeout_ms", &c.cluster_timeout_ms, 200, 60000},
+      {"tracker.replica_log_keep", &c.replica_log_keep, 1, 100000000},
   };
   for (const IntKey& k : keys) {
     if (auto s = file.get(k.key, *k.out, k.min, k.max); !s) return s.error();

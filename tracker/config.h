@@ -24,6 +24,9 @@ struct TrackerConfig {
   // Silence after which another tracker is taken for dead (or a backup for
   // late), and a failover starts (docs/replication.md, "Live").
   int64_t cluster_timeout_ms = 1500;
+  // Log entries kept for trackers that come back; one further behind gets a
+  // copy of the whole state file instead.
+  int64_t replica_log_keep = 10000;
 };
 
 // `name` is what errors call the file (its path).

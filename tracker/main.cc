@@ -62,7 +62,8 @@ void print_help() {
       n(d.idle_timeout_seconds) + "),\n"
       "  login_failures_before_delay (" + n(d.login_failures_before_delay) + "), login_delay_seconds (" +
       n(d.login_delay_seconds) + "),\n"
-      "  cluster_timeout_ms (" + n(d.cluster_timeout_ms) + ")\n";
+      "  cluster_timeout_ms (" + n(d.cluster_timeout_ms) + "), replica_log_keep (" +
+      n(d.replica_log_keep) + ")\n";
   std::printf(
       "\n"
       "Runs tracker N (1-based) of the cluster listed in TRACKERS_FILE and listens\n"
@@ -235,7 +236,8 @@ int run(const Args& args) {
   service_config.login_limit.delay = Seconds(config->login_delay_seconds);
   std::unique_ptr<SqliteReplicaStorage> replica_storage;
   try {
-    replica_storage = std::make_unique<SqliteReplicaStorage>(**store);
+    replica_storage = std::make_unique<SqliteReplicaStorage>(
+        **store, static_cast<size_t>(config->replica_log_keep));
   } catch (const ReplicaStorageError& e) {
     return fail(e.what());
   }

@@ -106,13 +106,13 @@ class Process:
 
 
 class Tracker(Process):
-    def __init__(self, sandbox, index, port, ttl):
+    def __init__(self, sandbox, index, port, ttl, extra_toml=""):
         self.index = index
         self.port = port
         self.state_dir = os.path.join(sandbox.dir, f"tracker-{index}")
         self.config = os.path.join(sandbox.dir, f"tracker-{index}.toml")
         with open(self.config, "w") as f:
-            f.write(TRACKER_TOML.format(ttl=ttl))
+            f.write(TRACKER_TOML.format(ttl=ttl) + extra_toml)
         super().__init__(f"tracker-{index}",
                          [TRACKER_BIN, sandbox.trackers_file, str(index),
                           "--state-dir", self.state_dir, "--config", self.config],
@@ -235,7 +235,7 @@ def run_gsctl(args, stdin=None, timeout=180, env=None):
 class Sandbox:
     """A temp dir with a trackers file, N trackers and any number of daemons."""
 
-    def __init__(self, trackers=1, ttl=3):
+    def __init__(self, trackers=1, ttl=3, tracker_toml=""):
         self.dir = tempfile.mkdtemp(prefix="gs-e2e-")
         self.ttl = ttl
         ports = [free_port() for _ in range(trackers)]
@@ -244,7 +244,7 @@ class Sandbox:
             f.write("# e2e cluster\n")
             for p in ports:
                 f.write(f"127.0.0.1 {p}\n")
-        self.trackers = [Tracker(self, i + 1, p, ttl) for i, p in enumerate(ports)]
+        self.trackers = [Tracker(self, i + 1, p, ttl, tracker_toml) for i, p in enumerate(ports)]
         self.daemons = []
 
     def start_trackers(self):
@@ -294,12 +294,13 @@ class GsTestCase(unittest.TestCase):
 
     TRACKERS = 1
     TTL = 3
+    TRACKER_TOML = ""  # more [tracker] lines for every tracker
 
     def setUp(self):
         for b in (TRACKER_BIN, GSD_BIN, GSCTL_BIN):
             if not os.access(b, os.X_OK):
                 self.fail(f"missing binary {b}; set GS_BIN_DIR to the build directory")
-        self.sb = Sandbox(trackers=self.TRACKERS, ttl=self.TTL)
+        self.sb = Sandbox(trackers=self.TRACKERS, ttl=self.TTL, tracker_toml=self.TRACKER_TOML)
         self.addCleanup(self.sb.close)
         self.sb.start_trackers()
 

@@ -56,7 +56,7 @@ class Writer:
         return [n for n, _ in self.acked]
 
 
-class Cluster(TransferCase):
+class ClusterCase(TransferCase):
     TRACKERS = 3
     TTL = 4
 
@@ -102,6 +102,9 @@ class Cluster(TransferCase):
             missing = set(writer.names()) - self.groups_on(t)
             self.assertEqual(missing, set(), f"acknowledged writes missing on tracker {t.index}")
 
+
+
+class Cluster(ClusterCase):
     def test_sigkill_of_the_primary_under_writes_loses_nothing(self):
         primary = self.sb.wait_primary()
         owner = self.member("alice")
@@ -230,6 +233,39 @@ class Cluster(TransferCase):
             self.assert_writes_kept(w, self.sb.trackers)
         listed = {g["group"] for g in owner.json("list_groups")}
         self.assertLessEqual(set(later.names()), listed)
+
+
+class Snapshots(ClusterCase):
+    # Trackers keep 20 log entries: one that misses more catches up from a
+    # copy of the primary's whole state file.
+    TRACKER_TOML = "replica_log_keep = 20\n"
+
+    def test_a_tracker_too_far_behind_gets_the_whole_state_and_can_serve(self):
+        owner = self.member("alice")
+        primary = self.sb.wait_primary()
+        behind = next(t for t in self.sb.trackers if t is not primary)
+        behind.kill9()
+        with Writer(owner, "a") as writer:
+            wait_until(lambda: len(writer.acked) >= 45, timeout=60, what="writes while it is down")
+        behind.start()
+        self.assert_same_rows(self.sb.trackers)
+        self.assertIn("cluster: installed a snapshot", behind.log())
+        self.assert_writes_kept(writer, [behind])
+        # It serves from that copy once the others are gone, and writes on.
+        for t in self.sb.trackers:
+            if t is not behind:
+                t.kill9()
+        # Alone of the last in-sync set it cannot know the others are gone
+        # for good (they may hold newer writes): the operator forces it.
+        behind.stop()
+        behind.argv.append("--force-primary")
+        behind.start()
+        self.sb.wait_primary(among=[behind])
+        self.assertIn("--force-primary", behind.log())
+        with Writer(owner, "b") as more:
+            wait_until(lambda: len(more.acked) >= 3, timeout=30, what="writes on the forced primary")
+        self.assert_writes_kept(writer, [behind])
+        self.assert_writes_kept(more, [behind])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ TEST(TrackerConfig, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(c->idle_timeout_seconds, 120);
   EXPECT_EQ(c->login_failures_before_delay, 5);
   EXPECT_EQ(c->login_delay_seconds, 30);
+  EXPECT_EQ(c->cluster_timeout_ms, 1500);
+  EXPECT_EQ(c->replica_log_keep, 10000);
 }
 
 TEST(TrackerConfig, EveryKeyIsRead) {
@@ -30,6 +32,8 @@ handshake_timeout_seconds = 2
 idle_timeout_seconds = 9
 login_failures_before_delay = 4
 login_delay_seconds = 0
+cluster_timeout_ms = 700
+replica_log_keep = 20
 )",
                                 "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -41,6 +45,8 @@ login_delay_seconds = 0
   EXPECT_EQ(c->idle_timeout_seconds, 9);
   EXPECT_EQ(c->login_failures_before_delay, 4);
   EXPECT_EQ(c->login_delay_seconds, 0);
+  EXPECT_EQ(c->cluster_timeout_ms, 700);
+  EXPECT_EQ(c->replica_log_keep, 20);
 }
 
 void expect_error(std::string_view text, const std::string& fragment) {
@@ -58,6 +64,8 @@ TEST(TrackerConfig, ErrorsNameFileLineAndKey) {
   expect_error("[tracker]\nlog_level = 3\n", "t.toml:2: key 'tracker.log_level': expected a string");
   expect_error("[daemon]\nx = 1\n", "key 'daemon': unknown key");
   expect_error("[tracker\n", "t.toml:1:");
+  expect_error("[tracker]\ncluster_timeout_ms = 50\n", "t.toml:2: key 'tracker.cluster_timeout_ms': 50 is out of range");
+  expect_error("[tracker]\nreplica_log_keep = 0\n", "t.toml:2: key 'tracker.replica_log_keep'");
 }
 
 TEST(TrackerConfig, TheExampleFileIsValidAndAllDefaults) {
