@@ -140,6 +140,9 @@ void Server::on_close(Conn& c, const std::string& reason) {
     why = "idle for " + seconds_text(config_.idle_timeout_seconds) + " (idle_timeout_seconds)";
   }
   log_info("closing ", c.link->peer(), ": ", why);
+  if (auto r = replica_links_.find(c.tracker); r != replica_links_.end() && r->second == c.id) {
+    replica_links_.erase(r);
+  }
   if (c.handshake_timer) event_free(c.handshake_timer);
   by_id_.erase(c.id);
   conns_.erase(&c);  // c is gone from here on
@@ -270,6 +273,15 @@ void Server::on_hello(Conn& c, const Json& hello) {
     }
     c.tracker = static_cast<int>(from->as_int());
     c.link->set_max_frame(kReplicaMaxFrame);
+    // One link per tracker: what the older one still holds unread must not
+    // arrive after what the new one brings (the protocol assumes each link
+    // delivers in order or loses the rest).
+    if (auto old = replica_links_.find(c.tracker); old != replica_links_.end()) {
+      if (auto found = by_id_.find(old->second); found != by_id_.end()) {
+        found->second->link->close("tracker " + std::to_string(c.tracker) + " opened a new link");
+      }
+    }
+    replica_links_[c.tracker] = c.id;
     log_debug("replication link from tracker ", c.tracker, " (", c.link->peer(), ")");
   }
   c.greeted = true;

@@ -78,6 +78,7 @@ class Server {
   std::unique_ptr<Listener> listener_;
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::unordered_map<uint64_t, Conn*> by_id_;
+  std::unordered_map<int, uint64_t> replica_links_;  // tracker -> its link's Conn id
   uint64_t last_conn_id_ = 0;
   // Refusals at the connection cap are logged at most once per interval,
   // with a count, so a flood cannot flood the log too.
