@@ -1,7 +1,12 @@
-// gs-tracker-load: peer look-ups per second that one gs-tracker answers.
+// gs-tracker-load: peer look-ups (or writes) per second that one gs-tracker
+// answers.
 //
 //   gs-tracker-load --port P [--host 127.0.0.1] [--connections 200]
-//                   [--peers 50] [--warmup 1] [--duration 10]
+//                   [--peers 50] [--warmup 1] [--duration 10] [--writes 1]
+//
+// --writes 1: each request is a create_group of a new group, with a request
+// id of its own (a write the cluster logs, ships and commits before it
+// answers) instead of a file_info look-up; answers are checked the same way.
 //
 // Sets up a swarm (tracker_load_setup.h: --peers users logged in with
 // distinct peer ports, one group, one one-piece file every user announced),
@@ -62,6 +67,7 @@ struct Options {
   int peers = 50;
   double warmup_s = 1.0;
   double duration_s = 10.0;
+  bool writes = false;
 };
 
 std::optional<double> parse_number(std::string_view s) {
@@ -76,7 +82,7 @@ std::optional<int> parse_args(int argc, char** argv, Options& o) {
   auto usage = [](const std::string& why) {
     std::fprintf(stderr,
                  "gs-tracker-load: %s\nusage: gs-tracker-load --port P [--host 127.0.0.1] "
-                 "[--connections 200] [--peers 50] [--warmup 1] [--duration 10]\n",
+                 "[--connections 200] [--peers 50] [--warmup 1] [--duration 10] [--writes 0|1]\n",
                  why.c_str());
     return kExitUsage;
   };
@@ -100,6 +106,8 @@ std::optional<int> parse_args(int argc, char** argv, Options& o) {
       o.warmup_s = *v;
     } else if (name == "--duration" && *v >= 0.1 && *v <= 600) {
       o.duration_s = *v;
+    } else if (name == "--writes" && (*v == 0 || *v == 1)) {
+      o.writes = *v == 1;
     } else {
       return usage("unknown option or value out of range: " + std::string(name));
     }
@@ -162,8 +170,10 @@ class LoadLoop {
       Conn& c = conns_.emplace_back();
       c.fd = fd->release();
       const std::string& token = swarm_.tokens[static_cast<size_t>(i) % swarm_.tokens.size()];
-      c.tail = ",\"op\":\"file_info\",\"token\":\"" + token + "\",\"group\":\"" + spec_.group +
-               "\",\"name\":\"" + spec_.file_name + "\"}";
+      // Writes: the request's group name and rid are added per request.
+      c.tail = options_.writes ? ",\"op\":\"create_group\",\"token\":\"" + token + "\""
+                               : ",\"op\":\"file_info\",\"token\":\"" + token + "\",\"group\":\"" +
+                                     spec_.group + "\",\"name\":\"" + spec_.file_name + "\"}";
       const int flags = ::fcntl(c.fd, F_GETFL);
       if (flags < 0 || ::fcntl(c.fd, F_SETFL, flags | O_NONBLOCK) != 0) {
         return make_error("io_error", std::string("O_NONBLOCK: ") + std::strerror(errno));
@@ -232,10 +242,19 @@ class LoadLoop {
     const auto res = std::to_chars(id, id + sizeof id, c.id);
     const std::string_view id_text(id, static_cast<size_t>(res.ptr - id));
     constexpr std::string_view kHead = "{\"id\":";
+    std::string more;  // writes: a new group and a rid, both from the run and the id
+    if (options_.writes) {
+      char rid[33];
+      std::snprintf(rid, sizeof rid, "%016llx%016llx", static_cast<unsigned long long>(run_),
+                    static_cast<unsigned long long>(c.id));
+      more = ",\"group\":\"w" + std::string(rid, 8) + "-" + std::string(id_text) + "\",\"rid\":\"" +
+             rid + "\"}";
+    }
     unsigned char header[kFrameHeaderSize];
-    store_be32(header, static_cast<uint32_t>(kHead.size() + id_text.size() + c.tail.size()));
+    store_be32(header,
+               static_cast<uint32_t>(kHead.size() + id_text.size() + c.tail.size() + more.size()));
     c.out.append(reinterpret_cast<const char*>(header), sizeof header);
-    c.out.append(kHead).append(id_text).append(c.tail);
+    c.out.append(kHead).append(id_text).append(c.tail).append(more);
     c.sent = now;
     flush(i);
   }
@@ -305,11 +324,12 @@ class LoadLoop {
     ++totals_.answers;
     totals_.answer_bytes = payload.size();
     char prefix[48];
-    const int len = std::snprintf(prefix, sizeof prefix, "{\"id\":%lld,\"ok\":true,",
-                                  static_cast<long long>(c.id));
+    // A write's answer is {"id":N,"ok":true}; a look-up's goes on after a comma.
+    const int len = std::snprintf(prefix, sizeof prefix, "{\"id\":%lld,\"ok\":true%c",
+                                  static_cast<long long>(c.id), options_.writes ? '}' : ',');
     if (payload.substr(0, static_cast<size_t>(len)) != std::string_view(prefix, len)) {
       fail("answer not ok: " + std::string(payload.substr(0, 300)));
-    } else if (totals_.answers % kFullCheckEvery == 1) {
+    } else if (!options_.writes && totals_.answers % kFullCheckEvery == 1) {
       check_in_full(payload);
     }
     if (now >= window_start_ && now < window_end_) {
@@ -339,6 +359,8 @@ class LoadLoop {
   std::vector<Conn> conns_;
   size_t open_ = 0;
   int64_t last_id_ = 0;
+  // Tells this run's group names and rids from an earlier run's on the same tracker.
+  const uint64_t run_ = static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count());
   SteadyClock::time_point window_start_{};
   SteadyClock::time_point window_end_{};
   double measured_s_ = 0;
@@ -380,18 +402,20 @@ int run(const Options& o) {
   const double p50 = quantile_ms(t.latencies_us, 0.5);
   const double p99 = quantile_ms(t.latencies_us, 0.99);
   std::fprintf(stderr,
-               "gs-tracker-load: %.0f lookups/s (%llu answers in %.2f s, %d connections), "
+               "gs-tracker-load: %.0f %s/s (%llu answers in %.2f s, %d connections), "
                "latency p50 %.2f ms p99 %.2f ms, answer %llu bytes, %llu errors%s%s\n",
-               rate, static_cast<unsigned long long>(t.counted), secs, o.connections, p50, p99,
+               rate, o.writes ? "writes" : "lookups", static_cast<unsigned long long>(t.counted), secs,
+               o.connections, p50, p99,
                static_cast<unsigned long long>(t.answer_bytes),
                static_cast<unsigned long long>(t.errors), t.errors ? ": " : "",
                t.first_error.c_str());
   std::printf(
-      "{\"lookups_per_s\":%.1f,\"answers\":%llu,\"all_answers\":%llu,\"seconds\":%.3f,"
+      "{\"%s_per_s\":%.1f,\"answers\":%llu,\"all_answers\":%llu,\"seconds\":%.3f,"
       "\"connections\":%d,"
       "\"peers\":%d,\"listed_peers\":%zu,\"answer_bytes\":%llu,\"p50_ms\":%.3f,"
       "\"p99_ms\":%.3f,\"errors\":%llu,\"first_error\":%s}\n",
-      rate, static_cast<unsigned long long>(t.counted), static_cast<unsigned long long>(t.answers),
+      o.writes ? "writes" : "lookups", rate, static_cast<unsigned long long>(t.counted),
+      static_cast<unsigned long long>(t.answers),
       secs, o.connections, o.peers, swarm->listed_peers,
       static_cast<unsigned long long>(t.answer_bytes), p50, p99,
       static_cast<unsigned long long>(t.errors), json_text(t.first_error).c_str());

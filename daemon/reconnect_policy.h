@@ -21,6 +21,11 @@
 //    known, the next tracker in order is tried as after a failure, with the
 //    backoff of a failed pass, so a cluster that is still choosing its
 //    primary is polled, not hammered.
+//  - Except right after a failover: for election_window after a link to a
+//    primary was lost, a pass in which some tracker answered (it is up, the
+//    cluster is choosing a new primary, which takes about the trackers'
+//    cluster_timeout_ms) waits only initial_backoff, without growing, so
+//    the daemon finds the new primary within a poll of its election.
 #pragma once
 
 #include <chrono>
@@ -38,6 +43,7 @@ class ReconnectPolicy {
     Duration initial_backoff{250};
     Duration max_backoff{5000};
     Duration stable_after{10000};
+    Duration election_window{5000};
     double jitter = 0.2;  // each wait is scaled by a factor in [1 - jitter, 1 + jitter], then capped
   };
 
@@ -71,6 +77,8 @@ class ReconnectPolicy {
 
  private:
   Duration backoff(double rand01);
+  // `base` ms scaled by the jitter, within the cap.
+  Duration jittered(int64_t base, double rand01) const;
   // A link that was up ends: true (and the failure count reset) when it had
   // been up for stable_after.
   bool left_healthy_link(Clock::time_point now);
@@ -84,6 +92,8 @@ class ReconnectPolicy {
   int level_ = 0;        // backoff exponent
   size_t redirects_ = 0;  // followed in a row, since the last primary link or failure
   bool up_ = false;
+  bool answered_ = false;             // a tracker redirected us in this pass
+  Clock::time_point electing_until_{};  // see election_window
   Clock::time_point up_since_{};
 };
 

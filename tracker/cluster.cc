@@ -146,7 +146,10 @@ void Cluster::flush_soon() {
 
 void Cluster::on_flush(evutil_socket_t, short, void* self) {
   auto* c = static_cast<Cluster*>(self);
-  if (!c->failed_) c->after_call();
+  if (c->failed_) return;
+  // The writes of this turn of the loop go out together.
+  c->replica_.flush(c->called(now()));
+  c->after_call();
 }
 
 std::optional<int> Cluster::primary() const { return replica_.primary(); }
@@ -164,9 +167,8 @@ Result<Applied> Cluster::write(const Write& w) {
   flush_soon();
   if (!seq) return not_primary_error();
   auto applied = storage_.take_outcome();
-  // Its messages go now; answers are settled by after_commit() and on the
-  // loop's next turn, not here, in the middle of the Service's handler.
-  for (Message& m : replica_.take_messages()) links_.send(m.to, encode_replica_message(m));
+  // It is shipped, and answers are settled, once the loop has read what else
+  // came in this turn (flush_soon): never here, in the Service's handler.
   if (!applied) return make_error("internal_error", "the write left no outcome");
   return std::move(*applied);
 }

@@ -249,6 +249,7 @@ int run(const Args& args) {
   cluster_config.params.tick =
       std::min(std::chrono::milliseconds(200), cluster_config.params.timeout / 5);
   cluster_config.force_primary = args.force_primary;
+  cluster_config.params.defer_shipping = true;  // Cluster::flush_soon ships each turn's writes
   Cluster cluster(base.get(), *replica_storage, cluster_config);
 
   // Key derivations (create_user, login) run here, off the loop: a burst of

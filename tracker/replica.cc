@@ -276,19 +276,18 @@ std::optional<uint64_t> Replica::submit(std::string record, Instant now) {
   Entry e{before.seq + 1, known_.epoch, std::move(record)};
   storage_.append(known_, {e});
   pending_.emplace_back(e.seq, now);
-  // Followers that are streaming (everything before it sent) get it now;
-  // the others get it with their next batch.
-  for (auto& [i, f] : followers_) {
-    if (f.probed && !f.image && f.sent == before.seq && live(i, now)) {
-      Message m = make(MessageKind::append, i);
-      m.prev = before;
-      m.entries = {e};
-      f.sent = e.seq;
-      send(std::move(m));
-    }
-  }
+  if (!params_.defer_shipping) flush(now);
   advance_commit();
   return e.seq;
+}
+
+void Replica::flush(Instant now) {
+  if (role_ != Role::primary) return;
+  // Followers that are streaming get what they lack now; the others get it
+  // with their next batch (on a tick).
+  for (auto& [i, f] : followers_) {
+    if (f.probed && !f.image && live(i, now)) ship_entries(i, f, now);
+  }
 }
 
 // ---- decisions ----

@@ -156,6 +156,10 @@ class Replica {
     size_t max_batch = 256;              // entries per append
     size_t max_batch_bytes = 4u << 20;   // records' bytes per append (at least one entry)
     size_t snapshot_chunk = 256 * 1024;  // bytes per snapshot message
+    // submit() leaves shipping to flush(): a caller that submits several
+    // writes in a row (all that one turn of its loop read) then ships them
+    // in one append per backup, which applies them in one transaction.
+    bool defer_shipping = false;
   };
 
   // self: this tracker's index, 1..count. Starts as `recovering` and makes
@@ -170,6 +174,9 @@ class Replica {
   // Primary only: appends a client write durably and ships it. Returns its
   // seq, or nullopt when this replica is not primary (then nothing changed).
   std::optional<uint64_t> submit(std::string record, Instant now);
+  // Primary only: sends each streaming backup the entries it lacks (see
+  // Params::defer_shipping; a tick does it too).
+  void flush(Instant now);
 
   Role role() const { return role_; }
   // The primary to send clients to: this one, the one a backup follows, or

@@ -186,5 +186,64 @@ TEST(ReconnectPolicy, APrimaryThatStepsDownAfterAHealthyWhileIsNoFailure) {
   EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));
 }
 
+TEST(ReconnectPolicy, RightAfterAFailoverAnElectingClusterIsPolledQuickly) {
+  // Three trackers; the primary (0) held our link for a minute and died.
+  ReconnectPolicy p(3, no_jitter());
+  auto t = Clock::now();
+  p.on_link_up(t);
+  t += seconds(60);
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  // The backups still name the dead primary, or nobody, while they elect.
+  std::vector<int64_t> waits;
+  for (int pass = 0; pass < 6; ++pass) {
+    for (int k = 0; k < 4 && waits.size() <= static_cast<size_t>(pass); ++k) {
+      const auto w = p.current() == 0 ? p.on_down(t, 0.5) : p.on_redirect(std::nullopt, t, 0.5);
+      if (w.count() > 0) waits.push_back(w.count());
+    }
+    t += milliseconds(250);
+  }
+  EXPECT_EQ(waits, (std::vector<int64_t>{250, 250, 250, 250, 250, 250}))
+      << "no growing backoff while the cluster elects";
+  // Past the election window, a cluster that still has no primary is polled
+  // with the usual growing backoff.
+  t += seconds(10);
+  std::vector<int64_t> later;
+  for (int k = 0; k < 9; ++k) {
+    const auto w = p.on_redirect(std::nullopt, t, 0.5);
+    if (w.count() > 0) later.push_back(w.count());
+  }
+  EXPECT_EQ(later, (std::vector<int64_t>{250, 500, 1000}));
+}
+
+TEST(ReconnectPolicy, AShortLivedPrimaryLinkAlsoOpensTheElectionWindow) {
+  // The daemon had just found the primary when it died.
+  ReconnectPolicy p(2, no_jitter());
+  auto t = Clock::now();
+  p.on_down(t, 0.5);
+  p.on_down(t, 0.5);  // a failed pass before: backoff level 1
+  p.on_link_up(t);
+  t += seconds(1);
+  p.on_down(t, 0.5);
+  std::vector<int64_t> waits;
+  for (int k = 0; k < 8; ++k) {
+    const auto w = p.on_redirect(std::nullopt, t, 0.5);
+    if (w.count() > 0) waits.push_back(w.count());
+  }
+  EXPECT_EQ(waits, (std::vector<int64_t>{250, 250, 250, 250}));
+}
+
+TEST(ReconnectPolicy, RefusedConnectionsAfterAFailoverStillBackOff) {
+  // Nobody answers (every tracker is down): no election to wait for.
+  ReconnectPolicy p(2, no_jitter());
+  auto t = Clock::now();
+  p.on_link_up(t);
+  t += seconds(60);
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));  // on to tracker 1
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(250));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(0));
+  EXPECT_EQ(p.on_down(t, 0.5), milliseconds(500));
+}
+
 }  // namespace
 }  // namespace gs::daemon
