@@ -192,7 +192,7 @@ inline std::string ClusterSpec::describe() const {
          (crash_after_ack > 0
               ? ", crash after an ack " + std::to_string(int(crash_after_ack * 100)) + "%"
               : "") +
-         (wire ? ", JSON wire" : "");
+         (wire ? ", JSON wire" : "") + (params.defer_shipping ? ", shipping once per step" : "");
 }
 
 inline ClusterSpec random_cluster_spec(uint64_t seed) {
@@ -209,6 +209,7 @@ inline ClusterSpec random_cluster_spec(uint64_t seed) {
   // and many-chunked; the log must still outlast a transfer, as the real
   // store's thousands of entries outlast one of its images.
   s.params.snapshot_chunk = chance(0.5) ? static_cast<size_t>(uni(256, 2048)) : 65536;
+  s.params.defer_shipping = chance(0.5);
   s.keep = chance(0.5) ? static_cast<size_t>(uni(8, 24)) : static_cast<size_t>(uni(50, 300));
   s.max_delay = uni(1, tick / 2);
   s.max_outage = uni(0, timeout / 4);
@@ -682,6 +683,17 @@ inline ClusterOutcome Cluster::run() {
       check_invariants();
     }
     if (!out_.ok) break;
+    // With deferred shipping, what a primary took in this step goes out at
+    // its end, as gs-tracker ships once per turn of its loop.
+    if (spec_.params.defer_shipping) {
+      for (int i = 1; i <= kTrackers && out_.ok; ++i) {
+        if (!running(i)) continue;
+        nodes_[i].replica->flush(sim_time(now_));
+        drain(i);
+        check_acks();
+        check_invariants();
+      }
+    }
 
     if (phase_ == Phase::healing) {
       std::string why;
