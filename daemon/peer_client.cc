@@ -33,8 +33,8 @@ Status PeerClient::start(event_base* base, const SockAddr& to) {
   h.on_frame = [](FramedConn& c, std::string_view payload) {
     if (auto* self = static_cast<PeerClient*>(c.user)) self->on_frame(payload);
   };
-  h.on_close = [](FramedConn& c, const std::string& reason) {
-    if (auto* self = static_cast<PeerClient*>(c.user)) self->on_close(reason);
+  h.on_close = [](FramedConn& c, const CloseReason& reason) {
+    if (auto* self = static_cast<PeerClient*>(c.user)) self->on_close(reason.text);
   };
   h.payload_buffer = [](FramedConn& c, size_t size, std::string_view head) -> char* {
     auto* self = static_cast<PeerClient*>(c.user);

@@ -9,9 +9,8 @@
 #include <cstring>
 #include <deque>
 
-#include <event2/buffer.h>
-
 #include "crypto.h"
+#include "file_source.h"
 #include "frame.h"
 #include "log.h"
 
@@ -26,17 +25,6 @@ constexpr uint64_t kQueuedPieces = 2;
 // A spread connection that asked for nothing this long, with nothing left to
 // send it, is not going to ask for its offers: they lapse (PieceSpreader).
 constexpr auto kOffersIdle = std::chrono::seconds(1);
-
-// Appends bytes to a link's output without ever calling evbuffer_add on it.
-// libevent sizes the chain that evbuffer_add creates after an immutable
-// chain from that chain's buffer_len, which for a file segment chain is its
-// offset in the file plus its length: a 9-byte header queued after the last
-// piece of a large file would allocate as many bytes as the file has. Bytes
-// added to an empty scratch buffer get a small chain, and evbuffer_add_buffer
-// moves that chain over without copying.
-bool append(evbuffer* out, evbuffer* scratch, const void* data, size_t size) {
-  return evbuffer_add(scratch, data, size) == 0 && evbuffer_add_buffer(out, scratch) == 0;
-}
 
 }  // namespace
 
@@ -53,9 +41,7 @@ struct PeerServer::Conn {
   bool reading = true;
   // The file being served, opened once per connection (reopened if the
   // registry points the file id at another path, e.g. a finished download).
-  evbuffer_file_segment* segment = nullptr;
-  int fd = -1;  // owned by `segment`
-  std::string segment_path;
+  std::unique_ptr<FileSource> file;
   uint64_t added = 0;  // bytes put in the output
   uint64_t sent = 0;   // of those, taken by the kernel as of the last update
   // Spreading (a capped seeder; see PieceSpreader): the file's state and our
@@ -65,16 +51,10 @@ struct PeerServer::Conn {
   PeerKey spread_key = 0;
   std::deque<std::pair<uint64_t, PieceIndex>> queued;
   Clock::time_point last_ask;  // its last request, or our last offer to it
-
-  ~Conn() {
-    if (segment) evbuffer_file_segment_free(segment);  // pieces still queued hold their own reference
-  }
 };
 
 PeerServer::PeerServer(event_base* base, Options options, ServeRegistry& registry)
-    : base_(base), options_(std::move(options)), registry_(registry), scratch_(evbuffer_new()) {
-  if (!scratch_) std::abort();  // out of memory at startup
-}
+    : base_(base), options_(std::move(options)), registry_(registry) {}
 
 Result<std::unique_ptr<PeerServer>> PeerServer::open(event_base* base, Options options, ServeRegistry& registry) {
   std::unique_ptr<PeerServer> s(new PeerServer(base, std::move(options), registry));
@@ -113,7 +93,6 @@ PeerServer::~PeerServer() {
   // The loop is not running here, so every close completes at once.
   close_all("the daemon is stopping");
   if (tick_) event_free(tick_);
-  evbuffer_free(scratch_);
   delete listener_;
   if (rate_group_) {
     // libevent takes a closed link out of the group only when it finalizes
@@ -201,7 +180,7 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
   c->accepted = c->last_send = Clock::now();
   FramedConn::Handlers h;
   h.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
-  h.on_close = [this, c](FramedConn&, const std::string& reason) { on_closed(*c, reason); };
+  h.on_close = [this, c](FramedConn&, const CloseReason& reason) { on_closed(*c, reason.text); };
   h.on_drained = [this, c](FramedConn&) {
     update_sent(*c);
     pump(*c);
@@ -212,12 +191,14 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
     return;
   }
   conns_.emplace(c, std::move(owned));
-  bufferevent* bev = c->link->bev();
-  if (rate_group_) bufferevent_add_to_rate_limit_group(bev, rate_group_);
+  if (rate_group_ && !c->link->join_rate_limit(rate_group_)) {
+    log_warn("peer connection from ", peer, " dropped: cannot put it under the upload rate limit");
+    c->link->close("cannot rate-limit");
+    return;
+  }
   // A peer that sends nothing, or stops reading what we send, goes.
-  const timeval idle{options_.idle_timeout_seconds, 0};
-  c->link->set_read_timeout(static_cast<int>(options_.idle_timeout_seconds));
-  bufferevent_set_timeouts(bev, nullptr, &idle);
+  c->link->set_read_timeout(options_.idle_timeout_seconds);
+  c->link->set_write_timeout(options_.idle_timeout_seconds);
   log_debug("peer ", peer, " connected");
 }
 
@@ -331,7 +312,7 @@ void PeerServer::pump(Conn& c) {
   // paused), so the next piece is queued before the output runs dry; woken
   // only when empty otherwise, so the sent-bytes count ends exact.
   const size_t low = (c.pending.empty() && !full) ? 0 : c.piece_size;
-  bufferevent_setwatermark(c.link->bev(), EV_WRITE, low, 0);
+  c.link->set_drain_threshold(low);
 }
 
 bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
@@ -356,82 +337,49 @@ bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
     }
   }
   const FileMeta& meta = *s->meta;
-  if (!open_segment(c, s->path, meta.size)) return reject();
-  const uint32_t length = meta.piece_length(piece);
-  const std::string header = encode_piece_header(piece, length);
-  evbuffer* out = bufferevent_get_output(c.link->bev());
-  if (!append(out, scratch_, header.data(), header.size())) {
-    c.link->close("out of memory queueing a piece");
-    return false;
-  }
-  c.added += header.size();
-  if (!add_piece_data(c, meta.piece_offset(piece), length)) return false;
+  if (!open_file(c, s->path, meta.size)) return reject();
+  if (!send_piece(c, piece, meta.piece_offset(piece), meta.piece_length(piece))) return false;
   if (c.spread) c.queued.emplace_back(c.added, piece);
   return true;
 }
 
-bool PeerServer::open_segment(Conn& c, const std::string& path, uint64_t size) {
-  if (c.segment && c.segment_path == path) return true;
-  if (c.segment) {
-    evbuffer_file_segment_free(c.segment);
-    c.segment = nullptr;
-    c.fd = -1;
-  }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    log_warn("cannot open ", path, " to serve it: ", std::strerror(errno));
+bool PeerServer::open_file(Conn& c, const std::string& path, uint64_t size) {
+  if (c.file && c.file->path() == path) return true;
+  c.file.reset();  // pieces still queued hold their own reference to it
+  auto file = FileSource::open(path, size);
+  if (!file) {
+    log_warn("cannot serve ", path, ": ", file.error().message);
     return false;
   }
-  c.segment = evbuffer_file_segment_new(fd, 0, static_cast<ev_off_t>(size), EVBUF_FS_CLOSE_ON_FREE);
-  if (!c.segment) {
-    ::close(fd);
-    log_warn("cannot serve ", path, ": libevent refused it as a file segment");
-    return false;
-  }
-  c.fd = fd;
-  c.segment_path = path;
+  c.file = std::move(*file);
   return true;
 }
 
-bool PeerServer::add_piece_data(Conn& c, uint64_t offset, uint32_t length) {
-  evbuffer* out = bufferevent_get_output(c.link->bev());
-  // Starts reading the piece from disk now, so sendfile finds it in the page
-  // cache and the loop does not wait on the disk when the piece goes out.
-  (void)posix_fadvise(c.fd, static_cast<off_t>(offset), length, POSIX_FADV_WILLNEED);
-  const auto add = [&](uint64_t off, uint64_t len) {
-    return len == 0 ||
-           evbuffer_add_file_segment(out, c.segment, static_cast<ev_off_t>(off), static_cast<ev_off_t>(len)) == 0;
-  };
-  bool ok = true;
+bool PeerServer::send_piece(Conn& c, PieceIndex piece, uint64_t offset, uint32_t length) {
+  c.file->prefetch(offset, length);
+  const std::string head = encode_piece_head(piece);
+  bool ok;
   if (!options_.corrupt_uploads) {
-    ok = add(offset, length);
+    ok = c.link->send_frame({head, FileRange{c.file.get(), offset, length}});
   } else {
     // The test hook: the middle byte goes out inverted.
     const uint32_t mid = length / 2;
     unsigned char byte = 0;
-    if (pread(c.fd, &byte, 1, static_cast<off_t>(offset + mid)) != 1) byte = 0;
+    if (pread(c.file->fd(), &byte, 1, static_cast<off_t>(offset + mid)) != 1) byte = 0;
     byte = static_cast<unsigned char>(~byte);
-    ok = add(offset, mid) && append(out, scratch_, &byte, 1) && add(offset + mid + 1, length - mid - 1);
+    ok = c.link->send_frame({head, FileRange{c.file.get(), offset, mid},
+                             std::string_view(reinterpret_cast<const char*>(&byte), 1),
+                             FileRange{c.file.get(), offset + mid + 1, length - mid - 1}});
   }
-  if (!ok) {
-    c.link->close("cannot queue piece data");
-    return false;
-  }
-  c.added += length;
+  if (!ok) return false;  // the link is closing
+  c.added += kFrameHeaderSize + head.size() + length;
   c.last_send = Clock::now();
   return true;
 }
 
 bool PeerServer::send(Conn& c, std::string_view payload) {
-  // Not FramedConn::send: see append().
-  unsigned char header[kFrameHeaderSize];
-  store_be32(header, static_cast<uint32_t>(payload.size()));
-  evbuffer* out = bufferevent_get_output(c.link->bev());
-  if (!append(out, scratch_, header, sizeof header) || !append(out, scratch_, payload.data(), payload.size())) {
-    c.link->close("out of memory queueing a message");
-    return false;
-  }
-  c.added += sizeof header + payload.size();
+  if (!c.link->send(payload)) return false;  // the link is closing
+  c.added += kFrameHeaderSize + payload.size();
   c.last_send = Clock::now();
   return true;
 }

@@ -7,8 +7,9 @@
 // CANCELled requests not yet queued, and sends HAVE as a download of that file
 // verifies new pieces. Anything malformed closes that one peer.
 //
-// Piece data never passes through user space: each piece goes out as its
-// frame header plus a range of a libevent file segment (sendfile), after
+// Piece data never passes through user space on a plain link: each piece goes
+// out as one frame of its head and a range of the file (FramedConn::send_frame,
+// sendfile), after
 // check_intact() of its Servable. A connection keeps at most about two pieces
 // in its output and stops reading requests while it holds more, so memory and
 // queued work per peer stay bounded whatever the peer asks for. All
@@ -112,10 +113,12 @@ class PeerServer {
   void pump(Conn& c);
   // Queues one piece (or a REJECT). False when the connection was closed.
   bool serve_piece(Conn& c, PieceIndex piece);
-  bool open_segment(Conn& c, const std::string& path, uint64_t size);
-  // False when the connection was closed.
-  bool add_piece_data(Conn& c, uint64_t offset, uint32_t length);
-  // False when it closed the connection (out of memory).
+  // Opens the file served on `c` (once per connection and path).
+  bool open_file(Conn& c, const std::string& path, uint64_t size);
+  // Queues a PIECE frame with the piece's data. False when the connection
+  // was closed (out of memory).
+  bool send_piece(Conn& c, PieceIndex piece, uint64_t offset, uint32_t length);
+  // False when the connection was closed (out of memory).
   bool send(Conn& c, std::string_view payload);
   void update_sent(Conn& c);
   void close_all(const std::string& reason);
@@ -131,7 +134,6 @@ class PeerServer {
   ServeRegistry& registry_;
   Listener* listener_ = nullptr;
   event* tick_ = nullptr;
-  evbuffer* scratch_;  // see append() in peer_server.cc
   ev_token_bucket_cfg* rate_cfg_ = nullptr;
   bufferevent_rate_limit_group* rate_group_ = nullptr;
   bool serving_ = false;

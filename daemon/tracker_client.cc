@@ -243,7 +243,7 @@ void TrackerClient::attempt() {
   FramedConn::Handlers h;
   h.on_connected = [this, link](FramedConn& c) { on_connected(link, c); };
   h.on_frame = [this, link](FramedConn&, std::string_view payload) { on_frame(link, payload); };
-  h.on_close = [this, link](FramedConn&, const std::string& reason) { on_closed(link, reason); };
+  h.on_close = [this, link](FramedConn&, const CloseReason& reason) { on_closed(link, reason.text); };
   FramedConn* c = FramedConn::connect(base_, *addr, kTrackerMaxFrame, ep.str(), std::move(h));
   if (link_id_ != link) return;  // connect() failed at once and on_close has dealt with it
   if (!c) {

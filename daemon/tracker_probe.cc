@@ -83,9 +83,9 @@ void TrackerProbe::start(Round& r, size_t index) {
     c.send(hello.dump());
   };
   h.on_frame = [this, &a](FramedConn&, std::string_view payload) { on_frame(a, payload); };
-  h.on_close = [this, &a](FramedConn&, const std::string& reason) {
+  h.on_close = [this, &a](FramedConn&, const CloseReason& reason) {
     a.conn = nullptr;
-    if (a.stage != Ask::Stage::done) settle(a, reason);
+    if (a.stage != Ask::Stage::done) settle(a, reason.text);
   };
   // The asks of a round never move (the vector is sized before any starts),
   // so the handlers may hold on to `a` for as long as the round lives; the

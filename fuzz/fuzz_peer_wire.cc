@@ -35,8 +35,7 @@ void check_message(std::string_view payload, uint32_t piece_count) {
           m.data.data() + m.data.size() != payload.data() + payload.size()) {
         std::abort();
       }
-      again = gs::encode_piece_header(m.piece, static_cast<uint32_t>(m.data.size()))
-                  .substr(gs::kFrameHeaderSize);
+      again = gs::encode_piece_head(m.piece);
       again.append(m.data);
       break;
     }

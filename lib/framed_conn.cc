@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/listener.h>
 
+#include "file_source.h"
 #include "frame.h"
 #include "log.h"
 
@@ -42,40 +43,37 @@ size_t announced_size(const char* header) {
 
 }  // namespace
 
-FramedConn::FramedConn(bufferevent* bev, size_t max_frame, std::string peer, Handlers handlers)
-    : bev_(bev), max_frame_(max_frame), peer_(std::move(peer)), handlers_(std::move(handlers)) {
-  bufferevent_setcb(bev_, nullptr, &FramedConn::on_write, &FramedConn::on_event, this);
-  bufferevent_enable(bev_, EV_WRITE);
+FramedConn::FramedConn(std::unique_ptr<Transport> transport, size_t max_frame, std::string peer,
+                       Handlers handlers)
+    : transport_(std::move(transport)), max_frame_(max_frame), peer_(std::move(peer)),
+      handlers_(std::move(handlers)) {
+  bufferevent_setcb(transport_->bev(), nullptr, &FramedConn::on_write, &FramedConn::on_event, this);
+  bufferevent_enable(transport_->bev(), EV_WRITE);
 }
 
-FramedConn::~FramedConn() {
-  if (read_ev_) event_free(read_ev_);
-  if (bev_) bufferevent_free(bev_);
-}
+FramedConn::~FramedConn() = default;
 
 FramedConn* FramedConn::accept(event_base* base, evutil_socket_t fd, size_t max_frame,
                                std::string peer, Handlers handlers) {
-  bufferevent* bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-  if (!bev) {
-    evutil_closesocket(fd);
-    return nullptr;
-  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto* conn = new FramedConn(bev, max_frame, std::move(peer), std::move(handlers));
+  auto transport = plain_transport(base, fd);
+  if (!transport) return nullptr;
+  auto* conn = new FramedConn(std::move(transport), max_frame, std::move(peer), std::move(handlers));
   conn->start_reading();
   return conn;
 }
 
 FramedConn* FramedConn::connect(event_base* base, const SockAddr& to, size_t max_frame,
                                 std::string peer, Handlers handlers) {
-  bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-  if (!bev) return nullptr;
-  auto* conn = new FramedConn(bev, max_frame, std::move(peer), std::move(handlers));
+  auto transport = plain_transport(base, -1);
+  if (!transport) return nullptr;
+  bufferevent* bev = transport->bev();
+  auto* conn = new FramedConn(std::move(transport), max_frame, std::move(peer), std::move(handlers));
   if (bufferevent_socket_connect(bev, to.get(), static_cast<int>(to.len)) != 0) {
     // Reported through on_close on the next loop turn would be nicer, but the
     // caller is not in a callback of ours, so closing now is safe.
-    conn->close(std::string("connect failed: ") + std::strerror(errno));
+    conn->close({CloseKind::connect_failed, std::string("connect failed: ") + std::strerror(errno)});
     return nullptr;
   }
   // Reading starts now (the socket exists), so the read timeout also bounds
@@ -84,17 +82,68 @@ FramedConn* FramedConn::connect(event_base* base, const SockAddr& to, size_t max
   return conn;
 }
 
-void FramedConn::send(std::string_view payload) {
-  if (closing_ || !bev_) return;
+// Bytes go through an empty scratch buffer instead of evbuffer_add on the
+// output. libevent sizes the chain that evbuffer_add creates after an
+// immutable chain from that chain's buffer_len, which for a file segment chain
+// is its offset in the file plus its length: a 9-byte header queued after the
+// last piece of a large file would allocate as many bytes as the file has.
+// Bytes added to an empty scratch buffer get a small chain, and
+// evbuffer_add_buffer moves that chain over without copying.
+bool FramedConn::append(const void* data, size_t size) {
+  if (size == 0) return true;
+  thread_local std::unique_ptr<evbuffer, void (*)(evbuffer*)> scratch(evbuffer_new(), &evbuffer_free);
+  return scratch && evbuffer_add(scratch.get(), data, size) == 0 &&
+         evbuffer_add_buffer(bufferevent_get_output(transport_->bev()), scratch.get()) == 0;
+}
+
+bool FramedConn::send_frame(std::initializer_list<FramePart> parts) {
+  if (closing_ || !transport_) return false;
+  uint64_t size = 0;
+  for (const FramePart& part : parts) {
+    size += std::holds_alternative<std::string_view>(part) ? std::get<std::string_view>(part).size()
+                                                          : std::get<FileRange>(part).length;
+  }
+  if (size > UINT32_MAX) {
+    close("a frame of " + std::to_string(size) + " bytes cannot be sent");
+    return false;
+  }
   unsigned char header[kFrameHeaderSize];
-  store_be32(header, static_cast<uint32_t>(payload.size()));
-  evbuffer* out = bufferevent_get_output(bev_);
-  evbuffer_add(out, header, sizeof header);
-  evbuffer_add(out, payload.data(), payload.size());
+  store_be32(header, static_cast<uint32_t>(size));
+  bool ok = append(header, sizeof header);
+  evbuffer* out = bufferevent_get_output(transport_->bev());
+  for (const FramePart& part : parts) {
+    if (!ok) break;
+    if (const auto* bytes = std::get_if<std::string_view>(&part)) {
+      ok = append(bytes->data(), bytes->size());
+    } else {
+      const FileRange& r = std::get<FileRange>(part);
+      ok = r.length == 0 || evbuffer_add_file_segment(out, r.file->segment(), static_cast<ev_off_t>(r.offset),
+                                                      static_cast<ev_off_t>(r.length)) == 0;
+    }
+  }
+  if (!ok) {
+    close("out of memory queueing a frame");
+    return false;
+  }
+  return true;
 }
 
 size_t FramedConn::pending_output() const {
-  return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_)) : 0;
+  return transport_ ? evbuffer_get_length(bufferevent_get_output(transport_->bev())) : 0;
+}
+
+void FramedConn::set_write_timeout(int seconds) {
+  if (!transport_) return;
+  const timeval tv{std::max(seconds, 0), 0};
+  bufferevent_set_timeouts(transport_->bev(), nullptr, seconds > 0 ? &tv : nullptr);
+}
+
+void FramedConn::set_drain_threshold(size_t bytes) {
+  if (transport_) bufferevent_setwatermark(transport_->bev(), EV_WRITE, bytes, 0);
+}
+
+bool FramedConn::join_rate_limit(bufferevent_rate_limit_group* group) {
+  return transport_ && bufferevent_add_to_rate_limit_group(transport_->bev(), group) == 0;
 }
 
 void FramedConn::set_read_timeout(int seconds) {
@@ -109,33 +158,24 @@ void FramedConn::set_reading(bool on) {
 }
 
 void FramedConn::start_reading() {
-  if (closing_ || !bev_) return;
-  read_ev_ = event_new(bufferevent_get_base(bev_), bufferevent_getfd(bev_), EV_READ | EV_PERSIST,
-                       &FramedConn::on_readable, this);
-  if (!read_ev_) {
-    close("cannot watch the socket");
-    return;
-  }
+  if (closing_ || !transport_) return;
+  watching_ = true;
   arm_reading();
 }
 
-// The read event is pending exactly while reading is wanted; its timeout
-// restarts whenever it fires, so it measures silence.
+// Input is watched exactly while reading is wanted; the read timeout
+// restarts whenever input comes, so it measures silence.
 void FramedConn::arm_reading() {
-  if (!read_ev_) return;
-  if (!reading_ || closing_) {
-    event_del(read_ev_);
-    return;
-  }
-  const timeval tv{read_timeout_, 0};
-  event_add(read_ev_, read_timeout_ > 0 ? &tv : nullptr);
+  if (!watching_ || !transport_) return;
+  const bool on = reading_ && !closing_;
+  if (!transport_->watch_reads(*this, on, read_timeout_) && on) close("cannot watch the socket");
 }
 
-void FramedConn::close(const std::string& reason) {
+void FramedConn::close(CloseReason reason) {
   if (finished_) return;
   closing_ = true;
   flushing_ = false;
-  if (close_reason_.empty()) close_reason_ = reason;
+  if (close_reason_.text.empty()) close_reason_ = std::move(reason);
   if (depth_ == 0) {
     enter();
     leave();  // runs finish() and deletes
@@ -143,35 +183,27 @@ void FramedConn::close(const std::string& reason) {
 }
 
 void FramedConn::close_after_flush(const std::string& reason) {
-  if (closing_ || !bev_) return;
+  if (closing_ || !transport_) return;
   closing_ = true;
   flushing_ = true;
-  close_reason_ = reason;
+  close_reason_ = {CloseKind::local, reason};
   arm_reading();  // stops it
-  if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
+  if (pending_output() == 0) {
     close(reason);
     return;
   }
-  timeval tv{5, 0};  // a peer that never reads must not keep us waiting forever
-  bufferevent_set_timeouts(bev_, nullptr, &tv);
+  set_write_timeout(5);  // a peer that never reads must not keep us waiting forever
 }
 
 void FramedConn::leave() {
   if (--depth_ > 0) return;
-  if (closing_ && !flushing_ && !finished_) finish(close_reason_);
+  if (closing_ && !flushing_ && !finished_) finish();
 }
 
-void FramedConn::finish(const std::string& reason) {
+void FramedConn::finish() {
   finished_ = true;
-  if (read_ev_) {
-    event_free(read_ev_);
-    read_ev_ = nullptr;
-  }
-  if (bev_) {
-    bufferevent_free(bev_);
-    bev_ = nullptr;
-  }
-  if (handlers_.on_close) handlers_.on_close(*this, reason);
+  transport_.reset();
+  if (handlers_.on_close) handlers_.on_close(*this, close_reason_);
   delete this;
 }
 
@@ -196,17 +228,17 @@ size_t FramedConn::next_read_size() const {
 bool FramedConn::took(ssize_t n) {
   if (n > 0) return true;
   if (n == 0) {
-    close("connection closed by peer");
+    close({CloseKind::peer_closed, "connection closed by peer"});
     return false;
   }
   const int err = errno;
   if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return false;
-  close(std::string("connection error: ") + evutil_socket_error_to_string(err));
+  close({CloseKind::io_error, std::string("connection error: ") + evutil_socket_error_to_string(err)});
   return false;
 }
 
-bool FramedConn::land_more(int fd) {
-  const ssize_t n = recv(fd, land_ + land_got_, land_size_ - land_got_, MSG_DONTWAIT);
+bool FramedConn::land_more() {
+  const ssize_t n = transport_->read(land_ + land_got_, land_size_ - land_got_);
   if (!took(n)) return false;
   land_got_ += static_cast<size_t>(n);
   // Short of the whole payload: the socket is drained for now.
@@ -223,7 +255,7 @@ size_t FramedConn::take_frames(const char* data, size_t size) {
     const std::string_view rest(data + used, size - used);
     auto frame = decode_frame(rest, max_frame_);
     if (!frame) {
-      close(frame.error().message);
+      close({CloseKind::bad_frame, frame.error().message});
       return size;
     }
     if (frame->consumed != 0) {
@@ -252,10 +284,9 @@ size_t FramedConn::take_frames(const char* data, size_t size) {
 }
 
 void FramedConn::read_input() {
-  const int fd = bufferevent_getfd(bev_);
   for (int i = 0; i < kMaxReadsPerWake && !closing_ && reading_; ++i) {
     if (land_) {
-      if (!land_more(fd)) return;
+      if (!land_more()) return;
       continue;
     }
     const size_t want = next_read_size();
@@ -263,7 +294,7 @@ void FramedConn::read_input() {
     if (in_.empty()) {
       // Most frames arrive whole: parse them where they were read.
       char* const buffer = scratch();
-      n = recv(fd, buffer, std::min(want, kScratchSize), MSG_DONTWAIT);
+      n = transport_->read(buffer, std::min(want, kScratchSize));
       if (!took(n)) return;
       const size_t used = take_frames(buffer, static_cast<size_t>(n));
       if (!closing_ && used < static_cast<size_t>(n)) in_.assign(buffer + used, static_cast<size_t>(n) - used);
@@ -276,7 +307,7 @@ void FramedConn::read_input() {
         in_.reserve(kFrameHeaderSize + announced_size(in_.data()) + kScratchSize);
       }
       in_.resize(old + want);
-      n = recv(fd, in_.data() + old, want, MSG_DONTWAIT);
+      n = transport_->read(in_.data() + old, want);
       in_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
       if (!took(n)) return;
       const size_t used = take_frames(in_.data(), in_.size());
@@ -289,15 +320,16 @@ void FramedConn::read_input() {
   }
 }
 
-void FramedConn::on_readable(evutil_socket_t, short what, void* self) {
-  auto* c = static_cast<FramedConn*>(self);
-  c->enter();
-  if (what & EV_TIMEOUT) {
-    c->close("read timeout");
-  } else {
-    c->read_input();
-  }
-  c->leave();
+void FramedConn::on_readable() {
+  enter();
+  read_input();
+  leave();
+}
+
+void FramedConn::on_read_timeout() {
+  enter();
+  close({CloseKind::read_timeout, "read timeout"});
+  leave();
 }
 
 void FramedConn::on_write(bufferevent*, void* self) {
@@ -305,7 +337,7 @@ void FramedConn::on_write(bufferevent*, void* self) {
   c->enter();
   // close_after_flush: the output has drained, so the link can go now.
   if (c->flushing_) {
-    c->close(c->close_reason_);
+    c->close(c->close_reason_);  // already set: this only completes it
   } else if (!c->closing_ && c->handlers_.on_drained) {
     c->handlers_.on_drained(*c);
   }
@@ -317,15 +349,15 @@ void FramedConn::on_event(bufferevent*, short what, void* self) {
   c->enter();
   if (what & BEV_EVENT_CONNECTED) {
     int one = 1;
-    setsockopt(bufferevent_getfd(c->bev_), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(bufferevent_getfd(c->transport_->bev()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (c->handlers_.on_connected && !c->closing_) c->handlers_.on_connected(*c);
   } else if (what & BEV_EVENT_EOF) {
-    c->close("connection closed by peer");
+    c->close({CloseKind::peer_closed, "connection closed by peer"});
   } else if (what & BEV_EVENT_TIMEOUT) {
-    c->close("write timeout");
+    c->close({CloseKind::write_timeout, "write timeout"});
   } else if (what & BEV_EVENT_ERROR) {
     const int err = EVUTIL_SOCKET_ERROR();
-    c->close(std::string("connection error: ") + evutil_socket_error_to_string(err));
+    c->close({CloseKind::io_error, std::string("connection error: ") + evutil_socket_error_to_string(err)});
   }
   c->leave();
 }

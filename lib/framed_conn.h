@@ -1,5 +1,7 @@
-// A length-prefixed framed connection over a libevent bufferevent, used for
-// every TCP link (tracker protocol, peer wire).
+// A length-prefixed framed connection, used for every TCP link (tracker
+// protocol, peer wire, tracker to tracker). It is the only reader and writer
+// of a link's bytes: frames go out through send()/send_frame() and come in
+// through on_frame, over a Transport (plain TCP, or TLS).
 //
 // Ownership: a FramedConn owns itself. It is created by accept()/connect()
 // and deletes itself after its on_close handler has run, exactly once,
@@ -9,26 +11,56 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "endpoint.h"
+#include "transport.h"
 
 namespace gs {
 
-class FramedConn {
+class FileSource;
+
+// Why a link closed: what owners decide on is the kind; the text is for logs.
+enum class CloseKind {
+  local,           // our side called close() (the text says why)
+  peer_closed,     // the far end closed the connection
+  read_timeout,    // nothing arrived for the read timeout
+  write_timeout,   // the far end did not take our output in time
+  io_error,        // the connection failed (reset, refused, unreachable)
+  bad_frame,       // the far end sent a frame we refuse (e.g. over the limit)
+  connect_failed,  // an outgoing link could not even start
+};
+struct CloseReason {
+  CloseKind kind = CloseKind::local;
+  std::string text;
+};
+
+// A range of a file, sent as part of a frame (see send_frame).
+struct FileRange {
+  const FileSource* file;
+  uint64_t offset;
+  uint64_t length;
+};
+using FramePart = std::variant<std::string_view, FileRange>;
+
+class FramedConn final : Transport::Reader {
  public:
   struct Handlers {
     std::function<void(FramedConn&)> on_connected;  // outgoing links: TCP is up
     std::function<void(FramedConn&, std::string_view payload)> on_frame;
-    std::function<void(FramedConn&, const std::string& reason)> on_close;
-    // The output fell to the write low watermark (empty, unless the owner
-    // set one on bev()): room to queue more. Not called while closing.
+    std::function<void(FramedConn&, const CloseReason& reason)> on_close;
+    // The output fell to the drain threshold (empty, unless the owner set
+    // one): room to queue more. Not called while closing.
     std::function<void(FramedConn&)> on_drained;
     // Optional: where a frame's payload should land. Called once per frame
     // when its header and first bytes (up to kPayloadHeadSize) are in, with
@@ -48,11 +80,26 @@ class FramedConn {
   static FramedConn* connect(event_base* base, const SockAddr& to, size_t max_frame,
                              std::string peer, Handlers handlers);
 
-  void send(std::string_view payload);
-  // Closes now; on_close(reason) runs before deletion.
-  void close(const std::string& reason);
+  // Queues one frame. False (and the link closing) when it is closing already
+  // or out of memory.
+  bool send(std::string_view payload) { return send_frame({payload}); }
+  // Queues one frame whose payload is `parts` one after the other: bytes, and
+  // ranges of files, which go from the page cache to the socket without a
+  // copy through our memory where the link is plain.
+  bool send_frame(std::initializer_list<FramePart> parts);
+  // Closes now; on_close runs before deletion, with the kind `local`.
+  void close(const std::string& reason) { close({CloseKind::local, reason}); }
+  void close(CloseReason reason);
   // Stops reading, sends what is queued, then closes (bounded by a timeout).
   void close_after_flush(const std::string& reason);
+  // Closes the link when the far end takes none of our output for `seconds`
+  // (0: never).
+  void set_write_timeout(int seconds);
+  // on_drained runs when the output falls to `bytes` (0: when empty).
+  void set_drain_threshold(size_t bytes);
+  // Output shares the group's rate limit from now on. The group must outlive
+  // the link's last use of it (see PeerServer's destructor).
+  bool join_rate_limit(bufferevent_rate_limit_group* group);
   // Closes the link when nothing arrives for `seconds` (0: never) while
   // reading.
   void set_read_timeout(int seconds);
@@ -66,28 +113,26 @@ class FramedConn {
   const std::string& peer() const { return peer_; }
   size_t pending_output() const;
   bool closing() const { return closing_; }
-  // For owners that tune the link's output: rate-limit groups, write
-  // watermarks and timeouts, zero-copy file data appended to its output
-  // (evbuffer_add_file_segment). Input is ours (see read_input): never enable
-  // reading on it. Never free it; nullptr once closed.
-  bufferevent* bev() const { return bev_; }
   void* user = nullptr;  // the owner's context for this link
 
  private:
-  FramedConn(bufferevent* bev, size_t max_frame, std::string peer, Handlers handlers);
+  FramedConn(std::unique_ptr<Transport> transport, size_t max_frame, std::string peer, Handlers handlers);
   ~FramedConn();
-  static void on_readable(evutil_socket_t, short what, void* self);
+  void on_readable() override;
+  void on_read_timeout() override;
   static void on_write(bufferevent*, void* self);
   static void on_event(bufferevent*, short what, void* self);
   void start_reading();
   void arm_reading();
   void read_input();
   size_t next_read_size() const;
-  // recv's result: true for bytes; else closes on EOF or error and is false.
+  // A read's result: true for bytes; else closes on EOF or error and is false.
   bool took(ssize_t n);
   // One read into the landing payload; true when it completed (and was
   // delivered) and reading may go on.
-  bool land_more(int fd);
+  bool land_more();
+  // Adds bytes to the output (see the .cc for why not evbuffer_add).
+  bool append(const void* data, size_t size);
   // Delivers the complete frames at the front of `data`, and starts landing
   // the payload of an incomplete one where the owner wants that; returns the
   // bytes consumed.
@@ -95,15 +140,16 @@ class FramedConn {
   // Deletes this. Out of line: inlined into a nested leave(), GCC 12 cannot
   // see that the outer callback's depth_ keeps `this` alive, and warns
   // (-Wuse-after-free) about the outer leave() that follows.
-  [[gnu::noinline]] void finish(const std::string& reason);
+  [[gnu::noinline]] void finish();
   void enter() { ++depth_; }
   void leave();
 
-  bufferevent* bev_;
-  // Input is read here, not through the bufferevent: small frames are parsed
-  // straight from a per-thread scratch buffer, the start of an incomplete
-  // frame waits in in_, and a landing payload is received into its buffer.
-  event* read_ev_ = nullptr;
+  // Null once closed. Input is read here, not through a bufferevent: small
+  // frames are parsed straight from a per-thread scratch buffer, the start of
+  // an incomplete frame waits in in_, and a landing payload is received into
+  // its buffer.
+  std::unique_ptr<Transport> transport_;
+  bool watching_ = false;      // start_reading has run
   int read_timeout_ = 0;       // seconds; 0: none
   bool reading_ = true;
   std::string in_;             // the start of a frame not yet complete
@@ -118,7 +164,7 @@ class FramedConn {
   bool closing_ = false;   // close requested; no more frames are delivered
   bool flushing_ = false;  // closing once the output has drained
   bool finished_ = false;  // on_close has run
-  std::string close_reason_;
+  CloseReason close_reason_;
 };
 
 // Listens on a TCP endpoint and hands each accepted socket to `on_accept`.

@@ -153,11 +153,6 @@ std::string encode_request(PieceIndex piece) { return encode_index_message(kRequ
 std::string encode_cancel(PieceIndex piece) { return encode_index_message(kCancel, piece); }
 std::string encode_reject(PieceIndex piece) { return encode_index_message(kReject, piece); }
 
-std::string encode_piece_header(PieceIndex piece, uint32_t data_length) {
-  if (data_length > kPeerMaxFrame - 5) std::abort();
-  std::string out = frame_header(data_length + 5);
-  out += encode_index_message(kPiece, piece);
-  return out;
-}
+std::string encode_piece_head(PieceIndex piece) { return encode_index_message(kPiece, piece); }
 
 }  // namespace gs

@@ -73,14 +73,12 @@ std::string encode_request(PieceIndex piece);
 std::string encode_cancel(PieceIndex piece);
 std::string encode_reject(PieceIndex piece);
 
-inline constexpr size_t kPieceHeaderSize = 9;  // frame length + type + index
 // A PIECE payload is this many bytes (type + index) more than its data.
 inline constexpr size_t kPieceMessageOverhead = 5;
-// Unlike the other encoders this returns the FRAME header as well: the 4-byte
-// length prefix (5 + data_length) followed by type and piece index, 9 bytes.
-// The sender appends exactly data_length bytes of piece data straight from
-// the file (e.g. evbuffer_add_file) so piece data is never copied into a
-// message. Requires data_length <= kPeerMaxFrame - 5.
-std::string encode_piece_header(PieceIndex piece, uint32_t data_length);
+// The head of a PIECE payload (type and piece index, kPieceMessageOverhead
+// bytes): the sender follows it with the piece's data straight from the file
+// in the same frame (FramedConn::send_frame), so piece data is never copied
+// into a message.
+std::string encode_piece_head(PieceIndex piece);
 
 }  // namespace gs

@@ -107,7 +107,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
   c->host = peer_host(peer);
   FramedConn::Handlers handlers;
   handlers.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
-  handlers.on_close = [this, c](FramedConn&, const std::string& reason) { on_close(*c, reason); };
+  handlers.on_close = [this, c](FramedConn&, const CloseReason& reason) { on_close(*c, reason); };
   c->link = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(handlers));
   if (!c->link) {
     log_warn("cannot set up connection from ", peer);
@@ -133,10 +133,10 @@ void Server::on_handshake_timeout(evutil_socket_t, short, void* conn) {
   c->link->close("no handshake within " + seconds_text(c->server->config_.handshake_timeout_seconds));
 }
 
-void Server::on_close(Conn& c, const std::string& reason) {
-  std::string why = reason;
+void Server::on_close(Conn& c, const CloseReason& reason) {
+  std::string why = reason.text;
   // FramedConn's word for it; ours names the setting that did it.
-  if (why == "read timeout") {
+  if (reason.kind == CloseKind::read_timeout) {
     why = "idle for " + seconds_text(config_.idle_timeout_seconds) + " (idle_timeout_seconds)";
   }
   log_info("closing ", c.link->peer(), ": ", why);

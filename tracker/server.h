@@ -67,7 +67,7 @@ class Server {
   // every earlier answer on it was.
   void answered(uint64_t conn, uint64_t slot, const Json& id, std::string bytes);
   void on_hello(Conn& c, const Json& hello);
-  void on_close(Conn& c, const std::string& reason);
+  void on_close(Conn& c, const CloseReason& reason);
   static void on_handshake_timeout(evutil_socket_t, short, void* conn);
   void refuse(evutil_socket_t fd, const std::string& peer);
 

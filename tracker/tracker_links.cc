@@ -75,9 +75,9 @@ void TrackerLinks::connect(int to) {
   };
   // The far end answers the hello and then says nothing on this link.
   h.on_frame = [](FramedConn&, std::string_view) {};
-  h.on_close = [this, to](FramedConn&, const std::string& reason) {
+  h.on_close = [this, to](FramedConn&, const CloseReason& reason) {
     Link& l = link(to);
-    if (l.connected) log_debug("replication link to tracker ", to, " closed: ", reason);
+    if (l.connected) log_debug("replication link to tracker ", to, " closed: ", reason.text);
     const bool starting = l.starting;
     l = Link{};
     l.failed_at_once = starting;

@@ -97,7 +97,7 @@ class FakeSeed {
     h.on_frame = [this](FramedConn& c, std::string_view p) {
       if (c.user) on_frame(c, p);
     };
-    h.on_close = [this](FramedConn& c, const std::string&) {
+    h.on_close = [this](FramedConn& c, const CloseReason&) {
       if (c.user) conns_.erase(&c);
     };
     FramedConn* c = FramedConn::accept(base_, fd, kPeerMaxFrame, peer, std::move(h));

@@ -48,8 +48,8 @@ class Client {
     EXPECT_TRUE(addr.ok());
     FramedConn::Handlers h;
     h.on_frame = [this](FramedConn&, std::string_view p) { frames.emplace_back(p); };
-    h.on_close = [this](FramedConn&, const std::string& reason) {
-      closed = reason;
+    h.on_close = [this](FramedConn&, const CloseReason& reason) {
+      closed = reason.text;
       link = nullptr;
     };
     link = FramedConn::connect(base, *addr, kPeerMaxFrame, "server", std::move(h));
@@ -309,9 +309,8 @@ TEST_F(PeerServerTest, OversizedFrameIsClosed) {
   share(1000);
   Client& c = connect();
   open_file(c);
-  unsigned char header[4];
-  store_be32(header, static_cast<uint32_t>(kPeerMaxFrame + 1));
-  evbuffer_add(bufferevent_get_output(c.link->bev()), header, 4);
+  // The server refuses it from its header, before the payload.
+  c.send(std::string(kPeerMaxFrame + 1, 'x'));
   EXPECT_TRUE(closed_soon(c));
 }
 

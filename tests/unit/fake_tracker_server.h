@@ -121,7 +121,7 @@ class FakeTrackerServer {
       requests.push_back(*j);
       script_(*this, c, *j);
     };
-    h.on_close = [this](FramedConn& c, const std::string&) { conns_.erase(&c); };
+    h.on_close = [this](FramedConn& c, const CloseReason&) { conns_.erase(&c); };
     if (FramedConn* c = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(h)))
       conns_.insert(c);
   }

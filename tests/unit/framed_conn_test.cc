@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "file_source.h"
 #include "frame.h"
+#include "sandbox.h"
 #include "test_loop.h"
 
 namespace gs {
@@ -36,7 +38,10 @@ class FramedConnTest : public ::testing::Test {
       const bool in_landing = p.data() >= landing_.data() && p.data() < landing_.data() + landing_.size();
       got_.push_back({std::string(p), in_landing});
     };
-    h.on_close = [this](FramedConn&, const std::string& reason) { closed_ = reason; };
+    h.on_close = [this](FramedConn&, const CloseReason& reason) {
+      closed_ = reason.text;
+      kind_ = reason.kind;
+    };
     h.payload_buffer = [this](FramedConn&, size_t size, std::string_view head) -> char* {
       heads_.emplace_back(head);
       // Only payloads that start with 'P' and fit.
@@ -50,6 +55,19 @@ class FramedConnTest : public ::testing::Test {
     if (closed_.empty()) conn_->close("test over");
     loop_.drain();
     if (writer_fd_ >= 0) ::close(writer_fd_);
+  }
+  // What the far end received, reading until `size` bytes are in (or time
+  // runs out), with loop turns in between so the link can send.
+  std::string read_far_end(size_t size) {
+    std::string got;
+    char buf[65536];
+    for (int turns = 0; got.size() < size && turns < 100000; ++turns) {
+      loop_.drain();
+      const ssize_t n = ::recv(writer_fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+      else if (n == 0) break;
+    }
+    return got;
   }
   // Non-blocking writes with loop turns in between: the reader runs on this
   // same thread, so a full socket buffer must not block.
@@ -71,6 +89,7 @@ class FramedConnTest : public ::testing::Test {
   std::vector<Received> got_;
   std::vector<std::string> heads_;
   std::string closed_;
+  CloseKind kind_ = CloseKind::local;
 };
 
 std::string patterned(size_t size, char first) {
@@ -137,6 +156,7 @@ TEST_F(FramedConnTest, SilenceBeyondTheReadTimeoutCloses) {
   write_all(encode_frame("still here"));
   ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }, 5));
   EXPECT_EQ(closed_, "read timeout");
+  EXPECT_EQ(kind_, CloseKind::read_timeout);
   EXPECT_EQ(got_.size(), 1u);
 }
 
@@ -147,6 +167,7 @@ TEST_F(FramedConnTest, PeerClosingMidFrameIsReported) {
   writer_fd_ = -1;
   ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }));
   EXPECT_EQ(closed_, "connection closed by peer");
+  EXPECT_EQ(kind_, CloseKind::peer_closed);
   EXPECT_TRUE(got_.empty());
 }
 
@@ -154,6 +175,7 @@ TEST_F(FramedConnTest, OversizedFrameCloses) {
   write_all(frame_header(2u << 20) + "xyz");
   ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }));
   EXPECT_EQ(closed_, "frame of 2097152 bytes exceeds the limit of 1048576 bytes");
+  EXPECT_EQ(kind_, CloseKind::bad_frame);
   EXPECT_TRUE(got_.empty());
 }
 
@@ -165,6 +187,50 @@ TEST_F(FramedConnTest, FrameArrivingByteByByteLandsWhole) {
   EXPECT_EQ(got_[0].payload, payload);
   EXPECT_TRUE(got_[0].landed);
   EXPECT_EQ(heads_.size(), 1u);  // asked once, when its first bytes were in
+}
+
+TEST_F(FramedConnTest, SendFrameJoinsBytesAndFileRangesInOneFrame) {
+  test::Sandbox sb;
+  const std::string content = patterned(300'000, 'F');
+  sb.write("data.bin", content);
+  auto file = FileSource::open(sb.path("data.bin"), content.size());
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  FileSource& f = **file;
+  ASSERT_TRUE(conn_->send_frame({"head", FileRange{&f, 3, 200'000}, "|", FileRange{&f, 0, 0},
+                                 FileRange{&f, 299'990, 10}}));
+  ASSERT_TRUE(conn_->send("next"));
+  file->reset();  // ranges already queued keep the file open
+  const std::string payload = "head" + content.substr(3, 200'000) + "|" + content.substr(299'990, 10);
+  const std::string want = encode_frame(payload) + encode_frame("next");
+  EXPECT_EQ(read_far_end(want.size()), want);
+  EXPECT_EQ(conn_->pending_output(), 0u);
+}
+
+TEST_F(FramedConnTest, DrainedRunsWhenTheOutputFallsToTheThreshold) {
+  int drained = 0;
+  // Handlers are fixed at accept: a second link over its own socket pair.
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FramedConn::Handlers h;
+  h.on_drained = [&](FramedConn&) { ++drained; };
+  std::string closed;
+  h.on_close = [&](FramedConn&, const CloseReason& r) { closed = r.text; };
+  FramedConn* c = FramedConn::accept(loop_.base(), fds[1], 1 << 20, "drain", std::move(h));
+  ASSERT_NE(c, nullptr);
+  c->set_drain_threshold(1000);
+  ASSERT_TRUE(c->send(std::string(500, 'a')));
+  ASSERT_TRUE(loop_.run_until([&] { return drained > 0; }));
+  c->close("done");
+  EXPECT_EQ(closed, "done");
+  ::close(fds[0]);
+}
+
+TEST_F(FramedConnTest, SendOnAClosingLinkIsRefused) {
+  conn_->close_after_flush("flushing");
+  EXPECT_FALSE(conn_->send("late"));
+  ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }));
+  EXPECT_EQ(closed_, "flushing");
+  EXPECT_EQ(kind_, CloseKind::local);
 }
 
 }  // namespace

@@ -162,18 +162,17 @@ TEST(PeerWire, IndexMessagesMalformed) {
   }
 }
 
-// The payload a receiver sees for a PIECE: the header minus its frame prefix, then data.
+// The payload a receiver sees for a PIECE: the head, then the data.
 std::string piece_payload(PieceIndex piece, std::string_view data) {
-  const std::string header = encode_piece_header(piece, static_cast<uint32_t>(data.size()));
-  return header.substr(kFrameHeaderSize) + std::string(data);
+  return encode_piece_head(piece) + std::string(data);
 }
 
-TEST(PeerWire, PieceHeaderIncludesFrameHeader) {
-  const std::string header = encode_piece_header(7_piece, 1000);
-  ASSERT_EQ(header.size(), kPieceHeaderSize);
-  EXPECT_EQ(header, std::string("\x00\x00\x03\xed\x04\x00\x00\x00\x07", 9));
-  // Header + data parses as one whole frame.
-  const std::string wire = header + std::string(1000, 'd');
+TEST(PeerWire, PieceHeadIsTypeAndIndex) {
+  const std::string head = encode_piece_head(7_piece);
+  ASSERT_EQ(head.size(), kPieceMessageOverhead);
+  EXPECT_EQ(head, std::string("\x04\x00\x00\x00\x07", 5));
+  // Framed with its data, it parses as one whole frame.
+  const std::string wire = frame_header(1005) + head + std::string(1000, 'd');
   auto f = decode_frame(wire, kPeerMaxFrame);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->consumed, wire.size());
