@@ -47,30 +47,39 @@ FramedConn::FramedConn(std::unique_ptr<Transport> transport, size_t max_frame, s
                        Handlers handlers)
     : transport_(std::move(transport)), max_frame_(max_frame), peer_(std::move(peer)),
       handlers_(std::move(handlers)) {
-  bufferevent_setcb(transport_->bev(), nullptr, &FramedConn::on_write, &FramedConn::on_event, this);
-  bufferevent_enable(transport_->bev(), EV_WRITE);
+  transport_->attach(*this);
 }
 
 FramedConn::~FramedConn() = default;
 
-FramedConn* FramedConn::accept(event_base* base, evutil_socket_t fd, size_t max_frame,
-                               std::string peer, Handlers handlers) {
+namespace {
+
+std::unique_ptr<Transport> make_transport(event_base* base, evutil_socket_t fd, bool connecting,
+                                          const LinkSecurity& security) {
+  if (!security.tls) return plain_transport(base, fd);
+  return tls_transport(base, fd, *security.tls, connecting, security.expect_key);
+}
+
+}  // namespace
+
+FramedConn* FramedConn::accept(event_base* base, evutil_socket_t fd, size_t max_frame, std::string peer,
+                               Handlers handlers, const LinkSecurity& security) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto transport = plain_transport(base, fd);
+  auto transport = make_transport(base, fd, false, security);
   if (!transport) return nullptr;
   auto* conn = new FramedConn(std::move(transport), max_frame, std::move(peer), std::move(handlers));
   conn->start_reading();
   return conn;
 }
 
-FramedConn* FramedConn::connect(event_base* base, const SockAddr& to, size_t max_frame,
-                                std::string peer, Handlers handlers) {
-  auto transport = plain_transport(base, -1);
+FramedConn* FramedConn::connect(event_base* base, const SockAddr& to, size_t max_frame, std::string peer,
+                                Handlers handlers, const LinkSecurity& security) {
+  auto transport = make_transport(base, -1, true, security);
   if (!transport) return nullptr;
-  bufferevent* bev = transport->bev();
+  Transport& t = *transport;
   auto* conn = new FramedConn(std::move(transport), max_frame, std::move(peer), std::move(handlers));
-  if (bufferevent_socket_connect(bev, to.get(), static_cast<int>(to.len)) != 0) {
+  if (!t.connect(to)) {
     // Reported through on_close on the next loop turn would be nicer, but the
     // caller is not in a callback of ours, so closing now is safe.
     conn->close({CloseKind::connect_failed, std::string("connect failed: ") + std::strerror(errno)});
@@ -93,7 +102,7 @@ bool FramedConn::append(const void* data, size_t size) {
   if (size == 0) return true;
   thread_local std::unique_ptr<evbuffer, void (*)(evbuffer*)> scratch(evbuffer_new(), &evbuffer_free);
   return scratch && evbuffer_add(scratch.get(), data, size) == 0 &&
-         evbuffer_add_buffer(bufferevent_get_output(transport_->bev()), scratch.get()) == 0;
+         evbuffer_add_buffer(transport_->output(), scratch.get()) == 0;
 }
 
 bool FramedConn::send_frame(std::initializer_list<FramePart> parts) {
@@ -110,7 +119,7 @@ bool FramedConn::send_frame(std::initializer_list<FramePart> parts) {
   unsigned char header[kFrameHeaderSize];
   store_be32(header, static_cast<uint32_t>(size));
   bool ok = append(header, sizeof header);
-  evbuffer* out = bufferevent_get_output(transport_->bev());
+  evbuffer* out = transport_->output();
   for (const FramePart& part : parts) {
     if (!ok) break;
     if (const auto* bytes = std::get_if<std::string_view>(&part)) {
@@ -128,22 +137,18 @@ bool FramedConn::send_frame(std::initializer_list<FramePart> parts) {
   return true;
 }
 
-size_t FramedConn::pending_output() const {
-  return transport_ ? evbuffer_get_length(bufferevent_get_output(transport_->bev())) : 0;
-}
+size_t FramedConn::pending_output() const { return transport_ ? transport_->pending_output() : 0; }
 
 void FramedConn::set_write_timeout(int seconds) {
-  if (!transport_) return;
-  const timeval tv{std::max(seconds, 0), 0};
-  bufferevent_set_timeouts(transport_->bev(), nullptr, seconds > 0 ? &tv : nullptr);
+  if (transport_) transport_->set_write_timeout(seconds);
 }
 
 void FramedConn::set_drain_threshold(size_t bytes) {
-  if (transport_) bufferevent_setwatermark(transport_->bev(), EV_WRITE, bytes, 0);
+  if (transport_) transport_->set_drain_threshold(bytes);
 }
 
 bool FramedConn::join_rate_limit(bufferevent_rate_limit_group* group) {
-  return transport_ && bufferevent_add_to_rate_limit_group(transport_->bev(), group) == 0;
+  return transport_ && transport_->join_rate_limit(group);
 }
 
 void FramedConn::set_read_timeout(int seconds) {
@@ -168,7 +173,7 @@ void FramedConn::start_reading() {
 void FramedConn::arm_reading() {
   if (!watching_ || !transport_) return;
   const bool on = reading_ && !closing_;
-  if (!transport_->watch_reads(*this, on, read_timeout_) && on) close("cannot watch the socket");
+  if (!transport_->watch_reads(on, read_timeout_) && on) close("cannot watch the socket");
 }
 
 void FramedConn::close(CloseReason reason) {
@@ -326,40 +331,27 @@ void FramedConn::on_readable() {
   leave();
 }
 
-void FramedConn::on_read_timeout() {
+void FramedConn::on_connected() {
   enter();
-  close({CloseKind::read_timeout, "read timeout"});
+  if (handlers_.on_connected && !closing_) handlers_.on_connected(*this);
   leave();
 }
 
-void FramedConn::on_write(bufferevent*, void* self) {
-  auto* c = static_cast<FramedConn*>(self);
-  c->enter();
+void FramedConn::on_drained() {
+  enter();
   // close_after_flush: the output has drained, so the link can go now.
-  if (c->flushing_) {
-    c->close(c->close_reason_);  // already set: this only completes it
-  } else if (!c->closing_ && c->handlers_.on_drained) {
-    c->handlers_.on_drained(*c);
+  if (flushing_) {
+    close(close_reason_);  // already set: this only completes it
+  } else if (!closing_ && handlers_.on_drained) {
+    handlers_.on_drained(*this);
   }
-  c->leave();
+  leave();
 }
 
-void FramedConn::on_event(bufferevent*, short what, void* self) {
-  auto* c = static_cast<FramedConn*>(self);
-  c->enter();
-  if (what & BEV_EVENT_CONNECTED) {
-    int one = 1;
-    setsockopt(bufferevent_getfd(c->transport_->bev()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (c->handlers_.on_connected && !c->closing_) c->handlers_.on_connected(*c);
-  } else if (what & BEV_EVENT_EOF) {
-    c->close({CloseKind::peer_closed, "connection closed by peer"});
-  } else if (what & BEV_EVENT_TIMEOUT) {
-    c->close({CloseKind::write_timeout, "write timeout"});
-  } else if (what & BEV_EVENT_ERROR) {
-    const int err = EVUTIL_SOCKET_ERROR();
-    c->close({CloseKind::io_error, std::string("connection error: ") + evutil_socket_error_to_string(err)});
-  }
-  c->leave();
+void FramedConn::on_failed(CloseReason why) {
+  enter();
+  close(std::move(why));
+  leave();
 }
 
 Result<Listener*> Listener::open(event_base* base, const Endpoint& ep, AcceptFn on_accept) {

@@ -24,26 +24,12 @@
 #include <event2/listener.h>
 
 #include "endpoint.h"
+#include "tls.h"
 #include "transport.h"
 
 namespace gs {
 
 class FileSource;
-
-// Why a link closed: what owners decide on is the kind; the text is for logs.
-enum class CloseKind {
-  local,           // our side called close() (the text says why)
-  peer_closed,     // the far end closed the connection
-  read_timeout,    // nothing arrived for the read timeout
-  write_timeout,   // the far end did not take our output in time
-  io_error,        // the connection failed (reset, refused, unreachable)
-  bad_frame,       // the far end sent a frame we refuse (e.g. over the limit)
-  connect_failed,  // an outgoing link could not even start
-};
-struct CloseReason {
-  CloseKind kind = CloseKind::local;
-  std::string text;
-};
 
 // A range of a file, sent as part of a frame (see send_frame).
 struct FileRange {
@@ -53,7 +39,15 @@ struct FileRange {
 };
 using FramePart = std::variant<std::string_view, FileRange>;
 
-class FramedConn final : Transport::Reader {
+// How a link is secured: plain, or TLS with our TlsContext. For outgoing
+// links, `expect_key` (raw; empty: any) is the key the far end must prove it
+// holds before on_connected; owners of incoming links read peer_key().
+struct LinkSecurity {
+  const TlsContext* tls = nullptr;
+  std::string expect_key;
+};
+
+class FramedConn final : Transport::Events {
  public:
   struct Handlers {
     std::function<void(FramedConn&)> on_connected;  // outgoing links: TCP is up
@@ -75,10 +69,10 @@ class FramedConn final : Transport::Reader {
   };
   static constexpr size_t kPayloadHeadSize = 16;
 
-  static FramedConn* accept(event_base* base, evutil_socket_t fd, size_t max_frame,
-                            std::string peer, Handlers handlers);
-  static FramedConn* connect(event_base* base, const SockAddr& to, size_t max_frame,
-                             std::string peer, Handlers handlers);
+  static FramedConn* accept(event_base* base, evutil_socket_t fd, size_t max_frame, std::string peer,
+                            Handlers handlers, const LinkSecurity& security = {});
+  static FramedConn* connect(event_base* base, const SockAddr& to, size_t max_frame, std::string peer,
+                             Handlers handlers, const LinkSecurity& security = {});
 
   // Queues one frame. False (and the link closing) when it is closing already
   // or out of memory.
@@ -111,6 +105,10 @@ class FramedConn final : Transport::Reader {
   // (another tracker, on the port daemons use) may take larger frames.
   void set_max_frame(size_t max_frame) { max_frame_ = max_frame; }
   const std::string& peer() const { return peer_; }
+  // The far end's raw Ed25519 key once a TLS handshake is done; empty on a
+  // plain link (or before).
+  std::string_view peer_key() const { return transport_ ? transport_->peer_key() : std::string_view(); }
+  bool secure() const { return transport_ && transport_->secure(); }
   size_t pending_output() const;
   bool closing() const { return closing_; }
   void* user = nullptr;  // the owner's context for this link
@@ -118,10 +116,11 @@ class FramedConn final : Transport::Reader {
  private:
   FramedConn(std::unique_ptr<Transport> transport, size_t max_frame, std::string peer, Handlers handlers);
   ~FramedConn();
+  // Transport::Events
+  void on_connected() override;
   void on_readable() override;
-  void on_read_timeout() override;
-  static void on_write(bufferevent*, void* self);
-  static void on_event(bufferevent*, short what, void* self);
+  void on_drained() override;
+  void on_failed(CloseReason why) override;
   void start_reading();
   void arm_reading();
   void read_input();

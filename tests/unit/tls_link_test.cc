@@ -1,0 +1,236 @@
+// FramedConn over TLS on real loopback sockets: frames and file ranges both
+// ways, each side learning the key the other proved it holds, a pinned key
+// that does not match refused with both keys named, and what a client that
+// does not speak TLS (or says nothing) gets: nothing, then a closed link.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "file_source.h"
+#include "frame.h"
+#include "framed_conn.h"
+#include "identity.h"
+#include "sandbox.h"
+#include "test_loop.h"
+#include "tls.h"
+
+namespace gs {
+namespace {
+
+struct Side {
+  std::vector<std::string> frames;
+  bool connected = false;
+  bool closed = false;
+  CloseReason reason;
+  std::string peer_key;  // as seen when the first frame or the connection came
+  FramedConn* link = nullptr;
+};
+
+FramedConn::Handlers handlers_for(Side& side) {
+  FramedConn::Handlers h;
+  h.on_connected = [&side](FramedConn& c) {
+    side.connected = true;
+    side.peer_key = std::string(c.peer_key());
+  };
+  h.on_frame = [&side](FramedConn& c, std::string_view p) {
+    if (side.peer_key.empty()) side.peer_key = std::string(c.peer_key());
+    side.frames.emplace_back(p);
+  };
+  h.on_close = [&side](FramedConn&, const CloseReason& r) {
+    side.closed = true;
+    side.reason = r;
+    side.link = nullptr;
+  };
+  return h;
+}
+
+class TlsLinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TlsContext::create(*server_id_);
+    auto c = TlsContext::create(*client_id_);
+    ASSERT_TRUE(s && c);
+    server_tls_ = std::move(*s);
+    client_tls_ = std::move(*c);
+    auto l = Listener::open(loop_.base(), Endpoint{"127.0.0.1", 0}, [this](evutil_socket_t fd, const std::string& p) {
+      server_.link = FramedConn::accept(loop_.base(), fd, 8 << 20, p, handlers_for(server_), {server_tls_.get(), {}});
+      if (server_.link) server_.link->set_read_timeout(server_read_timeout_);
+    });
+    ASSERT_TRUE(l);
+    listener_.reset(*l);
+    auto addr = resolve(Endpoint{"127.0.0.1", listener_->port()});
+    ASSERT_TRUE(addr);
+    addr_ = *addr;
+  }
+  void TearDown() override {
+    if (client_.link) client_.link->close("test over");
+    if (server_.link) server_.link->close("test over");
+    loop_.drain();
+  }
+  void connect(std::string expect_key) {
+    client_.link = FramedConn::connect(loop_.base(), addr_, 8 << 20, "server", handlers_for(client_),
+                                       {client_tls_.get(), std::move(expect_key)});
+    ASSERT_NE(client_.link, nullptr);
+  }
+  // A raw TCP client that does not speak TLS.
+  int raw_connect() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr_.addr), addr_.len), 0);
+    return fd;
+  }
+
+  test::TestLoop loop_;
+  std::unique_ptr<Identity> server_id_ = Identity::ephemeral();
+  std::unique_ptr<Identity> client_id_ = Identity::ephemeral();
+  std::unique_ptr<TlsContext> server_tls_, client_tls_;
+  std::unique_ptr<Listener> listener_;
+  SockAddr addr_;
+  int server_read_timeout_ = 0;
+  Side server_, client_;
+};
+
+TEST_F(TlsLinkTest, FramesAndFileRangesCrossAndEachSideLearnsTheOthersKey) {
+  connect(server_id_->public_key());
+  ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
+  ASSERT_TRUE(client_.connected) << client_.reason.text;
+  EXPECT_EQ(client_.peer_key, server_id_->public_key());
+  EXPECT_TRUE(client_.link->secure());
+
+  std::string big(3 << 20, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 % 251);
+  ASSERT_TRUE(client_.link->send("hello"));
+  ASSERT_TRUE(client_.link->send(big));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.frames.size() == 2 || server_.closed; }));
+  ASSERT_EQ(server_.frames.size(), 2u) << server_.reason.text;
+  EXPECT_EQ(server_.frames[0], "hello");
+  EXPECT_EQ(server_.frames[1], big);
+  EXPECT_EQ(server_.peer_key, client_id_->public_key());
+
+  // A file range goes through TLS too (mapped and encrypted, not sendfile).
+  test::Sandbox box;
+  const std::string path = box.path("f");
+  {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_EQ(::write(fd, big.data(), big.size()), static_cast<ssize_t>(big.size()));
+    ::close(fd);
+  }
+  auto file = FileSource::open(path, big.size());
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(server_.link->send_frame({"head", FileRange{file->get(), 1000, 2 << 20}}));
+  ASSERT_TRUE(loop_.run_until([&] { return client_.frames.size() == 1 || client_.closed; }));
+  ASSERT_EQ(client_.frames.size(), 1u) << client_.reason.text;
+  EXPECT_EQ(client_.frames[0], "head" + big.substr(1000, 2 << 20));
+}
+
+TEST_F(TlsLinkTest, AnotherKeyThanThePinnedOneIsRefusedNamingBoth) {
+  const auto other = Identity::ephemeral();
+  connect(other->public_key());
+  ASSERT_TRUE(loop_.run_until([&] { return client_.closed; }));
+  EXPECT_FALSE(client_.connected);
+  EXPECT_EQ(client_.reason.kind, CloseKind::wrong_key);
+  EXPECT_NE(client_.reason.text.find(server_id_->text()), std::string::npos) << client_.reason.text;
+  EXPECT_NE(client_.reason.text.find(other->text()), std::string::npos) << client_.reason.text;
+  ASSERT_TRUE(loop_.run_until([&] { return server_.closed; }));
+  EXPECT_TRUE(server_.frames.empty());
+}
+
+TEST_F(TlsLinkTest, AClientThatDoesNotSpeakTlsGetsNoFrameThrough) {
+  const int fd = raw_connect();
+  const std::string frame = encode_frame("hello");
+  ASSERT_EQ(::send(fd, frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.closed; }));
+  EXPECT_TRUE(server_.frames.empty());
+  EXPECT_EQ(server_.reason.kind, CloseKind::tls_failed) << server_.reason.text;
+  ::close(fd);
+}
+
+TEST_F(TlsLinkTest, TheReadTimeoutBoundsAHandshakeThatNeverComes) {
+  server_read_timeout_ = 1;
+  const int fd = raw_connect();
+  ASSERT_TRUE(loop_.run_until([&] { return server_.closed; }, 5));
+  EXPECT_EQ(server_.reason.kind, CloseKind::read_timeout) << server_.reason.text;
+  ::close(fd);
+}
+
+TEST_F(TlsLinkTest, FramesBeforeTheFarEndClosesAreAllDelivered) {
+  connect({});
+  ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
+  ASSERT_TRUE(client_.connected);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(client_.link->send("frame " + std::to_string(i)));
+  client_.link->close_after_flush("done");
+  ASSERT_TRUE(loop_.run_until([&] { return server_.closed; }));
+  ASSERT_EQ(server_.frames.size(), 50u);
+  EXPECT_EQ(server_.frames[49], "frame 49");
+  EXPECT_EQ(server_.reason.kind, CloseKind::peer_closed) << server_.reason.text;
+}
+
+TEST(Identity, MadeOnceKeptPrivateAndLoadedAgain) {
+  test::Sandbox box;
+  const std::string path = box.path("key.pem");
+  auto first = Identity::load_or_create(path);
+  ASSERT_TRUE(first) << first.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = Identity::load_or_create(path);
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->public_key(), (*first)->public_key());
+  EXPECT_EQ((*first)->public_key().size(), 32u);
+}
+
+TEST(Identity, AKeyFileOthersMayReadIsRefusedWithTheFix) {
+  test::Sandbox box;
+  const std::string path = box.path("key.pem");
+  ASSERT_TRUE(Identity::load_or_create(path));
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto r = Identity::load_or_create(path);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("chmod 600 " + path), std::string::npos) << r.error().message;
+}
+
+TEST(Identity, ADamagedKeyFileIsRefusedAndLeftAlone) {
+  test::Sandbox box;
+  const std::string path = box.path("key.pem");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_EQ(::write(fd, "junk\n", 5), 5);
+  ::close(fd);
+  auto r = Identity::load_or_create(path);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("no PEM private key"), std::string::npos) << r.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 5);
+}
+
+TEST(Identity, SignaturesVerifyOnlyForTheirKeyAndData) {
+  const auto a = Identity::ephemeral();
+  const auto b = Identity::ephemeral();
+  const std::string sig = a->sign("ticket");
+  EXPECT_EQ(sig.size(), 64u);
+  EXPECT_TRUE(verify_signature(a->public_key(), "ticket", sig));
+  EXPECT_FALSE(verify_signature(b->public_key(), "ticket", sig));
+  EXPECT_FALSE(verify_signature(a->public_key(), "ticket!", sig));
+  EXPECT_FALSE(verify_signature(a->public_key(), "ticket", sig.substr(1)));
+  EXPECT_FALSE(verify_signature("short", "ticket", sig));
+}
+
+TEST(KeyText, RoundTripsAndSaysWhatIsWrong) {
+  const auto a = Identity::ephemeral();
+  auto raw = parse_key_text(a->text());
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(*raw, a->public_key());
+  EXPECT_FALSE(parse_key_text("abc"));
+  EXPECT_FALSE(parse_key_text(std::string(64, 'z')));
+}
+
+}  // namespace
+}  // namespace gs
