@@ -304,6 +304,10 @@ kdf_log2_n = 10
 GSD_TOML = """[daemon]
 log_level = "warn"
 """
+# The tracker and cluster scenarios measure the protocol's own work with a
+# raw plaintext load generator (as opentracker's reference is plain HTTP);
+# TLS's cost is the transfer scenario's business.
+PLAINTEXT_TOML = "tls = false\n"
 
 
 class Daemon(Proc):
@@ -368,9 +372,10 @@ class Daemon(Proc):
             s.close()
 
 
-def start_gs_tracker(work):
+def start_gs_tracker(work, tls=True):
     """gs-tracker 1 of a one-tracker cluster on a free loopback port;
-    returns (Proc, port, trackers file)."""
+    returns (Proc, port, trackers file). tls=False: plaintext, for the load
+    generators that speak the raw protocol (bench/tracker_load.cc)."""
     os.makedirs(work, exist_ok=True)
     port = free_port()
     trackers_file = os.path.join(work, "trackers.txt")
@@ -378,7 +383,7 @@ def start_gs_tracker(work):
         f.write(f"127.0.0.1 {port}\n")
     conf = os.path.join(work, "tracker.toml")
     with open(conf, "w") as f:
-        f.write(TRACKER_TOML)
+        f.write(TRACKER_TOML + ("" if tls else PLAINTEXT_TOML))
     tracker = Proc("gs-tracker", [TRACKER_BIN, trackers_file, "1", "--state-dir",
                                   os.path.join(work, "tracker-1"), "--config", conf],
                    os.path.join(work, "tracker.log")).start()

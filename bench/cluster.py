@@ -31,7 +31,7 @@ import statistics
 import struct
 import time
 
-from benchlib import (TRACKER_BIN, Daemon, Proc, div, free_port, log, ratio_row,
+from benchlib import (PLAINTEXT_TOML, TRACKER_BIN, Daemon, Proc, div, free_port, log, ratio_row,
                       wait_until)
 import tracker as lookups
 
@@ -45,6 +45,7 @@ FAILOVER_TARGET_S = 2.0
 CLUSTER_TOML = """[tracker]
 log_level = "info"
 kdf_log2_n = 10
+tls = false
 """
 
 
@@ -239,7 +240,7 @@ def failover_round(c, k):
 def gsd_failover(c, work):
     """The same through gsd: `gsctl create_group` in a loop, kill, time to
     the next exit 0."""
-    d = Daemon(work, "fo-user", c.file).start()
+    d = Daemon(work, "fo-user", c.file, PLAINTEXT_TOML).start()
     try:
         d.ok("create_user", "fo-user", "--password-stdin", stdin="bench-pw\n")
         d.ok("login", "fo-user", "--password-stdin", stdin="bench-pw\n")

@@ -182,7 +182,7 @@ def run(work, opts, res):
     tw = os.path.join(work, "tracker")
     os.makedirs(tw)
     info_hash = os.urandom(20).hex()
-    tracker, gs_port, _ = start_gs_tracker(tw)
+    tracker, gs_port, _ = start_gs_tracker(tw, tls=False)
     ot_port = free_port()
     ot = start_opentracker(tw, info_hash, ot_port)
     reply = fill_swarm(ot, ot_port, info_hash)

@@ -97,7 +97,8 @@ std::string usage_text() {
          "daemon.tracker_timeout_seconds (" + std::to_string(kDefaultTrackerTimeoutSeconds) +
          "),\ndaemon.max_upload_rate (bytes per second to all peers together; 0, the default,\n"
          "is unlimited), daemon.direct_io (true: downloaded pieces go to the disk without\n"
-         "the page cache; false for spinning disks). The example gsd.toml documents every\n"
+         "the page cache; false for spinning disks), daemon.tls (true: TLS 1.3 on every\n"
+         "link; false only on a trusted network). The example gsd.toml documents every\n"
          "key.\n"
          "\n"
          "Exit status: 0 after a clean stop, 1 on a startup error (config, trackers\n"
@@ -136,6 +137,7 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   if (auto s = file.get("daemon.max_upload_rate", upload_rate, 0, int64_t{1} << 40); !s) return s.error();
   c.max_upload_rate = static_cast<uint64_t>(upload_rate);
   if (auto s = file.get("daemon.direct_io", c.direct_io); !s) return s.error();
+  if (auto s = file.get("daemon.tls", c.tls); !s) return s.error();
   if (auto s = file.check_unknown(); !s) return s.error();
 
   if (!parse_log_level(level, c.log_level)) {

@@ -57,6 +57,7 @@ struct DaemonConfig {
   int tracker_timeout_seconds = kDefaultTrackerTimeoutSeconds;
   uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
   bool direct_io = true;         // downloaded pieces bypass the page cache
+  bool tls = true;               // TLS 1.3 on every link; false only on a trusted network
 };
 
 // Applies `file` (every [daemon] key checked, unknown keys refused) and then

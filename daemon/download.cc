@@ -263,6 +263,7 @@ void Download::connect_peers(DownloadClock::time_point now) {
     params.addr = addr;
     params.file_id = meta_->file_id;
     params.seat = env_.seat;
+    params.tls = env_.tls;
     params.meta = meta_.get();
     PeerClient::Owner& owner = *this;
     auto client = std::make_unique<PeerClient>(owner, std::move(params));

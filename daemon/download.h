@@ -83,6 +83,7 @@ struct DownloadEnv {
   ServeRegistry* registry = nullptr;  // null: no partial seeding (tests)
   Shares* shares = nullptr;           // null: a finished download is not shared (tests)
   Seat seat{};
+  const TlsContext* tls = nullptr;  // null: plain peer links (tls = false)
   DownloadOptions options;
 };
 

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "download_store.h"
+#include "identity.h"
 #include "downloads.h"
 #include "log.h"
 #include "peer_server.h"
@@ -24,7 +25,9 @@
 #include "service.h"
 #include "session.h"
 #include "state.h"
+#include "tls.h"
 #include "tracker_client.h"
+#include "tracker_pins.h"
 #include "tracker_probe.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
@@ -37,6 +40,24 @@ struct EventBaseDeleter {
 };
 struct EventDeleter {
   void operator()(event* e) const { event_free(e); }
+};
+
+// Tracker keys trusted on first use, kept in gsd.db.
+class StateKeyMemory final : public TrackerPins::Memory {
+ public:
+  explicit StateKeyMemory(State& state) : state_(state) {}
+  std::string recall(const std::string& tracker) override {
+    auto raw = parse_key_text(state_.meta("tracker_key " + tracker));
+    return raw ? *raw : std::string();
+  }
+  void remember(const std::string& tracker, const std::string& key) override {
+    if (auto s = state_.set_meta("tracker_key " + tracker, key_text(key)); !s) {
+      log_warn("cannot keep the key of tracker ", tracker, ": ", s.error().message);
+    }
+  }
+
+ private:
+  State& state_;
 };
 
 void heartbeat_cb(evutil_socket_t, short, void* session) { static_cast<Session*>(session)->on_heartbeat_timer(); }
@@ -58,6 +79,28 @@ int run(const DaemonConfig& cfg) {
     return 1;
   }
 
+  // Who this daemon is on the wire: its key pair, made on first start.
+  const std::string key_path = cfg.state_dir + "/gsd.key";
+  auto identity = Identity::load_or_create(key_path);
+  if (!identity) {
+    log_error(identity.error().message);
+    return 1;
+  }
+  std::unique_ptr<TlsContext> tls;
+  if (cfg.tls) {
+    auto made = TlsContext::create(**identity);
+    if (!made) {
+      log_error(made.error().message);
+      return 1;
+    }
+    tls = std::move(*made);
+  } else {
+    log_warn("TLS IS OFF (daemon.tls = false): tracker and peer links are plaintext, anyone on the network "
+             "can read and alter them; use this on a trusted network only");
+  }
+  StateKeyMemory key_memory(**state);
+  TrackerPins pins(tls.get(), *trackers, &key_memory);
+
   std::unique_ptr<event_base, EventBaseDeleter> base(event_base_new());
   if (!base) {
     log_error("cannot create the event loop");
@@ -72,6 +115,7 @@ int run(const DaemonConfig& cfg) {
   }
   serve_options.max_upload_rate = cfg.max_upload_rate;
   serve_options.corrupt_uploads = PeerServer::corrupt_uploads_requested();
+  serve_options.tls = tls.get();
   auto peers = PeerServer::open(base.get(), serve_options, registry);
   if (!peers) {
     log_error(peers.error().message, "; choose another --listen");
@@ -85,9 +129,9 @@ int run(const DaemonConfig& cfg) {
   // Hashing and other blocking disk work, off the loop.
   auto workers = std::make_unique<WorkerPool>(base.get(), 4);
 
-  TrackerClient tracker(base.get(), {*trackers, cfg.tracker_timeout_seconds, {}});
+  TrackerClient tracker(base.get(), {trackers->trackers, cfg.tracker_timeout_seconds, {}, &pins});
   // For `gsctl trackers`: links of its own, so the daemon's link is not disturbed.
-  TrackerProbe tracker_probe(base.get(), *trackers);
+  TrackerProbe tracker_probe(base.get(), trackers->trackers, TrackerProbe::kDefaultTimeout, &pins);
   Session session(**state, tracker, (*peers)->port());
   Commands commands(session, tracker, {(*state)->seat(), (*peers)->address()});
   commands.set_tracker_probe(&tracker_probe);
@@ -116,6 +160,7 @@ int run(const DaemonConfig& cfg) {
   download_env.registry = &registry;
   download_env.shares = shares.get();
   download_env.seat = serve_options.seat;
+  download_env.tls = tls.get();
   auto downloads = std::make_unique<Downloads>(download_env);
   if (auto s = downloads->load(); !s) {
     log_error(s.error().message);
@@ -146,7 +191,7 @@ int run(const DaemonConfig& cfg) {
 
   tracker.start();
   log_info("gsd ", GS_VERSION, " ready: control socket ", cfg.socket, ", peer port ", (*peers)->address(), ", seat ",
-           (*state)->seat(), ", ", trackers->size(), " tracker(s) from ", cfg.trackers_file);
+           (*state)->seat(), ", ", trackers->trackers.size(), " tracker(s) from ", cfg.trackers_file);
   notify_ready("serving on " + cfg.socket);
 
   const int rc = event_base_dispatch(loop);

@@ -42,7 +42,7 @@ Status PeerClient::start(event_base* base, const SockAddr& to) {
   };
   // connect() may close the link before it returns (user still null then),
   // which is reported here as an error instead of through the owner.
-  FramedConn* c = FramedConn::connect(base, to, kPeerMaxFrame, p_.addr, std::move(h));
+  FramedConn* c = FramedConn::connect(base, to, kPeerMaxFrame, p_.addr, std::move(h), {p_.tls, {}});
   if (!c) return make_error("connect_failed", "cannot connect to " + p_.addr);
   conn_ = c;
   c->user = this;

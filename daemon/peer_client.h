@@ -77,6 +77,7 @@ class PeerClient {
     Sha256Digest file_id{};
     Seat seat{};       // ours: sent in the handshake, and refused in theirs
     const FileMeta* meta = nullptr;  // outlives the PeerClient
+    const TlsContext* tls = nullptr;  // null: a plain link (tls = false)
   };
 
   // How long the handshake and the BITFIELD may take.

@@ -185,7 +185,7 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
     update_sent(*c);
     pump(*c);
   };
-  c->link = FramedConn::accept(base_, fd, kPeerMaxFrame, peer, std::move(h));
+  c->link = FramedConn::accept(base_, fd, kPeerMaxFrame, peer, std::move(h), {options_.tls, {}});
   if (!c->link) {
     log_warn("peer connection from ", peer, " dropped: cannot set it up");
     return;

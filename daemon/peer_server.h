@@ -58,6 +58,7 @@ class PeerServer {
     int handshake_timeout_seconds = 10;
     int idle_timeout_seconds = 120;  // nothing read, or no write progress, for this long: close
     size_t max_connections = 256;
+    const TlsContext* tls = nullptr;  // null: plain links (tls = false)
   };
 
   // Binds the port at once, so a port in use is a clear startup error.

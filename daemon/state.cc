@@ -145,6 +145,20 @@ Status State::load() {
   return Ok{};
 }
 
+std::string State::meta(const std::string& key) {
+  auto st = db_->prepare("SELECT value FROM meta WHERE key = ?");
+  st.bind(1, std::string_view(key));
+  auto row = st.step();
+  return row && *row ? st.column_text(0) : std::string();
+}
+
+Status State::set_meta(const std::string& key, const std::string& value) {
+  auto st = db_->prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  st.bind(1, std::string_view(key)).bind(2, std::string_view(value));
+  if (auto s = st.run(); !s) return make_error("state_error", "cannot write " + db_path() + ": " + s.error().message);
+  return Ok{};
+}
+
 Status State::save_session(const StoredSession& session) {
   auto st = db_->prepare(
       "INSERT INTO session(id, user, token, created) VALUES(1, ?, ?, ?) "

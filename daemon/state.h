@@ -48,6 +48,10 @@ class State {
   Status save_session(const StoredSession& session);
   Status clear_session();
   const std::string& db_path() const { return db_->path(); }
+  // Small facts kept beside the seat (e.g. tracker keys trusted on first
+  // use): empty when unset.
+  std::string meta(const std::string& key);
+  Status set_meta(const std::string& key, const std::string& value);
 
  private:
   State() = default;

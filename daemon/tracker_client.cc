@@ -244,7 +244,8 @@ void TrackerClient::attempt() {
   h.on_connected = [this, link](FramedConn& c) { on_connected(link, c); };
   h.on_frame = [this, link](FramedConn&, std::string_view payload) { on_frame(link, payload); };
   h.on_close = [this, link](FramedConn&, const CloseReason& reason) { on_closed(link, reason.text); };
-  FramedConn* c = FramedConn::connect(base_, *addr, kTrackerMaxFrame, ep.str(), std::move(h));
+  FramedConn* c = FramedConn::connect(base_, *addr, kTrackerMaxFrame, ep.str(), std::move(h),
+                                      opt_.pins ? opt_.pins->security(index) : LinkSecurity{});
   if (link_id_ != link) return;  // connect() failed at once and on_close has dealt with it
   if (!c) {
     link_failed("cannot create a socket");
@@ -265,6 +266,7 @@ void TrackerClient::handshake_timeout_cb(evutil_socket_t, short, void* self) {
 
 void TrackerClient::on_connected(uint64_t link, FramedConn& conn) {
   if (link != link_id_) return;
+  if (opt_.pins) opt_.pins->proven(policy_.current(), conn.peer_key());
   Json hello = Json::object();
   hello["hello"] = "gs-tracker";
   hello["version"] = kTrackerProtoVersion;

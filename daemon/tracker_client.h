@@ -50,6 +50,7 @@
 #include "framed_conn.h"
 #include "reconnect_policy.h"
 #include "tracker_api.h"
+#include "tracker_pins.h"
 #include "tracker_view.h"
 
 namespace gs::daemon {
@@ -64,6 +65,7 @@ class TrackerClient final : public TrackerApi {
     std::vector<Endpoint> trackers;  // trackers-file order, not empty
     int timeout_seconds = 10;
     ReconnectPolicy::Params policy{};
+    TrackerPins* pins = nullptr;  // null: plain links; else outlives the client
   };
 
   TrackerClient(event_base* base, Options options);

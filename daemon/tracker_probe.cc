@@ -19,8 +19,8 @@ std::string seconds_text(std::chrono::milliseconds d) {
 }  // namespace
 
 TrackerProbe::TrackerProbe(event_base* base, std::vector<Endpoint> trackers,
-                           std::chrono::milliseconds timeout)
-    : base_(base), trackers_(std::move(trackers)), timeout_(timeout) {}
+                           std::chrono::milliseconds timeout, TrackerPins* pins)
+    : base_(base), trackers_(std::move(trackers)), timeout_(timeout), pins_(pins) {}
 
 TrackerProbe::~TrackerProbe() {
   // Closing a link runs its on_close at once (we are not inside one of its
@@ -74,8 +74,9 @@ void TrackerProbe::start(Round& r, size_t index) {
     return;
   }
   FramedConn::Handlers h;
-  h.on_connected = [&a](FramedConn& c) {
+  h.on_connected = [this, &a, index](FramedConn& c) {
     if (a.stage != Ask::Stage::connecting) return;
+    if (pins_) pins_->proven(index, c.peer_key());
     a.stage = Ask::Stage::hello;
     Json hello = Json::object();
     hello["hello"] = "gs-tracker";
@@ -91,7 +92,8 @@ void TrackerProbe::start(Round& r, size_t index) {
   // so the handlers may hold on to `a` for as long as the round lives; the
   // round outlives every link of its own (finish() closes them first).
   FramedConn* c =
-      FramedConn::connect(base_, *addr, kMaxProbeFrame, trackers_[index].str(), std::move(h));
+      FramedConn::connect(base_, *addr, kMaxProbeFrame, trackers_[index].str(), std::move(h),
+                          pins_ ? pins_->security(index) : LinkSecurity{});
   if (a.stage == Ask::Stage::done) return;  // connect() failed at once; on_close settled it
   if (!c) {
     settle(a, "cannot create a socket");

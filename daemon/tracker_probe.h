@@ -22,6 +22,7 @@
 #include "framed_conn.h"
 #include "json.h"
 #include "result.h"
+#include "tracker_pins.h"
 
 namespace gs::daemon {
 
@@ -44,8 +45,9 @@ class TrackerProbe {
   // control connections can be many).
   static constexpr size_t kMaxRounds = 16;
 
+  // `pins` (may be null: plain links) must outlive the probe.
   TrackerProbe(event_base* base, std::vector<Endpoint> trackers,
-               std::chrono::milliseconds timeout = kDefaultTimeout);
+               std::chrono::milliseconds timeout = kDefaultTimeout, TrackerPins* pins = nullptr);
   // Closes every link; probes under way never call back.
   ~TrackerProbe();
   TrackerProbe(const TrackerProbe&) = delete;
@@ -85,6 +87,7 @@ class TrackerProbe {
   event_base* base_;
   std::vector<Endpoint> trackers_;
   std::chrono::milliseconds timeout_;
+  TrackerPins* pins_;
   uint64_t next_round_ = 1;
   std::map<uint64_t, std::unique_ptr<Round>> rounds_;
 };

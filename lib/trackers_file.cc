@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "identity.h"
+
 namespace gs {
 namespace {
 
@@ -17,8 +19,9 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-Result<std::vector<Endpoint>> parse_trackers(std::string_view text) {
-  std::vector<Endpoint> out;
+Result<TrackersFile> parse_trackers_file(std::string_view text) {
+  TrackersFile file;
+  std::vector<Endpoint>& out = file.trackers;
   size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -29,6 +32,14 @@ Result<std::vector<Endpoint>> parse_trackers(std::string_view text) {
     line = trim(line);
     if (line.empty()) continue;
     const std::string where = "line " + std::to_string(line_no) + ": ";
+    std::string key;
+    if (const size_t at = line.rfind("key="); at != std::string_view::npos &&
+                                              (at == 0 || line[at - 1] == ' ' || line[at - 1] == '\t')) {
+      auto raw = parse_key_text(line.substr(at + 4));
+      if (!raw) return make_error("bad_trackers", where + raw.error().message);
+      key = std::move(*raw);
+      line = trim(line.substr(0, at));
+    }
     Result<Endpoint> ep = make_error("", "");
     const size_t space = line.find_first_of(" \t");
     if (space != std::string_view::npos) {
@@ -52,9 +63,16 @@ Result<std::vector<Endpoint>> parse_trackers(std::string_view text) {
       if (seen == *ep) return make_error("bad_trackers", where + "tracker " + ep->str() + " is listed twice");
     }
     out.push_back(*ep);
+    file.keys.push_back(std::move(key));
   }
   if (out.empty()) return make_error("bad_trackers", "no trackers listed");
-  return out;
+  return file;
+}
+
+Result<std::vector<Endpoint>> parse_trackers(std::string_view text) {
+  auto file = parse_trackers_file(text);
+  if (!file) return file.error();
+  return std::move(file->trackers);
 }
 
 Result<std::string> read_small_file(const std::string& path, size_t max_size) {
@@ -83,10 +101,10 @@ Result<std::string> read_small_file(const std::string& path, size_t max_size) {
   return data;
 }
 
-Result<std::vector<Endpoint>> load_trackers_file(const std::string& path) {
+Result<TrackersFile> load_trackers_file(const std::string& path) {
   auto text = read_small_file(path);
   if (!text) return text.error();
-  auto list = parse_trackers(*text);
+  auto list = parse_trackers_file(*text);
   if (!list) return make_error(list.error().code, path + ": " + list.error().message);
   return list;
 }

@@ -1,6 +1,8 @@
 // The trackers file lists every tracker of a cluster, one per line, as in the
 // original tracker_info.txt: "IP PORT" or "IP:PORT"; '#' starts a comment;
-// blank lines are ignored. Line order is tracker order (1-based).
+// blank lines are ignored. Line order is tracker order (1-based). A line may
+// end with "key=HEX", the tracker's public key (as `gs-tracker --print-key`
+// shows it), which every link to that tracker then requires.
 #pragma once
 
 #include <string>
@@ -12,9 +14,16 @@
 
 namespace gs {
 
+struct TrackersFile {
+  std::vector<Endpoint> trackers;
+  std::vector<std::string> keys;  // raw keys, one per tracker; empty: none written
+};
+
+Result<TrackersFile> parse_trackers_file(std::string_view text);
+// The endpoints alone.
 Result<std::vector<Endpoint>> parse_trackers(std::string_view text);
 // Reads and parses; errors name the file and line.
-Result<std::vector<Endpoint>> load_trackers_file(const std::string& path);
+Result<TrackersFile> load_trackers_file(const std::string& path);
 
 // Reads a whole small file (configs, trackers lists); refuses anything above max_size.
 Result<std::string> read_small_file(const std::string& path, size_t max_size = 1 << 20);

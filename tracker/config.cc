@@ -58,6 +58,7 @@ Result<TrackerConfig> parse_tracker_config(std::string_view text, const std::str
   for (const IntKey& k : keys) {
     if (auto s = file.get(k.key, *k.out, k.min, k.max); !s) return s.error();
   }
+  if (auto s = file.get("tracker.tls", c.tls); !s) return s.error();
   if (auto s = file.check_unknown(); !s) return s.error();
   return c;
 }

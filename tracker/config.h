@@ -27,6 +27,9 @@ struct TrackerConfig {
   // Log entries kept for trackers that come back; one further behind gets a
   // copy of the whole state file instead.
   int64_t replica_log_keep = 10000;
+  // TLS 1.3 on every link (clients and other trackers); false only on a
+  // trusted network.
+  bool tls = true;
 };
 
 // `name` is what errors call the file (its path).

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "cluster.h"
 #include "config.h"
+#include "identity.h"
 #include "log.h"
 #include "paths.h"
 #include "replica_store.h"
@@ -31,6 +32,8 @@
 #include "service.h"  // lib: StopSignals, sd_notify
 #include "store.h"
 #include "tracker_service.h"
+#include "tls.h"
+#include "tracker_pins.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
 
@@ -63,7 +66,7 @@ void print_help() {
       "  login_failures_before_delay (" + n(d.login_failures_before_delay) + "), login_delay_seconds (" +
       n(d.login_delay_seconds) + "),\n"
       "  cluster_timeout_ms (" + n(d.cluster_timeout_ms) + "), replica_log_keep (" +
-      n(d.replica_log_keep) + ")\n";
+      n(d.replica_log_keep) + "), tls (true)\n";
   std::printf(
       "\n"
       "Runs tracker N (1-based) of the cluster listed in TRACKERS_FILE and listens\n"
@@ -80,6 +83,9 @@ void print_help() {
       "  --config FILE    TOML settings, the [tracker] table (default:\n"
       "                   %s if it exists, else built-in\n"
       "                   defaults; that file lists every key with its default)\n"
+      "  --print-key      print this tracker's public key (made on first use, kept in\n"
+      "                   the state directory as tracker.key) and exit; write it\n"
+      "                   beside the tracker in the trackers file as key=HEX to pin it\n"
       "  --force-primary  become the primary at once, alone, in a new epoch: only for\n"
       "                   a cluster whose other trackers are gone for good and that\n"
       "                   waits for them (writes only they had are lost)\n"
@@ -99,6 +105,7 @@ struct Args {
   std::string state_dir;  // empty: the default
   std::string config;     // empty: the default
   bool force_primary = false;
+  bool print_key = false;
 };
 
 int usage_error(const std::string& message) {
@@ -128,6 +135,10 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
     if (arg == "--version") {
       std::printf("gs-tracker %s\n", GS_VERSION);
       return 0;
+    }
+    if (arg == "--print-key") {
+      args.print_key = true;
+      continue;
     }
     if (arg == "--force-primary") {
       args.force_primary = true;
@@ -208,18 +219,44 @@ int run(const Args& args) {
   if (!config) return fail(config.error().message);
   log_init("gs-tracker", config->log_level);
 
-  auto trackers = load_trackers_file(args.trackers_file);
-  if (!trackers) return fail(trackers.error().message);
-  if (args.index > static_cast<int64_t>(trackers->size())) {
-    return fail(args.trackers_file + " lists " + std::to_string(trackers->size()) + " tracker" +
-                (trackers->size() == 1 ? "" : "s") + "; there is no tracker " + std::to_string(args.index));
+  auto file = load_trackers_file(args.trackers_file);
+  if (!file) return fail(file.error().message);
+  const std::vector<Endpoint>& trackers = file->trackers;
+  if (args.index > static_cast<int64_t>(trackers.size())) {
+    return fail(args.trackers_file + " lists " + std::to_string(trackers.size()) + " tracker" +
+                (trackers.size() == 1 ? "" : "s") + "; there is no tracker " + std::to_string(args.index));
   }
-  const Endpoint& endpoint = (*trackers)[static_cast<size_t>(args.index - 1)];
+  const size_t self = static_cast<size_t>(args.index - 1);
+  const Endpoint& endpoint = trackers[self];
 
   const std::string state_dir =
       args.state_dir.empty() ? default_state_dir("tracker-" + std::to_string(args.index)) : args.state_dir;
   if (auto s = make_dirs(state_dir, 0700); !s) return fail(s.error().message);
+  // Who this tracker is on the wire: its key pair, made on first start.
+  // Printing it needs no lock: it works beside a running tracker.
+  auto identity = Identity::load_or_create(state_dir + "/tracker.key");
+  if (!identity) return fail(identity.error().message);
+  if (args.print_key) {
+    std::printf("%s\n", (*identity)->text().c_str());
+    return 0;
+  }
   if (auto s = lock_state_dir(state_dir); !s) return fail(s.error().message);
+  if (!file->keys[self].empty() && file->keys[self] != (*identity)->public_key()) {
+    return fail(args.trackers_file + " pins tracker " + std::to_string(args.index) + " to key " +
+                key_text(file->keys[self]) + ", but this tracker's key (" + state_dir + "/tracker.key) is " +
+                (*identity)->text() + "; fix the trackers file or the state directory");
+  }
+  std::unique_ptr<TlsContext> tls;
+  if (config->tls) {
+    auto made = TlsContext::create(**identity);
+    if (!made) return fail(made.error().message);
+    tls = std::move(*made);
+  } else {
+    log_warn("TLS IS OFF (tracker.tls = false): client and tracker links are plaintext, anyone on the network "
+             "can read and alter them; use this on a trusted network only");
+  }
+  auto key_memory = TrackerPins::file_memory(state_dir + "/known_trackers");
+  TrackerPins pins(tls.get(), *file, key_memory.get());
   auto store = Store::open(state_dir + "/tracker.db");
   if (!store) return fail(store.error().message);
 
@@ -243,7 +280,8 @@ int run(const Args& args) {
   }
   Cluster::Config cluster_config;
   cluster_config.self = static_cast<int>(args.index);
-  cluster_config.trackers = *trackers;
+  cluster_config.trackers = trackers;
+  cluster_config.links.pins = &pins;
   cluster_config.params.timeout = std::chrono::milliseconds(config->cluster_timeout_ms);
   // Ticks often enough that several fit in a timeout, at most every 200 ms.
   cluster_config.params.tick =
@@ -263,6 +301,8 @@ int run(const Args& args) {
   server_config.max_connections = config->max_connections;
   server_config.handshake_timeout_seconds = config->handshake_timeout_seconds;
   server_config.idle_timeout_seconds = config->idle_timeout_seconds;
+  server_config.tls = tls.get();
+  server_config.pins = &pins;
   {
     Server server(base.get(), service, server_config, &cluster);
     if (auto s = server.listen(endpoint); !s) return fail(s.error().message);
@@ -274,7 +314,8 @@ int run(const Args& args) {
       event_base_loopexit(base.get(), nullptr);
     });
     const std::string status = "tracker " + std::to_string(args.index) + " of " +
-                               std::to_string(trackers->size()) + " listening on " + endpoint.str();
+                               std::to_string(trackers.size()) + " listening on " + endpoint.str() +
+                               (tls ? " (TLS, key " + (*identity)->text() + ")" : " (plaintext)");
     log_info(status, " (state ", state_dir, ")");
     cluster.start();
     notify_ready(status);

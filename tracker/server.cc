@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "identity.h"
 #include "log.h"
 #include "names.h"
 
@@ -108,7 +109,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
   FramedConn::Handlers handlers;
   handlers.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
   handlers.on_close = [this, c](FramedConn&, const CloseReason& reason) { on_close(*c, reason); };
-  c->link = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(handlers));
+  c->link = FramedConn::accept(base_, fd, kTrackerMaxFrame, peer, std::move(handlers), {config_.tls, {}});
   if (!c->link) {
     log_warn("cannot set up connection from ", peer);
     return;
@@ -270,6 +271,16 @@ void Server::on_hello(Conn& c, const Json& hello) {
       c.link->close("bad replication handshake (field 'replica' must be another tracker's number, 1.." +
                     std::to_string(count) + ")");
       return;
+    }
+    const size_t index = static_cast<size_t>(from->as_int() - 1);
+    if (config_.pins && config_.tls) {
+      if (!config_.pins->may_be(index, c.link->peer_key())) {
+        log_warn("refused a replication link from ", c.link->peer(), " claiming to be tracker ", index + 1,
+                 ": it proved key ", key_text(c.link->peer_key()), ", not the key pinned for that tracker");
+        c.link->close("wrong key for tracker " + std::to_string(index + 1));
+        return;
+      }
+      config_.pins->proven(index, c.link->peer_key());
     }
     c.tracker = static_cast<int>(from->as_int());
     c.link->set_max_frame(kReplicaMaxFrame);

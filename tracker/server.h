@@ -20,6 +20,7 @@
 
 #include "endpoint.h"
 #include "framed_conn.h"
+#include "tracker_pins.h"
 #include "json.h"
 #include "replication.h"
 #include "result.h"
@@ -35,6 +36,8 @@ struct ServerConfig {
   // Answers queued for a client that does not read them; past this the
   // client is cut off rather than growing our memory without bound.
   size_t max_pending_output = 8u << 20;
+  const TlsContext* tls = nullptr;  // null: plaintext links (tls = false)
+  TrackerPins* pins = nullptr;      // other trackers' keys; null: not checked
 };
 
 // The address part of a peer as FramedConn names it ("1.2.3.4:5678",

@@ -66,6 +66,7 @@ void TrackerLinks::connect(int to) {
   h.on_connected = [this, to](FramedConn& c) {
     Link& l = link(to);
     l.connected = true;
+    if (params_.pins) params_.pins->proven(static_cast<size_t>(to - 1), c.peer_key());
     Json hello = Json::object();
     hello["hello"] = "gs-tracker";
     hello["version"] = kTrackerProtoVersion;
@@ -85,7 +86,9 @@ void TrackerLinks::connect(int to) {
   Link& l = link(to);
   l.since = std::chrono::steady_clock::now();
   l.starting = true;
-  FramedConn* c = FramedConn::connect(base_, *addr, kReplicaMaxFrame, ep.str(), std::move(h));
+  FramedConn* c =
+      FramedConn::connect(base_, *addr, kReplicaMaxFrame, ep.str(), std::move(h),
+                          params_.pins ? params_.pins->security(static_cast<size_t>(to - 1)) : LinkSecurity{});
   if (l.failed_at_once || !c) {
     // on_close ran inside connect(): `c` is gone; the next tick tries again.
     l = Link{};

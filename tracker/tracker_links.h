@@ -20,6 +20,7 @@
 
 #include "endpoint.h"
 #include "framed_conn.h"
+#include "tracker_pins.h"
 
 namespace gs::tracker {
 
@@ -31,6 +32,7 @@ class TrackerLinks {
     size_t max_output = 64u << 20;
     // A connection not up within this is given up and tried again.
     std::chrono::milliseconds connect_timeout{1000};
+    TrackerPins* pins = nullptr;  // null: plaintext links; else outlives the links
   };
 
   // trackers: every tracker of the file, in order; self is 1-based.

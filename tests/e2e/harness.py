@@ -12,11 +12,14 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import struct
 import subprocess
 import tempfile
 import time
 import unittest
+
+import tlsclient
 
 BIN_DIR = os.environ.get("GS_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 TRACKER_BIN = os.path.join(BIN_DIR, "tracker", "gs-tracker")
@@ -109,6 +112,7 @@ class Tracker(Process):
     def __init__(self, sandbox, index, port, ttl, extra_toml=""):
         self.index = index
         self.port = port
+        self.tls = "tls = false" not in extra_toml
         self.state_dir = os.path.join(sandbox.dir, f"tracker-{index}")
         self.config = os.path.join(sandbox.dir, f"tracker-{index}.toml")
         with open(self.config, "w") as f:
@@ -136,14 +140,13 @@ class Tracker(Process):
         """The tracker's answer to `cluster` (its view of the cluster), or
         None when it does not answer within `timeout`."""
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
-                s.settimeout(timeout)
+            with tlsclient.connect(self.port, timeout=timeout, tls=self.tls) as s:
                 send_frame(s, {"hello": "gs-tracker", "version": 1})
                 recv_frame(s)
                 send_frame(s, {"id": 1, "op": "cluster"})
                 answer = recv_frame(s)
                 return answer if answer.get("ok") else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, ssl.SSLError):
             return None
 
     def rows(self):

@@ -4,11 +4,13 @@ sent them is closed with a log line; the process and everyone else go on."""
 import json
 import os
 import socket
+import ssl
 import stat
 import struct
 import time
 import unittest
 
+import tlsclient
 from harness import GsTestCase, wait_until
 
 GARBAGE = [
@@ -21,13 +23,18 @@ GARBAGE = [
 ]
 
 
-def send_and_drain(addr, payload, family=socket.AF_INET, timeout=5.0):
-    """Sends bytes, reads until the peer closes or the timeout; returns what came back."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.settimeout(timeout)
+def send_and_drain(addr, payload, family=socket.AF_INET, timeout=5.0, tls=False):
+    """Sends bytes (inside TLS with tls=True), reads until the peer closes or
+    the timeout; returns what came back."""
     got = b""
+    if tls:
+        s = tlsclient.connect(addr[1], timeout=timeout)
+    else:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(timeout)
     try:
-        s.connect(addr)
+        if not tls:
+            s.connect(addr)
         if payload:
             s.sendall(payload)
         deadline = time.monotonic() + timeout
@@ -36,7 +43,7 @@ def send_and_drain(addr, payload, family=socket.AF_INET, timeout=5.0):
             if not chunk:
                 break
             got += chunk
-    except (socket.timeout, ConnectionResetError, BrokenPipeError):
+    except (socket.timeout, ConnectionResetError, BrokenPipeError, ssl.SSLError):
         pass
     finally:
         s.close()
@@ -61,23 +68,26 @@ class Garbage(GsTestCase):
 
     def test_tracker_port(self):
         t = self.sb.trackers[0]
+        # Garbage where the TLS handshake should be, and inside TLS.
         for g in GARBAGE:
-            send_and_drain(("127.0.0.1", t.port), g, timeout=3)
+            self.assertEqual(send_and_drain(("127.0.0.1", t.port), g, timeout=3), b"")
+            send_and_drain(("127.0.0.1", t.port), g, timeout=3, tls=True)
         # A wrong protocol version gets an answer saying so, then a close.
         reply = send_and_drain(("127.0.0.1", t.port),
-                               frame({"hello": "gs-tracker", "version": 999}), timeout=3)
+                               frame({"hello": "gs-tracker", "version": 999}), timeout=3, tls=True)
         self.assertIn(b"bad_version", reply)
         # After a good handshake, a malformed request is answered, not fatal.
         reply = send_and_drain(("127.0.0.1", t.port),
                                frame({"hello": "gs-tracker", "version": 1}) +
-                               frame({"id": 1, "op": "login", "user": 5}), timeout=3)
+                               frame({"id": 1, "op": "login", "user": 5}), timeout=3, tls=True)
         self.assertIn(b"bad_request", reply)
         self.still_works()
         wait_until(lambda: "closing" in t.log(), what="a log line about the closed connection")
 
     def test_daemon_peer_port(self):
         for g in GARBAGE:
-            send_and_drain(("127.0.0.1", self.a.port), g, timeout=3)
+            self.assertEqual(send_and_drain(("127.0.0.1", self.a.port), g, timeout=3), b"")
+            send_and_drain(("127.0.0.1", self.a.port), g, timeout=3, tls=True)
         self.still_works()
 
     def test_control_socket(self):

@@ -50,6 +50,16 @@ std::string run_seed(uint64_t seed, bool trace) {
          spec.describe() + "\n  replay: " + replay(seed);
 }
 
+// Schedules per run. A sanitizer build runs each one about a hundred times
+// slower (every simulated message is allocated and freed), and what it looks
+// for is memory errors, which a sixth of the schedules exercise as well; the
+// plain build covers the full count.
+#ifdef GS_SANITIZE
+constexpr uint64_t kSchedules = 50;
+#else
+constexpr uint64_t kSchedules = 300;
+#endif
+
 TEST(ClusterSim, RandomSchedules) {
   std::vector<uint64_t> seeds;
   const uint64_t one = env_u64("SIM_SEED", 0);
@@ -57,7 +67,7 @@ TEST(ClusterSim, RandomSchedules) {
     seeds.push_back(one);
   } else {
     const uint64_t first = env_u64("SIM_FIRST", 1);
-    const uint64_t count = env_u64("SIM_SEEDS", 300);
+    const uint64_t count = env_u64("SIM_SEEDS", kSchedules);
     for (uint64_t s = first; s < first + count; ++s) seeds.push_back(s);
   }
   size_t failed = 0;

@@ -43,6 +43,22 @@ TEST(TrackersFile, ErrorsNameTheLine) {
   }
 }
 
+TEST(TrackersFile, KeysBesideTrackersArePinsAndBadOnesNameTheLine) {
+  const std::string key(64, 'a');
+  auto t = parse_trackers_file("127.0.0.1 7400 key=" + key + "\n127.0.0.1:7401\n127.0.0.1:7402\tkey=" + key +
+                               "  # third\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(t->trackers.size(), 3u);
+  ASSERT_EQ(t->keys.size(), 3u);
+  EXPECT_EQ(t->trackers[0], (Endpoint{"127.0.0.1", 7400}));
+  EXPECT_EQ(t->keys[0], std::string(32, '\xaa'));
+  EXPECT_EQ(t->keys[1], "");
+  EXPECT_EQ(t->keys[2], std::string(32, '\xaa'));
+  auto bad = parse_trackers_file("127.0.0.1 7400\n127.0.0.1 7401 key=abc\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("line 2: a key is 64 hex digits"), std::string::npos) << bad.error().message;
+}
+
 TEST(TrackersFile, LoadNamesTheFile) {
   test::Sandbox sb;
   const std::string p = sb.write("trackers.txt", "bad line\n");

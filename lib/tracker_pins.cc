@@ -1,0 +1,91 @@
+#include "tracker_pins.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "identity.h"
+#include "log.h"
+
+namespace gs {
+namespace {
+
+class FileMemory final : public TrackerPins::Memory {
+ public:
+  explicit FileMemory(std::string path) : path_(std::move(path)) {
+    auto text = read_small_file(path_, 64 * 1024);
+    if (!text) return;  // none yet (or unreadable: learned again)
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const size_t nl = rest.find('\n');
+      const std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      const size_t space = line.find(' ');
+      if (space == std::string_view::npos) continue;
+      if (auto raw = parse_key_text(line.substr(space + 1))) keys_[std::string(line.substr(0, space))] = *raw;
+    }
+  }
+  std::string recall(const std::string& tracker) override {
+    const auto it = keys_.find(tracker);
+    return it == keys_.end() ? std::string() : it->second;
+  }
+  void remember(const std::string& tracker, const std::string& key) override {
+    keys_[tracker] = key;
+    std::string text;
+    for (const auto& [who, raw] : keys_) text += who + " " + key_text(raw) + "\n";
+    const std::string tmp = path_ + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                    ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+      log_warn("cannot keep the key learned for ", tracker, " in ", path_, ": ", std::strerror(errno),
+               "; it will be learned again on the next start");
+    }
+  }
+
+ private:
+  std::string path_;
+  std::map<std::string, std::string> keys_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrackerPins::Memory> TrackerPins::file_memory(std::string path) {
+  return std::make_unique<FileMemory>(std::move(path));
+}
+
+TrackerPins::TrackerPins(const TlsContext* tls, TrackersFile file, Memory* memory)
+    : tls_(tls), file_(std::move(file)), memory_(memory) {
+  file_.keys.resize(file_.trackers.size());
+  learned_.resize(file_.trackers.size());
+  for (size_t i = 0; i < file_.trackers.size(); ++i) {
+    if (memory_ && file_.keys[i].empty()) learned_[i] = memory_->recall(file_.trackers[i].str());
+  }
+}
+
+LinkSecurity TrackerPins::security(size_t index) const {
+  if (!tls_) return {};
+  return {tls_, file_.keys[index].empty() ? learned_[index] : file_.keys[index]};
+}
+
+void TrackerPins::proven(size_t index, std::string_view key) {
+  if (!tls_ || key.empty() || !file_.keys[index].empty() || !learned_[index].empty()) return;
+  learned_[index] = std::string(key);
+  const std::string who = file_.trackers[index].str();
+  log_info("tracker ", index + 1, " (", who, ") has key ", key_text(key),
+           ": trusted on first use and pinned from now on (write key=... beside it in the trackers file to pin it "
+           "there instead)");
+  if (memory_) memory_->remember(who, learned_[index]);
+}
+
+bool TrackerPins::may_be(size_t index, std::string_view key) const {
+  if (index >= file_.trackers.size()) return false;
+  const std::string& pinned = file_.keys[index].empty() ? learned_[index] : file_.keys[index];
+  return pinned.empty() || pinned == key;
+}
+
+}  // namespace gs
