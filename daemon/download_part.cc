@@ -291,9 +291,9 @@ Result<bool> holds_file_at(int dir_fd, const std::string& name, const FileMeta& 
   // O_NOFOLLOW: a link is not a file we wrote, wherever it points. O_NONBLOCK: a FIFO does not hang.
   const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT || errno == ELOOP) return false;
-    if (is_link_at(dir_fd, name)) return false;
-    return io_error("cannot open", name, errno);
+    const int err = errno;
+    if (err == ENOENT || err == ELOOP || is_link_at(dir_fd, name)) return false;
+    return io_error("cannot open", name, err);
   }
   struct stat st {};
   bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == meta.size;
