@@ -16,7 +16,7 @@ constexpr size_t kHelpWidth = 79;
 constexpr std::string_view kNameRule =
     "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-'";
 constexpr std::string_view kFileNameRule =
-    "file names are 1-255 bytes without '/', and not '.' or '..'";
+    "file names are 1-255 bytes without '/' or control characters, and not '.' or '..'";
 
 constexpr ArgSpec kUser{"USER", "user", ArgKind::user};
 constexpr ArgSpec kGroup{"GROUP", "group", ArgKind::group};
@@ -101,9 +101,11 @@ const std::vector<CommandSpec>& command_table() {
        .render = render_list_groups},
       // Files.
       {.name = "upload_file",
-       .args = {{"PATH", "path", ArgKind::local_path, /*optional=*/false,
+       .args = {{"PATH", "path", ArgKind::shared_path, /*optional=*/false,
                  "the regular file to share, on this machine (relative to the current "
-                 "directory); it is shared under its own name, the last part of PATH"},
+                 "directory); it is shared under its own name, the last part of PATH, "
+                 "which must be a valid NAME. A symbolic link is resolved once, now: gsd "
+                 "serves the file it points to, and stops if a link is put in its place"},
                 kGroup},
        .summary = "share a file on this machine with a group",
        .details = "gsd reads and hashes the file and lists it in the group's catalogue on the "
@@ -250,15 +252,27 @@ std::string check_arg(const ArgSpec& spec, const std::string& value) {
       if (!valid_utf8(value)) return "the password is not UTF-8 text, which gsd needs";
       return {};
     case ArgKind::file_name:
-      if (!valid_file_name(value)) {
-        return "invalid file name " + quoted(value) + ": " + std::string(kFileNameRule);
+      if (std::string problem = file_name_problem(value); !problem.empty()) {
+        return "invalid file name " + quoted(value) + ": " + problem + "; " + std::string(kFileNameRule);
       }
       if (!valid_utf8(value)) return "the file name " + quoted(value) + " is not UTF-8 text";
       return {};
     case ArgKind::text:
     case ArgKind::local_path:
+    case ArgKind::shared_path:
       if (value.empty()) return std::string(spec.metavar) + " must not be empty";
       if (!valid_utf8(value)) return std::string(spec.metavar) + " is not UTF-8 text";
+      if (spec.kind == ArgKind::text) return {};
+      if (std::string problem = path_problem(value, spec.metavar); !problem.empty()) {
+        return problem + ": " + quoted(value);
+      }
+      if (spec.kind == ArgKind::shared_path) {
+        const std::string name = value.substr(value.find_last_of('/') + 1);
+        if (std::string problem = file_name_problem(name); !problem.empty()) {
+          return std::string(spec.metavar) + " " + quoted(value) +
+                 " cannot be shared under its last part: " + problem + "; " + std::string(kFileNameRule);
+        }
+      }
       return {};
   }
   return {};
@@ -274,10 +288,11 @@ std::string_view kind_help(ArgKind kind) {
       return "1-1024 bytes; if left out, asked for on the terminal without echo, or read with "
              "--password-stdin";
     case ArgKind::file_name:
-      return "a file's name: 1-255 bytes without '/', not '.' or '..'";
+      return "a file's name: 1-255 bytes without '/' or control characters, not '.' or '..'";
     case ArgKind::text:
       return "any non-empty text";
     case ArgKind::local_path:
+    case ArgKind::shared_path:
       return "a path on this machine";
   }
   return {};
@@ -565,7 +580,7 @@ Json build_request(const Invocation& inv, const std::optional<std::string>& pass
       continue;
     }
     std::string value = inv.args[k];
-    if (a.kind == ArgKind::local_path) value = absolute_path(cwd, value);
+    if (a.kind == ArgKind::local_path || a.kind == ArgKind::shared_path) value = absolute_path(cwd, value);
     args[a.field] = std::move(value);
   }
   for (const FlagSpec& f : spec.flags) {
@@ -620,7 +635,8 @@ std::string general_help(const Environment& env) {
          "\n" +
          paragraph(
              "A file NAME is the name it is shared under in the group (1-255 bytes, no "
-             "'/'). PATH and DEST are paths on this machine; relative ones are taken from "
+             "'/' or control character, not '.' or '..'). PATH and DEST are paths on this "
+             "machine, without control characters; relative ones are taken from "
              "the current directory. 'gsctl help COMMAND' tells more about a command and "
              "its flags, such as download_file --wait.") +
          "\nExit codes:\n" + definition_list(exit_codes);

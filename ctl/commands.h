@@ -37,6 +37,7 @@ enum class ArgKind {
   file_name,   // gs::valid_file_name: a file's name inside a group
   text,        // any non-empty string
   local_path,  // a path on this machine; made absolute, since gsd has another cwd
+  shared_path,  // local_path whose last part is the name a file is shared under
 };
 
 struct ArgSpec {

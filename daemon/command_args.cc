@@ -43,12 +43,15 @@ Result<std::string> name_arg(const Json& args, std::string_view key, const char*
 Result<std::string> file_name_arg(const Json& args, std::string_view key) {
   auto v = string_arg(args, key);
   if (!v) return v;
-  if (!valid_file_name(*v)) {
-    std::string m = "'";
-    m += shown(*v);
-    m += "' is not a valid file name (1-";
+  if (std::string problem = file_name_problem(*v); !problem.empty()) {
+    // Not echoed: the name may hold control characters meant for a terminal.
+    std::string m = "argument '";
+    m += key;
+    m += "' is not a valid file name: ";
+    m += problem;
+    m += " (names are 1-";
     m += std::to_string(kMaxFileNameLength);
-    m += " bytes, no '/' or NUL byte, not . or ..)";
+    m += " bytes, without '/' or control characters, not . or ..)";
     return bad_request(std::move(m));
   }
   return v;
@@ -66,7 +69,12 @@ Result<std::string> password_arg(const Json& args) {
 Result<std::string> absolute_path_arg(const Json& args, std::string_view key, const char* what) {
   auto v = string_arg(args, key);
   if (!v) return v;
-  if (v->empty() || (*v)[0] != '/' || v->find('\0') != std::string::npos) {
+  if (std::string problem = path_problem(*v, what); !problem.empty()) {
+    std::string m = "the ";
+    m += problem;
+    return bad_request(std::move(m));
+  }
+  if (v->empty() || (*v)[0] != '/') {
     std::string m = "the ";
     m += what;
     m += " must be an absolute path, not '";

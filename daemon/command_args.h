@@ -21,7 +21,8 @@ Result<std::string> name_arg(const Json& args, std::string_view key, const char*
 Result<std::string> file_name_arg(const Json& args, std::string_view key);
 Result<std::string> password_arg(const Json& args);
 // gsd's working directory is not the user's: only an absolute path means the
-// same place to both. `what` names it in the message ("path", "destination").
+// same place to both. A NUL or another control character is refused (see
+// gs::path_problem). `what` names it in the message ("path", "destination").
 Result<std::string> absolute_path_arg(const Json& args, std::string_view key, const char* what);
 
 }  // namespace gs::daemon

@@ -1,6 +1,9 @@
 #include "download.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -152,21 +155,31 @@ void Download::fail(const std::string& reason) {
 void Download::finish() {
   phase_ = Phase::finishing;
   drop_all_peers("download complete");
-  auto result = std::make_shared<Status>(Ok{});
+  struct Outcome {
+    Status status = Ok{};
+    struct stat st {};  // the file now at DEST, once renamed
+  };
+  auto result = std::make_shared<Outcome>();
   env_.pool->post(
-      [part = part_, path = rec_.part_path, dest = rec_.dest, meta = meta_, force = rec_.force, result] {
-        *result = part ? finalize_part(part->fd(), path, dest, *meta, force)
-                       : Status(make_error("io_error", "the partial file is not open"));
+      [part = part_, dest = base_name(rec_.dest), meta = meta_, force = rec_.force, result] {
+        if (!part) {
+          result->status = make_error("io_error", "the partial file is not open");
+          return;
+        }
+        result->status = finalize_part(*part, dest, *meta, force);
+        if (result->status && fstat(part->fd(), &result->st) != 0) {
+          result->status = make_error("io_error", std::string("cannot stat the finished file: ") + std::strerror(errno));
+        }
       },
       [alive = std::weak_ptr<Download*>(alive_), result] {
-        if (auto a = alive.lock()) (*a)->finished(*result);
+        if (auto a = alive.lock()) (*a)->finished(result->status, result->st);
       });
 }
 
-void Download::finished(const Status& result) {
+void Download::finished(const Status& result, const struct stat& st) {
   if (!unfinished()) return;
   if (!result) return fail(result.error().message);
-  completed();
+  completed(FileStamp::of(st));
 }
 
 // DEST holds the whole file, verified: renamed by finish(), or found there
@@ -174,7 +187,7 @@ void Download::finished(const Status& result) {
 // the two leaves a download that the next start finds complete at DEST
 // (holds_file) and adopts again, never a complete download that is not
 // shared.
-void Download::completed() {
+void Download::completed(const FileStamp& stamp) {
   state_ = State::complete;
   phase_ = Phase::idle;
   error_.clear();
@@ -191,9 +204,12 @@ void Download::completed() {
     // adopt() points the registry entry of this file id at DEST at once; the
     // entry is no longer ours to remove.
     registered_ = false;
-    env_.shares->adopt(rec_.user, rec_.group, rec_.dest, *meta_, [name = rec_.name](Result<Json> r) {
-      if (!r) log_warn("the finished download ", name, " is not shared: ", r.error().message);
-    });
+    env_.shares->adopt(
+        rec_.user, rec_.group, rec_.dest, *meta_,
+        [name = rec_.name](Result<Json> r) {
+          if (!r) log_warn("the finished download ", name, " is not shared: ", r.error().message);
+        },
+        stamp);
   } else {
     serve_unregister();
   }
@@ -618,6 +634,16 @@ void Download::serve_register() {
   // Only verified pieces are listed, and the file is ours alone until the
   // rename; a resume re-checks it if it changed meanwhile.
   s.check_intact = [] { return Status(Ok{}); };
+  // Served by path: only if the name still leads to our partial file.
+  if (part_) {
+    s.check_opened = [id = part_->identity()](int fd) -> Status {
+      struct stat st {};
+      if (fstat(fd, &st) != 0 || !(FileIdentity::of(st) == id)) {
+        return make_error("file_changed", "the partial file was replaced by another file");
+      }
+      return Ok{};
+    };
+  }
   s.on_broken = [name = rec_.name](const Error& e) {
     log_warn("partial file of ", name, " cannot be served: ", e.message);
   };

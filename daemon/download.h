@@ -27,6 +27,8 @@
 // received_bytes - size, which covers every byte fetched twice this run.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -50,6 +52,7 @@
 #include "peer_client.h"
 #include "piece_picker.h"
 #include "session.h"
+#include "share_store.h"
 #include "tracker_api.h"
 #include "worker_pool.h"
 
@@ -146,12 +149,13 @@ class Download final : private PeerClient::Owner {
     std::shared_ptr<PartFile> part;
     std::optional<Error> error;
     bool complete_at_dest = false;  // no partial file, and DEST holds the whole file
+    struct stat dest_stat {};       // ... DEST, as found then
   };
   // Resuming (download_resume.cc).
   void start_check();
   void hash_candidates(const std::shared_ptr<ResumeCheck>& check);
   void check_done(ResumeCheck& check);
-  void found_complete();
+  void found_complete(const struct stat& st);
   void checked(const ResumePlan& plan, const std::vector<PieceIndex>& verified, const Result<PartStat>& stat,
                std::shared_ptr<PartFile> part, const std::optional<Error>& error);
   void activate();
@@ -172,8 +176,9 @@ class Download final : private PeerClient::Owner {
   void release_buffers();
   void set_have(PieceIndex piece);
   void finish();
-  void finished(const Status& result);
-  void completed();
+  void finished(const Status& result, const struct stat& st);
+  // DEST holds the file; `stamp` is what it looked like when verified there.
+  void completed(const FileStamp& stamp);
   void fail(const std::string& reason);
   void refresh_peers();
   void announce();

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "download_steps.h"
 #include "file_hasher.h"
@@ -18,42 +19,146 @@ Error io_error(const std::string& what, const std::string& path, int err) {
   return make_error("io_error", what + " " + path + ": " + std::strerror(err));
 }
 
-std::string parent_of(const std::string& path) {
+// Whether `name` in `dir_fd` is a symbolic link (to say so rather than
+// "too many levels of symbolic links" or "not a directory").
+bool is_link_at(int dir_fd, const std::string& name) {
+  struct stat st {};
+  return fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+Error link_refused(const std::string& path) {
+  return make_error("io_error", path + " is a symbolic link; a download never follows one");
+}
+
+}  // namespace
+
+std::string parent_dir(const std::string& path) {
   const auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
 
-}  // namespace
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
-Result<std::shared_ptr<PartFile>> PartFile::create(const std::string& path, uint64_t size, bool direct_io) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("cannot create", path, errno);
-  std::shared_ptr<PartFile> f(new PartFile(fd, path, direct_io));
+Result<std::shared_ptr<DestDir>> DestDir::open(const std::string& path) {
+  if (path.empty() || path[0] != '/') return make_error("io_error", "not an absolute directory: " + path);
+  // Components but the last are opened with O_PATH (search permission is
+  // all they need); the last for reading, so that it can be fsynced.
+  Fd fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return io_error("cannot open", "/", errno);
+  std::string walked;
+  size_t at = 1;
+  std::vector<std::string> parts;
+  while (at < path.size()) {
+    size_t slash = path.find('/', at);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > at) parts.push_back(path.substr(at, slash - at));
+    at = slash + 1;
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    walked += "/" + part;
+    if (part == "." || part == "..") return make_error("io_error", "not a canonical directory path: " + path);
+    const int flags = (i + 1 == parts.size() ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    Fd next(::openat(fd.get(), part.c_str(), flags));
+    if (next.get() < 0) {
+      const int err = errno;
+      if (is_link_at(fd.get(), part)) return link_refused(walked);
+      return io_error("cannot open directory", walked, err);
+    }
+    fd = std::move(next);
+  }
+  if (parts.empty()) {
+    fd = Fd(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return io_error("cannot open", "/", errno);
+  }
+  return std::shared_ptr<DestDir>(new DestDir(std::move(fd), path));
+}
+
+std::string DestDir::path_of(const std::string& name) const {
+  return (path_ == "/" ? std::string() : path_) + "/" + name;
+}
+
+FileIdentity FileIdentity::of(const struct stat& st) {
+  return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+Result<std::shared_ptr<PartFile>> PartFile::create(std::shared_ptr<DestDir> dir, const std::string& name,
+                                                   uint64_t size, bool direct_io) {
+  const std::string path = dir->path_of(name);
+  // Never O_TRUNC on what is there: it may be a link, or another file's
+  // hard link. A new file, or nothing.
+  if (unlinkat(dir->fd(), name.c_str(), 0) != 0 && errno != ENOENT) return io_error("cannot remove", path, errno);
+  const int fd = ::openat(dir->fd(), name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == EEXIST) return make_error("io_error", "cannot create " + path + ": something else was put there meanwhile");
+    return io_error("cannot create", path, err);
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return io_error("cannot stat", path, err);
+  }
+  std::shared_ptr<PartFile> f(new PartFile(fd, std::move(dir), name, st, direct_io));
   // ftruncate, not fallocate: the holes are how a resume after a crash finds
   // the pieces written after the last commit.
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) return io_error("cannot size", path, errno);
   return f;
 }
 
-Result<std::shared_ptr<PartFile>> PartFile::open(const std::string& path, bool direct_io) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+Result<std::shared_ptr<PartFile>> PartFile::open(std::shared_ptr<DestDir> dir, const std::string& name,
+                                                 bool direct_io) {
+  const std::string path = dir->path_of(name);
+  const int fd = ::openat(dir->fd(), name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return make_error("missing", path + " does not exist");
-    return io_error("cannot open", path, errno);
+    const int err = errno;
+    if (err == ENOENT) return make_error("missing", path + " does not exist");
+    if (is_link_at(dir->fd(), name)) return link_refused(path);
+    return io_error("cannot open", path, err);
   }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return make_error("io_error", path + " is not a regular file");
   }
-  return std::shared_ptr<PartFile>(new PartFile(fd, path, direct_io));
+  if (st.st_nlink > 1) {
+    ::close(fd);
+    return make_error("io_error", path + " has other hard links; a download never writes into another file");
+  }
+  return std::shared_ptr<PartFile>(new PartFile(fd, std::move(dir), name, st, direct_io));
 }
 
-PartFile::PartFile(int fd, std::string path, bool direct_io) : fd_(fd), path_(std::move(path)) {
+Result<std::shared_ptr<PartFile>> PartFile::create(const std::string& path, uint64_t size, bool direct_io) {
+  auto dir = DestDir::open(parent_dir(path));
+  if (!dir) return dir.error();
+  return create(std::move(*dir), base_name(path), size, direct_io);
+}
+
+Result<std::shared_ptr<PartFile>> PartFile::open(const std::string& path, bool direct_io) {
+  auto dir = DestDir::open(parent_dir(path));
+  if (!dir) return dir.error();
+  return open(std::move(*dir), base_name(path), direct_io);
+}
+
+PartFile::PartFile(int fd, std::shared_ptr<DestDir> dir, std::string name, const struct stat& st, bool direct_io)
+    : fd_(fd), dir_(std::move(dir)), name_(std::move(name)), path_(dir_->path_of(name_)),
+      identity_(FileIdentity::of(st)) {
   // Refused on file systems without O_DIRECT: the page cache it is, then.
-  if (direct_io) direct_fd_ = ::open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  // Opened by name, so only kept if it is the same file as fd_.
+  if (direct_io) {
+    direct_fd_ = ::openat(dir_->fd(), name_.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
+    struct stat dst {};
+    if (direct_fd_ >= 0 && (fstat(direct_fd_, &dst) != 0 || !(FileIdentity::of(dst) == identity_))) {
+      ::close(direct_fd_);
+      direct_fd_ = -1;
+    }
+  }
   direct_ok_ = direct_fd_ >= 0;
 }
 
@@ -182,11 +287,13 @@ ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartSta
   return plan;
 }
 
-Result<bool> holds_file(const std::string& path, const FileMeta& meta) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<bool> holds_file_at(int dir_fd, const std::string& name, const FileMeta& meta, struct stat* found) {
+  // O_NOFOLLOW: a link is not a file we wrote, wherever it points. O_NONBLOCK: a FIFO does not hang.
+  const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return false;
-    return io_error("cannot open", path, errno);
+    const int err = errno;
+    if (err == ENOENT || err == ELOOP || is_link_at(dir_fd, name)) return false;
+    return io_error("cannot open", name, err);
   }
   struct stat st {};
   bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == meta.size;
@@ -197,50 +304,74 @@ Result<bool> holds_file(const std::string& path, const FileMeta& meta) {
     same = h && *h == meta.piece_hash(p);
   }
   ::close(fd);
+  if (same && found) *found = st;
   return same;
+}
+
+Result<bool> holds_file(const std::string& path, const FileMeta& meta) {
+  const std::string dir = parent_dir(path);
+  Fd dfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.get() < 0) {
+    if (errno == ENOENT) return false;
+    return io_error("cannot open", dir, errno);
+  }
+  return holds_file_at(dfd.get(), base_name(path), meta);
 }
 
 namespace {
 
-Status sync_dir_of(const std::string& path) {
-  const std::string dir = parent_of(path);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return io_error("cannot open", dir, errno);
-  const int synced = fsync(dfd);
-  const int err = errno;
-  ::close(dfd);
-  if (synced != 0) return io_error("cannot sync", dir, err);
+Status sync_dir(const DestDir& dir) {
+  if (fsync(dir.fd()) != 0) return io_error("cannot sync", dir.path(), errno);
   return Ok{};
+}
+
+// Whether `name` in `dir` is (still) the file `part` has open.
+bool names_part(const DestDir& dir, const std::string& name, const PartFile& part) {
+  struct stat st {};
+  return fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+         FileIdentity::of(st) == part.identity();
 }
 
 }  // namespace
 
-Status finalize_part(int fd, const std::string& part_path, const std::string& dest, const FileMeta& meta,
-                     bool replace) {
-  if (fsync(fd) != 0) return io_error("cannot sync", part_path, errno);
+Status finalize_part(PartFile& part, const std::string& dest_name, const FileMeta& meta, bool replace) {
+  const DestDir& dir = part.dir();
+  const int dfd = dir.fd();
+  const std::string dest = dir.path_of(dest_name);
+  if (fsync(part.fd()) != 0) return io_error("cannot sync", part.path(), errno);
   crash_at(DownloadStep::final_synced);
+  // The name to rename must still be our file: a link or another file put in
+  // its place would otherwise become DEST.
+  if (!names_part(dir, part.name(), part)) {
+    return make_error("io_error", part.path() + " was replaced by something else while downloading; not renaming it");
+  }
   int rc = -1;
   if (!replace) {
-    rc = renameat2(AT_FDCWD, part_path.c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE);
+    rc = renameat2(dfd, part.name().c_str(), dfd, dest_name.c_str(), RENAME_NOREPLACE);
     if (rc != 0 && errno == EEXIST) {
       // Our own finished output (an earlier run renamed it and died before
       // saying so) is recognised by its content, never trusted by its name.
-      auto ours = holds_file(dest, meta);
+      auto ours = holds_file_at(dfd, dest_name, meta);
       if (!ours) return ours.error();
       if (!*ours) return make_error("dest_exists", dest + " appeared while downloading; pass --force to overwrite it");
-      if (unlink(part_path.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", part_path, errno);
-      return sync_dir_of(dest);
+      if (unlinkat(dfd, part.name().c_str(), 0) != 0 && errno != ENOENT) return io_error("cannot remove", part.path(), errno);
+      return sync_dir(dir);
     }
     // File systems without RENAME_NOREPLACE: the check at the start of the
     // download has to do.
-    if (rc != 0 && errno != EINVAL && errno != ENOSYS) return io_error("cannot rename " + part_path + " to", dest, errno);
+    if (rc != 0 && errno != EINVAL && errno != ENOSYS) return io_error("cannot rename " + part.path() + " to", dest, errno);
   }
-  if (rc != 0 && rename(part_path.c_str(), dest.c_str()) != 0) {
-    return io_error("cannot rename " + part_path + " to", dest, errno);
+  // renameat replaces whatever DEST is, a symbolic link included, and never
+  // follows it.
+  if (rc != 0 && renameat(dfd, part.name().c_str(), dfd, dest_name.c_str()) != 0) {
+    return io_error("cannot rename " + part.path() + " to", dest, errno);
   }
   crash_at(DownloadStep::renamed);
-  if (auto s = sync_dir_of(dest); !s) return s;
+  if (auto s = sync_dir(dir); !s) return s;
   crash_at(DownloadStep::rename_durable);
+  if (!names_part(dir, dest_name, part)) {
+    return make_error("io_error", dest + " is not the downloaded file: something was swapped in while it was renamed");
+  }
   return Ok{};
 }
 

@@ -7,6 +7,14 @@
 // their data regions (SEEK_DATA / SEEK_HOLE) and re-hashed instead of being
 // fetched again.
 //
+// Where the bytes go: the destination directory is opened once (DestDir)
+// and everything after that is done by name relative to it (openat,
+// renameat), never through a symbolic link: the partial file is created
+// with O_EXCL and O_NOFOLLOW, reopened with O_NOFOLLOW, and renamed into
+// place within that directory. A directory of the path swapped for a link
+// to elsewhere, or a link put in place of the partial file or of DEST, makes
+// a step fail; it never makes a download write outside its destination.
+//
 // Everything here that touches the disk blocks: call it from a worker thread.
 // plan_resume() is pure and is where the resume policy lives.
 #pragma once
@@ -18,7 +26,10 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "bitfield.h"
+#include "fd.h"
 #include "file_meta.h"
 #include "result.h"
 
@@ -30,15 +41,56 @@ inline constexpr std::string_view kPartSuffix = ".gs-part";
 // multiples of this go to the disk with O_DIRECT (see write_piece).
 inline constexpr size_t kDirectIoAlign = 4096;
 
+// The directory of `path` ("/" for "/x") and its last component.
+std::string parent_dir(const std::string& path);
+std::string base_name(const std::string& path);
+
+// A download's destination directory, opened once.
+class DestDir {
+ public:
+  // `path`: absolute and without symbolic links (as realpath(3) gives it).
+  // It is opened one component at a time without following any link: a
+  // symbolic link anywhere in it is refused (io_error naming it), since a
+  // path that had none when the download began and has one now was changed
+  // by someone else.
+  static Result<std::shared_ptr<DestDir>> open(const std::string& path);
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
+  // path()/name, for messages and for what must go by path (serving).
+  std::string path_of(const std::string& name) const;
+
+ private:
+  DestDir(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  Fd fd_;
+  std::string path_;
+};
+
+// Which file a name or descriptor refers to.
+struct FileIdentity {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  static FileIdentity of(const struct stat& st);
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
 // An open partial file, shared by the loop and the worker jobs that write
 // pieces into it (pwrite/pread at offsets, so one descriptor serves them
 // all); closed when the last holder lets go.
 class PartFile {
  public:
-  // Creates (or empties) `path` and sizes it to `size` without allocating.
+  // Creates `name` in `dir` and sizes it to `size` without allocating. An
+  // old file (or link) of that name is removed first and the new one made
+  // with O_EXCL: nothing that was there is ever written into.
   // `direct_io`: aligned piece writes may bypass the page cache (write_piece).
+  static Result<std::shared_ptr<PartFile>> create(std::shared_ptr<DestDir> dir, const std::string& name,
+                                                  uint64_t size, bool direct_io);
+  // Opens the existing regular file `name` in `dir`; error code "missing"
+  // when it does not exist. A symbolic link, or a file with other hard
+  // links (which would be written through), is refused (io_error).
+  static Result<std::shared_ptr<PartFile>> open(std::shared_ptr<DestDir> dir, const std::string& name,
+                                                bool direct_io);
+  // The same, for a path whose directory is opened here (tests, tools).
   static Result<std::shared_ptr<PartFile>> create(const std::string& path, uint64_t size, bool direct_io);
-  // Opens an existing file; error code "missing" when it does not exist.
   static Result<std::shared_ptr<PartFile>> open(const std::string& path, bool direct_io);
   ~PartFile();
   PartFile(const PartFile&) = delete;
@@ -46,17 +98,24 @@ class PartFile {
 
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
+  const DestDir& dir() const { return *dir_; }
+  const std::string& name() const { return name_; }
+  // The file this descriptor has open (not whatever its name leads to now).
+  FileIdentity identity() const { return identity_; }
   // A second descriptor with O_DIRECT for aligned piece writes; -1 when the
   // file system refused it or a direct write failed with EINVAL once.
   int direct_fd() const { return direct_ok_ ? direct_fd_ : -1; }
   void stop_direct() { direct_ok_ = false; }
 
  private:
-  PartFile(int fd, std::string path, bool direct_io);
+  PartFile(int fd, std::shared_ptr<DestDir> dir, std::string name, const struct stat& st, bool direct_io);
   int fd_;
   int direct_fd_ = -1;
   std::atomic<bool> direct_ok_{false};
+  std::shared_ptr<DestDir> dir_;
+  std::string name_;
   std::string path_;
+  FileIdentity identity_;
 };
 
 struct PartStat {
@@ -99,17 +158,25 @@ struct ResumePlan {
 ResumePlan plan_resume(const FileMeta& meta, const Bitfield& done, const PartStat& saved, const PartStat& now,
                        const std::vector<Region>& regions);
 
-// Whether `path` holds exactly the file `meta` describes (every piece
+// Whether `name` in the directory `dir_fd` is a regular file (not a
+// symbolic link) holding exactly the file `meta` describes (every piece
 // hashed; a missing file is false). Reads the whole file: for the rare
-// recovery paths below, not for every completion.
+// recovery paths below, not for every completion. `found`, when given and
+// the answer is true, gets the file's stat.
+Result<bool> holds_file_at(int dir_fd, const std::string& name, const FileMeta& meta, struct stat* found = nullptr);
+// The same for a path (its last component is not followed).
 Result<bool> holds_file(const std::string& path, const FileMeta& meta);
 
-// The final step: fsync the file, rename it to `dest` (refusing to replace an
-// existing `dest` unless `replace`), fsync the directory so the rename itself
-// survives a crash. A `dest` that already holds exactly `meta` is this
-// download's own output, renamed by a run that died before it could record
-// that: the partial file is removed and the step succeeds.
-Status finalize_part(int fd, const std::string& part_path, const std::string& dest, const FileMeta& meta,
-                     bool replace);
+// The final step: fsync the file, rename it to `dest_name` in its own
+// directory (refusing to replace an existing one unless `replace`), fsync
+// the directory so the rename itself survives a crash. The name renamed must
+// still be `part`'s file, and afterwards `dest_name` must be it (io_error
+// otherwise: someone swapped something in). A `dest_name` that already holds
+// exactly `meta` is this download's own output, renamed by a run that died
+// before it could record that: the partial file is removed and the step
+// succeeds. Whatever is at `dest_name` is replaced or refused, never
+// followed: a symbolic link there is not the download's, and with `replace`
+// the link itself is replaced.
+Status finalize_part(PartFile& part, const std::string& dest_name, const FileMeta& meta, bool replace);
 
 }  // namespace gs::daemon

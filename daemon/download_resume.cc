@@ -22,16 +22,28 @@ void Download::start_check() {
   env_.pool->post(
       [check, path = rec_.part_path, dest = rec_.dest, meta = meta_, done = have_,
        saved = PartStat{rec_.part_size, rec_.part_mtime_ns}, direct = env_.options.direct_io] {
+        // The directory is opened again (once per run) by the path recorded
+        // when the download began, which had no symbolic link in it then:
+        // DestDir refuses one found now.
+        if (parent_dir(path) != parent_dir(dest)) {
+          check->error = make_error("io_error", "the partial file " + path + " is not next to " + dest);
+          return;
+        }
+        auto dir = DestDir::open(parent_dir(dest));
+        if (!dir) {
+          check->error = dir.error();
+          return;
+        }
         bool created = false;
-        auto f = PartFile::open(path, direct);
+        auto f = PartFile::open(*dir, base_name(path), direct);
         if (!f && f.error().code == "missing") {
           // Renamed into place by a run that died before it could record
           // that it was complete: DEST is ours if it holds exactly the file.
-          if (auto ours = holds_file(dest, *meta); ours && *ours) {
+          if (auto ours = holds_file_at((*dir)->fd(), base_name(dest), *meta, &check->dest_stat); ours && *ours) {
             check->complete_at_dest = true;
             return;
           }
-          f = PartFile::create(path, meta->size, direct);
+          f = PartFile::create(*dir, base_name(path), meta->size, direct);
           created = true;
         }
         if (!f) {
@@ -98,7 +110,7 @@ void Download::hash_candidates(const std::shared_ptr<ResumeCheck>& check) {
 }
 
 void Download::check_done(ResumeCheck& check) {
-  if (check.complete_at_dest) return found_complete();
+  if (check.complete_at_dest) return found_complete(check.dest_stat);
   std::vector<PieceIndex> verified;
   for (size_t i = 0; i < check.ok.size(); ++i) {
     if (check.ok[i]) verified.push_back(check.plan.check[i]);
@@ -152,12 +164,12 @@ void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& ve
 }
 
 // An earlier run finished the file and died before recording it.
-void Download::found_complete() {
+void Download::found_complete(const struct stat& st) {
   if (!unfinished()) return;
   for (PieceIndex p : all_pieces(meta_->piece_count())) set_have(p);
   log_info("download of ", rec_.name, " in ", rec_.group, ": ", rec_.dest,
            " already holds the whole file (finished before the daemon stopped)");
-  completed();
+  completed(FileStamp::of(st));
 }
 
 }  // namespace gs::daemon

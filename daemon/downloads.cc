@@ -1,9 +1,12 @@
 #include "downloads.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "log.h"
@@ -13,12 +16,6 @@ namespace gs::daemon {
 namespace {
 
 constexpr timeval kTick{0, 250'000};
-
-std::string parent_dir(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos || slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 // docs/protocol.md names io_error for a destination that cannot be used.
 Error bad_dest(std::string message) { return make_error("io_error", std::move(message)); }
@@ -31,6 +28,12 @@ Result<std::string> resolve_dest(const std::string& dest, const std::string& nam
   if (dest.empty() || dest[0] != '/' || dest.find('\0') != std::string::npos) {
     return make_error("bad_request", "the destination must be an absolute path");
   }
+  if (std::string problem = path_problem(dest, "destination"); !problem.empty()) {
+    return make_error("bad_request", "the " + problem);
+  }
+  if (std::string problem = file_name_problem(name); !problem.empty()) {
+    return make_error("bad_request", "cannot download to that name: " + problem);
+  }
   std::string path = dest;
   struct stat st {};
   if (stat(dest.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -39,10 +42,24 @@ Result<std::string> resolve_dest(const std::string& dest, const std::string& nam
   } else if (path.back() == '/') {
     return bad_dest("directory " + dest + " does not exist");
   }
+  // The file lands in its directory under its last component, which is a
+  // file name like any other: never "..", never empty.
+  const std::string last = base_name(path);
+  if (std::string problem = file_name_problem(last); !problem.empty()) {
+    return make_error("bad_request", "the destination " + path + " does not end in a file name: " + problem);
+  }
   const std::string dir = parent_dir(path);
   if (stat(dir.c_str(), &st) != 0) return bad_dest("directory " + dir + " does not exist");
   if (!S_ISDIR(st.st_mode)) return bad_dest(dir + " is not a directory");
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return bad_dest(path + " is a directory");
+  // The directory as it is now, without symbolic links or "..": resolved
+  // once, here. Every later step goes through that directory (DestDir), and
+  // a resume after a restart refuses a link found on this path then.
+  char* real = realpath(dir.c_str(), nullptr);
+  if (!real) return bad_dest("cannot resolve directory " + dir + ": " + std::strerror(errno));
+  std::string canonical = real;
+  free(real);
+  path = (canonical == "/" ? "" : canonical) + "/" + last;
+  if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return bad_dest(path + " is a directory");
   return path;
 }
 
@@ -133,20 +150,30 @@ Result<Json> Downloads::add(const Request& req, const Json& info) {
                       "the tracker's description of " + req.name + " is not valid: " + meta.error().message);
   }
 
-  // Refused before anything is written: the bytes still needed must fit.
-  const std::string dir = parent_dir(*path);
+  if (const Json* named = info.find("name"); named && (!named->is_string() || named->as_string() != req.name)) {
+    return make_error("tracker_unreachable", "the tracker's answer to 'file_info' names another file");
+  }
+
+  // The directory, opened once: the partial file and the final rename go
+  // through it, whatever its path leads to later.
+  const std::string dir_path = parent_dir(*path);
+  auto dir = DestDir::open(dir_path);
+  if (!dir) return dir.error();
   const std::string part_path = part_path_of(*path);
+  const std::string part_name = base_name(part_path);
+
+  // Refused before anything is written: the bytes still needed must fit.
   struct statvfs vfs {};
-  if (statvfs(dir.c_str(), &vfs) != 0) {
-    return make_error("io_error", "cannot check the free space in " + dir + ": " + std::strerror(errno));
+  if (fstatvfs((*dir)->fd(), &vfs) != 0) {
+    return make_error("io_error", "cannot check the free space in " + dir_path + ": " + std::strerror(errno));
   }
   uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   struct stat old {};
-  if (stat(part_path.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
-    avail += static_cast<uint64_t>(old.st_blocks) * 512;  // a stale partial file is emptied first
+  if (fstatat((*dir)->fd(), part_name.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode)) {
+    avail += static_cast<uint64_t>(old.st_blocks) * 512;  // a stale partial file is removed first
   }
   if (avail < meta->size) {
-    return make_error("no_space", "not enough free space in " + dir + " for " + req.name + ": " +
+    return make_error("no_space", "not enough free space in " + dir_path + " for " + req.name + ": " +
                                       std::to_string(meta->size) + " bytes needed, " + std::to_string(avail) +
                                       " available");
   }
@@ -161,7 +188,7 @@ Result<Json> Downloads::add(const Request& req, const Json& info) {
     }
   }
 
-  auto part = PartFile::create(part_path, meta->size, env_.options.direct_io);
+  auto part = PartFile::create(*dir, part_name, meta->size, env_.options.direct_io);
   if (!part) return part.error();
   auto st = stat_part((*part)->fd());
   if (!st) return st.error();
@@ -179,7 +206,7 @@ Result<Json> Downloads::add(const Request& req, const Json& info) {
   rec.part_size = st->size;
   rec.part_mtime_ns = st->mtime_ns;
   if (auto s = env_.store->insert(rec); !s) {
-    (void)unlink(part_path.c_str());
+    (void)unlinkat((*dir)->fd(), part_name.c_str(), 0);
     return make_error("io_error", "cannot record the download: " + s.error().message);
   }
 

@@ -23,8 +23,11 @@ namespace gs::daemon {
 
 // Where a download of `name` lands when asked for `dest`: an existing
 // directory gets NAME appended, anything else is the path itself, whose
-// directory must exist. `dest` must be absolute. Errors: bad_request,
-// io_error (no such directory, a directory in the way).
+// directory must exist. `dest` must be absolute and hold no control
+// character, and the last component of the result must be a valid file
+// name (gs::file_name_problem). The directory part of the result is
+// canonical (realpath(3): no symbolic link, no ".."), resolved now.
+// Errors: bad_request, io_error (no such directory, a directory in the way).
 Result<std::string> resolve_dest(const std::string& dest, const std::string& name);
 
 class Downloads {

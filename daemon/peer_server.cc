@@ -326,33 +326,41 @@ bool PeerServer::serve_piece(Conn& c, PieceIndex piece) {
     return send(c, encode_reject(piece));
   };
   if (s->have && !s->have->get(piece)) return reject();
+  const auto broken = [&](const Error& e) {
+    log_debug("peer ", c.peer, ": not serving piece ", piece.value(), " of ", s->name, ": ", e.message);
+    reject();
+    // A copy: the owner's handler may remove the entry `s` points into.
+    const auto on_broken = s->on_broken;
+    if (on_broken) on_broken(e);
+    return !c.link->closing();
+  };
   if (s->check_intact) {
-    if (Status intact = s->check_intact(); !intact) {
-      log_debug("peer ", c.peer, ": not serving piece ", piece.value(), " of ", s->name, ": ", intact.error().message);
-      reject();
-      // A copy: the owner's handler may remove the entry `s` points into.
-      const auto on_broken = s->on_broken;
-      if (on_broken) on_broken(intact.error());
-      return !c.link->closing();
-    }
+    if (Status intact = s->check_intact(); !intact) return broken(intact.error());
   }
   const FileMeta& meta = *s->meta;
-  if (!open_file(c, s->path, meta.size)) return reject();
+  if (Status opened = open_file(c, *s); !opened) {
+    if (opened.error().code == "file_changed") return broken(opened.error());
+    return reject();
+  }
   if (!send_piece(c, piece, meta.piece_offset(piece), meta.piece_length(piece))) return false;
   if (c.spread) c.queued.emplace_back(c.added, piece);
   return true;
 }
 
-bool PeerServer::open_file(Conn& c, const std::string& path, uint64_t size) {
-  if (c.file && c.file->path() == path) return true;
+Status PeerServer::open_file(Conn& c, const Servable& s) {
+  if (c.file && c.file->path() == s.path) return Ok{};
   c.file.reset();  // pieces still queued hold their own reference to it
-  auto file = FileSource::open(path, size);
+  // O_NOFOLLOW (FileSource), then the owner's word that this is its file.
+  auto file = FileSource::open(s.path, s.meta->size);
   if (!file) {
-    log_warn("cannot serve ", path, ": ", file.error().message);
-    return false;
+    log_warn("cannot serve ", s.path, ": ", file.error().message);
+    return file.error();
+  }
+  if (s.check_opened) {
+    if (Status same = s.check_opened((*file)->fd()); !same) return same;
   }
   c.file = std::move(*file);
-  return true;
+  return Ok{};
 }
 
 bool PeerServer::send_piece(Conn& c, PieceIndex piece, uint64_t offset, uint32_t length) {

@@ -114,8 +114,10 @@ class PeerServer {
   void pump(Conn& c);
   // Queues one piece (or a REJECT). False when the connection was closed.
   bool serve_piece(Conn& c, PieceIndex piece);
-  // Opens the file served on `c` (once per connection and path).
-  bool open_file(Conn& c, const std::string& path, uint64_t size);
+  // Opens the file served on `c` (once per connection and path): s.path,
+  // unless `c` has it open already; an error with code "file_changed" when
+  // s.check_opened refuses what was opened.
+  Status open_file(Conn& c, const Servable& s);
   // Queues a PIECE frame with the piece's data. False when the connection
   // was closed (out of memory).
   bool send_piece(Conn& c, PieceIndex piece, uint64_t offset, uint32_t length);

@@ -30,6 +30,11 @@ struct Servable {
   // The server then answers REJECT and calls on_broken(error) so the owner can stop the share.
   std::function<Status()> check_intact;
   std::function<void(const Error&)> on_broken;
+  // Runs on the descriptor the server got by opening `path` (with
+  // O_NOFOLLOW): an error means it is not the file meant (another file, or
+  // one reached through a directory swapped for a link). Handled like a
+  // check_intact error. Empty: any regular file at `path` will do.
+  std::function<Status(int fd)> check_opened = nullptr;
 };
 
 class ServeRegistry {

@@ -5,6 +5,7 @@
 #include "command_args.h"
 #include "commands.h"
 #include "crypto.h"
+#include "log.h"
 #include "names.h"
 #include "shares.h"
 
@@ -37,7 +38,7 @@ void Commands::upload_file(const Json& args, Reply& reply) {
 void Commands::list_files(const Json& args, Reply& reply) {
   auto group = group_arg(args);
   if (!group) return reply(group.error());
-  with_session("list_files", {{"group", *group}}, reply, [](const Json& answer) -> Result<Json> {
+  with_session("list_files", {{"group", *group}}, reply, [group = *group](const Json& answer) -> Result<Json> {
     const Json* files = answer.find("files");
     if (!files || !files->is_array()) return malformed("no 'files' list");
     Json out = Json::array();
@@ -46,9 +47,14 @@ void Commands::list_files(const Json& args, Reply& reply) {
       const auto size = f.get_int("size");
       const auto file_id = f.get_string("file_id");
       const auto peers = f.get_int("peers");
-      if (!name || !valid_file_name(*name) || !size || *size < 0 || !file_id || !hex_id(*file_id) || !peers ||
-          *peers < 0) {
-        return malformed("a file without a valid name, size, file_id and peers");
+      if (!name || !size || *size < 0 || !file_id || !hex_id(*file_id) || !peers || *peers < 0) {
+        return malformed("a file without a name, size, file_id and peers");
+      }
+      // A name no client could ask for (a tracker that kept one from before
+      // the rules, or a hostile one): left out, never shown or used.
+      if (std::string problem = file_name_problem(*name); !problem.empty()) {
+        log_warn("list_files: the tracker listed a file in [", group, "] whose name is refused: ", problem);
+        continue;
       }
       Json item = Json::object();
       item["name"] = *name;

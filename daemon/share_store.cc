@@ -74,17 +74,33 @@ FileStamp FileStamp::of(const struct stat& st) {
   return s;
 }
 
-Status check_stamp(const std::string& path, const FileStamp& stamp) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) return make_error("file_changed", "file is gone");
-    return make_error("file_changed", "cannot check " + path + ": " + std::strerror(err));
-  }
+namespace {
+
+Status compare_stamp(const struct stat& st, const FileStamp& stamp) {
+  if (S_ISLNK(st.st_mode)) return make_error("file_changed", "file was replaced by a symbolic link");
   if (!S_ISREG(st.st_mode) || !(FileStamp::of(st) == stamp)) {
     return make_error("file_changed", "file changed since it was shared");
   }
   return Ok{};
+}
+
+}  // namespace
+
+Status check_stamp(const std::string& path, const FileStamp& stamp) {
+  struct stat st {};
+  // lstat: a link put in the file's place is not the file, wherever it points.
+  if (::lstat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return make_error("file_changed", "file is gone");
+    return make_error("file_changed", "cannot check " + path + ": " + std::strerror(err));
+  }
+  return compare_stamp(st, stamp);
+}
+
+Status check_stamp_fd(int fd, const FileStamp& stamp) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return make_error("file_changed", std::string("cannot check the file: ") + std::strerror(errno));
+  return compare_stamp(st, stamp);
 }
 
 const char* share_state_name(ShareState s) {

@@ -36,10 +36,15 @@ struct FileStamp {
   friend bool operator==(const FileStamp&, const FileStamp&) = default;
 };
 
-// stat(path) and compare with `stamp`. Errors (code "file_changed"):
-// "file is gone" when it no longer exists, "file changed since it was shared"
-// when it differs, "cannot check PATH: reason" when stat fails otherwise.
+// lstat(path) and compare with `stamp`. Errors (code "file_changed"):
+// "file is gone" when it no longer exists, "file was replaced by a symbolic
+// link" when a link is there now (never followed, wherever it points), "file
+// changed since it was shared" when it differs, "cannot check PATH: reason"
+// when lstat fails otherwise.
 Status check_stamp(const std::string& path, const FileStamp& stamp);
+// The same for an open descriptor (fstat): whether the file opened by name
+// is the one that was shared, and unchanged.
+Status check_stamp_fd(int fd, const FileStamp& stamp);
 
 enum class ShareState { active, stopped, broken };
 const char* share_state_name(ShareState s);
@@ -48,7 +53,7 @@ struct ShareRecord {
   std::string user;   // who shared it: only that user's shares are served and announced
   std::string group;
   std::string name;
-  std::string path;   // absolute
+  std::string path;   // absolute; without symbolic links since this version (realpath at upload)
   FileMeta meta;
   FileStamp stamp;
   ShareState state = ShareState::active;

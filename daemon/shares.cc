@@ -1,13 +1,16 @@
 #include "shares.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "control_request.h"
 #include "download_steps.h"
+#include "fd.h"
 #include "file_hasher.h"
 #include "log.h"
 #include "names.h"
@@ -91,6 +94,15 @@ void Shares::load() {
 
 void Shares::upload(const std::string& path, const std::string& group, Done done) {
   if (session_.phase() != Session::Phase::active) return done(session_.not_logged_in());
+  const std::string name = basename_of(path);
+  if (std::string problem = file_name_problem(name); !problem.empty()) {
+    return done(make_error("bad_request", "cannot share " + path + " under its name: " + problem));
+  }
+  if (!json_safe(name)) {
+    return done(file_error("'" + path + "' has a name that cannot be shared (it must be valid UTF-8); rename it"));
+  }
+  // stat, not lstat: a symbolic link given on purpose is shared as the file
+  // it points to now (resolved once, on the worker, below).
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
@@ -99,10 +111,6 @@ void Shares::upload(const std::string& path, const std::string& group, Done done
   }
   if (!S_ISREG(st.st_mode)) return done(file_error(path + " is not a regular file"));
   if (::access(path.c_str(), R_OK) != 0) return done(file_error("cannot read " + path + ": " + std::strerror(errno)));
-  const std::string name = basename_of(path);
-  if (!valid_file_name(name) || !json_safe(name)) {
-    return done(file_error("'" + path + "' has a name that cannot be shared (it must be valid UTF-8); rename it"));
-  }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   const uint32_t piece_size = piece_size_for(size);
   if (FileMeta::pieces_for(size, piece_size) > kMaxCataloguePieces) {
@@ -112,6 +120,7 @@ void Shares::upload(const std::string& path, const std::string& group, Done done
 
   struct Job {
     Result<FileMeta> meta = make_error("cancelled", "not run");
+    std::string real_path;  // `path` with every symbolic link resolved
     FileStamp stamp;
     bool changed = false;
   };
@@ -122,17 +131,35 @@ void Shares::upload(const std::string& path, const std::string& group, Done done
   log_info("hashing ", path, " to share it in [", group, "]");
   pool_.post(
       [job, path, piece_size, cancel] {
+        // Symbolic links in `path` are resolved once, here; from now on the
+        // share is the real path, opened with O_NOFOLLOW, and the file it
+        // named then (device and inode, in the stamp): a link or another
+        // file put in its place later is never served.
+        char* real = ::realpath(path.c_str(), nullptr);
+        if (!real) {
+          job->meta = file_error("cannot read " + path + ": " + std::strerror(errno));
+          return;
+        }
+        job->real_path = real;
+        std::free(real);
+        // O_NONBLOCK so that a FIFO swapped in does not hang the open.
+        Fd fd(::open(job->real_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW));
+        if (fd.get() < 0) {
+          job->meta = file_error("cannot read " + path + ": " + std::strerror(errno));
+          return;
+        }
         // The stamp is taken before hashing and compared after: a file that
         // changes meanwhile has hashes that describe neither version.
         struct stat before {};
-        if (::stat(path.c_str(), &before) != 0) {
+        if (::fstat(fd.get(), &before) != 0) {
           job->meta = file_error("cannot read " + path + ": " + std::strerror(errno));
           return;
         }
         job->stamp = FileStamp::of(before);
-        job->meta = hash_file(path, piece_size, kHashThreads, cancel.get());
-        struct stat after {};
-        job->changed = ::stat(path.c_str(), &after) != 0 || !(FileStamp::of(after) == job->stamp);
+        job->meta = hash_fd(fd.get(), path, piece_size, kHashThreads, cancel.get());
+        // The descriptor saw no change, and the name still leads to it (an
+        // editor saving by rename leaves the old file open here).
+        job->changed = !check_stamp_fd(fd.get(), job->stamp) || !check_stamp(job->real_path, job->stamp);
       },
       [this, alive, job, path, group, user, done = std::move(done)]() mutable {
         if (alive.expired()) return;
@@ -150,7 +177,7 @@ void Shares::upload(const std::string& path, const std::string& group, Done done
         rec.user = user;
         rec.group = group;
         rec.name = basename_of(path);
-        rec.path = path;
+        rec.path = job->real_path;
         rec.meta = std::move(*job->meta);
         rec.stamp = job->stamp;
         share_with_tracker(std::move(rec), std::move(done));
@@ -174,19 +201,26 @@ void Shares::share_with_tracker(ShareRecord rec, Done done) {
 // --- adopt ------------------------------------------------------------------
 
 void Shares::adopt(const std::string& user, const std::string& group, const std::string& path, const FileMeta& meta,
-                   Done done) {
+                   Done done, std::optional<FileStamp> expect) {
   ShareRecord rec;
   rec.user = user;
   rec.group = group;
   rec.name = basename_of(path);
   rec.path = path;
   rec.meta = meta;
-  if (!valid_file_name(rec.name) || !json_safe(rec.name)) return done(file_error("'" + path + "' cannot be shared by its name"));
+  if (std::string problem = file_name_problem(rec.name); !problem.empty() || !json_safe(rec.name)) {
+    return done(file_error("'" + path + "' cannot be shared by its name" + (problem.empty() ? "" : ": " + problem)));
+  }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return done(file_error("cannot read " + path + ": " + std::strerror(errno)));
+  // lstat: a link at `path` is not the downloaded file, wherever it points.
+  if (::lstat(path.c_str(), &st) != 0) return done(file_error("cannot read " + path + ": " + std::strerror(errno)));
   rec.stamp = FileStamp::of(st);
   if (!S_ISREG(st.st_mode) || rec.stamp.size != meta.size) {
-    return done(file_error(path + " does not hold the downloaded file (its size differs)"));
+    return done(file_error(path + " does not hold the downloaded file (" +
+                           (S_ISLNK(st.st_mode) ? "it is a symbolic link" : "its size differs") + ")"));
+  }
+  if (expect && !(rec.stamp == *expect)) {
+    return done(file_error(path + " is no longer the downloaded file (something else was put there)"));
   }
   const Key key{group, rec.name};
   if (auto it = active_.find(key); it != active_.end() && it->second->rec.meta.file_id != meta.file_id) {
@@ -370,6 +404,7 @@ void Shares::refresh_registry(const Sha256Digest& file_id) {
   s.meta = &rec.meta;
   s.path = rec.path;
   s.check_intact = [path = rec.path, stamp = rec.stamp] { return check_stamp(path, stamp); };
+  s.check_opened = [stamp = rec.stamp](int fd) { return check_stamp_fd(fd, stamp); };
   s.on_broken = [this, key = Key{rec.group, rec.name}, file_id](const Error& e) { broken(key, file_id, e); };
   registry_.add(file_id, std::move(s));
   owned_ids_.insert(file_id);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -43,7 +44,12 @@ class Shares {
   // the changed ones broken; registers those of the stored session's user.
   void load();
 
-  // upload_file: `path` absolute; result {group, name, size, file_id}.
+  // upload_file: `path` absolute; result {group, name, size, file_id}. The
+  // file is shared under the last component of `path` (a valid file name,
+  // else bad_request). Symbolic links in `path` are resolved once, when it
+  // is hashed: the share keeps the real path and the file's device and
+  // inode, and from then on is only served, and re-shared at startup, while
+  // that path names that very file, never through a link put in its place.
   void upload(const std::string& path, const std::string& group, Done done);
 
   // A download of `user`'s finished: `path` holds exactly `meta`, every
@@ -55,9 +61,12 @@ class Shares {
   // that file id from the ServeRegistry afterwards. The tracker is told now
   // if `user` is logged in and reachable, else on the next session ready.
   // A refusal by the tracker marks the share stopped. Result {group, name,
-  // size, file_id}.
+  // size, file_id}. `path` is not followed if it is a symbolic link (that is
+  // not the download's file); `expect`, what the download saw of its file
+  // when it verified it there (same device, inode, size and mtime), is what
+  // `path` must still be.
   void adopt(const std::string& user, const std::string& group, const std::string& path, const FileMeta& meta,
-             Done done);
+             Done done, std::optional<FileStamp> expect = std::nullopt);
 
   // stop_share: tells the tracker, then stops serving and marks it stopped.
   // When the tracker no longer has it (not_sharing, no_such_file, or the user

@@ -104,8 +104,13 @@ Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigne
   if (fd.get() < 0) {
     return make_error("io_error", "cannot open " + path + ": " + errno_text(errno));
   }
+  return hash_fd(fd.get(), path, piece_size, threads, cancel);
+}
+
+Result<FileMeta> hash_fd(int fd, const std::string& path, uint32_t piece_size, unsigned threads,
+                         const std::atomic<bool>* cancel) {
   struct stat before {};
-  if (::fstat(fd.get(), &before) != 0) {
+  if (::fstat(fd, &before) != 0) {
     return make_error("io_error", "cannot stat " + path + ": " + errno_text(errno));
   }
   if (!S_ISREG(before.st_mode)) return make_error("io_error", path + " is not a regular file");
@@ -118,12 +123,12 @@ Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigne
   }
   const uint32_t count = meta.piece_count();
   meta.piece_hashes.resize(count);
-  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<uint64_t>(threads, count));
 
-  HashJob job(fd.get(), path, meta, cancel);
+  HashJob job(fd, path, meta, cancel);
   if (threads <= 1) {
     job.run();
   } else {
@@ -140,7 +145,7 @@ Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigne
   // A writer may have changed bytes we already hashed; size and mtime catch
   // the ordinary cases (an editor saving, a copy still in progress).
   struct stat after {};
-  if (::fstat(fd.get(), &after) != 0) {
+  if (::fstat(fd, &after) != 0) {
     return make_error("io_error", "cannot stat " + path + ": " + errno_text(errno));
   }
   if (!same_file_state(before, after)) {

@@ -19,6 +19,10 @@ namespace gs {
 // "cancelled" (*cancel became true).
 Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigned threads,
                            const std::atomic<bool>* cancel = nullptr);
+// The same for a file the caller opened (and keeps open); `path` is for
+// messages only.
+Result<FileMeta> hash_fd(int fd, const std::string& path, uint32_t piece_size, unsigned threads,
+                         const std::atomic<bool>* cancel = nullptr);
 
 // Reads piece `piece` of `meta` from `fd` into `buffer` (reused across calls
 // to avoid an allocation per piece) and hashes it, to re-check pieces already

@@ -11,7 +11,7 @@
 namespace gs {
 
 Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path, uint64_t size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) return make_error("io_error", "cannot open " + path + ": " + std::strerror(errno));
   evbuffer_file_segment* segment =
       evbuffer_file_segment_new(fd, 0, static_cast<ev_off_t>(size), EVBUF_FS_CLOSE_ON_FREE);

@@ -15,7 +15,8 @@ namespace gs {
 
 class FileSource {
  public:
-  // Opens `path` read-only, `size` bytes of it to be sent.
+  // Opens `path` read-only, `size` bytes of it to be sent. A symbolic link
+  // at `path` is not followed (io_error): what is served is the file named.
   static Result<std::unique_ptr<FileSource>> open(const std::string& path, uint64_t size);
   ~FileSource();
   FileSource(const FileSource&) = delete;

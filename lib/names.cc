@@ -17,10 +17,42 @@ bool valid_password(std::string_view password) {
   return !password.empty() && password.size() <= kMaxPasswordLength;
 }
 
-bool valid_file_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxFileNameLength) return false;
-  if (name == "." || name == "..") return false;
-  return name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+namespace {
+
+bool control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+std::string hex_byte(unsigned char c) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out = "0x";
+  out += digits[c >> 4];
+  out += digits[c & 0xf];
+  return out;
 }
+
+// What `s` holds that no name or path may: a NUL, or a control character.
+std::string control_problem(std::string_view s, std::string_view what) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == 0) return std::string(what) + " contains a NUL byte (0x00)";
+    if (control(c)) return std::string(what) + " contains a control character (" + hex_byte(c) + ")";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string file_name_problem(std::string_view name) {
+  if (name.empty()) return "file name is empty";
+  if (name.size() > kMaxFileNameLength) {
+    return "file name is longer than " + std::to_string(kMaxFileNameLength) + " bytes";
+  }
+  if (name == "." || name == "..") return "file name is '" + std::string(name) + "', which names a directory";
+  if (name.find('/') != std::string_view::npos) return "file name contains '/'";
+  return control_problem(name, "file name");
+}
+
+bool valid_file_name(std::string_view name) { return file_name_problem(name).empty(); }
+
+std::string path_problem(std::string_view path, std::string_view what) { return control_problem(path, what); }
 
 }  // namespace gs

@@ -106,9 +106,9 @@ Result<std::optional<uint16_t>> RequestFields::optional_port(std::string_view ke
 Result<std::string> RequestFields::file_name(std::string_view key) const {
   auto v = string(key);
   if (!v) return v;
-  if (!valid_file_name(*v)) {
-    return bad_request("field '" + std::string(key) + "' is not a valid file name (1-" +
-                       std::to_string(kMaxFileNameLength) + " bytes, no '/' or NUL byte, not . or ..)");
+  if (std::string problem = file_name_problem(*v); !problem.empty()) {
+    return bad_request("field '" + std::string(key) + "' is not a valid file name: " + problem + " (1-" +
+                       std::to_string(kMaxFileNameLength) + " bytes, no '/' or control character, not . or ..)");
   }
   return v;
 }

@@ -26,8 +26,8 @@ std::string token_hash(const std::string& token) { return to_hex(sha256(token));
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
-// A file name may hold any byte but '/' and NUL, and messages end up on
-// terminals: control characters are shown as \xNN.
+// Messages end up on terminals: control characters (which names no longer
+// hold, but a name stored before that rule may) are shown as \xNN.
 std::string quoted_file(const std::string& name) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "'";
@@ -756,6 +756,15 @@ Service::Answer Service::list_files(const Fields& f) {
   Json::Array list;
   list.reserve(files->size());
   for (auto& file : *files) {
+    // A name stored before the rules refused control characters: no client
+    // may ask for it by name any more, and gsd would take the whole list
+    // for malformed, so it is left out (stop_share cannot name it either;
+    // it goes when its sharers leave the group).
+    if (!valid_file_name(file.name)) {
+      log_warn("list_files: leaving out a file of ", quoted(*group), " whose stored name is no longer valid (",
+               file_name_problem(file.name), ")");
+      continue;
+    }
     const size_t peers = peers_.count(*group, file.file_id, live);
     list.emplace_back(object_of("name", std::move(file.name), "size", file.size, "file_id",
                                 std::move(file.file_id), "peers", static_cast<int64_t>(peers)));

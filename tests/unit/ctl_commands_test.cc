@@ -190,6 +190,43 @@ TEST(CtlCommands, FileArgumentsAreChecked) {
             std::string::npos);
 }
 
+// Traversal and control characters, at the first entry point: refused with
+// what is wrong, escaped, before anything is sent (exit 2, a usage error).
+TEST(CtlCommands, TraversalAndControlCharactersAreRefusedBeforeSending) {
+  for (const auto& [bad, problem] : std::vector<std::pair<std::string, std::string>>{
+           {"../x", "file name contains '/'"},
+           {"a/b", "file name contains '/'"},
+           {"..", "file name is '..', which names a directory"},
+           {"a\nb", "file name contains a control character (0x0a)"},
+           {"tab\there", "file name contains a control character (0x09)"},
+           {"\x1b[2J", "file name contains a control character (0x1b)"},
+           {"del\x7f", "file name contains a control character (0x7f)"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"download_file", "g", "--", bad, "/out"},
+                                                                  {"stop_share", "g", "--", bad}}) {
+      const std::string text = usage_error(args);
+      EXPECT_NE(text.find(problem), std::string::npos) << text;
+      EXPECT_EQ(text.find('\n'), text.find("\nusage:")) << "a raw control character in: " << text;
+      EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+      EXPECT_EQ(text.find('\x7f'), std::string::npos) << text;
+    }
+  }
+  // upload_file shares under the last part of PATH: that part is a NAME.
+  EXPECT_NE(usage_error({"upload_file", "dir/a\nb", "g"}).find("control character (0x0a)"), std::string::npos);
+  EXPECT_NE(usage_error({"upload_file", "/tmp/..", "g"}).find("cannot be shared under its last part: file name is '..'"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"upload_file", "..", "g"}).find("file name is '..'"), std::string::npos);
+  EXPECT_NE(usage_error({"upload_file", "dir/", "g"}).find("file name is empty"), std::string::npos);
+  // ... while a path through ".." to a good name is a path like any other.
+  EXPECT_TRUE(parse({"upload_file", "../x", "g"}).ok());
+  EXPECT_TRUE(parse({"upload_file", "a/b", "g"}).ok());
+  // Paths hold no control characters anywhere.
+  EXPECT_NE(usage_error({"upload_file", "/tmp/a\x1b/b", "g"}).find("PATH contains a control character (0x1b)"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"download_file", "g", "n", "/tmp/o\nut"}).find("DEST contains a control character (0x0a)"),
+            std::string::npos);
+  EXPECT_TRUE(parse({"download_file", "g", "n", "/tmp/../out"}).ok());
+}
+
 TEST(CtlCommands, PasswordFromElsewhere) {
   auto r = parse({"login", "alice"});
   ASSERT_TRUE(r.ok());

@@ -266,6 +266,24 @@ TEST_F(CommandsTest, ResultsAreCheckedAndReshaped) {
   EXPECT_EQ(f->value().dump(), R"({"deleted":true,"new_owner":null})");
 }
 
+// Names the tracker sends back are checked like names from anyone else: a
+// traversal or a control character is left out of the list, never shown.
+TEST_F(CommandsTest, ListFilesLeavesOutNamesNoClientCouldUse) {
+  login_alice();
+  const auto file = [](const std::string& name) {
+    return obj({{"name", name}, {"size", 10}, {"file_id", std::string(64, 'f')}, {"peers", 1}});
+  };
+  Json files = Json::array();
+  for (const char* name : {"good.bin", "../etc/passwd", "a/b", "..", "evil\x1b[2J", "new\nline"}) {
+    files.push_back(file(name));
+  }
+  auto& a = run("list_files", obj({{"group", "g"}}));
+  tracker_.take().done(ok_answer({{"files", files}}));
+  ASSERT_EQ(code(a), "ok") << message(a);
+  ASSERT_EQ(a->value().size(), 1u) << a->value().dump();
+  EXPECT_EQ(a->value().as_array()[0].get_string("name"), "good.bin");
+}
+
 TEST_F(CommandsTest, LogoutForgetsAtOnceEvenWhenTheTrackerIsAway) {
   login_alice();
   auto& a = run("logout");

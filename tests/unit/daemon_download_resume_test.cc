@@ -3,6 +3,7 @@
 // how pieces are written (direct or through the page cache).
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -162,11 +163,11 @@ TEST_F(SparseFile, TruncatedBehindOurBackIsDetected) {
 TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
   for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
   const std::string dest = sb_.write("x", "already here");
-  auto s = finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false);
+  auto s = finalize_part(*part_, base_name(dest), meta_, /*replace=*/false);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "dest_exists");
   EXPECT_EQ(access(part_->path().c_str(), F_OK), 0);  // nothing lost
-  ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/true).ok());
+  ASSERT_TRUE(finalize_part(*part_, base_name(dest), meta_, /*replace=*/true).ok());
   EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
   auto reopened = PartFile::open(dest, true);
   ASSERT_TRUE(reopened.ok());
@@ -181,7 +182,7 @@ TEST_F(SparseFile, FinalizeRefusesToReplaceUnlessForced) {
 TEST_F(SparseFile, FinalizeRecognisesItsOwnOutputByContent) {
   for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
   const std::string dest = sb_.write("x", content_);
-  ASSERT_TRUE(finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false).ok());
+  ASSERT_TRUE(finalize_part(*part_, base_name(dest), meta_, /*replace=*/false).ok());
   EXPECT_EQ(access(part_->path().c_str(), F_OK), -1);
   auto ours = holds_file(dest, meta_);
   ASSERT_TRUE(ours.ok());
@@ -194,7 +195,7 @@ TEST_F(SparseFile, FinalizeRefusesAFileThatDiffersInOneByte) {
   std::string other = content_;
   other[other.size() / 2] ^= 1;
   const std::string dest = sb_.write("x", other);
-  auto s = finalize_part(part_->fd(), part_->path(), dest, meta_, /*replace=*/false);
+  auto s = finalize_part(*part_, base_name(dest), meta_, /*replace=*/false);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "dest_exists");
   EXPECT_EQ(access(part_->path().c_str(), F_OK), 0);
@@ -270,6 +271,133 @@ TEST(PartFileOpen, MissingIsItsOwnError) {
   auto f = PartFile::open(sb.path("nope"), true);
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.error().code, "missing");
+}
+
+// ---------------------------------------------------------------- links
+
+std::string read_all(const std::string& path) {
+  std::string out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "(missing)";
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+bool is_link(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+TEST(DestDir, RefusesASymbolicLinkAnywhereInItsPath) {
+  test::Sandbox sb;
+  ASSERT_EQ(::mkdir(sb.path("real").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(sb.path("real/sub").c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(sb.path("real").c_str(), sb.path("link").c_str()), 0);
+  EXPECT_TRUE(DestDir::open(sb.path("real/sub")).ok());
+  for (const std::string& p : {sb.path("link"), sb.path("link/sub")}) {
+    auto d = DestDir::open(p);
+    ASSERT_FALSE(d.ok()) << p;
+    EXPECT_EQ(d.error().code, "io_error");
+    EXPECT_NE(d.error().message.find(sb.path("link") + " is a symbolic link"), std::string::npos) << d.error().message;
+  }
+  EXPECT_FALSE(DestDir::open(sb.path("real/../real")).ok());
+  EXPECT_FALSE(DestDir::open("relative/dir").ok());
+  auto root = DestDir::open("/");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ((*root)->path_of("x"), "/x");
+}
+
+// The directory is held open: renamed away and replaced by a link to
+// elsewhere, it still gets the partial file and the final rename.
+TEST(DestDir, ADirectorySwappedForALinkChangesNothing) {
+  test::Sandbox sb;
+  const std::string content = test::make_content(3 * kPiece + 5);
+  const FileMeta meta = test::meta_of(content, kPiece);
+  ASSERT_EQ(::mkdir(sb.path("out").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(sb.path("elsewhere").c_str(), 0700), 0);
+  auto dir = DestDir::open(sb.path("out"));
+  ASSERT_TRUE(dir.ok());
+  ASSERT_EQ(::rename(sb.path("out").c_str(), sb.path("moved").c_str()), 0);
+  ASSERT_EQ(::symlink(sb.path("elsewhere").c_str(), sb.path("out").c_str()), 0);
+  auto part = PartFile::create(*dir, "f.bin.gs-part", meta.size, false);
+  ASSERT_TRUE(part.ok()) << part.error().message;
+  ASSERT_TRUE(write_piece(**part, 0, content).ok());
+  ASSERT_TRUE(finalize_part(**part, "f.bin", meta, /*replace=*/false).ok());
+  EXPECT_EQ(read_all(sb.path("moved/f.bin")), content);
+  EXPECT_EQ(::access(sb.path("elsewhere/f.bin").c_str(), F_OK), -1);
+  EXPECT_EQ(::access(sb.path("elsewhere/f.bin.gs-part").c_str(), F_OK), -1);
+}
+
+TEST(PartFileLinks, CreateRemovesALinkAndNeverWritesThroughIt) {
+  test::Sandbox sb;
+  const std::string victim = sb.write("victim", "precious");
+  ASSERT_EQ(::symlink(victim.c_str(), sb.path("d.gs-part").c_str()), 0);
+  auto f = PartFile::create(sb.path("d.gs-part"), 1 << 16, false);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  ASSERT_TRUE(write_piece(**f, 0, "overwritten?").ok());
+  EXPECT_EQ(read_all(victim), "precious");
+  EXPECT_FALSE(is_link(sb.path("d.gs-part")));
+  // A hard link of another file is not emptied either: it is replaced.
+  const std::string other = sb.write("other", "keep me");
+  ASSERT_EQ(::unlink(sb.path("d.gs-part").c_str()), 0);
+  ASSERT_EQ(::link(other.c_str(), sb.path("d.gs-part").c_str()), 0);
+  auto g = PartFile::create(sb.path("d.gs-part"), 1 << 16, false);
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  EXPECT_EQ(read_all(other), "keep me");
+}
+
+TEST(PartFileLinks, OpenRefusesALinkAndAFileWithOtherLinks) {
+  test::Sandbox sb;
+  const std::string victim = sb.write("victim", "precious");
+  ASSERT_EQ(::symlink(victim.c_str(), sb.path("d.gs-part").c_str()), 0);
+  auto f = PartFile::open(sb.path("d.gs-part"), false);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().code, "io_error");
+  EXPECT_NE(f.error().message.find("is a symbolic link"), std::string::npos) << f.error().message;
+  ASSERT_EQ(::unlink(sb.path("d.gs-part").c_str()), 0);
+  ASSERT_EQ(::link(victim.c_str(), sb.path("d.gs-part").c_str()), 0);
+  auto g = PartFile::open(sb.path("d.gs-part"), true);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find("other hard links"), std::string::npos) << g.error().message;
+  EXPECT_EQ(read_all(victim), "precious");
+}
+
+TEST_F(SparseFile, ALinkAtDestIsRefusedOrReplacedNeverFollowed) {
+  for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
+  // Even a link to a file with exactly the right bytes is not ours.
+  const std::string target = sb_.write("target", content_);
+  const std::string dest = sb_.path("x");
+  ASSERT_EQ(::symlink(target.c_str(), dest.c_str()), 0);
+  auto s = finalize_part(*part_, "x", meta_, /*replace=*/false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "dest_exists");
+  EXPECT_TRUE(is_link(dest));
+  EXPECT_EQ(access(part_->path().c_str(), F_OK), 0);
+  EXPECT_FALSE(*holds_file(dest, meta_));
+  // Forced: the link itself is replaced; its target is untouched.
+  const std::string victim = sb_.write("victim", "precious");
+  ASSERT_EQ(::unlink(dest.c_str()), 0);
+  ASSERT_EQ(::symlink(victim.c_str(), dest.c_str()), 0);
+  ASSERT_TRUE(finalize_part(*part_, "x", meta_, /*replace=*/true).ok());
+  EXPECT_FALSE(is_link(dest));
+  EXPECT_EQ(read_all(dest), content_);
+  EXPECT_EQ(read_all(victim), "precious");
+}
+
+TEST_F(SparseFile, APartialFileSwappedOutIsNotRenamed) {
+  for (PieceIndex p : all_pieces(meta_.piece_count())) write(p);
+  const std::string victim = sb_.write("victim", "precious");
+  ASSERT_EQ(::rename(part_->path().c_str(), sb_.path("aside").c_str()), 0);
+  ASSERT_EQ(::symlink(victim.c_str(), part_->path().c_str()), 0);
+  auto s = finalize_part(*part_, "x", meta_, /*replace=*/true);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "io_error");
+  EXPECT_NE(s.error().message.find("was replaced"), std::string::npos) << s.error().message;
+  EXPECT_EQ(::access(sb_.path("x").c_str(), F_OK), -1);
+  EXPECT_EQ(read_all(victim), "precious");
 }
 
 }  // namespace

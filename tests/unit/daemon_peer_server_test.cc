@@ -113,6 +113,7 @@ class PeerServerTest : public ::testing::Test {
     s.meta = &meta_;
     s.path = path_;
     s.check_intact = [path = path_, stamp = FileStamp::of(st)] { return check_stamp(path, stamp); };
+    s.check_opened = [stamp = FileStamp::of(st)](int fd) { return check_stamp_fd(fd, stamp); };
     s.on_broken = [this](const Error& e) {
       broken_.push_back(e.message);
       registry_.remove(meta_.file_id);
@@ -361,6 +362,38 @@ TEST_F(PeerServerTest, DeletedFileIsBroken) {
     ASSERT_TRUE(m.ok());
     EXPECT_NE(m->type, PeerMessage::Type::piece);
   }
+}
+
+// Swapped between the check by name and the open (simulated: no name check
+// at all): a link is not opened, another file is opened but not served.
+TEST_F(PeerServerTest, AFileSwappedAfterItsCheckIsNotServed) {
+  start();
+  share(2 * kMinPieceSize);
+  Servable s = *registry_.find(meta_.file_id);
+  s.check_intact = nullptr;
+  registry_.add(meta_.file_id, s);
+  const std::string original = sb_.path("original.bin");
+  ASSERT_EQ(::rename(path_.c_str(), original.c_str()), 0);
+  ASSERT_EQ(::symlink(original.c_str(), path_.c_str()), 0);
+  Client& c = connect();
+  open_file(c);
+  c.send(encode_request(0_piece));
+  std::string keep;
+  auto m = message(c, keep);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->type, PeerMessage::Type::reject) << "served through a symbolic link";
+  EXPECT_TRUE(broken_.empty());
+
+  // The same bytes in another file: opened by name, refused by identity.
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  sb_.write("shared.bin", content(2 * kMinPieceSize, 1));
+  c.send(encode_request(1_piece));
+  auto m2 = message(c, keep);
+  if (m2) {
+    EXPECT_EQ(m2->type, PeerMessage::Type::reject);
+  }
+  ASSERT_EQ(broken_.size(), 1u);
+  EXPECT_EQ(broken_[0], "file changed since it was shared");
 }
 
 TEST_F(PeerServerTest, NotServingClosesEveryoneAndRefusesNew) {

@@ -150,5 +150,36 @@ TEST(FileStamp, DetectsChangeAndRemoval) {
   EXPECT_EQ(gone.error().message, "file is gone");
 }
 
+// A link put in the file's place is refused even when it points at the very
+// same file (a hard link of it elsewhere): it is never followed.
+TEST(FileStamp, ALinkInTheFilesPlaceIsNeverFollowed) {
+  test::Sandbox sb;
+  const std::string path = sb.write("f", "0123456789");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  const FileStamp stamp = FileStamp::of(st);
+  const std::string elsewhere = sb.path("elsewhere");
+  ASSERT_EQ(::link(path.c_str(), elsewhere.c_str()), 0);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), path.c_str()), 0);
+  auto r = check_stamp(path, stamp);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "file_changed");
+  EXPECT_EQ(r.error().message, "file was replaced by a symbolic link");
+
+  // By descriptor: the same file is the same file, another is not.
+  const int same = ::open(elsewhere.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(same, 0);
+  EXPECT_TRUE(check_stamp_fd(same, stamp).ok());
+  ::close(same);
+  const std::string other = sb.write("other", "0123456789");
+  const int diff = ::open(other.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(diff, 0);
+  auto r2 = check_stamp_fd(diff, stamp);
+  ::close(diff);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().message, "file changed since it was shared");
+}
+
 }  // namespace
 }  // namespace gs::daemon

@@ -431,6 +431,114 @@ TEST_F(SharesTest, AdoptWhileLoggedOutIsAnnouncedAtLogin) {
   EXPECT_NE(registry_.find(meta->file_id), nullptr);
 }
 
+// A link given on purpose is resolved once, at upload: the share is the
+// real file, under the name the user gave.
+TEST_F(SharesTest, UploadThroughALinkSharesTheRealFileUnderTheLinksName) {
+  login();
+  ASSERT_EQ(::mkdir(sb_.path("data").c_str(), 0700), 0);
+  const std::string real = sb_.write("data/real.bin", "the bytes");
+  const std::string link = sb_.path("nice-name.bin");
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  auto a = upload(link);
+  Call c = take("share_file");
+  EXPECT_EQ(c.str("name"), "nice-name.bin");
+  c.done(ok_answer());
+  ASSERT_TRUE(a->has_value() && (*a)->ok());
+  EXPECT_EQ(row("nice-name.bin")->path, real);
+  auto m = FileMeta::from_parts(static_cast<uint64_t>(c.num("size")), static_cast<uint32_t>(c.num("piece_size")),
+                                c.str("hashes"), c.str("file_id"));
+  ASSERT_TRUE(m.ok());
+  const Servable* s = registry_.find(m->file_id);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->path, real);
+  // Pointing the link elsewhere later changes nothing: it is not followed again.
+  ASSERT_EQ(::unlink(link.c_str()), 0);
+  ASSERT_EQ(::symlink(sb_.write("other.bin", "something else").c_str(), link.c_str()), 0);
+  EXPECT_TRUE(s->check_intact().ok());
+}
+
+TEST_F(SharesTest, UploadRefusesANameThatIsNotAFileName) {
+  login();
+  auto a = upload(sb_.dir() + "/..");
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->error().code, "bad_request");
+  EXPECT_EQ((*a)->error().message, "cannot share " + sb_.dir() + "/.. under its name: file name is '..', which names a directory");
+  EXPECT_TRUE(tracker_.calls.empty());
+}
+
+// Replaced by a link to a hard link of itself (the same bytes, so a check
+// that followed links would see no change): not served, marked broken.
+TEST_F(SharesTest, AFileReplacedByALinkIsNotServed) {
+  login();
+  const std::string path = sb_.write("doc", "version one");
+  const FileMeta m = shared(path);
+  const Servable* s = registry_.find(m.file_id);
+  ASSERT_NE(s, nullptr);
+  ASSERT_TRUE(s->check_opened);
+  const std::string aside = sb_.path("aside");
+  ASSERT_EQ(::link(path.c_str(), aside.c_str()), 0);
+  // By descriptor, the same file passes and another file does not.
+  const int same = ::open(aside.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_TRUE(s->check_opened(same).ok());
+  ::close(same);
+  const std::string other = sb_.write("other", "version one");
+  const int diff = ::open(other.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_FALSE(s->check_opened(diff).ok());
+  ::close(diff);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::symlink(aside.c_str(), path.c_str()), 0);
+  auto intact = s->check_intact();
+  ASSERT_FALSE(intact.ok());
+  EXPECT_EQ(intact.error().message, "file was replaced by a symbolic link");
+  const auto on_broken = s->on_broken;
+  on_broken(intact.error());
+  EXPECT_EQ(registry_.find(m.file_id), nullptr);
+  EXPECT_EQ(row("doc")->state, ShareState::broken);
+  take("stop_share").done(ok_answer());
+}
+
+// The same swap while gsd was down: the restart does not share it again.
+TEST_F(SharesTest, RestartDoesNotFollowALinkSwappedIn) {
+  login();
+  const std::string path = sb_.write("doc", "version one");
+  const FileMeta m = shared(path);
+  close();
+  const std::string aside = sb_.path("aside");
+  ASSERT_EQ(::link(path.c_str(), aside.c_str()), 0);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::symlink(aside.c_str(), path.c_str()), 0);
+  open();
+  EXPECT_EQ(registry_.find(m.file_id), nullptr);
+  EXPECT_EQ(row("doc")->state, ShareState::broken);
+  EXPECT_EQ(row("doc")->reason, "file was replaced by a symbolic link");
+}
+
+TEST_F(SharesTest, AdoptRefusesALinkAndAFileThatIsNotTheDownloads) {
+  login();
+  const std::string real = sb_.write("real.bin", std::string(3000, 'r'));
+  auto meta = hash_file(real, kMinPieceSize, 1);
+  ASSERT_TRUE(meta.ok());
+  const std::string link = sb_.path("dest.bin");
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  auto a = std::make_shared<std::optional<Result<Json>>>();
+  shares_->adopt("alice", "g1", link, *meta, [a](Result<Json> r) { *a = std::move(r); });
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->error().code, "io_error");
+  EXPECT_NE((*a)->error().message.find("it is a symbolic link"), std::string::npos) << (*a)->error().message;
+  // A regular file with the right size, but not the one the download verified.
+  struct stat st {};
+  ASSERT_EQ(::stat(real.c_str(), &st), 0);
+  const FileStamp verified = FileStamp::of(st);
+  const std::string impostor = sb_.write("impostor.bin", std::string(3000, 'r'));
+  a->reset();
+  shares_->adopt("alice", "g1", impostor, *meta, [a](Result<Json> r) { *a = std::move(r); }, verified);
+  ASSERT_TRUE(a->has_value());
+  EXPECT_NE((*a)->error().message.find("no longer the downloaded file"), std::string::npos);
+  EXPECT_FALSE(row("impostor.bin").has_value());
+  EXPECT_EQ(registry_.find(meta->file_id), nullptr);
+  EXPECT_TRUE(tracker_.calls.empty());
+}
+
 TEST_F(SharesTest, StoppingMidHashNeverAnswers) {
   login();
   const std::string path = sb_.path("big");

@@ -157,7 +157,7 @@ TEST_F(TrackerAnswerText, FileInfoListsTheSamePeersAsHandle) {
 
 TEST_F(TrackerAnswerText, FileInfoWithNoOtherPeerAndAnOddName) {
   const std::string alice = join("alice", "10.0.0.1", 7001);
-  const std::string odd = "line\nbreak \"quoted\" \x1f caf\xc3\xa9";
+  const std::string odd = "no\\break \"quoted\" \xff caf\xc3\xa9";  // escaped, replaced, kept
   share(alice, odd, one_piece("odd"), "10.0.0.1");
   const Json req = request({{"op", "file_info"}, {"token", alice}, {"group", "g"}, {"name", odd}});
   const std::string text = service_->handle_to_text(req);

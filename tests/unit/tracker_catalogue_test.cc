@@ -267,14 +267,19 @@ TEST_F(TrackerCatalogue, NoSuchFile) {
   EXPECT_TRUE(is_error(op(bob_, "file_info", {{"group", "g"}, {"name", "x"}}), "no_such_file"));
 }
 
-TEST_F(TrackerCatalogue, ControlCharactersInNamesAreEscapedInMessages) {
+TEST_F(TrackerCatalogue, ControlCharactersInNamesAreRefusedNeverEchoed) {
   const std::string name = "evil\x1b[2J\n.txt";
-  EXPECT_EQ(share(alice_, name, kSmall).get_bool("ok"), true);
-  const Json a = share(bob_, name, kOther);
-  EXPECT_TRUE(is_error(a, "name_taken", "'evil\\x1b[2J\\x0a.txt'"));
+  const Json a = share(alice_, name, kSmall);
+  EXPECT_TRUE(is_error(a, "bad_request", "file name contains a control character (0x1b)"));
   EXPECT_EQ(a.get_string("message")->find('\x1b'), std::string::npos);
-  // The name itself comes back as it is, in JSON.
-  EXPECT_EQ(ok(bob_, "list_files", {{"group", "g"}}).find("files")->as_array().at(0).get_string("name"), name);
+  EXPECT_EQ(a.get_string("message")->find("evil"), std::string::npos);
+  EXPECT_EQ(ok(bob_, "list_files", {{"group", "g"}}).find("files")->size(), 0u);
+  // Other odd bytes are names like any other, and come back as they are.
+  const std::string odd = "quote\" back\\slash caf\xc3\xa9";
+  EXPECT_EQ(share(alice_, odd, kSmall).get_bool("ok"), true);
+  const Json b = share(bob_, odd, kOther);
+  EXPECT_TRUE(is_error(b, "name_taken", "'" + odd + "'"));
+  EXPECT_EQ(ok(bob_, "list_files", {{"group", "g"}}).find("files")->as_array().at(0).get_string("name"), odd);
 }
 
 // --- announce ----------------------------------------------------------------
@@ -515,7 +520,9 @@ TEST_F(TrackerCatalogue, FileInfoOfA4GiBFileFitsInOneFrameWithManyPeers) {
 }
 
 TEST_F(TrackerCatalogue, TheLargestShareableFileStillFitsAndOneMorePieceIsRefused) {
-  const std::string longest_name(kMaxFileNameLength, '\x01');  // escaped to 6 bytes each in JSON
+  // The most a valid name takes in JSON: 3 bytes a byte (one that is not
+  // UTF-8 goes out as U+FFFD). Control characters, 6 bytes each, are refused.
+  const std::string longest_name(kMaxFileNameLength, '\xff');
   const FileMeta most = make_meta(uint64_t{kMaxCataloguePieces} * 16384, 16384, "most");
   ASSERT_EQ(share(alice_, longest_name, most).get_bool("ok"), true);
   const Json info = ok(bob_, "file_info", {{"group", "g"}, {"name", longest_name}});
@@ -559,7 +566,9 @@ TEST_F(TrackerCatalogue, EveryMissingOrMistypedFieldIsNamed) {
 
 TEST_F(TrackerCatalogue, BadFileNamesAreRefused) {
   for (const std::string& bad : {std::string(), std::string("a/b"), std::string("/"), std::string("."),
-                                 std::string(".."), std::string("a\0b", 3), std::string(kMaxFileNameLength + 1, 'n')}) {
+                                 std::string(".."), std::string("../x"), std::string("a\0b", 3),
+                                 std::string("a\nb"), std::string("\x1b[2J"), std::string("x\x7f"),
+                                 std::string(kMaxFileNameLength + 1, 'n')}) {
     EXPECT_TRUE(is_error(share(alice_, bad, kSmall), "bad_request", "'name' is not a valid file name"));
     EXPECT_TRUE(is_error(op(alice_, "file_info", {{"group", "g"}, {"name", bad}}), "bad_request", "'name'"));
     EXPECT_TRUE(is_error(op(alice_, "stop_share", {{"group", "g"}, {"name", bad}}), "bad_request", "'name'"));
@@ -569,6 +578,36 @@ TEST_F(TrackerCatalogue, BadFileNamesAreRefused) {
     EXPECT_EQ(share(alice_, fine, kSmall).get_bool("ok"), true) << fine;
   }
   EXPECT_TRUE(is_error(op(alice_, "list_files", {{"group", "no/group"}}), "bad_request", "not a valid group name"));
+}
+
+// The refusal says what is wrong, never echoing the name itself.
+TEST_F(TrackerCatalogue, BadFileNameRefusalsSayWhy) {
+  const Json a = share(alice_, "evil\nname", kSmall);
+  EXPECT_TRUE(is_error(a, "bad_request",
+                       "field 'name' is not a valid file name: file name contains a control character (0x0a)"));
+  EXPECT_EQ(a.get_string("message")->find("evil"), std::string::npos);
+  EXPECT_TRUE(is_error(op(alice_, "file_info", {{"group", "g"}, {"name", "../x"}}), "bad_request",
+                       "file name contains '/'"));
+  EXPECT_TRUE(is_error(op(alice_, "stop_share", {{"group", "g"}, {"name", ".."}}), "bad_request",
+                       "file name is '..'"));
+}
+
+// A name stored before control characters were refused is left out of
+// list_files: no client could ask for it, and gsd would refuse the list.
+TEST_F(TrackerCatalogue, StoredNamesNoLongerValidAreLeftOutOfTheList) {
+  ASSERT_EQ(share(alice_, "good.bin", kSmall).get_bool("ok"), true);
+  FileRecord old;
+  old.group = "g";
+  old.name = "old\nname";
+  const FileMeta m = make_meta(1000, 16384, "old");
+  old.file_id = m.file_id_hex();
+  old.size = static_cast<int64_t>(m.size);
+  old.piece_size = m.piece_size;
+  old.hashes = m.hashes_hex();
+  ASSERT_TRUE(writes::share_file(*store_, old, "alice", 0).ok());
+  const Json a = ok(bob_, "list_files", {{"group", "g"}});
+  ASSERT_EQ(a.find("files")->size(), 1u) << a.dump();
+  EXPECT_EQ(a.find("files")->as_array()[0].get_string("name"), "good.bin");
 }
 
 TEST_F(TrackerCatalogue, InconsistentMetadataIsABadRequest) {
