@@ -400,13 +400,15 @@ def start_gs_tracker(work, tls=True):
     return tracker, port, trackers_file
 
 
-def start_gs_cluster(work, names, extra_toml=None):
+def start_gs_cluster(work, names, extra_toml=None, tls=True):
     """A tracker and one logged-in gsd per name, all in group "bench".
-    extra_toml: {name: more [daemon] lines for that daemon's config}."""
-    tracker, _, trackers_file = start_gs_tracker(work)
+    extra_toml: {name: more [daemon] lines for that daemon's config}.
+    tls=False: every link plaintext."""
+    tracker, _, trackers_file = start_gs_tracker(work, tls=tls)
     daemons = {}
     for n in names:
-        d = Daemon(work, n, trackers_file, (extra_toml or {}).get(n, "")).start()
+        more = (extra_toml or {}).get(n, "") + ("" if tls else PLAINTEXT_TOML)
+        d = Daemon(work, n, trackers_file, more).start()
         d.ok("create_user", n, "--password-stdin", stdin="bench-pw\n")
         d.ok("login", n, "--password-stdin", stdin="bench-pw\n")
         daemons[n] = d

@@ -11,6 +11,7 @@ import json
 import os
 import socket
 
+import tlsclient
 from harness import recv_frame, send_frame, wait_until
 from test_crash_points import CAP
 from test_transfer import PIECE, TransferCase, digest, make_file
@@ -44,11 +45,10 @@ def control_request(sock_path, cmd, args, timeout=10):
 
 
 class TrackerClient:
-    """A raw client of the tracker's port: length-prefixed JSON frames."""
+    """A raw client of the tracker's port: length-prefixed JSON frames over TLS."""
 
     def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.settimeout(timeout)
+        self.sock = tlsclient.connect(port, timeout=timeout)
         self.next_id = 0
         send_frame(self.sock, {"hello": "gs-tracker", "version": 1})
         hello = recv_frame(self.sock)
