@@ -75,6 +75,23 @@ std::unique_ptr<Identity> Identity::ephemeral() {
   return std::unique_ptr<Identity>(new Identity(key));
 }
 
+std::unique_ptr<Identity> Identity::from_seed(std::string_view seed) {
+  if (seed.size() != kKeySize) return nullptr;
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                               reinterpret_cast<const unsigned char*>(seed.data()), seed.size());
+  if (!key) return nullptr;
+  return std::unique_ptr<Identity>(new Identity(key));
+}
+
+std::string Identity::seed() const {
+  std::string raw(kKeySize, '\0');
+  size_t len = raw.size();
+  if (EVP_PKEY_get_raw_private_key(key_, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1 || len != kKeySize) {
+    std::abort();  // an Ed25519 key always has one
+  }
+  return raw;
+}
+
 Result<std::unique_ptr<Identity>> Identity::load_or_create(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {

@@ -28,6 +28,9 @@ class Identity {
   static Result<std::unique_ptr<Identity>> load_or_create(const std::string& path);
   // A key that lives in memory only (tests, tools).
   static std::unique_ptr<Identity> ephemeral();
+  // The key whose 32-byte private seed is `seed` (a key kept elsewhere, e.g.
+  // the cluster's signing key in the trackers' state); null if it is not one.
+  static std::unique_ptr<Identity> from_seed(std::string_view seed);
   ~Identity();
   Identity(const Identity&) = delete;
   Identity& operator=(const Identity&) = delete;
@@ -35,6 +38,8 @@ class Identity {
   EVP_PKEY* key() const { return key_; }
   const std::string& public_key() const { return public_key_; }  // raw, 32 bytes
   std::string text() const { return key_text(public_key_); }
+  // The private seed (32 bytes): a secret, for whoever must keep the key.
+  std::string seed() const;
   // Ed25519 signature of `data` (64 bytes).
   std::string sign(std::string_view data) const;
 

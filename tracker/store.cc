@@ -5,6 +5,7 @@
 #include <utility>
 #include <variant>
 
+#include "crypto.h"
 #include "log.h"
 #include "schema.h"
 
@@ -91,7 +92,16 @@ CREATE TABLE request_ids(
 );
 )sql";
 
-constexpr const char* kSchemaSteps[] = {kSchemaV1, kMigrateToV2, kMigrateToV3};
+// The cluster's signing key (one row).
+constexpr const char* kMigrateToV4 = R"sql(
+CREATE TABLE cluster_key(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seed TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+)sql";
+
+constexpr const char* kSchemaSteps[] = {kSchemaV1, kMigrateToV2, kMigrateToV3, kMigrateToV4};
 static_assert(std::size(kSchemaSteps) == Store::kSchemaVersion,
               "append a step and bump kSchemaVersion together");
 
@@ -289,6 +299,23 @@ Result<Applied> Store::run(const AddGroup& w) {
   auto member = stmts_.get("INSERT INTO members(group_name, user, joined) VALUES(?, ?, ?)");
   if (auto r = member->bind(1, w.group).bind(2, w.owner).bind(3, w.now).run(); !r) return r.error();
   return Applied{};
+}
+
+Result<Applied> Store::run(const SetClusterKey& w) {
+  auto raw = from_hex(w.seed);
+  if (!raw || raw->size() != 32) return make_error("bad_record", "bad write record: a cluster key is 64 hex digits");
+  auto ins = stmts_.get("INSERT INTO cluster_key(id, seed, created) VALUES(1, ?, ?) ON CONFLICT(id) DO NOTHING");
+  if (auto r = ins->bind(1, w.seed).bind(2, w.now).run(); !r) return r.error();
+  return Applied::done_if(db_->changes() == 1);
+}
+
+Result<std::optional<std::string>> Store::cluster_key_seed() {
+  auto st = stmts_.get("SELECT seed FROM cluster_key WHERE id = 1");
+  auto hex = query_one<std::string>(*st, [](Stmt& s) { return s.column_text(0); });
+  if (!hex || !*hex) return hex;
+  auto raw = from_hex(**hex);
+  if (!raw || raw->size() != 32) return make_error("db_damaged", "the cluster key in the state file is damaged");
+  return std::optional<std::string>(std::move(*raw));
 }
 
 Result<std::optional<std::string>> Store::group_owner(const std::string& group) {

@@ -55,7 +55,7 @@ class Store {
  public:
   // The version of the tracker's tables this build writes (component
   // "tracker" in schema_version, lib/schema.h).
-  static constexpr int64_t kSchemaVersion = 3;
+  static constexpr int64_t kSchemaVersion = 4;
   // How many request ids (Write::rid) the store remembers, newest first.
   static constexpr int64_t kKeptRequestIds = 10000;
   static constexpr std::string_view kSchemaComponent = "tracker";
@@ -92,6 +92,8 @@ class Store {
 
   // Groups.
   Result<std::optional<std::string>> group_owner(const std::string& group);
+  // The cluster's signing key: its raw 32-byte seed, once set.
+  Result<std::optional<std::string>> cluster_key_seed();
   Result<bool> is_member(const std::string& group, const std::string& user);
   // group_owner() and is_member() in one query, for the checks every
   // catalogue request makes; nullopt when there is no such group.
@@ -147,6 +149,7 @@ class Store {
   // Ends one user's share of one file; the file leaves the catalogue with its
   // last sharer. A user who was not sharing it changes nothing.
   Result<Applied> run(const StopShare& w);
+  Result<Applied> run(const SetClusterKey& w);
   Status keep_outcome(const std::string& rid, const Applied& applied);
 
   std::unique_ptr<Db> db_;

@@ -88,6 +88,29 @@ void Service::became_primary() {
   sessions_.start_grace();
   peers_ = LivePeers();
   next_prune_ = clock_.now() + sessions_.ttl();
+  if (cluster_key()) return;
+  // The first primary of the cluster makes its signing key. Not a client's
+  // write: no request id.
+  const std::string rid = std::exchange(rid_, std::string());
+  const auto key = Identity::ephemeral();
+  auto applied = write(SetClusterKey{to_hex(key->seed()), clock_.unix_seconds()});
+  rid_ = rid;
+  if (!applied) {
+    log_warn("cannot keep the cluster's signing key yet (", applied.error().message, "); trying again as primary");
+  } else if (applied->done) {
+    log_info("made the cluster's signing key ", key->text());
+  }
+}
+
+const Identity* Service::cluster_key() {
+  if (cluster_key_) return cluster_key_.get();
+  auto seed = store_.cluster_key_seed();
+  if (!seed) {
+    log_warn("cannot read the cluster's signing key: ", seed.error().message);
+    return nullptr;
+  }
+  if (*seed) cluster_key_ = Identity::from_seed(**seed);
+  return cluster_key_.get();
 }
 
 bool Service::handle(const Json& request, const RequestContext& context, Reply reply) {

@@ -14,12 +14,14 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "clock.h"
+#include "identity.h"
 #include "json.h"
 #include "live_peers.h"
 #include "names.h"
@@ -82,6 +84,9 @@ class Service {
   // is stale (it served nobody as a backup, or served long ago). Every
   // session gets a grace period, and daemons announce again.
   void became_primary();
+  // The cluster's signing key (access tickets): made by the first primary
+  // that finds none, replicated like every write. Null until then.
+  const Identity* cluster_key();
 
   // For tests: the soft state of who serves what.
   const LivePeers& live_peers() const { return peers_; }
@@ -168,6 +173,7 @@ class Service {
   Instant next_prune_;
   std::string peer_host_;  // of the request being handled
   std::string rid_;        // request id of the request being handled, or empty
+  std::unique_ptr<Identity> cluster_key_;  // loaded from the store once set
   PeerSplice* splice_ = nullptr;
 };
 

@@ -28,6 +28,8 @@ template <>
 constexpr std::string_view kName<ShareFile> = "share_file";
 template <>
 constexpr std::string_view kName<StopShare> = "stop_share";
+template <>
+constexpr std::string_view kName<SetClusterKey> = "set_cluster_key";
 
 Error bad_record(const std::string& what) {
   return make_error("bad_record", "bad write record: " + what);
@@ -100,6 +102,7 @@ Json::Object fields_of(const ShareFile& w) {
 Json::Object fields_of(const StopShare& w) {
   return {{"group", w.group}, {"name", w.name}, {"user", w.user}};
 }
+Json::Object fields_of(const SetClusterKey& w) { return {{"seed", w.seed}, {"now", w.now}}; }
 
 void read(Reader& r, AddUser& w) {
   w.user = r.str("user");
@@ -150,6 +153,10 @@ void read(Reader& r, StopShare& w) {
   w.group = r.str("group");
   w.name = r.str("name");
   w.user = r.str("user");
+}
+void read(Reader& r, SetClusterKey& w) {
+  w.seed = r.str("seed");
+  w.now = r.num("now");
 }
 
 // Tries each alternative of WriteOp in turn for the one named `name`.

@@ -94,8 +94,17 @@ struct StopShare {
   std::string user;
 };
 
+// The cluster's signing key (access tickets, lib/ticket.h), made once by
+// the first primary and kept by every tracker like any other state: a later
+// primary signs with the same key, so the key daemons pinned stays valid.
+// Refused (done = false) when the cluster has one already.
+struct SetClusterKey {
+  std::string seed;  // hex of the 32-byte Ed25519 private seed
+  int64_t now = 0;
+};
+
 using WriteOp = std::variant<AddUser, ReplaceSession, DeleteSession, AddGroup, AddRequest,
-                             AcceptRequest, RejectRequest, LeaveGroup, ShareFile, StopShare>;
+                             AcceptRequest, RejectRequest, LeaveGroup, ShareFile, StopShare, SetClusterKey>;
 
 struct Write {
   Write(WriteOp o, std::string r = {}) : op(std::move(o)), rid(std::move(r)) {}  // NOLINT(google-explicit-constructor)

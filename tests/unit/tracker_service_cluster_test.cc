@@ -188,5 +188,31 @@ TEST_F(TrackerServiceCluster, ANewPrimaryGivesEverySessionAGracePeriod) {
   EXPECT_EQ(call({{"op", "heartbeat"}, {"token", token}}).get_bool("ok"), true);
 }
 
+TEST_F(TrackerServiceCluster, TheFirstPrimaryMakesTheClusterKeyAndLaterOnesSignWithIt) {
+  EXPECT_EQ(service_->cluster_key(), nullptr);
+  service_->became_primary();
+  const Identity* key = service_->cluster_key();
+  ASSERT_NE(key, nullptr);
+  EXPECT_EQ(cluster_->writes_, std::vector<std::string>{"set_cluster_key"});
+  const std::string pub = key->public_key();
+  // A later primary (a new Service over the same replicated state) finds it.
+  ServiceConfig c;
+  c.kdf.log2_n = 10;
+  Service later(*store_, clock_, c, nullptr, cluster_.get());
+  later.became_primary();
+  ASSERT_NE(later.cluster_key(), nullptr);
+  EXPECT_EQ(later.cluster_key()->public_key(), pub);
+  EXPECT_EQ(cluster_->writes_.size(), 1u);
+}
+
+TEST_F(TrackerServiceCluster, AClusterKeyThatCannotBeWrittenYetIsTriedAgainLater) {
+  cluster_->serving_ = false;  // stepped down at once: the write is refused
+  service_->became_primary();
+  EXPECT_EQ(service_->cluster_key(), nullptr);
+  cluster_->serving_ = true;
+  service_->became_primary();
+  EXPECT_NE(service_->cluster_key(), nullptr);
+}
+
 }  // namespace
 }  // namespace gs::tracker

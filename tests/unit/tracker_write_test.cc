@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto.h"
+#include "identity.h"
 #include "sandbox.h"
 #include "tracker/store.h"
 #include "tracker_store_writes.h"
@@ -22,7 +24,8 @@ std::vector<Write> one_of_each() {
           Write(RejectRequest{"g", "carol"}),
           Write(LeaveGroup{"g", "bob"}),
           Write(ShareFile{file, "alice", kNow}),
-          Write(StopShare{"g", "a b.txt", "alice"})};
+          Write(StopShare{"g", "a b.txt", "alice"}),
+          Write(SetClusterKey{std::string(64, 'd'), kNow})};
 }
 
 TEST(TrackerWrite, EveryKindSurvivesItsEncoding) {
@@ -93,6 +96,27 @@ TEST(TrackerWrite, AWriteRetriedWithItsRequestIdIsAppliedOnceAndAnsweredAlike) {
   ASSERT_TRUE(retried.ok());
   EXPECT_FALSE(retried->done);
   EXPECT_FALSE(store.group_owner("g")->has_value());
+}
+
+TEST(TrackerWrite, TheClusterKeyIsSetOnceAndReadBackAsItsSeed) {
+  test::Sandbox sb;
+  auto st = Store::open(sb.path("tracker.db"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  Store& store = **st;
+  EXPECT_FALSE(store.cluster_key_seed()->has_value());
+  const auto key = Identity::ephemeral();
+  auto set = store.apply(Write(SetClusterKey{to_hex(key->seed()), kNow}));
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->done);
+  // A second key (another primary racing, a replayed write) changes nothing.
+  auto again = store.apply(Write(SetClusterKey{to_hex(Identity::ephemeral()->seed()), kNow}));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->done);
+  auto seed = store.cluster_key_seed();
+  ASSERT_TRUE(seed.ok() && seed->has_value());
+  EXPECT_EQ(Identity::from_seed(**seed)->public_key(), key->public_key());
+  // A damaged record is refused before it touches the state.
+  EXPECT_FALSE(store.apply(Write(SetClusterKey{"xyz", kNow})).ok());
 }
 
 }  // namespace
