@@ -46,6 +46,7 @@ Result<TrackerConfig> parse_tracker_config(std::string_view text, const std::str
   // because verify_password() refuses stored hashes above that.
   const IntKey keys[] = {
       {"tracker.session_ttl_seconds", &c.session_ttl_seconds, 1, 86400},
+      {"tracker.ticket_ttl_seconds", &c.ticket_ttl_seconds, 10, 86400},
       {"tracker.kdf_log2_n", &c.kdf_log2_n, 10, 20},
       {"tracker.max_connections", &c.max_connections, 1, 1000000},
       {"tracker.handshake_timeout_seconds", &c.handshake_timeout_seconds, 1, 3600},

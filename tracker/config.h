@@ -15,6 +15,9 @@ namespace gs::tracker {
 struct TrackerConfig {
   LogLevel log_level = LogLevel::info;
   int64_t session_ttl_seconds = 20;
+  // How long an access ticket lets a daemon fetch a file; it renews its
+  // ticket while it downloads. A member who leaves loses access within this.
+  int64_t ticket_ttl_seconds = 300;
   int64_t kdf_log2_n = 15;
   int64_t max_connections = 4096;
   int64_t handshake_timeout_seconds = 10;

@@ -59,7 +59,8 @@ void print_help() {
   const auto n = [](int64_t v) { return std::to_string(v); };
   const std::string keys =
       "config keys, table [tracker] (default): log_level (\"info\"),\n"
-      "  session_ttl_seconds (" + n(d.session_ttl_seconds) + "), kdf_log2_n (" + n(d.kdf_log2_n) +
+      "  session_ttl_seconds (" + n(d.session_ttl_seconds) + "), ticket_ttl_seconds (" +
+      n(d.ticket_ttl_seconds) + "), kdf_log2_n (" + n(d.kdf_log2_n) +
       "), max_connections (" + n(d.max_connections) + "),\n"
       "  handshake_timeout_seconds (" + n(d.handshake_timeout_seconds) + "), idle_timeout_seconds (" +
       n(d.idle_timeout_seconds) + "),\n"
@@ -268,6 +269,7 @@ int run(const Args& args) {
   SystemClock clock;
   ServiceConfig service_config;
   service_config.session_ttl = Seconds(config->session_ttl_seconds);
+  service_config.ticket_ttl = Seconds(config->ticket_ttl_seconds);
   service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
   service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
   service_config.login_limit.delay = Seconds(config->login_delay_seconds);

@@ -194,7 +194,7 @@ void Server::serve(Conn& c, const Json& message_ref) {
   Json answer_id = id && id->is_int() ? *id : Json(nullptr);
   const uint64_t conn = c.id;
   const bool done = service_.handle(
-      *message, RequestContext{c.host},
+      *message, RequestContext{c.host, std::string(c.link->peer_key())},
       [this, conn, slot, answer_id = std::move(answer_id)](std::string text) {
         answered(conn, slot, answer_id, std::move(text));
       });
@@ -298,6 +298,8 @@ void Server::on_hello(Conn& c, const Json& hello) {
   c.greeted = true;
   event_del(c.handshake_timer);
   Json::Object answer{{"hello", "gs-tracker"}, {"version", kTrackerProtoVersion}, {"tracker", config_.tracker_index}};
+  // The key access tickets are signed with, for daemons to pin.
+  if (const Identity* key = service_.cluster_key()) answer.emplace_back("cluster_key", key->text());
   if (cluster_) {
     for (auto& field : cluster_->hello_fields()) answer.push_back(std::move(field));
   }

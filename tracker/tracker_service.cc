@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "file_meta.h"
 #include "log.h"
+#include "ticket.h"
 #include "names.h"
 
 namespace gs::tracker {
@@ -102,6 +103,19 @@ void Service::became_primary() {
   }
 }
 
+std::string Service::ticket_for(const std::string& user, const std::string& group, const std::string& file_id) {
+  const Identity* key = cluster_key();
+  auto id = from_hex(file_id);
+  if (!key || peer_key_.size() != 32 || !id || id->size() != 32) return {};
+  Ticket t;
+  t.user = user;
+  t.group = group;
+  std::copy(id->begin(), id->end(), t.file_id.begin());
+  t.holder_key = peer_key_;
+  t.expires = clock_.unix_seconds() + config_.ticket_ttl.count();
+  return to_hex(issue_ticket(t, *key));
+}
+
 const Identity* Service::cluster_key() {
   if (cluster_key_) return cluster_key_.get();
   auto seed = store_.cluster_key_seed();
@@ -121,6 +135,7 @@ bool Service::handle(const Json& request, const RequestContext& context, Reply r
   bool deferred = false;
   try {
     peer_host_ = context.peer_host;
+    peer_key_ = context.peer_key;
     if (!request.is_object()) {
       answer = bad_request("a request must be a JSON object");
     } else if (const Json* v = request.find("id"); !v) {
@@ -814,6 +829,7 @@ Service::Answer Service::file_info(const Fields& f) {
     return make_error("no_such_file",
                       "no file named " + quoted_file(*name) + " in " + quoted(*group));
   FileRecord& r = **file;
+  std::string ticket = ticket_for(*user, *group, r.file_id);
   Json::Array peers;
   if (splice_) {
     splice_->entries = peers_.peer_entries(*group, r.file_id, is_live(), *user, kMaxListedPeers);
@@ -827,9 +843,12 @@ Service::Answer Service::file_info(const Fields& f) {
     }
   }
   // "peers" last: handle_to_text() splices the entries in before the final "]}".
-  if (*peers_only) return object_of("file_id", std::move(r.file_id), "peers", std::move(peers));
+  if (*peers_only) {
+    return object_of("file_id", std::move(r.file_id), "ticket", std::move(ticket), "peers", std::move(peers));
+  }
   return object_of("name", std::move(r.name), "size", r.size, "piece_size", r.piece_size, "hashes",
-                   std::move(r.hashes), "file_id", std::move(r.file_id), "peers", std::move(peers));
+                   std::move(r.hashes), "file_id", std::move(r.file_id), "ticket", std::move(ticket), "peers",
+                   std::move(peers));
 }
 
 Service::Answer Service::announce(const Fields& f) {

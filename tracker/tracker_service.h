@@ -42,6 +42,9 @@ struct RequestContext {
   // file_info. Empty when unknown (tests); such a session is listed with
   // an empty host.
   std::string peer_host;
+  // The Ed25519 key the client's TLS link proved (raw); empty on a plaintext
+  // link. Access tickets name it.
+  std::string peer_key;
 };
 
 // Most peers one file_info answer lists (a random pick when there are more).
@@ -51,6 +54,9 @@ struct ServiceConfig {
   Seconds session_ttl{20};
   KdfParams kdf;  // for new password hashes; stored hashes carry their own
   LoginLimiter::Params login_limit;
+  // How long an access ticket (file_info) lets its holder fetch the file;
+  // daemons renew theirs while they download.
+  Seconds ticket_ttl{300};
 };
 
 class Service {
@@ -87,6 +93,10 @@ class Service {
   // The cluster's signing key (access tickets): made by the first primary
   // that finds none, replicated like every write. Null until then.
   const Identity* cluster_key();
+  // An access ticket for `user` in `group` to fetch `file_id` (hex), held by
+  // the daemon of the request being handled; empty when the link proved no
+  // key (plaintext) or the cluster has no key yet.
+  std::string ticket_for(const std::string& user, const std::string& group, const std::string& file_id);
 
   // For tests: the soft state of who serves what.
   const LivePeers& live_peers() const { return peers_; }
@@ -172,6 +182,7 @@ class Service {
   LivePeers peers_;
   Instant next_prune_;
   std::string peer_host_;  // of the request being handled
+  std::string peer_key_;   // of the request being handled (RequestContext::peer_key)
   std::string rid_;        // request id of the request being handled, or empty
   std::unique_ptr<Identity> cluster_key_;  // loaded from the store once set
   PeerSplice* splice_ = nullptr;

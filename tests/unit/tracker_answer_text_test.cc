@@ -53,7 +53,7 @@ class TrackerAnswerText : public ::testing::Test {
   }
 
   Json call(Json::Object fields, const std::string& host = "192.0.2.1") {
-    return service_->handle(request(std::move(fields)), RequestContext{host});
+    return service_->handle(request(std::move(fields)), RequestContext{host, {}});
   }
 
   // Logs `user` in from `host`, a member of g (created by the first user).

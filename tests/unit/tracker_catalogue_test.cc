@@ -10,8 +10,10 @@
 
 #include "crypto.h"
 #include "file_meta.h"
+#include "identity.h"
 #include "names.h"
 #include "sandbox.h"
+#include "ticket.h"
 #include "tracker_store_writes.h"
 #include "tracker/tracker_service.h"
 #include "tracker_fake_clock.h"
@@ -75,7 +77,7 @@ class TrackerCatalogue : public ::testing::Test {
 
   Json call(Json::Object request, const std::string& host = "192.0.2.1") {
     request.emplace_back("id", ++id_);
-    Json answer = service_->handle(Json(std::move(request)), RequestContext{host});
+    Json answer = service_->handle(Json(std::move(request)), RequestContext{host, {}});
     EXPECT_EQ(answer.get_int("id"), id_) << answer.dump().substr(0, 300);
     return answer;
   }
@@ -189,6 +191,38 @@ TEST_F(TrackerCatalogue, ShareThenListAndInfo) {
   // Never the asker among the peers.
   EXPECT_TRUE(peers_seen_by(alice_, "a.bin").empty());
   EXPECT_EQ(listed_peers(alice_, "a.bin"), 1);
+}
+
+TEST_F(TrackerCatalogue, FileInfoHandsTheAskingDaemonATicketSignedByTheClusterKey) {
+  EXPECT_EQ(share(alice_, "a.bin", kSmall, "10.0.0.1").get_bool("ok"), true);
+  // No cluster key yet, or a plaintext link: no ticket.
+  EXPECT_EQ(ok(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}}).get_string("ticket"), "");
+  const auto cluster = Identity::ephemeral();
+  ASSERT_TRUE(store_->apply(Write(SetClusterKey{to_hex(cluster->seed()), 0})).ok());
+  EXPECT_EQ(ok(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}}).get_string("ticket"), "");
+
+  const auto daemon = Identity::ephemeral();  // bob's gsd, as its TLS link proved
+  for (bool peers_only : {false, true}) {
+    const Json info = service_->handle(Json(Json::Object{{"id", 1},
+                                                         {"op", "file_info"},
+                                                         {"token", bob_},
+                                                         {"group", "g"},
+                                                         {"name", "a.bin"},
+                                                         {"peers_only", peers_only}}),
+                                       RequestContext{"10.0.0.2", daemon->public_key()});
+    auto bytes = from_hex(info.get_string("ticket").value_or(""));
+    ASSERT_TRUE(bytes.ok()) << info.dump().substr(0, 300);
+    auto t = read_ticket(*bytes, cluster->public_key());
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_EQ(t->user, "bob");
+    EXPECT_EQ(t->group, "g");
+    EXPECT_EQ(to_hex(t->file_id), kSmall.file_id_hex());
+    EXPECT_EQ(t->holder_key, daemon->public_key());
+    EXPECT_EQ(t->expires, clock_.unix_seconds() + 300);
+    EXPECT_TRUE(check_ticket(*t, t->file_id, daemon->public_key(), clock_.unix_seconds()));
+  }
+  // A non-member gets no file_info, so no ticket.
+  EXPECT_TRUE(is_error(op(carol_, "file_info", {{"group", "g"}, {"name", "a.bin"}}), "not_member"));
 }
 
 TEST_F(TrackerCatalogue, FileInfoPeersOnlyLeavesOutTheMetadata) {
