@@ -49,6 +49,9 @@ struct ServiceConfig {
   Seconds session_ttl{20};
   KdfParams kdf;  // for new password hashes; stored hashes carry their own
   LoginLimiter::Params login_limit;
+  // Most peers one file_info answer lists (tracker.max_peers_per_answer);
+  // at most kMaxListedPeers.
+  size_t max_listed_peers = kMaxListedPeers;
 };
 
 class Service {
