@@ -300,6 +300,8 @@ def stop_all():
 TRACKER_TOML = """[tracker]
 log_level = "warn"
 kdf_log2_n = 10
+# Every load connection comes from 127.0.0.1.
+max_connections_per_address = 1000000
 """
 GSD_TOML = """[daemon]
 log_level = "warn"

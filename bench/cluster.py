@@ -45,6 +45,7 @@ FAILOVER_TARGET_S = 2.0
 CLUSTER_TOML = """[tracker]
 log_level = "info"
 kdf_log2_n = 10
+max_connections_per_address = 1000000
 tls = false
 """
 

@@ -98,8 +98,15 @@ std::string usage_text() {
          "),\ndaemon.max_upload_rate (bytes per second to all peers together; 0, the default,\n"
          "is unlimited), daemon.direct_io (true: downloaded pieces go to the disk without\n"
          "the page cache; false for spinning disks), daemon.tls (true: TLS 1.3 on every\n"
-         "link; false only on a trusted network). The example gsd.toml documents every\n"
-         "key.\n"
+         "link; false only on a trusted network),\n"
+         "daemon.max_peer_connections_per_address (" + std::to_string(kDefaultMaxPeerConnectionsPerAddress) +
+         ", 1-" + std::to_string(kMaxPeerConnectionsPerAddress) + ": peer connections\n"
+         "from one address at once), daemon.max_pending_requests_per_peer (" +
+         std::to_string(kDefaultMaxPendingRequestsPerPeer) + ", " + std::to_string(kMinPendingRequestsPerPeer) +
+         "-" + std::to_string(kMaxPendingRequestsPerPeer) + ": piece\n"
+         "requests one peer may have queued; more close it), daemon.max_peers_per_download\n"
+         "(" + std::to_string(kDefaultMaxPeersPerDownload) + ", 1-" + std::to_string(kMaxPeersPerDownload) +
+         "). The example gsd.toml documents every key.\n"
          "\n"
          "Exit status: 0 after a clean stop, 1 on a startup error (config, trackers\n"
          "file, state file, socket or port), 2 on a usage error.\n";
@@ -138,6 +145,19 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   c.max_upload_rate = static_cast<uint64_t>(upload_rate);
   if (auto s = file.get("daemon.direct_io", c.direct_io); !s) return s.error();
   if (auto s = file.get("daemon.tls", c.tls); !s) return s.error();
+  if (auto s = file.get("daemon.max_peer_connections_per_address", c.max_peer_connections_per_address, 1,
+                        kMaxPeerConnectionsPerAddress);
+      !s) {
+    return s.error();
+  }
+  if (auto s = file.get("daemon.max_pending_requests_per_peer", c.max_pending_requests_per_peer,
+                        kMinPendingRequestsPerPeer, kMaxPendingRequestsPerPeer);
+      !s) {
+    return s.error();
+  }
+  if (auto s = file.get("daemon.max_peers_per_download", c.max_peers_per_download, 1, kMaxPeersPerDownload); !s) {
+    return s.error();
+  }
   if (auto s = file.check_unknown(); !s) return s.error();
 
   if (!parse_log_level(level, c.log_level)) {

@@ -18,6 +18,17 @@ namespace gs::daemon {
 inline constexpr const char* kDefaultListen = "0.0.0.0:7410";
 inline constexpr int kDefaultHeartbeatSeconds = 5;
 inline constexpr int kDefaultTrackerTimeoutSeconds = 10;
+// Limits on the peer port and on downloads, with the ranges the config
+// accepts (etc/gsd.toml).
+inline constexpr int64_t kDefaultMaxPeerConnectionsPerAddress = 16;
+inline constexpr int64_t kMaxPeerConnectionsPerAddress = 100000;
+inline constexpr int64_t kDefaultMaxPendingRequestsPerPeer = 64;
+// Our own downloads pipeline up to 8 requests per peer (PipelineDepth::kMax):
+// a lower limit would close honest peers.
+inline constexpr int64_t kMinPendingRequestsPerPeer = 8;
+inline constexpr int64_t kMaxPendingRequestsPerPeer = 1024;
+inline constexpr int64_t kDefaultMaxPeersPerDownload = 32;  // DownloadOptions::max_peers
+inline constexpr int64_t kMaxPeersPerDownload = 256;        // DownloadOptions::max_known_peers
 
 // Read when --config is not given, if it exists (an installed gsd.toml).
 std::string default_config_path();
@@ -58,6 +69,12 @@ struct DaemonConfig {
   uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
   bool direct_io = true;         // downloaded pieces bypass the page cache
   bool tls = true;               // TLS 1.3 on every link; false only on a trusted network
+  // Peer connections from one source address at once; more are closed at once.
+  int64_t max_peer_connections_per_address = kDefaultMaxPeerConnectionsPerAddress;
+  // Piece requests one peer connection may have queued; a peer over it is closed.
+  int64_t max_pending_requests_per_peer = kDefaultMaxPendingRequestsPerPeer;
+  // Peers each download connects to at once.
+  int64_t max_peers_per_download = kDefaultMaxPeersPerDownload;
 };
 
 // Applies `file` (every [daemon] key checked, unknown keys refused) and then

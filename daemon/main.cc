@@ -116,6 +116,8 @@ int run(const DaemonConfig& cfg) {
   serve_options.max_upload_rate = cfg.max_upload_rate;
   serve_options.corrupt_uploads = PeerServer::corrupt_uploads_requested();
   serve_options.tls = tls.get();
+  serve_options.max_connections_per_address = static_cast<size_t>(cfg.max_peer_connections_per_address);
+  serve_options.max_pending_requests = static_cast<size_t>(cfg.max_pending_requests_per_peer);
   auto peers = PeerServer::open(base.get(), serve_options, registry);
   if (!peers) {
     log_error(peers.error().message, "; choose another --listen");
@@ -154,6 +156,7 @@ int run(const DaemonConfig& cfg) {
   DownloadEnv download_env;
   download_env.base = base.get();
   download_env.options.direct_io = cfg.direct_io;
+  download_env.options.max_peers = static_cast<size_t>(cfg.max_peers_per_download);
   download_env.pool = workers.get();
   download_env.session = &session;
   download_env.store = download_store->get();

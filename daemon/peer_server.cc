@@ -17,9 +17,6 @@
 namespace gs::daemon {
 namespace {
 
-// Requests a peer may have waiting beyond what is already in its output. A
-// downloader pipelines a handful of whole pieces; a thousand is no downloader.
-constexpr size_t kMaxPendingRequests = 1024;
 // Pieces a connection holds in its output before it stops reading requests.
 constexpr uint64_t kQueuedPieces = 2;
 // A spread connection that asked for nothing this long, with nothing left to
@@ -31,6 +28,7 @@ constexpr auto kOffersIdle = std::chrono::seconds(1);
 struct PeerServer::Conn {
   FramedConn* link = nullptr;
   std::string peer;
+  std::string address;  // peer_address(peer): what max_connections_per_address counts
   Clock::time_point accepted;
   Clock::time_point last_send;
   bool handshaken = false;
@@ -174,9 +172,22 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
     evutil_closesocket(fd);
     return;
   }
+  const std::string address = peer_address(peer);
+  if (auto at = per_address_.find(address); at != per_address_.end() && at->second >= options_.max_connections_per_address) {
+    evutil_closesocket(fd);
+    const std::string limit = "max_peer_connections_per_address (" + std::to_string(options_.max_connections_per_address) + ")";
+    if (const uint64_t n = per_address_refusals_log_.hit(); n == 1) {
+      log_warn("refusing peer connection from ", peer, ": ", address, " has ", limit,
+               " connections open; further refusals are counted, one line a minute");
+    } else if (n > 1) {
+      log_warn("refused ", n, " peer connections over ", limit, " since the last such line, the last from ", address);
+    }
+    return;
+  }
   auto owned = std::make_unique<Conn>();
   Conn* c = owned.get();
   c->peer = peer;
+  c->address = address;
   c->accepted = c->last_send = Clock::now();
   FramedConn::Handlers h;
   h.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
@@ -191,6 +202,7 @@ void PeerServer::on_accept(evutil_socket_t fd, const std::string& peer) {
     return;
   }
   conns_.emplace(c, std::move(owned));
+  ++per_address_[address];  // on_closed gives it back
   if (rate_group_ && !c->link->join_rate_limit(rate_group_)) {
     log_warn("peer connection from ", peer, " dropped: cannot put it under the upload rate limit");
     c->link->close("cannot rate-limit");
@@ -206,6 +218,7 @@ void PeerServer::on_closed(Conn& c, const std::string& reason) {
   log_debug("peer ", c.peer, " closed: ", reason, " (", c.sent, " bytes sent)");
   closed_uploaded_ += c.sent;
   unspread(c);
+  if (auto at = per_address_.find(c.address); at != per_address_.end() && --at->second == 0) per_address_.erase(at);
   conns_.erase(&c);  // deletes c
 }
 
@@ -279,8 +292,14 @@ void PeerServer::on_message(Conn& c, std::string_view payload) {
     }
     case PeerMessage::Type::request:
       if (std::find(c.pending.begin(), c.pending.end(), m->piece) != c.pending.end()) return;
-      if (c.pending.size() >= kMaxPendingRequests) {
-        log_info("peer ", c.peer, ": more than ", kMaxPendingRequests, " requests waiting; closing");
+      if (c.pending.size() >= options_.max_pending_requests) {
+        const std::string limit = "max_pending_requests_per_peer (" + std::to_string(options_.max_pending_requests) + ")";
+        if (const uint64_t n = too_many_requests_log_.hit(); n == 1) {
+          log_warn("peer ", c.peer, ": more requests waiting than ", limit,
+                   "; closing it (further such peers are counted, one line a minute)");
+        } else if (n > 1) {
+          log_warn("closed ", n, " peers over ", limit, " since the last such line, the last ", c.peer);
+        }
         c.link->close("too many requests");
         return;
       }

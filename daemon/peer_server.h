@@ -39,6 +39,7 @@
 
 #include "endpoint.h"
 #include "framed_conn.h"
+#include "log_throttle.h"
 #include "peer_wire.h"
 #include "piece_spreader.h"
 #include "result.h"
@@ -58,6 +59,13 @@ class PeerServer {
     int handshake_timeout_seconds = 10;
     int idle_timeout_seconds = 120;  // nothing read, or no write progress, for this long: close
     size_t max_connections = 256;
+    // From one source address at once (daemon.max_peer_connections_per_address);
+    // more are closed as they come.
+    size_t max_connections_per_address = 16;
+    // Requests one connection may have waiting beyond what is already in its
+    // output (daemon.max_pending_requests_per_peer); a peer that piles up
+    // more is closed as misbehaving. A downloader pipelines a handful.
+    size_t max_pending_requests = 64;
     const TlsContext* tls = nullptr;  // null: plain links (tls = false)
   };
 
@@ -144,6 +152,11 @@ class PeerServer {
   std::map<Sha256Digest, std::unique_ptr<Spread>> spreads_;
   PeerKey next_spread_key_ = 1;
   uint64_t closed_uploaded_ = 0;  // what connections already closed sent
+  // Connections open per source address; an address leaves with its last one.
+  std::unordered_map<std::string, size_t> per_address_;
+  // Hitting a limit is logged once, then at most once a minute with a count.
+  LogThrottle per_address_refusals_log_;
+  LogThrottle too_many_requests_log_;
 };
 
 }  // namespace gs::daemon

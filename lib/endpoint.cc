@@ -99,4 +99,20 @@ std::string sockaddr_to_string(const sockaddr* sa) {
   return "unix";
 }
 
+std::string peer_address(std::string_view peer) {
+  std::string_view host = peer;
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    host = close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
+    constexpr std::string_view kMapped = "::ffff:";
+    if (host.size() > kMapped.size() && host.substr(0, kMapped.size()) == kMapped &&
+        host.find('.') != std::string_view::npos) {
+      host.remove_prefix(kMapped.size());
+    }
+  } else if (const size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  return std::string(host);
+}
+
 }  // namespace gs

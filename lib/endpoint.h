@@ -34,4 +34,9 @@ struct SockAddr {
 Result<SockAddr> resolve(const Endpoint& ep);
 std::string sockaddr_to_string(const sockaddr* sa);
 
+// The address part of a peer as sockaddr_to_string and FramedConn name it
+// ("1.2.3.4:5678" -> "1.2.3.4", "[::1]:5678" -> "::1"); an IPv4 client of a
+// dual-stack socket ("[::ffff:1.2.3.4]:5678") is given as plain IPv4.
+std::string peer_address(std::string_view peer);
+
 }  // namespace gs

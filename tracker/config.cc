@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include "config_file.h"
+#include "tracker_service.h"
 #include "trackers_file.h"
 
 namespace gs::tracker {
@@ -49,6 +50,8 @@ Result<TrackerConfig> parse_tracker_config(std::string_view text, const std::str
       {"tracker.ticket_ttl_seconds", &c.ticket_ttl_seconds, 10, 86400},
       {"tracker.kdf_log2_n", &c.kdf_log2_n, 10, 20},
       {"tracker.max_connections", &c.max_connections, 1, 1000000},
+      {"tracker.max_connections_per_address", &c.max_connections_per_address, 1, 1000000},
+      {"tracker.max_peers_per_answer", &c.max_peers_per_answer, 1, static_cast<int64_t>(kMaxListedPeers)},
       {"tracker.handshake_timeout_seconds", &c.handshake_timeout_seconds, 1, 3600},
       {"tracker.idle_timeout_seconds", &c.idle_timeout_seconds, 1, 86400},
       {"tracker.login_failures_before_delay", &c.login_failures_before_delay, 1, 1000},

@@ -20,6 +20,11 @@ struct TrackerConfig {
   int64_t ticket_ttl_seconds = 300;
   int64_t kdf_log2_n = 15;
   int64_t max_connections = 4096;
+  // Connections from one source address at once; more are closed at once.
+  int64_t max_connections_per_address = 64;
+  // Peers one file_info answer lists at most (a random pick when there are
+  // more); at most kMaxListedPeers, what the frame budget allows.
+  int64_t max_peers_per_answer = 50;
   int64_t handshake_timeout_seconds = 10;
   int64_t idle_timeout_seconds = 120;
   int64_t login_failures_before_delay = 5;

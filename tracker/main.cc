@@ -62,6 +62,8 @@ void print_help() {
       "  session_ttl_seconds (" + n(d.session_ttl_seconds) + "), ticket_ttl_seconds (" +
       n(d.ticket_ttl_seconds) + "), kdf_log2_n (" + n(d.kdf_log2_n) +
       "), max_connections (" + n(d.max_connections) + "),\n"
+      "  max_connections_per_address (" + n(d.max_connections_per_address) + "), max_peers_per_answer (" +
+      n(d.max_peers_per_answer) + ", at most " + n(static_cast<int64_t>(kMaxListedPeers)) + "),\n"
       "  handshake_timeout_seconds (" + n(d.handshake_timeout_seconds) + "), idle_timeout_seconds (" +
       n(d.idle_timeout_seconds) + "),\n"
       "  login_failures_before_delay (" + n(d.login_failures_before_delay) + "), login_delay_seconds (" +
@@ -273,6 +275,7 @@ int run(const Args& args) {
   service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
   service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
   service_config.login_limit.delay = Seconds(config->login_delay_seconds);
+  service_config.max_listed_peers = static_cast<size_t>(config->max_peers_per_answer);
   std::unique_ptr<SqliteReplicaStorage> replica_storage;
   try {
     replica_storage = std::make_unique<SqliteReplicaStorage>(
@@ -301,6 +304,7 @@ int run(const Args& args) {
   ServerConfig server_config;
   server_config.tracker_index = args.index;
   server_config.max_connections = config->max_connections;
+  server_config.max_connections_per_address = config->max_connections_per_address;
   server_config.handshake_timeout_seconds = config->handshake_timeout_seconds;
   server_config.idle_timeout_seconds = config->idle_timeout_seconds;
   server_config.tls = tls.get();

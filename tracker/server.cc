@@ -11,7 +11,6 @@
 namespace gs::tracker {
 namespace {
 
-constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
 // Requests one connection may have waiting for answers (slow logins queue up
 // behind the key derivation): a client that piles up more is cut off.
 constexpr size_t kMaxAnswersWaiting = 1024;
@@ -20,21 +19,7 @@ std::string seconds_text(int64_t s) { return std::to_string(s) + " s"; }
 
 }  // namespace
 
-std::string peer_host(std::string_view peer) {
-  std::string_view host = peer;
-  if (!host.empty() && host.front() == '[') {
-    const size_t close = host.find(']');
-    host = close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
-    constexpr std::string_view kMapped = "::ffff:";
-    if (host.size() > kMapped.size() && host.substr(0, kMapped.size()) == kMapped &&
-        host.find('.') != std::string_view::npos) {
-      host.remove_prefix(kMapped.size());
-    }
-  } else if (const size_t colon = host.rfind(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  return std::string(host);
-}
+std::string peer_host(std::string_view peer) { return peer_address(peer); }
 
 struct Server::Conn {
   Server* server = nullptr;
@@ -83,17 +68,25 @@ void Server::stop() {
 
 void Server::refuse(evutil_socket_t fd, const std::string& peer) {
   evutil_closesocket(fd);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_refusal_log_ < kRefusalLogInterval) {
-    ++refusals_unlogged_;
-    return;
-  }
+  const uint64_t n = refusals_log_.hit();
+  if (n == 0) return;
   std::string more;
-  if (refusals_unlogged_ > 0) more = " (and " + std::to_string(refusals_unlogged_) + " more since the last such line)";
+  if (n > 1) more = " (and " + std::to_string(n - 1) + " more since the last such line)";
   log_warn("refusing connection from ", peer, ": ", conns_.size(), " connections open, the limit of max_connections",
            more);
-  last_refusal_log_ = now;
-  refusals_unlogged_ = 0;
+}
+
+void Server::refuse_per_address(evutil_socket_t fd, const std::string& peer, const std::string& host) {
+  evutil_closesocket(fd);
+  const uint64_t n = per_address_refusals_log_.hit();
+  if (n == 0) return;
+  const std::string limit = "max_connections_per_address (" + std::to_string(config_.max_connections_per_address) + ")";
+  if (n == 1) {
+    log_warn("refusing connection from ", peer, ": ", host, " has ", limit,
+             " connections open; further refusals are counted, one line a minute");
+  } else {
+    log_warn("refused ", n, " connections over ", limit, " since the last such line, the last from ", host);
+  }
 }
 
 void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
@@ -101,11 +94,17 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
     refuse(fd, peer);
     return;
   }
+  const std::string host = peer_host(peer);
+  if (auto at = per_address_.find(host);
+      at != per_address_.end() && at->second >= static_cast<size_t>(config_.max_connections_per_address)) {
+    refuse_per_address(fd, peer, host);
+    return;
+  }
   auto owned = std::make_unique<Conn>();
   Conn* c = owned.get();
   c->server = this;
   c->id = ++last_conn_id_;
-  c->host = peer_host(peer);
+  c->host = host;
   FramedConn::Handlers handlers;
   handlers.on_frame = [this, c](FramedConn&, std::string_view payload) { on_frame(*c, payload); };
   handlers.on_close = [this, c](FramedConn&, const CloseReason& reason) { on_close(*c, reason); };
@@ -114,6 +113,7 @@ void Server::on_accept(evutil_socket_t fd, const std::string& peer) {
     log_warn("cannot set up connection from ", peer);
     return;
   }
+  ++per_address_[host];  // on_close gives it back
   c->handshake_timer = evtimer_new(base_, &Server::on_handshake_timeout, c);
   if (!c->handshake_timer) {
     conns_.emplace(c, std::move(owned));
@@ -145,6 +145,7 @@ void Server::on_close(Conn& c, const CloseReason& reason) {
     replica_links_.erase(r);
   }
   if (c.handshake_timer) event_free(c.handshake_timer);
+  if (auto at = per_address_.find(c.host); at != per_address_.end() && --at->second == 0) per_address_.erase(at);
   by_id_.erase(c.id);
   conns_.erase(&c);  // c is gone from here on
 }

@@ -22,6 +22,7 @@
 #include "framed_conn.h"
 #include "tracker_pins.h"
 #include "json.h"
+#include "log_throttle.h"
 #include "replication.h"
 #include "result.h"
 #include "tracker_service.h"
@@ -31,6 +32,8 @@ namespace gs::tracker {
 struct ServerConfig {
   int64_t tracker_index = 1;  // told to clients in the handshake answer
   int64_t max_connections = 4096;
+  // From one source address (peer_host) at once.
+  int64_t max_connections_per_address = 64;
   int64_t handshake_timeout_seconds = 10;
   int64_t idle_timeout_seconds = 120;
   // Answers queued for a client that does not read them; past this the
@@ -73,6 +76,7 @@ class Server {
   void on_close(Conn& c, const CloseReason& reason);
   static void on_handshake_timeout(evutil_socket_t, short, void* conn);
   void refuse(evutil_socket_t fd, const std::string& peer);
+  void refuse_per_address(evutil_socket_t fd, const std::string& peer, const std::string& host);
 
   event_base* base_;
   Service& service_;
@@ -83,10 +87,13 @@ class Server {
   std::unordered_map<uint64_t, Conn*> by_id_;
   std::unordered_map<int, uint64_t> replica_links_;  // tracker -> its link's Conn id
   uint64_t last_conn_id_ = 0;
-  // Refusals at the connection cap are logged at most once per interval,
-  // with a count, so a flood cannot flood the log too.
-  std::chrono::steady_clock::time_point last_refusal_log_{};
-  uint64_t refusals_unlogged_ = 0;
+  // Connections open per source address (peer_host), for
+  // max_connections_per_address; an address leaves with its last one.
+  std::unordered_map<std::string, size_t> per_address_;
+  // Refusals at each connection cap are logged once, then at most once per
+  // interval with a count, so a flood cannot flood the log too.
+  LogThrottle refusals_log_;
+  LogThrottle per_address_refusals_log_;
 };
 
 }  // namespace gs::tracker

@@ -1,5 +1,6 @@
 #include "tracker_service.h"
 
+#include <algorithm>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -832,10 +833,10 @@ Service::Answer Service::file_info(const Fields& f) {
   std::string ticket = ticket_for(*user, *group, r.file_id);
   Json::Array peers;
   if (splice_) {
-    splice_->entries = peers_.peer_entries(*group, r.file_id, is_live(), *user, kMaxListedPeers);
+    splice_->entries = peers_.peer_entries(*group, r.file_id, is_live(), *user, std::min(config_.max_listed_peers, kMaxListedPeers));
     splice_->used = true;
   } else {
-    auto listed = peers_.peers(*group, r.file_id, is_live(), *user, kMaxListedPeers);
+    auto listed = peers_.peers(*group, r.file_id, is_live(), *user, std::min(config_.max_listed_peers, kMaxListedPeers));
     peers.reserve(listed.size());
     for (auto& p : listed) {
       peers.emplace_back(

@@ -57,6 +57,9 @@ struct ServiceConfig {
   // How long an access ticket (file_info) lets its holder fetch the file;
   // daemons renew theirs while they download.
   Seconds ticket_ttl{300};
+  // Most peers one file_info answer lists (tracker.max_peers_per_answer);
+  // at most kMaxListedPeers.
+  size_t max_listed_peers = kMaxListedPeers;
 };
 
 class Service {

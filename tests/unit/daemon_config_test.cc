@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/download.h"
 #include "paths.h"
 #include "sandbox.h"
 
@@ -61,6 +62,44 @@ TEST(DaemonConfig, DirectIoMustBeABoolean) {
   const std::string e = error_of("[daemon]\ndirect_io = \"yes\"\n");
   EXPECT_NE(e.find("direct_io"), std::string::npos) << e;
   EXPECT_NE(usage_text().find("daemon.direct_io"), std::string::npos);
+}
+
+TEST(DaemonConfig, Limits) {
+  ConfigFile empty;
+  auto d = make_config(empty, "", {});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->max_peer_connections_per_address, 16);
+  EXPECT_EQ(d->max_pending_requests_per_peer, 64);
+  EXPECT_EQ(d->max_peers_per_download, 32);
+  EXPECT_EQ(d->max_peers_per_download, static_cast<int64_t>(DownloadOptions{}.max_peers));
+
+  auto c = from_text(
+      "[daemon]\n"
+      "max_peer_connections_per_address = 2\n"
+      "max_pending_requests_per_peer = 8\n"
+      "max_peers_per_download = 256\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->max_peer_connections_per_address, 2);
+  EXPECT_EQ(c->max_pending_requests_per_peer, 8);
+  EXPECT_EQ(c->max_peers_per_download, 256);
+
+  EXPECT_EQ(error_of("[daemon]\n\nmax_peer_connections_per_address = 0\n"),
+            "gsd.toml:3: key 'daemon.max_peer_connections_per_address': 0 is out of range (1 to 100000)");
+  EXPECT_EQ(error_of("[daemon]\nmax_pending_requests_per_peer = 7\n"),
+            "gsd.toml:2: key 'daemon.max_pending_requests_per_peer': 7 is out of range (8 to 1024)");
+  EXPECT_EQ(error_of("[daemon]\nmax_pending_requests_per_peer = 1025\n"),
+            "gsd.toml:2: key 'daemon.max_pending_requests_per_peer': 1025 is out of range (8 to 1024)");
+  EXPECT_EQ(error_of("[daemon]\nmax_peers_per_download = 257\n"),
+            "gsd.toml:2: key 'daemon.max_peers_per_download': 257 is out of range (1 to 256)");
+  EXPECT_EQ(error_of("[daemon]\nmax_peers_per_download = \"many\"\n"),
+            "gsd.toml:2: key 'daemon.max_peers_per_download': expected an integer, got a string");
+
+  const std::string help = usage_text();
+  for (const char* key : {"daemon.max_peer_connections_per_address (16, 1-100000",
+                          "daemon.max_pending_requests_per_peer (64, 8-1024", "daemon.max_peers_per_download",
+                          "(32, 1-256)"}) {
+    EXPECT_NE(help.find(key), std::string::npos) << key;
+  }
 }
 
 TEST(DaemonConfig, CommandLineOverridesFile) {

@@ -605,5 +605,48 @@ TEST_F(PeerServerTest, PortInUseIsAClearError) {
   EXPECT_NE(s.error().message.find("peer port"), std::string::npos);
 }
 
+TEST_F(PeerServerTest, ConnectionsOverThePerAddressLimitAreClosedAtOnce) {
+  PeerServer::Options o;
+  o.max_connections_per_address = 2;
+  start(o);
+  share(3 * kMinPieceSize);
+  Client& a = connect();
+  Client& b = connect();
+  open_file(a);
+  open_file(b);
+  Client& c = connect();
+  c.handshake(meta_.file_id);
+  EXPECT_TRUE(run_until([&] { return c.closed.has_value(); }));
+  EXPECT_TRUE(c.frames.empty());
+  EXPECT_FALSE(a.closed);
+  EXPECT_FALSE(b.closed);
+  // One leaves: there is room for one more.
+  a.link->close("done");
+  a.link = nullptr;
+  EXPECT_TRUE(run_until([&] { return server_->peers().size() == 1; }));
+  Client& d = connect();
+  open_file(d);
+  EXPECT_FALSE(d.closed);
+}
+
+TEST_F(PeerServerTest, APeerQueueingMoreRequestsThanTheLimitIsClosed) {
+  PeerServer::Options o;
+  o.max_pending_requests = 8;
+  start(o);
+  share(24 * kMinPieceSize);
+  // Within the limit (two pieces go into the output, the rest wait): served.
+  Client& a = connect();
+  open_file(a);
+  for (uint32_t i = 0; i < 10; ++i) a.send(encode_request(PieceIndex(i)));
+  for (uint32_t i = 0; i < 10; ++i) expect_piece(a, PieceIndex(i));
+  EXPECT_FALSE(a.closed);
+  // Over it: closed.
+  Client& b = connect();
+  open_file(b);
+  for (uint32_t i = 0; i < 24; ++i) b.send(encode_request(PieceIndex(i)));
+  EXPECT_TRUE(run_until([&] { return b.closed.has_value(); }));
+  EXPECT_FALSE(a.closed);
+}
+
 }  // namespace
 }  // namespace gs::daemon

@@ -59,6 +59,7 @@ std::ostream& operator<<(std::ostream& os, const Peer& p) {
 
 class TrackerCatalogue : public ::testing::Test {
  protected:
+  virtual void configure(ServiceConfig&) {}
   void SetUp() override {
     auto s = Store::open(sb_.path("tracker.db"));
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -66,6 +67,7 @@ class TrackerCatalogue : public ::testing::Test {
     ServiceConfig c;
     c.session_ttl = Seconds(20);
     c.kdf.log2_n = 10;
+    configure(c);
     service_ = std::make_unique<Service>(*store_, clock_, c);
 
     alice_ = login("alice", "a1", 7001, "10.0.0.1");
@@ -551,6 +553,26 @@ TEST_F(TrackerCatalogue, FileInfoOfA4GiBFileFitsInOneFrameWithManyPeers) {
   EXPECT_EQ(info.get_string("hashes")->size(), 8192u * 64);
   EXPECT_LE(info.dump().size(), kTrackerMaxFrame);
   EXPECT_EQ(listed_peers(bob_, "big.iso"), static_cast<int64_t>(kMaxListedPeers + 6));
+}
+
+// tracker.max_peers_per_answer
+class TrackerCatalogueFewPeers : public TrackerCatalogue {
+ protected:
+  void configure(ServiceConfig& c) override { c.max_listed_peers = 3; }
+};
+
+TEST_F(TrackerCatalogueFewPeers, FileInfoListsAtMostMaxListedPeers) {
+  ASSERT_EQ(share(alice_, "a.bin", kSmall).get_bool("ok"), true);
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "peer" + std::to_string(i);
+    const std::string token = login(name, "e" + std::to_string(i), 8000 + i, "10.0.1." + std::to_string(i));
+    admit(name);
+    ok(token, "announce", {{"group", "g"}, {"file_id", kSmall.file_id_hex()}}, "10.0.1." + std::to_string(i));
+  }
+  EXPECT_EQ(ok(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}}).find("peers")->size(), 3u);
+  EXPECT_EQ(ok(bob_, "file_info", {{"group", "g"}, {"name", "a.bin"}, {"peers_only", true}}).find("peers")->size(),
+            3u);
+  EXPECT_EQ(listed_peers(bob_, "a.bin"), 7);  // list_files still counts every one
 }
 
 TEST_F(TrackerCatalogue, TheLargestShareableFileStillFitsAndOneMorePieceIsRefused) {

@@ -20,6 +20,8 @@ TEST(TrackerConfig, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(c->login_delay_seconds, 30);
   EXPECT_EQ(c->cluster_timeout_ms, 1500);
   EXPECT_EQ(c->replica_log_keep, 10000);
+  EXPECT_EQ(c->max_connections_per_address, 64);
+  EXPECT_EQ(c->max_peers_per_answer, 50);
 }
 
 TEST(TrackerConfig, EveryKeyIsRead) {
@@ -34,6 +36,8 @@ login_failures_before_delay = 4
 login_delay_seconds = 0
 cluster_timeout_ms = 700
 replica_log_keep = 20
+max_connections_per_address = 3
+max_peers_per_answer = 200
 )",
                                 "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -47,6 +51,8 @@ replica_log_keep = 20
   EXPECT_EQ(c->login_delay_seconds, 0);
   EXPECT_EQ(c->cluster_timeout_ms, 700);
   EXPECT_EQ(c->replica_log_keep, 20);
+  EXPECT_EQ(c->max_connections_per_address, 3);
+  EXPECT_EQ(c->max_peers_per_answer, 200);
 }
 
 void expect_error(std::string_view text, const std::string& fragment) {
@@ -66,6 +72,14 @@ TEST(TrackerConfig, ErrorsNameFileLineAndKey) {
   expect_error("[tracker\n", "t.toml:1:");
   expect_error("[tracker]\ncluster_timeout_ms = 50\n", "t.toml:2: key 'tracker.cluster_timeout_ms': 50 is out of range");
   expect_error("[tracker]\nreplica_log_keep = 0\n", "t.toml:2: key 'tracker.replica_log_keep'");
+  expect_error("[tracker]\n\nmax_connections_per_address = 0\n",
+               "t.toml:3: key 'tracker.max_connections_per_address': 0 is out of range (1 to 1000000)");
+  expect_error("[tracker]\nmax_peers_per_answer = 201\n",
+               "t.toml:2: key 'tracker.max_peers_per_answer': 201 is out of range (1 to 200)");
+  expect_error("[tracker]\nmax_peers_per_answer = 0\n",
+               "t.toml:2: key 'tracker.max_peers_per_answer': 0 is out of range (1 to 200)");
+  expect_error("[tracker]\nmax_connections_per_address = true\n",
+               "t.toml:2: key 'tracker.max_connections_per_address': expected an integer");
 }
 
 TEST(TrackerConfig, TheExampleFileIsValidAndAllDefaults) {
