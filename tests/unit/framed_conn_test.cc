@@ -226,8 +226,13 @@ TEST_F(FramedConnTest, DrainedRunsWhenTheOutputFallsToTheThreshold) {
 }
 
 TEST_F(FramedConnTest, SendOnAClosingLinkIsRefused) {
+  // Output queued: the link waits for it to go out before it closes (with
+  // nothing queued it would close, and be gone, at once).
+  ASSERT_TRUE(conn_->send("queued"));
   conn_->close_after_flush("flushing");
   EXPECT_FALSE(conn_->send("late"));
+  const std::string expect = encode_frame("queued");
+  EXPECT_EQ(read_far_end(expect.size()), expect);
   ASSERT_TRUE(loop_.run_until([&] { return !closed_.empty(); }));
   EXPECT_EQ(closed_, "flushing");
   EXPECT_EQ(kind_, CloseKind::local);
