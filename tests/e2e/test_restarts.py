@@ -42,7 +42,14 @@ class Restarts(TransferCase):
                 if e["dest"] == out and (e["done_bytes"] >= kill_at or e["state"] == "complete"):
                     return True
             return False
-        wait_until(reached, timeout=60, interval=0.02, what=f"{what}: {kill_at} bytes done")
+        try:
+            wait_until(reached, timeout=60, interval=0.02, what=f"{what}: {kill_at} bytes done")
+        except AssertionError as e:
+            # Seen twice under load (a fresh download against the capped
+            # seeder not reaching the kill point): keep what explains it.
+            state = leech.json("show_downloads")
+            raise AssertionError(f"{e}\nshow_downloads: {state}\n--- leecher log tail:\n"
+                                 f"{leech.log()[-4000:]}") from None
         leech.kill9()
         time.sleep(down_for)
         leech.start()
