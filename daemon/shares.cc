@@ -337,7 +337,7 @@ void Shares::unregister_all() {
 void Shares::announce_all() {
   for (const auto& [key, live] : active_) {
     const Sha256Digest id = live->rec.meta.file_id;
-    with_token("share_file", share_fields(live->rec), [this, key, id](Result<Json> r) {
+    with_token("share_file", share_fields(live->rec), [this, key = key, id](Result<Json> r) {
       if (r) return;
       const auto it = active_.find(key);
       if (it == active_.end() || it->second->rec.meta.file_id != id) return;

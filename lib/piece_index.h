@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 
 namespace gs {
 
@@ -37,9 +38,12 @@ class PieceIndex {
 
   friend constexpr auto operator<=>(PieceIndex, PieceIndex) = default;
 
-  // For test failure messages; a template, so no stream header is pulled in.
-  template <class Stream>
-  friend auto operator<<(Stream& out, PieceIndex p) -> decltype(out << p.value()) {
+  // For test failure messages and logs. A template over the stream, so only
+  // <iosfwd> is pulled in; not over any type with a <<, which clang finds
+  // ambiguous with testing::Message's own operator<< template.
+  template <class Char, class Traits>
+  friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& out,
+                                                      PieceIndex p) {
     return out << p.value();
   }
 

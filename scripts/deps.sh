@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing gs needs from Debian 12, only if missing,
 # so it is safe (and fast) to run every time.
+#   scripts/deps.sh [PACKAGE...]   also installs the extra packages named
+# clang-14 is for the test lint.clang_syntax (clang stays able to build gs,
+# which the fuzz build needs); scripts/test --fuzz adds libclang-rt-14-dev.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libevent-dev libsqlite3-dev libtomlplusplus-dev
-          libssl-dev libgtest-dev python3 sqlite3 procps)
+          libssl-dev libgtest-dev python3 sqlite3 procps clang-14 "$@")
 
 missing=()
 for p in "${packages[@]}"; do
