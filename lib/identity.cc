@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 
 #include "crypto.h"
+#include "trackers_file.h"
 
 namespace gs {
 namespace {
@@ -22,7 +23,22 @@ constexpr size_t kKeySize = 32;
 constexpr size_t kSignatureSize = 64;
 constexpr size_t kMaxKeyFile = 16 * 1024;
 
-std::string raw_public(EVP_PKEY* key) {
+Status write_new_key(const std::string& path, EVP_PKEY* key) {
+  BIO* mem = BIO_new(BIO_s_mem());
+  const bool ok = mem && PEM_write_bio_PrivateKey(mem, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  char* data = nullptr;
+  const long size = ok ? BIO_get_mem_data(mem, &data) : 0;
+  Status written = size > 0 ? write_private_file(path, std::string_view(data, static_cast<size_t>(size)))
+                            : make_error("io_error", "cannot encode a new key for " + path);
+  BIO_free(mem);
+  if (!written) return make_error("io_error", "the key file: " + written.error().message);
+  return Ok{};
+}
+
+}  // namespace
+
+std::string ed25519_public_key(EVP_PKEY* key) {
+  if (!key || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) return {};
   std::string raw(kKeySize, '\0');
   size_t len = raw.size();
   if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1 ||
@@ -31,28 +47,6 @@ std::string raw_public(EVP_PKEY* key) {
   }
   return raw;
 }
-
-Status write_new_key(const std::string& path, EVP_PKEY* key) {
-  const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return make_error("io_error", "cannot create " + tmp + ": " + std::strerror(errno));
-  BIO* mem = BIO_new(BIO_s_mem());
-  bool ok = mem && PEM_write_bio_PrivateKey(mem, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  char* data = nullptr;
-  const long size = ok ? BIO_get_mem_data(mem, &data) : 0;
-  ok = ok && size > 0 && ::write(fd, data, static_cast<size_t>(size)) == size && ::fsync(fd) == 0;
-  const int err = errno;
-  BIO_free(mem);
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return make_error("io_error", "cannot write the key file " + path + ": " + std::strerror(ok ? errno : err));
-  }
-  return Ok{};
-}
-
-}  // namespace
 
 std::string key_text(std::string_view raw_public_key) { return to_hex(raw_public_key); }
 
@@ -66,7 +60,7 @@ Result<std::string> parse_key_text(std::string_view text) {
   return raw;
 }
 
-Identity::Identity(EVP_PKEY* key) : key_(key), public_key_(raw_public(key)) {}
+Identity::Identity(EVP_PKEY* key) : key_(key), public_key_(ed25519_public_key(key)) {}
 Identity::~Identity() { EVP_PKEY_free(key_); }
 
 std::unique_ptr<Identity> Identity::ephemeral() {

@@ -17,6 +17,9 @@ namespace gs {
 // A public key as people read and write it (trackers files, logs, errors):
 // 64 hex digits of the raw 32-byte Ed25519 key.
 std::string key_text(std::string_view raw_public_key);
+// The raw 32-byte public key of an Ed25519 key (a certificate's, ours);
+// empty for any other kind of key.
+std::string ed25519_public_key(EVP_PKEY* key);
 // The raw key of a key_text; an error that says what is wrong otherwise.
 Result<std::string> parse_key_text(std::string_view text);
 

@@ -41,17 +41,6 @@ X509* self_signed(EVP_PKEY* key) {
   return cert;
 }
 
-std::string raw_key_of(X509* cert) {
-  EVP_PKEY* key = cert ? X509_get0_pubkey(cert) : nullptr;
-  if (!key || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) return {};
-  std::string raw(32, '\0');
-  size_t len = raw.size();
-  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1 || len != 32) {
-    return {};
-  }
-  return raw;
-}
-
 class TlsTransport final : public Transport {
  public:
   TlsTransport(bufferevent* bev, std::string expect_key) : Transport(bev), expect_key_(std::move(expect_key)) {
@@ -110,7 +99,8 @@ class TlsTransport final : public Transport {
   void on_event(short what) override {
     if (what & BEV_EVENT_CONNECTED) {
       SSL* ssl = bufferevent_openssl_get_ssl(bev_);
-      peer_key_ = raw_key_of(SSL_get0_peer_certificate(ssl));
+      X509* cert = SSL_get0_peer_certificate(ssl);
+      peer_key_ = cert ? ed25519_public_key(X509_get0_pubkey(cert)) : std::string();
       if (peer_key_.empty()) {
         events().on_failed({CloseKind::tls_failed, "the far end presented no Ed25519 key"});
         return;

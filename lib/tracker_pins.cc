@@ -1,10 +1,5 @@
 #include "tracker_pins.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <map>
 
 #include "identity.h"
@@ -36,13 +31,8 @@ class FileMemory final : public TrackerPins::Memory {
     keys_[tracker] = key;
     std::string text;
     for (const auto& [who, raw] : keys_) text += who + " " + key_text(raw) + "\n";
-    const std::string tmp = path_ + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                    ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
-      log_warn("cannot keep the key learned for ", tracker, " in ", path_, ": ", std::strerror(errno),
+    if (auto s = write_private_file(path_, text); !s) {
+      log_warn("cannot keep the key learned for ", tracker, ": ", s.error().message,
                "; it will be learned again on the next start");
     }
   }
@@ -67,13 +57,17 @@ TrackerPins::TrackerPins(const TlsContext* tls, TrackersFile file, Memory* memor
   }
 }
 
+const std::string& TrackerPins::pinned(size_t index) const {
+  return file_.keys[index].empty() ? learned_[index] : file_.keys[index];
+}
+
 LinkSecurity TrackerPins::security(size_t index) const {
   if (!tls_) return {};
-  return {tls_, file_.keys[index].empty() ? learned_[index] : file_.keys[index]};
+  return {tls_, pinned(index)};
 }
 
 void TrackerPins::proven(size_t index, std::string_view key) {
-  if (!tls_ || key.empty() || !file_.keys[index].empty() || !learned_[index].empty()) return;
+  if (!tls_ || key.empty() || !pinned(index).empty()) return;
   learned_[index] = std::string(key);
   const std::string who = file_.trackers[index].str();
   log_info("tracker ", index + 1, " (", who, ") has key ", key_text(key),
@@ -84,8 +78,7 @@ void TrackerPins::proven(size_t index, std::string_view key) {
 
 bool TrackerPins::may_be(size_t index, std::string_view key) const {
   if (index >= file_.trackers.size()) return false;
-  const std::string& pinned = file_.keys[index].empty() ? learned_[index] : file_.keys[index];
-  return pinned.empty() || pinned == key;
+  return pinned(index).empty() || pinned(index) == key;
 }
 
 }  // namespace gs

@@ -40,6 +40,9 @@ class TrackerPins {
   bool may_be(size_t index, std::string_view key) const;
 
  private:
+  // The key tracker `index` must prove: the file's, else the one learned.
+  const std::string& pinned(size_t index) const;
+
   const TlsContext* tls_;
   TrackersFile file_;
   Memory* memory_;

@@ -109,4 +109,20 @@ Result<TrackersFile> load_trackers_file(const std::string& path) {
   return list;
 }
 
+Status write_private_file(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return make_error("io_error", "cannot create " + tmp + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int why = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    return make_error("io_error", "cannot write " + path + ": " + std::strerror(why));
+  }
+  return Ok{};
+}
+
 }  // namespace gs

@@ -27,5 +27,9 @@ Result<TrackersFile> load_trackers_file(const std::string& path);
 
 // Reads a whole small file (configs, trackers lists); refuses anything above max_size.
 Result<std::string> read_small_file(const std::string& path, size_t max_size = 1 << 20);
+// Replaces `path` with `data` whole, or leaves it as it was: written to
+// PATH.tmp (mode 0600, never through a link), synced, then renamed over it.
+// For small private files (key files, keys learned on first use).
+Status write_private_file(const std::string& path, std::string_view data);
 
 }  // namespace gs
