@@ -265,6 +265,9 @@ void Download::add_peers(const Json& peers) {
 void Download::connect_peers(DownloadClock::time_point now) {
   if (phase_ != Phase::active || env_.session->phase() != Session::Phase::active) return;
   if (peers_.size() >= env_.options.max_peers) return;
+  // No peer will serve us without a ticket: the next refresh brings one.
+  const bool tickets = env_.tickets && env_.tickets->enabled();
+  if (tickets && !env_.tickets->fresh(meta_->file_id)) return;
   const std::string me = env_.session->user().value_or("");
   for (const std::string& addr : book_.due(now, env_.options.max_peers - peers_.size(), me)) {
     const PeerBook::Peer& k = *book_.find(addr);
@@ -280,6 +283,7 @@ void Download::connect_peers(DownloadClock::time_point now) {
     params.file_id = meta_->file_id;
     params.seat = env_.seat;
     params.tls = env_.tls;
+    params.tickets = tickets ? env_.tickets : nullptr;
     params.meta = meta_.get();
     PeerClient::Owner& owner = *this;
     auto client = std::make_unique<PeerClient>(owner, std::move(params));
@@ -554,9 +558,14 @@ void Download::tick(DownloadClock::time_point now) {
   parked_.clear();  // a timer callback: none of them is on the stack
   if (phase_ == Phase::active) {
     std::vector<PeerKey> stalled;
-    for (auto& [key, client] : peers_) {
-      client->tick(now);
-      if (!client->ready()) continue;
+    std::vector<PeerKey> keys;
+    for (const auto& [key, client] : peers_) keys.push_back(key);
+    for (PeerKey key : keys) {
+      // A tick may close its peer (an expired ticket), which leaves peers_.
+      if (auto it = peers_.find(key); it != peers_.end()) it->second->tick(now);
+      const auto it = peers_.find(key);
+      if (it == peers_.end() || !it->second->ready()) continue;
+      PeerClient* client = it->second.get();
       const auto expired = client->expire(now, env_.options.request_timeout);
       for (PieceIndex p : expired) picker_.on_request_dropped(key, p);
       if (!expired.empty()) {
@@ -605,6 +614,7 @@ void Download::refresh_peers() {
                           if (id && *id != d.meta_->file_id_hex()) {
                             return d.fail(d.rec_.name + " in " + d.rec_.group + " is now another file");
                           }
+                          if (d.env_.tickets) d.env_.tickets->take(*r);
                           if (const Json* peers = r->find("peers")) d.add_peers(*peers);
                           d.connect_peers(DownloadClock::now());
                         });

@@ -87,6 +87,9 @@ struct DownloadEnv {
   Shares* shares = nullptr;           // null: a finished download is not shared (tests)
   Seat seat{};
   const TlsContext* tls = nullptr;  // null: plain peer links (tls = false)
+  // Null, or not enabled(): no tickets (tls = false). Else the download keeps
+  // the tickets of its file_info answers there, and presents them.
+  TicketBook* tickets = nullptr;
   DownloadOptions options;
 };
 

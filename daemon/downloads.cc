@@ -222,6 +222,7 @@ Result<Json> Downloads::add(const Request& req, const Json& info) {
            " pieces) to ", *path, "; ", peers && peers->is_array() ? peers->size() : 0, " peer(s) listed");
   list_.push_back(std::make_unique<Download>(env_, std::move(rec), std::move(*part)));
   Download& d = *list_.back();
+  if (env_.tickets) env_.tickets->take(info);
   if (peers) d.add_peers(*peers);
   d.on_session_ready();
   return result;

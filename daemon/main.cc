@@ -27,6 +27,7 @@
 #include "state.h"
 #include "tls.h"
 #include "tracker_client.h"
+#include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
 #include "trackers_file.h"
@@ -100,6 +101,9 @@ int run(const DaemonConfig& cfg) {
   }
   StateKeyMemory key_memory(**state);
   TrackerPins pins(tls.get(), *trackers, &key_memory);
+  // Access tickets go with TLS: only a link that proved a key can be named
+  // in one.
+  TicketBook tickets(tls ? &pins : nullptr);
 
   std::unique_ptr<event_base, EventBaseDeleter> base(event_base_new());
   if (!base) {
@@ -116,6 +120,7 @@ int run(const DaemonConfig& cfg) {
   serve_options.max_upload_rate = cfg.max_upload_rate;
   serve_options.corrupt_uploads = PeerServer::corrupt_uploads_requested();
   serve_options.tls = tls.get();
+  serve_options.tickets = &tickets;
   serve_options.max_connections_per_address = static_cast<size_t>(cfg.max_peer_connections_per_address);
   serve_options.max_pending_requests = static_cast<size_t>(cfg.max_pending_requests_per_peer);
   auto peers = PeerServer::open(base.get(), serve_options, registry);
@@ -135,6 +140,7 @@ int run(const DaemonConfig& cfg) {
   // For `gsctl trackers`: links of its own, so the daemon's link is not disturbed.
   TrackerProbe tracker_probe(base.get(), trackers->trackers, TrackerProbe::kDefaultTimeout, &pins);
   Session session(**state, tracker, (*peers)->port());
+  tickets.set_session(&session);
   Commands commands(session, tracker, {(*state)->seat(), (*peers)->address()});
   commands.set_tracker_probe(&tracker_probe);
   auto shares = std::make_unique<Shares>(**share_store, registry, session, *workers);
@@ -164,6 +170,7 @@ int run(const DaemonConfig& cfg) {
   download_env.shares = shares.get();
   download_env.seat = serve_options.seat;
   download_env.tls = tls.get();
+  download_env.tickets = &tickets;
   auto downloads = std::make_unique<Downloads>(download_env);
   if (auto s = downloads->load(); !s) {
     log_error(s.error().message);

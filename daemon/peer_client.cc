@@ -74,6 +74,12 @@ void PeerClient::on_connected() {
   Handshake h;
   h.file_id = p_.file_id;
   h.seat = p_.seat;
+  if (tickets_on()) {
+    const HeldTicket* mine = p_.tickets->fresh(p_.file_id);
+    if (!mine) return close("no ticket of ours for this file");
+    h.ticket = mine->bytes;
+    sent_expires_ = mine->expires;
+  }
   send(encode_handshake(h));
 }
 
@@ -90,6 +96,11 @@ void PeerClient::on_frame(std::string_view payload) {
     if (h->seat == p_.seat) {
       ourselves_ = true;
       return close("connected to ourselves");
+    }
+    if (tickets_on()) {
+      auto t = p_.tickets->check(h->ticket, p_.file_id, conn_ ? conn_->peer_key() : std::string_view());
+      if (!t) return violation("its ticket is refused (" + t.error().message + ")");
+      their_expires_ = t->expires;
     }
     got_handshake_ = true;
     // The wire wants a BITFIELD from both sides. This link never serves (our
@@ -130,6 +141,13 @@ void PeerClient::on_message(const PeerMessage& m, bool landed) {
       return;
     case T::cancel:
       return;
+    case T::ticket: {
+      if (!tickets_on()) return;
+      auto t = p_.tickets->check(m.ticket, p_.file_id, conn_ ? conn_->peer_key() : std::string_view());
+      if (!t) return violation("its renewed ticket is refused (" + t.error().message + ")");
+      their_expires_ = std::max(their_expires_, t->expires);
+      return;
+    }
     case T::reject:
       if (outstanding_.erase(m.piece) != 0) {
         owner_.on_peer_reject(*this, m.piece);
@@ -214,6 +232,16 @@ void PeerClient::set_reading(bool on) {
 }
 
 void PeerClient::tick(DownloadClock::time_point now) {
+  if (!conn_ || !got_handshake_) return;
+  if (tickets_on()) {
+    const int64_t wall = p_.tickets->now();
+    if (their_expires_ <= wall) return violation("its ticket expired unrenewed");
+    const HeldTicket* mine = p_.tickets->fresh(p_.file_id);
+    if (mine && worth_renewing(sent_expires_, mine->expires, wall)) {
+      send(encode_ticket(mine->bytes));
+      sent_expires_ = mine->expires;
+    }
+  }
   if (ready_ && conn_ && now - last_send_ >= kKeepAliveAfter) send(encode_keep_alive());
 }
 

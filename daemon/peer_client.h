@@ -6,7 +6,10 @@
 //           -> their BITFIELD -> ready: HAVEs, REQUEST/PIECE, CANCEL, REJECT
 //
 // PeerClient speaks the wire and enforces it; the download decides what to
-// ask for. Any violation (a bad frame, a second BITFIELD, a PIECE of the
+// ask for. With tickets on (Params::tickets), our handshake carries our
+// ticket for the file and the peer's must carry one held by the key its link
+// proved (the seeder proves it is a member); renewed tickets go both ways
+// (TICKET), and the link closes once the peer's ticket expires unrenewed. Any violation (a bad frame, a second BITFIELD, a PIECE of the
 // wrong length or one never requested) closes this link only.
 //
 // Lifetime: the owner holds the PeerClient; the FramedConn owns itself.
@@ -35,6 +38,7 @@
 #include "framed_conn.h"
 #include "peer_wire.h"
 #include "piece_picker.h"
+#include "ticket_book.h"
 
 namespace gs::daemon {
 
@@ -78,6 +82,9 @@ class PeerClient {
     Seat seat{};       // ours: sent in the handshake, and refused in theirs
     const FileMeta* meta = nullptr;  // outlives the PeerClient
     const TlsContext* tls = nullptr;  // null: a plain link (tls = false)
+    // Null, or not enabled(): no tickets (tls = false). Else outlives us;
+    // our ticket is its fresh() one for file_id.
+    const TicketBook* tickets = nullptr;
   };
 
   // How long the handshake and the BITFIELD may take.
@@ -125,7 +132,8 @@ class PeerClient {
 
   // Back-pressure: stop or restart reading (pieces wait in the kernel).
   void set_reading(bool on);
-  // Keep-alive when we have been silent for long.
+  // Keep-alive when we have been silent for long; tickets: renew ours, close
+  // the link if theirs expired.
   void tick(DownloadClock::time_point now);
 
   PipelineDepth& pipeline() { return pipeline_; }
@@ -145,6 +153,7 @@ class PeerClient {
   void on_message(const PeerMessage& m, bool landed);
   void send(std::string_view payload);
   void violation(const std::string& what);
+  bool tickets_on() const { return p_.tickets && p_.tickets->enabled(); }
   void remember_late(PieceIndex piece);
   bool take_late(PieceIndex piece);
 
@@ -165,6 +174,8 @@ class PeerClient {
   uint64_t bytes_received_ = 0;
   int timeouts_in_row_ = 0;
   DownloadClock::time_point last_send_{};
+  int64_t sent_expires_ = 0;   // Unix seconds: the last ticket we sent
+  int64_t their_expires_ = 0;  // ... and theirs
 };
 
 }  // namespace gs::daemon

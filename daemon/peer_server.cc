@@ -32,6 +32,10 @@ struct PeerServer::Conn {
   Clock::time_point accepted;
   Clock::time_point last_send;
   bool handshaken = false;
+  // Their handshake is in and its ticket checked; ours waits for our ticket.
+  bool awaiting_ticket = false;
+  int64_t their_expires = 0;  // Unix seconds: their ticket's expiry (tickets on)
+  int64_t mine_expires = 0;   // ... and that of the last ticket we sent them
   Sha256Digest file_id{};
   uint32_t piece_count = 0;
   uint32_t piece_size = 0;
@@ -83,11 +87,16 @@ Result<std::unique_ptr<PeerServer>> PeerServer::open(event_base* base, Options o
   event_add(s->tick_, &every_second);
 
   registry.set_listener([raw](const Sha256Digest& id, std::optional<PieceIndex> piece) { raw->on_registry(id, piece); });
+  if (s->options_.tickets && !s->options_.tickets->enabled()) s->options_.tickets = nullptr;
+  if (s->options_.tickets) {
+    s->options_.tickets->set_listener([raw](const Sha256Digest& id, const Error* e) { raw->on_ticket(id, e); });
+  }
   return s;
 }
 
 PeerServer::~PeerServer() {
   registry_.set_listener(nullptr);
+  if (options_.tickets) options_.tickets->set_listener(nullptr);
   // The loop is not running here, so every close completes at once.
   close_all("the daemon is stopping");
   if (tick_) event_free(tick_);
@@ -232,11 +241,22 @@ void PeerServer::on_frame(Conn& c, std::string_view payload) {
 }
 
 void PeerServer::on_handshake(Conn& c, std::string_view payload) {
+  if (c.awaiting_ticket) {
+    c.link->close("a frame before our handshake");
+    return;
+  }
   auto h = decode_handshake(payload);
   if (!h) {
     log_info("peer ", c.peer, ": ", h.error().message, "; closing");
     c.link->close(h.error().message);
     return;
+  }
+  // The ticket first: a peer without one learns nothing, not even whether
+  // the file is served here.
+  if (options_.tickets) {
+    auto t = options_.tickets->check(h->ticket, h->file_id, c.link->peer_key());
+    if (!t) return refuse_ticket(c, t.error());
+    c.their_expires = t->expires;
   }
   const Servable* s = registry_.find(h->file_id);
   if (!s || !s->meta) {
@@ -250,18 +270,94 @@ void PeerServer::on_handshake(Conn& c, std::string_view payload) {
     c.link->close("inconsistent servable");
     return;
   }
-  c.handshaken = true;
   c.file_id = h->file_id;
   c.piece_count = count;
   c.piece_size = s->meta->piece_size;
+  if (!options_.tickets) return answer_handshake(c, nullptr);
+  if (const HeldTicket* mine = options_.tickets->fresh(c.file_id)) return answer_handshake(c, mine);
+  // Nothing more is read until we can answer (bounded by the handshake
+  // timeout, on_tick).
+  c.awaiting_ticket = true;
+  c.link->set_reading(false);
+  options_.tickets->fetch(c.file_id, s->group, s->name);
+}
 
-  Handshake mine;
-  mine.file_id = h->file_id;
-  mine.seat = options_.seat;
-  send(c, encode_handshake(mine));
-  const Bitfield bits = s->have ? *s->have : spread_bitfield(c, count);
+void PeerServer::answer_handshake(Conn& c, const HeldTicket* mine) {
+  const Servable* s = registry_.find(c.file_id);
+  if (!s || !s->meta || s->meta->piece_count() != c.piece_count) {
+    c.link->close("file no longer shared");
+    return;
+  }
+  if (c.awaiting_ticket) {
+    c.awaiting_ticket = false;
+    c.link->set_reading(true);
+  }
+  c.handshaken = true;
+  Handshake answer;
+  answer.file_id = c.file_id;
+  answer.seat = options_.seat;
+  if (mine) {
+    answer.ticket = mine->bytes;
+    c.mine_expires = mine->expires;
+  }
+  send(c, encode_handshake(answer));
+  const Bitfield bits = s->have ? *s->have : spread_bitfield(c, c.piece_count);
   send(c, encode_bitfield(bits));
-  log_debug("peer ", c.peer, ": serving [", s->group, "] ", s->name, " (", bits.count(), "/", count, " pieces)");
+  log_debug("peer ", c.peer, ": serving [", s->group, "] ", s->name, " (", bits.count(), "/", c.piece_count,
+            " pieces)");
+}
+
+void PeerServer::refuse_ticket(Conn& c, const Error& why) {
+  if (const uint64_t n = ticket_refusals_log_.hit(); n == 1) {
+    log_info("peer ", c.peer, ": ticket refused: ", why.message,
+             "; closing (further refusals are counted, one line a minute)");
+  } else if (n > 1) {
+    log_info("refused the tickets of ", n, " peers since the last such line, the last ", c.peer, ": ", why.message);
+  }
+  c.link->close("ticket refused: " + why.code);
+}
+
+void PeerServer::on_ticket(const Sha256Digest& file_id, const Error* error) {
+  std::vector<Conn*> hit;
+  for (auto& [c, owned] : conns_) {
+    if (c->file_id == file_id && (c->handshaken || c->awaiting_ticket) && !c->link->closing()) hit.push_back(c);
+  }
+  if (error) {
+    bool logged = false;
+    for (Conn* c : hit) {
+      if (!c->awaiting_ticket) continue;  // live links keep going until our ticket expires
+      if (!std::exchange(logged, true)) {
+        log_warn("cannot serve file ", to_hex(file_id), ": no ticket of ours for it: ", error->message);
+      }
+      c->link->close("no ticket of ours");
+    }
+    return;
+  }
+  const int64_t now = options_.tickets->now();
+  for (Conn* c : hit) {
+    if (conns_.count(c) == 0 || c->link->closing()) continue;  // closed by an earlier send
+    if (c->awaiting_ticket) {
+      answer_handshake(*c, options_.tickets->fresh(file_id));
+    } else {
+      tend_tickets(*c, now);
+    }
+  }
+}
+
+void PeerServer::tend_tickets(Conn& c, int64_t now) {
+  if (c.their_expires <= now) {
+    log_info("peer ", c.peer, ": its ticket expired unrenewed; closing");
+    c.link->close("ticket expired");
+    return;
+  }
+  const HeldTicket* mine = options_.tickets->fresh(c.file_id);
+  if (!mine) {
+    if (const Servable* s = registry_.find(c.file_id)) options_.tickets->fetch(c.file_id, s->group, s->name);
+    return;
+  }
+  if (worth_renewing(c.mine_expires, mine->expires, now) && send(c, encode_ticket(mine->bytes))) {
+    c.mine_expires = mine->expires;
+  }
 }
 
 void PeerServer::on_message(Conn& c, std::string_view payload) {
@@ -279,6 +375,13 @@ void PeerServer::on_message(Conn& c, std::string_view payload) {
       // What the peer has matters to our downloads, which keep their own
       // connections; on this one we only serve.
       return;
+    case PeerMessage::Type::ticket: {
+      if (!options_.tickets) return;  // plain links: tickets mean nothing
+      auto t = options_.tickets->check(m->ticket, c.file_id, c.link->peer_key());
+      if (!t) return refuse_ticket(c, t.error());
+      c.their_expires = std::max(c.their_expires, t->expires);
+      return;
+    }
     case PeerMessage::Type::piece:
       log_info("peer ", c.peer, ": sent a piece nobody asked for; closing");
       c.link->close("unrequested piece");
@@ -495,6 +598,7 @@ void PeerServer::on_tick() {
   // Sending to one connection may close another (out of memory): looked up
   // again after each step that sends.
   const auto gone = [this](Conn* c) { return conns_.count(c) == 0 || c->link->closing(); };
+  const int64_t wall_now = options_.tickets ? options_.tickets->now() : 0;
   for (Conn* c : all) {
     if (gone(c)) continue;
     update_sent(*c);
@@ -520,6 +624,7 @@ void PeerServer::on_tick() {
     } else if (now - c->last_send > keep_alive_after && c->link->pending_output() == 0) {
       send(*c, encode_keep_alive());
     }
+    if (c->handshaken && options_.tickets && !gone(c)) tend_tickets(*c, wall_now);
   }
   std::erase_if(spreads_, [](const auto& entry) { return entry.second->conns.empty(); });
 }

@@ -22,6 +22,14 @@
 // that a crowd of downloaders gets each piece from here about once and the
 // rest from each other.
 //
+// Access tickets (with Options::tickets, i.e. on TLS links): the client's
+// handshake must carry a ticket for the file held by the key its link proved
+// (TicketBook::check), else the link closes before anything is sent, not even
+// whether the file is served here. Our answer carries our own ticket for the
+// file, fetched from the tracker first when we have none fresh, so the client
+// knows we are a member too. Each side sends renewed tickets (TICKET); a
+// link whose peer's ticket expired unrenewed is closed.
+//
 // Serving follows the session (set_serving): while this daemon has no live
 // session it accepts nothing, and turning serving off closes every peer.
 #pragma once
@@ -44,6 +52,7 @@
 #include "piece_spreader.h"
 #include "result.h"
 #include "serve_registry.h"
+#include "ticket_book.h"
 
 namespace gs::daemon {
 
@@ -67,6 +76,9 @@ class PeerServer {
     // more is closed as misbehaving. A downloader pipelines a handful.
     size_t max_pending_requests = 64;
     const TlsContext* tls = nullptr;  // null: plain links (tls = false)
+    // Null, or not enabled(): no tickets asked or given (tls = false). Else
+    // outlives the server.
+    TicketBook* tickets = nullptr;
   };
 
   // Binds the port at once, so a port in use is a clear startup error.
@@ -113,6 +125,15 @@ class PeerServer {
   void on_accept(evutil_socket_t fd, const std::string& peer);
   void on_frame(Conn& c, std::string_view payload);
   void on_handshake(Conn& c, std::string_view payload);
+  // Our handshake (with `mine`, our ticket, when tickets are on) and BITFIELD.
+  void answer_handshake(Conn& c, const HeldTicket* mine);
+  // The ticket book has news of our ticket for `file_id`.
+  void on_ticket(const Sha256Digest& file_id, const Error* error);
+  // A ticket the peer sent (handshake or TICKET) is refused: logged (a line a
+  // minute at most) and the link closed.
+  void refuse_ticket(Conn& c, const Error& why);
+  // Tickets on a live link: close it if theirs expired, renew ours.
+  void tend_tickets(Conn& c, int64_t now);
   void on_message(Conn& c, std::string_view payload);
   void on_closed(Conn& c, const std::string& reason);
   void on_registry(const Sha256Digest& file_id, std::optional<PieceIndex> piece);
@@ -157,6 +178,7 @@ class PeerServer {
   // Hitting a limit is logged once, then at most once a minute with a count.
   LogThrottle per_address_refusals_log_;
   LogThrottle too_many_requests_log_;
+  LogThrottle ticket_refusals_log_;
 };
 
 }  // namespace gs::daemon

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto.h"
+#include "identity.h"
 #include "log.h"
 #include "names.h"
 
@@ -308,6 +309,16 @@ void TrackerClient::on_handshake(const Json& answer) {
   if (!view) {
     drop_link("protocol error: " + view.error().message);
     return;
+  }
+  if (auto key = answer.get_string("cluster_key"); key && !key->empty() && opt_.pins) {
+    // Any tracker of the cluster may name it (a backup has it replicated).
+    auto raw = parse_key_text(*key);
+    Status s = raw ? opt_.pins->offer_cluster_key(index, *raw) : Status(raw.error());
+    if (!s) {
+      log_error(tracker_name(index), ": ", s.error().message);
+      drop_link(s.error().message);
+      return;
+    }
   }
   if (auto n = answer.get_int("tracker"); n && *n != static_cast<int64_t>(index + 1)) {
     log_warn(tracker_name(index), " calls itself tracker ", *n, "; do the trackers files differ?");

@@ -29,6 +29,14 @@ void check_message(std::string_view payload, uint32_t piece_count) {
     case T::request: again = gs::encode_request(m.piece); break;
     case T::cancel: again = gs::encode_cancel(m.piece); break;
     case T::reject: again = gs::encode_reject(m.piece); break;
+    case T::ticket:
+      // A view into the payload too; encoded again, the same bytes.
+      if (m.ticket.empty() || m.ticket.size() > gs::kMaxTicketSize ||
+          m.ticket.data() + m.ticket.size() != payload.data() + payload.size()) {
+        std::abort();
+      }
+      again = gs::encode_ticket(m.ticket);
+      break;
     case T::piece: {
       // The data must be a view into the payload, never a copy.
       if (m.data.data() < payload.data() ||
@@ -40,7 +48,7 @@ void check_message(std::string_view payload, uint32_t piece_count) {
       break;
     }
   }
-  if (m.type != T::keep_alive && m.type != T::bitfield && m.piece.value() >= piece_count) std::abort();
+  if (m.type != T::keep_alive && m.type != T::bitfield && m.type != T::ticket && m.piece.value() >= piece_count) std::abort();
   if (again != payload) std::abort();
 }
 

@@ -21,6 +21,7 @@ enum : uint8_t {
   kPiece = 4,
   kCancel = 5,
   kReject = 6,
+  kTicket = 7,
 };
 
 const unsigned char* bytes_of(std::string_view s) {
@@ -44,6 +45,7 @@ const char* type_name(uint8_t type) {
     case kPiece: return "piece";
     case kCancel: return "cancel";
     case kReject: return "reject";
+    case kTicket: return "ticket";
   }
   return "unknown";
 }
@@ -116,6 +118,15 @@ Result<PeerMessage> decode_peer_message(std::string_view p, uint32_t piece_count
     m.bits = std::move(bits).value();
     return m;
   }
+  if (type == kTicket) {
+    if (body.empty() || body.size() > kMaxTicketSize) {
+      return bad_message("ticket message of " + std::to_string(body.size()) + " bytes (1 to " +
+                         std::to_string(kMaxTicketSize) + " allowed)");
+    }
+    m.type = PeerMessage::Type::ticket;
+    m.ticket = body;
+    return m;
+  }
   switch (type) {
     case kHave: m.type = PeerMessage::Type::have; break;
     case kRequest: m.type = PeerMessage::Type::request; break;
@@ -152,6 +163,13 @@ std::string encode_have(PieceIndex piece) { return encode_index_message(kHave, p
 std::string encode_request(PieceIndex piece) { return encode_index_message(kRequest, piece); }
 std::string encode_cancel(PieceIndex piece) { return encode_index_message(kCancel, piece); }
 std::string encode_reject(PieceIndex piece) { return encode_index_message(kReject, piece); }
+
+std::string encode_ticket(std::string_view ticket) {
+  if (ticket.empty() || ticket.size() > kMaxTicketSize) std::abort();
+  std::string out(1, static_cast<char>(kTicket));
+  out += ticket;
+  return out;
+}
 
 std::string encode_piece_head(PieceIndex piece) { return encode_index_message(kPiece, piece); }
 

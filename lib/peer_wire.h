@@ -6,6 +6,7 @@
 // Then messages; an empty payload is a keep-alive, otherwise byte 0 is the type:
 //   1 BITFIELD bitfield bytes    2 HAVE u32 piece     3 REQUEST u32 piece
 //   4 PIECE u32 piece + data     5 CANCEL u32 piece   6 REJECT u32 piece
+//   7 TICKET ticket bytes (a renewed access ticket, 1 to kMaxTicketSize)
 // Integers are big-endian. Requests are for whole pieces. Decoders are pure
 // functions over bytes: every field is checked, nothing is allocated from a
 // length the peer chose.
@@ -49,21 +50,24 @@ std::string encode_handshake(const Handshake& h);
 Result<Handshake> decode_handshake(std::string_view payload);
 
 struct PeerMessage {
-  enum class Type { keep_alive, bitfield, have, request, piece, cancel, reject };
+  enum class Type { keep_alive, bitfield, have, request, piece, cancel, reject, ticket };
   Type type = Type::keep_alive;
   PieceIndex piece;      // have, request, piece, cancel, reject
   Bitfield bits;         // bitfield
   // piece: the data, pointing into the decoded payload (no copy); the caller
   // checks its length against the piece length it expects.
   std::string_view data;
+  // ticket: the renewed ticket's bytes, pointing into the payload.
+  std::string_view ticket;
 };
 
 // Whether a payload starting with `head` (at least its first byte) is a
 // PIECE message; for routing its bytes before the payload is decoded.
 bool is_piece_message(std::string_view head);
 
-// Error "bad_message": unknown type, wrong length, piece >= piece_count, or a
-// bitfield that does not have exactly piece_count bits.
+// Error "bad_message": unknown type, wrong length, piece >= piece_count, a
+// bitfield that does not have exactly piece_count bits, or a ticket that is
+// empty or longer than kMaxTicketSize.
 Result<PeerMessage> decode_peer_message(std::string_view payload, uint32_t piece_count);
 
 inline std::string encode_keep_alive() { return {}; }
@@ -72,6 +76,8 @@ std::string encode_have(PieceIndex piece);
 std::string encode_request(PieceIndex piece);
 std::string encode_cancel(PieceIndex piece);
 std::string encode_reject(PieceIndex piece);
+// Requires 1 to kMaxTicketSize bytes.
+std::string encode_ticket(std::string_view ticket);
 
 // A PIECE payload is this many bytes (type + index) more than its data.
 inline constexpr size_t kPieceMessageOverhead = 5;

@@ -42,6 +42,9 @@ class FileMemory final : public TrackerPins::Memory {
   std::map<std::string, std::string> keys_;
 };
 
+// The Memory's name for the cluster key (a tracker's is its HOST:PORT).
+const std::string kClusterName = "cluster";
+
 }  // namespace
 
 std::unique_ptr<TrackerPins::Memory> TrackerPins::file_memory(std::string path) {
@@ -55,6 +58,7 @@ TrackerPins::TrackerPins(const TlsContext* tls, TrackersFile file, Memory* memor
   for (size_t i = 0; i < file_.trackers.size(); ++i) {
     if (memory_ && file_.keys[i].empty()) learned_[i] = memory_->recall(file_.trackers[i].str());
   }
+  if (memory_ && file_.cluster_key.empty()) learned_cluster_key_ = memory_->recall(kClusterName);
 }
 
 const std::string& TrackerPins::pinned(size_t index) const {
@@ -79,6 +83,31 @@ void TrackerPins::proven(size_t index, std::string_view key) {
 bool TrackerPins::may_be(size_t index, std::string_view key) const {
   if (index >= file_.trackers.size()) return false;
   return pinned(index).empty() || pinned(index) == key;
+}
+
+const std::string& TrackerPins::cluster_key() const {
+  return file_.cluster_key.empty() ? learned_cluster_key_ : file_.cluster_key;
+}
+
+Status TrackerPins::offer_cluster_key(size_t index, std::string_view key) {
+  if (key.empty()) return Ok{};
+  const std::string& pinned = cluster_key();
+  if (pinned.empty()) {
+    learned_cluster_key_ = std::string(key);
+    log_info("the cluster's ticket key is ", key_text(key), " (named by tracker ", index + 1,
+             "): trusted on first use and pinned from now on (write cluster_key=", key_text(key),
+             " in the trackers file to pin it there instead)");
+    if (memory_) memory_->remember(kClusterName, learned_cluster_key_);
+    return Ok{};
+  }
+  if (pinned == key) return Ok{};
+  const std::string source = file_.cluster_key.empty() ? "trusted on first use (kept in the state file)"
+                                                       : "written in the trackers file";
+  return make_error("wrong_cluster_key",
+                    "tracker " + std::to_string(index + 1) + " names the cluster key " + key_text(key) +
+                        ", but this daemon pinned " + key_text(pinned) + " (" + source +
+                        "); if the cluster's key was rotated, write the new one as cluster_key= in the trackers "
+                        "file (it overrides a key trusted on first use)");
 }
 
 }  // namespace gs

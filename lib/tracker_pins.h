@@ -2,6 +2,10 @@
 // link: the key written beside it in the file (key=HEX), else the key it
 // showed the first time (trust on first use), kept by a Memory. Links to a
 // tracker then fail with wrong_key, naming both keys, when another shows up.
+//
+// Likewise the cluster key, which signs access tickets (lib/ticket.h): the
+// file's cluster_key= line, else the key the first tracker hello named, kept
+// by the Memory under the name "cluster".
 #pragma once
 
 #include <memory>
@@ -39,6 +43,13 @@ class TrackerPins {
   // it, or nothing is pinned yet.
   bool may_be(size_t index, std::string_view key) const;
 
+  // The raw key that signs access tickets; empty while none is known.
+  const std::string& cluster_key() const;
+  // Tracker `index` named `key` (raw) as the cluster's in its hello: pins it
+  // when none is; an error ("wrong_cluster_key") naming both keys and where
+  // the pinned one came from when it differs.
+  Status offer_cluster_key(size_t index, std::string_view key);
+
  private:
   // The key tracker `index` must prove: the file's, else the one learned.
   const std::string& pinned(size_t index) const;
@@ -47,6 +58,7 @@ class TrackerPins {
   TrackersFile file_;
   Memory* memory_;
   std::vector<std::string> learned_;  // per tracker: the key trusted on first use
+  std::string learned_cluster_key_;    // the cluster key trusted on first use
 };
 
 }  // namespace gs

@@ -17,6 +17,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+constexpr std::string_view kClusterKeyPrefix = "cluster_key=";
+
 }  // namespace
 
 Result<TrackersFile> parse_trackers_file(std::string_view text) {
@@ -32,6 +34,13 @@ Result<TrackersFile> parse_trackers_file(std::string_view text) {
     line = trim(line);
     if (line.empty()) continue;
     const std::string where = "line " + std::to_string(line_no) + ": ";
+    if (line.substr(0, kClusterKeyPrefix.size()) == kClusterKeyPrefix) {
+      auto raw = parse_key_text(line.substr(kClusterKeyPrefix.size()));
+      if (!raw) return make_error("bad_trackers", where + "cluster_key: " + raw.error().message);
+      if (!file.cluster_key.empty()) return make_error("bad_trackers", where + "a second cluster_key line");
+      file.cluster_key = std::move(*raw);
+      continue;
+    }
     std::string key;
     if (const size_t at = line.rfind("key="); at != std::string_view::npos &&
                                               (at == 0 || line[at - 1] == ' ' || line[at - 1] == '\t')) {

@@ -2,7 +2,10 @@
 // original tracker_info.txt: "IP PORT" or "IP:PORT"; '#' starts a comment;
 // blank lines are ignored. Line order is tracker order (1-based). A line may
 // end with "key=HEX", the tracker's public key (as `gs-tracker --print-key`
-// shows it), which every link to that tracker then requires.
+// shows it), which every link to that tracker then requires. A line
+// "cluster_key=HEX" pins the key that signs the cluster's access tickets
+// (gsd logs it when it first learns it); without one, a daemon trusts
+// the key the trackers name first and keeps it.
 #pragma once
 
 #include <string>
@@ -17,6 +20,7 @@ namespace gs {
 struct TrackersFile {
   std::vector<Endpoint> trackers;
   std::vector<std::string> keys;  // raw keys, one per tracker; empty: none written
+  std::string cluster_key;        // raw; empty: none written
 };
 
 Result<TrackersFile> parse_trackers_file(std::string_view text);

@@ -206,11 +206,35 @@ TEST(PeerWire, PieceMalformed) {
 }
 
 TEST(PeerWire, UnknownType) {
-  for (int type : {0, 7, 0x80, 0xff}) {
+  for (int type : {0, 8, 0x80, 0xff}) {
     const std::string wire = std::string(1, static_cast<char>(type)) + std::string(4, '\0');
     expect_bad(decode_peer_message(wire, 10), "type " + std::to_string(type));
     expect_bad(decode_peer_message(wire.substr(0, 1), 10), "bare type " + std::to_string(type));
   }
+}
+
+}  // namespace
+}  // namespace gs
+
+namespace gs {
+namespace {
+
+TEST(PeerWire, TicketRoundTrip) {
+  const std::string ticket(200, 't');
+  const std::string wire = encode_ticket(ticket);
+  EXPECT_EQ(wire, std::string("\x07", 1) + ticket);
+  auto r = decode_peer_message(wire, 3);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->type, PeerMessage::Type::ticket);
+  EXPECT_EQ(r->ticket, ticket);
+  auto longest = decode_peer_message(encode_ticket(std::string(kMaxTicketSize, 'x')), 3);
+  ASSERT_TRUE(longest.ok());
+  EXPECT_EQ(longest->ticket.size(), kMaxTicketSize);
+}
+
+TEST(PeerWire, TicketMalformed) {
+  expect_bad(decode_peer_message(std::string("\x07", 1), 3), "empty ticket");
+  expect_bad(decode_peer_message(std::string("\x07", 1) + std::string(kMaxTicketSize + 1, 'x'), 3), "too long");
 }
 
 }  // namespace

@@ -59,6 +59,21 @@ TEST(TrackersFile, KeysBesideTrackersArePinsAndBadOnesNameTheLine) {
   EXPECT_NE(bad.error().message.find("line 2: a key is 64 hex digits"), std::string::npos) << bad.error().message;
 }
 
+TEST(TrackersFile, AClusterKeyLinePinsTheTicketKeyOnce) {
+  const std::string key(64, 'b');
+  auto t = parse_trackers_file("cluster_key=" + key + "  # signs tickets\n127.0.0.1 7400\n");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->cluster_key, std::string(32, '\xbb'));
+  ASSERT_EQ(t->trackers.size(), 1u);
+  EXPECT_EQ(parse_trackers_file("127.0.0.1 7400\n")->cluster_key, "");
+  auto twice = parse_trackers_file("cluster_key=" + key + "\ncluster_key=" + key + "\n127.0.0.1 7400\n");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("line 2: a second cluster_key"), std::string::npos) << twice.error().message;
+  auto bad = parse_trackers_file("127.0.0.1 7400\ncluster_key=xyz\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("line 2: cluster_key: "), std::string::npos) << bad.error().message;
+}
+
 TEST(TrackersFile, LoadNamesTheFile) {
   test::Sandbox sb;
   const std::string p = sb.write("trackers.txt", "bad line\n");
