@@ -41,13 +41,49 @@ def context():
     return _context
 
 
-def connect(port, timeout=5.0, tls=True, host="127.0.0.1"):
-    """A connected socket to host:port, TLS unless tls=False."""
+class Identity:
+    """A key pair of its own, for tests that need several daemons' worth of
+    keys (a stolen ticket is one held by another key): its client context,
+    a server context (to pose as a peer), its raw public key, and signing."""
+
+    def __init__(self):
+        self.cert, self.key = client_identity()
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self.context.minimum_version = ssl.TLSVersion.TLSv1_3
+        self.context.check_hostname = False
+        self.context.verify_mode = ssl.CERT_NONE
+        self.context.load_cert_chain(self.cert, self.key)
+
+    def server_context(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(self.cert, self.key)
+        return ctx
+
+    def public_key(self):
+        """The raw Ed25519 public key, 32 bytes."""
+        r = subprocess.run(["openssl", "pkey", "-in", self.key, "-pubout", "-outform", "DER"],
+                           check=True, capture_output=True, timeout=30)
+        return r.stdout[-32:]
+
+    def sign(self, data):
+        """An Ed25519 signature (64 bytes) of `data`."""
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(data)
+            f.flush()
+            r = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", self.key, "-in", f.name],
+                               check=True, capture_output=True, timeout=30)
+        return r.stdout
+
+
+def connect(port, timeout=5.0, tls=True, host="127.0.0.1", identity=None):
+    """A connected socket to host:port, TLS unless tls=False; with the
+    process's own client key pair unless `identity` names another."""
     s = socket.create_connection((host, port), timeout=timeout)
     if not tls:
         return s
     try:
-        t = context().wrap_socket(s)
+        t = (identity.context if identity else context()).wrap_socket(s)
         t.settimeout(timeout)
         return t
     except Exception:
