@@ -12,6 +12,8 @@ import unittest
 
 import tlsclient
 from harness import recv_frame, send_frame, wait_until
+from peerwire import RawMember
+from peerwire import handshake as peer_handshake
 from test_transfer import PIECE, TransferCase, digest, make_file
 
 
@@ -134,11 +136,16 @@ class PendingRequests(TransferCase):
         seeder = self.member("s", extra_toml="max_pending_requests_per_peer = 8\n")
         src = make_file(os.path.join(self.sb.dir, "p.bin"), 24 * PIECE)
         seeder.ok("upload_file", src, "g")
-        file_id = bytes.fromhex(seeder.json("list_files", "g")[0]["file_id"])
+        # A member's raw client, with the ticket the tracker gives it.
+        raw = RawMember(self.sb.trackers[0].port, "raw", tlsclient.Identity())
+        self.addCleanup(raw.close)
+        self.assertTrue(raw.call("join_group", token=raw.token, group="g")["ok"])
+        seeder.ok("accept_request", "g", "raw")
+        ticket, file_id = raw.ticket("g", "p.bin")
 
         def handshake():
-            s = tlsclient.connect(seeder.port, timeout=10.0)
-            s.sendall(peer_frame(b"gs-peer" + bytes([1]) + file_id + bytes(16) + b"\0\0"))
+            s = tlsclient.connect(seeder.port, timeout=10.0, identity=raw.identity)
+            s.sendall(peer_frame(peer_handshake(file_id, ticket)))
             self.assertTrue(recv_peer_frame(s).startswith(b"gs-peer"))
             self.assertEqual(recv_peer_frame(s)[0], 1)  # BITFIELD
             return s
