@@ -12,6 +12,8 @@ peer port:
 - a former member is refused at the tracker at once and by every seeder
   once its last ticket expires, and a live link whose ticket expires
   unrenewed is closed, while a link that sends a renewed ticket goes on;
+- a new cluster key (rotated as SECURITY.md says) is refused by gsd naming
+  both keys until the trackers file pins it, and then works;
 - a non-member posing as a seeder (on the port of a listed seeder that
   died) is never asked for a piece: gsd refuses its handshake, whatever
   ticket it shows, and the download completes from the real seeder with
@@ -20,6 +22,7 @@ peer port:
 
 import os
 import socket
+import sqlite3
 import ssl
 import struct
 import threading
@@ -189,6 +192,51 @@ class Tickets(TicketCase):
         for seeder in (self.owner, s2):
             got, piece = ask_for_piece0(seeder.port, file_id, ticket, mal.identity)
             self.assertEqual(got, [], seeder.name)
+
+
+class ClusterKey(TicketCase):
+    def test_a_new_cluster_key_is_refused_naming_both_until_the_trackers_file_pins_it(self):
+        f0, = self.seeded()
+        wait_until(lambda: "cluster's ticket key is" in self.owner.log(), what="gsd pinning the cluster key")
+        k1 = RawMember(self.sb.trackers[0].port, "k1", tlsclient.Identity())
+        k1.close()
+        first = k1.cluster_key.hex()
+        self.assertIn(f"cluster_key={first}", self.owner.log())
+        # Rotation as SECURITY.md says: stop the trackers, drop the key, start.
+        t = self.sb.trackers[0]
+        t.stop()
+        db = sqlite3.connect(os.path.join(t.state_dir, "tracker.db"), timeout=10)
+        with db:
+            db.execute("DELETE FROM cluster_key")
+        db.close()
+        t.start()
+        self.sb.wait_primary()
+        k2 = RawMember(t.port, "k2", tlsclient.Identity())
+        k2.close()
+        second = k2.cluster_key.hex()
+        self.assertNotEqual(first, second)
+        # gsd refuses the trackers now, saying which key is which.
+        r = self.owner.ctl("list_groups", timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        wait_until(lambda: second in self.owner.log() and "names the cluster key" in self.owner.log(),
+                   what="gsd to refuse the new cluster key")
+        line = [l for l in self.owner.log().splitlines() if "names the cluster key" in l][-1]
+        self.assertIn(first, line)
+        self.assertIn("cluster_key=", line)
+        # Written in the trackers file, the new key is the one gsd takes.
+        with open(self.sb.trackers_file, "a") as f:
+            f.write(f"cluster_key={second}\n")
+        self.owner.stop()
+        self.owner.start()
+        wait_until(lambda: self.owner.ctl("list_groups").returncode == 0, timeout=30,
+                   what="gsd to use the trackers again")
+        # And tickets signed by it work: a member downloads from the seeder.
+        leech = self.member("l", owner=self.owner)
+        out = os.path.join(self.sb.dir, "out")
+        os.mkdir(out)
+        leech.ok("download_file", "g", "f0.bin", out)
+        self.wait_complete(leech, "f0.bin")
+        self.assertEqual(digest(os.path.join(out, "f0.bin")), digest(f0))
 
 
 def _read(path, index):
