@@ -75,23 +75,17 @@ def ask_for_piece0(port, file_id, ticket, identity, tls=True):
                 return got, f[5:]
 
 
-class RawMember:
-    """A user logged in to the tracker over a raw TLS link with its own key
-    pair: the tickets it gets name that key."""
+class TrackerLink:
+    """A raw client of the tracker's port: length-prefixed JSON frames over
+    TLS, with the process's key pair unless `identity` names another."""
 
-    def __init__(self, port, user, identity, create=True):
+    def __init__(self, port, identity=None, timeout=10):
         self.identity = identity
-        self.sock = tlsclient.connect(port, timeout=10, identity=identity)
-        send_frame(self.sock, {"hello": "gs-tracker", "version": 1})
-        hello = recv_frame(self.sock)
-        assert "error" not in hello, hello
-        self.cluster_key = bytes.fromhex(hello["cluster_key"])
+        self.sock = tlsclient.connect(port, timeout=timeout, identity=identity)
         self.next_id = 0
-        if create:
-            assert self.call("create_user", user=user, password="pw")["ok"]
-        login = self.call("login", user=user, password="pw", seat="cd" * 16)
-        assert login["ok"], login
-        self.token = login["token"]
+        send_frame(self.sock, {"hello": "gs-tracker", "version": 1})
+        self.hello = recv_frame(self.sock)
+        assert "error" not in self.hello, self.hello
 
     def call(self, op, **fields):
         self.next_id += 1
@@ -99,6 +93,23 @@ class RawMember:
         answer = recv_frame(self.sock)
         assert answer.get("id") == self.next_id, answer
         return answer
+
+    def close(self):
+        self.sock.close()
+
+
+class RawMember(TrackerLink):
+    """A user logged in to the tracker over a raw TLS link with its own key
+    pair: the tickets it gets name that key."""
+
+    def __init__(self, port, user, identity, create=True):
+        super().__init__(port, identity)
+        self.cluster_key = bytes.fromhex(self.hello["cluster_key"])
+        if create:
+            assert self.call("create_user", user=user, password="pw")["ok"]
+        login = self.call("login", user=user, password="pw", seat="cd" * 16)
+        assert login["ok"], login
+        self.token = login["token"]
 
     def wait(self, seconds):
         """Sleeps, keeping the session alive (a heartbeat a second)."""
@@ -113,6 +124,3 @@ class RawMember:
         if not a["ok"]:
             return a
         return bytes.fromhex(a["ticket"]), bytes.fromhex(a["file_id"])
-
-    def close(self):
-        self.sock.close()

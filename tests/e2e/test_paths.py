@@ -11,8 +11,8 @@ import json
 import os
 import socket
 
-import tlsclient
-from harness import recv_frame, send_frame, wait_until
+from harness import wait_until
+from peerwire import TrackerLink as TrackerClient
 from test_crash_points import CAP
 from test_transfer import PIECE, TransferCase, digest, make_file
 
@@ -42,27 +42,6 @@ def control_request(sock_path, cmd, args, timeout=10):
         return json.loads(data.splitlines()[0])
     finally:
         s.close()
-
-
-class TrackerClient:
-    """A raw client of the tracker's port: length-prefixed JSON frames over TLS."""
-
-    def __init__(self, port, timeout=10):
-        self.sock = tlsclient.connect(port, timeout=timeout)
-        self.next_id = 0
-        send_frame(self.sock, {"hello": "gs-tracker", "version": 1})
-        hello = recv_frame(self.sock)
-        assert "error" not in hello, hello
-
-    def call(self, op, **fields):
-        self.next_id += 1
-        send_frame(self.sock, {"id": self.next_id, "op": op, **fields})
-        answer = recv_frame(self.sock)
-        assert answer.get("id") == self.next_id, answer
-        return answer
-
-    def close(self):
-        self.sock.close()
 
 
 class NamesRefused(TransferCase):
