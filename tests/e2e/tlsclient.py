@@ -41,9 +41,12 @@ def context():
     return _context
 
 
-def connect(port, timeout=5.0, tls=True, host="127.0.0.1"):
-    """A connected socket to host:port, TLS unless tls=False."""
-    s = socket.create_connection((host, port), timeout=timeout)
+def connect(port, timeout=5.0, tls=True, host="127.0.0.1", source=None):
+    """A connected socket to host:port, TLS unless tls=False; from the local
+    address `source` when given (another loopback address is another client
+    host to the far end)."""
+    s = socket.create_connection((host, port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
     if not tls:
         return s
     try:
