@@ -32,7 +32,7 @@ class ThrottleCase(GsTestCase):
 
 
 class AccountThrottle(ThrottleCase):
-    TRACKER_TOML = "login_failures_before_delay = 3\nlogin_delay_seconds = 2\n"
+    TRACKER_TOML = "login_failures_before_delay = 3\nlogin_delay_seconds = 3\n"
 
     def test_wrong_passwords_then_refused_even_right_then_allowed(self):
         a = self.sb.daemon("a")
@@ -40,10 +40,10 @@ class AccountThrottle(ThrottleCase):
         a.ok("create_user", "bob", "bob-pw")
         for _ in range(3):
             self.assertRefused(a.ctl("login", "alice", "wrong"), "wrong password for user 'alice'")
-        self.assertThrottled(a.ctl("login", "alice", "wrong"), "'alice'", 2)
+        self.assertThrottled(a.ctl("login", "alice", "wrong"), "'alice'", 3)
         # The right password waits too: else the answer would tell a guesser
         # which guess was right.
-        wait = self.assertThrottled(a.ctl("login", "alice", "right-pw"), "'alice'", 2)
+        wait = self.assertThrottled(a.ctl("login", "alice", "right-pw"), "'alice'", 3)
         refused_at = time.monotonic()  # after the answer: the wait counts from before it
         # Another account, from the same daemon, is not held back.
         a.ok("login", "bob", "bob-pw")
@@ -59,7 +59,7 @@ class AddressThrottle(ThrottleCase):
     # per account is enough for the address's. The address's count drains
     # (one failure per delay) while the guesses are made, so the delay is
     # long enough that the refusals below all fall inside it.
-    TRACKER_TOML = "login_address_failures_before_delay = 4\nlogin_address_delay_seconds = 5\n"
+    TRACKER_TOML = "login_address_failures_before_delay = 4\nlogin_address_delay_seconds = 8\n"
 
     def raw_login(self, source, user, password):
         """The tracker's answer to a login sent from the local address
@@ -82,13 +82,13 @@ class AddressThrottle(ThrottleCase):
             a.ok("create_user", u, "right-pw")
         for u in ("u1", "u2", "u3", "u4"):
             self.assertRefused(a.ctl("login", u, "wrong"), f"wrong password for user '{u}'")
-        wait = self.assertThrottled(a.ctl("login", "u5", "right-pw"), "(127.0.0.1)", 5)
+        wait = self.assertThrottled(a.ctl("login", "u5", "right-pw"), "(127.0.0.1)", 8)
         refused_at = time.monotonic()
         # The address, not the daemon, is held back: a user on the same host
         # waits too (the trade-off the per-address count is sized for).
-        self.assertThrottled(b.ctl("login", "u1", "right-pw"), "(127.0.0.1)", 5)
+        self.assertThrottled(b.ctl("login", "u1", "right-pw"), "(127.0.0.1)", 8)
         # Unknown users count for the address as well, and are held back alike.
-        self.assertThrottled(a.ctl("login", "nobody", "x"), "(127.0.0.1)", 5)
+        self.assertThrottled(a.ctl("login", "nobody", "x"), "(127.0.0.1)", 8)
         # Another host is not.
         answer = self.raw_login("127.0.0.2", "far", "right-pw")
         self.assertTrue(answer.get("ok"), answer)
@@ -98,7 +98,7 @@ class AddressThrottle(ThrottleCase):
         # A right password does not clear the address's count: it drained
         # just below the limit, so one more wrong guess holds the address again.
         self.assertRefused(b.ctl("login", "u1", "wrong"), "wrong password for user 'u1'")
-        self.assertThrottled(b.ctl("login", "u1", "right-pw"), "(127.0.0.1)", 5)
+        self.assertThrottled(b.ctl("login", "u1", "right-pw"), "(127.0.0.1)", 8)
 
 
 if __name__ == "__main__":
