@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "control_peer.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
@@ -190,8 +191,15 @@ void ControlServer::accept(evutil_socket_t fd) {
     evutil_closesocket(fd);
     return;
   }
-  if (cred.uid != getuid() && cred.uid != 0) {
+  if (auto refusal = control_peer_refusal(cred.uid, getuid())) {
     log_warn("control: refusing a connection from uid ", cred.uid, " (pid ", cred.pid, "): not this daemon's user");
+    // The answer goes out before the close, so gsctl can say why instead of
+    // "closed without answering". One short line into an empty socket
+    // buffer: a non-blocking send takes it whole, or the client is gone.
+    const std::string line = encode_control_answer(*refusal);
+    if (::send(fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+      log_debug("control: the refusal could not be sent: ", std::strerror(errno));
+    }
     evutil_closesocket(fd);
     return;
   }

@@ -56,6 +56,10 @@ Result<TrackerConfig> parse_tracker_config(std::string_view text, const std::str
       {"tracker.idle_timeout_seconds", &c.idle_timeout_seconds, 1, 86400},
       {"tracker.login_failures_before_delay", &c.login_failures_before_delay, 1, 1000},
       {"tracker.login_delay_seconds", &c.login_delay_seconds, 0, 86400},
+      // 10000 x 86400 s: the longest count AddressLimiter keeps in a steady_clock instant.
+      {"tracker.login_address_failures_before_delay", &c.login_address_failures_before_delay, 1, 10000},
+      {"tracker.login_address_delay_seconds", &c.login_address_delay_seconds, 0, 86400},
+      {"tracker.login_addresses_tracked", &c.login_addresses_tracked, 1, 10000000},
       {"tracker.cluster_timeout_ms", &c.cluster_timeout_ms, 200, 60000},
       {"tracker.replica_log_keep", &c.replica_log_keep, 1, 100000000},
   };

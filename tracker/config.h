@@ -29,6 +29,11 @@ struct TrackerConfig {
   int64_t idle_timeout_seconds = 120;
   int64_t login_failures_before_delay = 5;
   int64_t login_delay_seconds = 30;
+  // The same per source address, whatever the account (address_limit.h):
+  // larger, as every user of one host or NAT counts together.
+  int64_t login_address_failures_before_delay = 50;
+  int64_t login_address_delay_seconds = 30;
+  int64_t login_addresses_tracked = 10000;
   // Silence after which another tracker is taken for dead (or a backup for
   // late), and a failover starts (docs/replication.md, "Live").
   int64_t cluster_timeout_ms = 1500;

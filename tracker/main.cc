@@ -68,6 +68,9 @@ void print_help() {
       n(d.idle_timeout_seconds) + "),\n"
       "  login_failures_before_delay (" + n(d.login_failures_before_delay) + "), login_delay_seconds (" +
       n(d.login_delay_seconds) + "),\n"
+      "  login_address_failures_before_delay (" + n(d.login_address_failures_before_delay) +
+      "), login_address_delay_seconds (" + n(d.login_address_delay_seconds) + "),\n"
+      "  login_addresses_tracked (" + n(d.login_addresses_tracked) + "),\n"
       "  cluster_timeout_ms (" + n(d.cluster_timeout_ms) + "), replica_log_keep (" +
       n(d.replica_log_keep) + "), tls (true)\n";
   std::printf(
@@ -275,6 +278,10 @@ int run(const Args& args) {
   service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
   service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
   service_config.login_limit.delay = Seconds(config->login_delay_seconds);
+  service_config.address_limit.failures_before_delay =
+      static_cast<int>(config->login_address_failures_before_delay);
+  service_config.address_limit.delay = Seconds(config->login_address_delay_seconds);
+  service_config.address_limit.max_tracked = static_cast<size_t>(config->login_addresses_tracked);
   service_config.max_listed_peers = static_cast<size_t>(config->max_peers_per_answer);
   std::unique_ptr<SqliteReplicaStorage> replica_storage;
   try {

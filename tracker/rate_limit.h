@@ -5,7 +5,11 @@
 // refuses logins for `delay` after each further failure, so online guessing
 // drops to one try per `delay` while the owner, after a few typos, waits once
 // and goes on. A success clears the streak; so does `forget_after` without
-// failures, so old typos do not count against a later day.
+// failures, so old typos do not count against a later day. The same per
+// source address, over every account: address_limit.h.
+//
+// Soft state: each tracker counts the logins it serves (only the primary
+// serves); nothing is replicated, and a new primary starts with no counts.
 #pragma once
 
 #include <cstddef>

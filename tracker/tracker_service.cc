@@ -84,6 +84,7 @@ Service::Service(Store& store, const Clock& clock, ServiceConfig config, WorkerP
       config_(config),
       sessions_(clock, config.session_ttl),
       limiter_(config.login_limit),
+      address_limiter_(config.address_limit),
       next_prune_(clock.now() + config.session_ttl) {}
 
 void Service::became_primary() {
@@ -427,13 +428,14 @@ void Service::login(const Fields& f, Then then) {
 
   // Before the password check, so a blocked guesser does not even cost us
   // a key derivation.
-  if (auto wait = limiter_.blocked(*user, clock_.now())) {
-    return then(make_error("rate_limited", "too many wrong passwords for user " + quoted(*user) +
-                                               "; try again in " + std::to_string(wait->count()) + " s"));
-  }
+  if (auto refusal = login_refusal(*user)) return then(*refusal);
   auto stored = store_.password_hash(*user);
   if (!stored) return then(internal(stored.error()));
-  if (!*stored) return then(make_error("unknown_user", "no such user " + quoted(*user)));
+  if (!*stored) {
+    // Counted for the address: trying names is part of spraying guesses.
+    address_failure();
+    return then(make_error("unknown_user", "no such user " + quoted(*user)));
+  }
   // The key derivation is slow on purpose: on a worker, not the loop.
   auto right = std::make_shared<bool>(false);
   off_loop([right, password = std::move(*password), stored = std::move(**stored)] {
@@ -445,6 +447,33 @@ void Service::login(const Fields& f, Then then) {
            });
 }
 
+// A right password is refused too while either rule holds: were it let
+// through, the answer would tell a guesser that this guess was the one.
+std::optional<Error> Service::login_refusal(const std::string& user) const {
+  const Instant now = clock_.now();
+  const auto for_user = limiter_.blocked(user, now);
+  const auto for_address = address_limiter_.blocked(peer_host_, now);
+  if (for_address && (!for_user || *for_address > *for_user)) {
+    return make_error("rate_limited", "too many wrong passwords from this address (" + address_key(peer_host_) +
+                                          "), for all its users; try again in " +
+                                          std::to_string(for_address->count()) + " s");
+  }
+  if (for_user) {
+    return make_error("rate_limited", "too many wrong passwords for user " + quoted(user) +
+                                          "; try again in " + std::to_string(for_user->count()) + " s");
+  }
+  return std::nullopt;
+}
+
+void Service::address_failure() {
+  const Instant now = clock_.now();
+  const bool was_blocked = address_limiter_.blocked(peer_host_, now).has_value();
+  address_limiter_.failure(peer_host_, now);
+  if (auto wait = address_limiter_.blocked(peer_host_, now); wait && !was_blocked) {
+    log_warn("too many failed logins from ", address_key(peer_host_), ": its logins wait ", wait->count(), " s");
+  }
+}
+
 Service::Answer Service::logged_in(bool password_right, const std::string& user_name,
                                    const std::string& seat_id, std::optional<uint16_t> peer_port) {
   const std::string* user = &user_name;
@@ -453,6 +482,7 @@ Service::Answer Service::logged_in(bool password_right, const std::string& user_
   rid_.clear();
   if (!password_right) {
     limiter_.failure(*user, clock_.now());
+    address_failure();
     log_info("wrong password for user ", quoted(*user));
     return make_error("wrong_password", "wrong password for user " + quoted(*user));
   }

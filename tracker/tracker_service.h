@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "address_limit.h"
 #include "clock.h"
 #include "identity.h"
 #include "json.h"
@@ -53,7 +54,8 @@ inline constexpr size_t kMaxListedPeers = 200;
 struct ServiceConfig {
   Seconds session_ttl{20};
   KdfParams kdf;  // for new password hashes; stored hashes carry their own
-  LoginLimiter::Params login_limit;
+  LoginLimiter::Params login_limit;      // per account
+  AddressLimiter::Params address_limit;  // per source address, any account
   // How long an access ticket (file_info) lets its holder fetch the file;
   // daemons renew theirs while they download.
   Seconds ticket_ttl{300};
@@ -127,6 +129,12 @@ class Service {
 
   void create_user(const Fields& f, Then then);
   void login(const Fields& f, Then then);
+  // rate_limited when the account or the request's address must wait
+  // (the longer wait of the two); nullopt when the login may go on.
+  std::optional<Error> login_refusal(const std::string& user) const;
+  // A login from the request's address failed; logs when that makes the
+  // address wait.
+  void address_failure();
   // The rest of a login once the password was checked.
   Answer logged_in(bool password_right, const std::string& user, const std::string& seat,
                    std::optional<uint16_t> port);
@@ -182,6 +190,7 @@ class Service {
   ServiceConfig config_;
   Sessions sessions_;
   LoginLimiter limiter_;
+  AddressLimiter address_limiter_;
   LivePeers peers_;
   Instant next_prune_;
   std::string peer_host_;  // of the request being handled

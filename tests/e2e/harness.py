@@ -8,6 +8,7 @@ after a bounded wait). Every wait is bounded. Binaries come from GS_BIN_DIR
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -64,12 +65,13 @@ class Process:
         self.argv = argv
         self.log_path = log_path
         self.env = env
+        self.user = None  # a user name to run as (the tests run as root), else ours
         self.proc = None
 
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env)
+                                     stdin=subprocess.DEVNULL, env=self.env, **as_user(self.user))
         log.close()
         return self
 
@@ -214,9 +216,11 @@ class Daemon(Process):
         finally:
             s.close()
 
-    def ctl(self, *args, stdin=None, timeout=180, env=None):
-        """Runs gsctl against this daemon; returns CompletedProcess (text)."""
-        return run_gsctl(["--socket", self.socket, *args], stdin=stdin, timeout=timeout, env=env)
+    def ctl(self, *args, stdin=None, timeout=180, env=None, user=None):
+        """Runs gsctl against this daemon (as `user` when given); returns
+        CompletedProcess (text)."""
+        return run_gsctl(["--socket", self.socket, *args], stdin=stdin, timeout=timeout, env=env,
+                         user=user)
 
     def ok(self, *args, stdin=None):
         """Runs gsctl and asserts exit 0; returns stdout."""
@@ -230,9 +234,17 @@ class Daemon(Process):
         return json.loads(self.ok("--json", *args))
 
 
-def run_gsctl(args, stdin=None, timeout=180, env=None):
+def as_user(user):
+    """subprocess keyword arguments that run a child as `user` (its uid, its
+    primary group, no other groups), or none for None."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
+def run_gsctl(args, stdin=None, timeout=180, env=None, user=None):
     return subprocess.run([GSCTL_BIN, *args], input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=env, **as_user(user))
 
 
 class Sandbox:

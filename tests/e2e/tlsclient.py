@@ -76,10 +76,13 @@ class Identity:
         return r.stdout
 
 
-def connect(port, timeout=5.0, tls=True, host="127.0.0.1", identity=None):
+def connect(port, timeout=5.0, tls=True, host="127.0.0.1", identity=None, source=None):
     """A connected socket to host:port, TLS unless tls=False; with the
-    process's own client key pair unless `identity` names another."""
-    s = socket.create_connection((host, port), timeout=timeout)
+    process's own client key pair unless `identity` names another; from the
+    local address `source` when given (another loopback address is another
+    client host to the far end)."""
+    s = socket.create_connection((host, port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
     if not tls:
         return s
     try:

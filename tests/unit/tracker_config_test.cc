@@ -18,6 +18,9 @@ TEST(TrackerConfig, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(c->idle_timeout_seconds, 120);
   EXPECT_EQ(c->login_failures_before_delay, 5);
   EXPECT_EQ(c->login_delay_seconds, 30);
+  EXPECT_EQ(c->login_address_failures_before_delay, 50);
+  EXPECT_EQ(c->login_address_delay_seconds, 30);
+  EXPECT_EQ(c->login_addresses_tracked, 10000);
   EXPECT_EQ(c->cluster_timeout_ms, 1500);
   EXPECT_EQ(c->replica_log_keep, 10000);
   EXPECT_EQ(c->max_connections_per_address, 64);
@@ -34,6 +37,9 @@ handshake_timeout_seconds = 2
 idle_timeout_seconds = 9
 login_failures_before_delay = 4
 login_delay_seconds = 0
+login_address_failures_before_delay = 6
+login_address_delay_seconds = 2
+login_addresses_tracked = 100
 cluster_timeout_ms = 700
 replica_log_keep = 20
 max_connections_per_address = 3
@@ -49,6 +55,9 @@ max_peers_per_answer = 200
   EXPECT_EQ(c->idle_timeout_seconds, 9);
   EXPECT_EQ(c->login_failures_before_delay, 4);
   EXPECT_EQ(c->login_delay_seconds, 0);
+  EXPECT_EQ(c->login_address_failures_before_delay, 6);
+  EXPECT_EQ(c->login_address_delay_seconds, 2);
+  EXPECT_EQ(c->login_addresses_tracked, 100);
   EXPECT_EQ(c->cluster_timeout_ms, 700);
   EXPECT_EQ(c->replica_log_keep, 20);
   EXPECT_EQ(c->max_connections_per_address, 3);
@@ -64,6 +73,10 @@ void expect_error(std::string_view text, const std::string& fragment) {
 TEST(TrackerConfig, ErrorsNameFileLineAndKey) {
   expect_error("[tracker]\n\nsession_tll_seconds = 5\n", "t.toml:3: key 'tracker.session_tll_seconds': unknown key");
   expect_error("[tracker]\nkdf_log2_n = 40\n", "t.toml:2: key 'tracker.kdf_log2_n': 40 is out of range (10 to 20)");
+  expect_error("[tracker]\nlogin_address_failures_before_delay = 10001\n",
+               "t.toml:2: key 'tracker.login_address_failures_before_delay': 10001 is out of range (1 to 10000)");
+  expect_error("[tracker]\nlogin_addresses_tracked = 0\n",
+               "t.toml:2: key 'tracker.login_addresses_tracked': 0 is out of range (1 to 10000000)");
   expect_error("[tracker]\nmax_connections = \"many\"\n", "t.toml:2: key 'tracker.max_connections': expected an integer");
   expect_error("[tracker]\nsession_ttl_seconds = 0\n", "t.toml:2: key 'tracker.session_ttl_seconds'");
   expect_error("[tracker]\n# x\nlog_level = \"loud\"\n", "t.toml:3: key 'tracker.log_level': \"loud\" is not a log level");

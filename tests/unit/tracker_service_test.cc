@@ -32,15 +32,17 @@ class TrackerService : public ::testing::Test {
     c.kdf.log2_n = 10;  // fast: tests hash many passwords
     c.login_limit.failures_before_delay = 3;
     c.login_limit.delay = Seconds(30);
+    c.address_limit.failures_before_delay = 4;
+    c.address_limit.delay = Seconds(30);
     return c;
   }
 
   // A new Service over the same store: what a tracker restart looks like.
-  void restart() { service_ = std::make_unique<Service>(*store_, clock_, config()); }
+  void restart(ServiceConfig c = config()) { service_ = std::make_unique<Service>(*store_, clock_, c); }
 
-  Json call(Json::Object request) {
+  Json call(Json::Object request, const RequestContext& context = {}) {
     request.emplace_back("id", ++id_);
-    Json answer = service_->handle(Json(std::move(request)));
+    Json answer = service_->handle(Json(std::move(request)), context);
     EXPECT_EQ(answer.get_int("id"), id_) << answer.dump();
     return answer;
   }
@@ -56,6 +58,13 @@ class TrackerService : public ::testing::Test {
 
   Json login_answer(const std::string& user, const std::string& seat, const std::string& password = "pw") {
     return call({{"op", "login"}, {"user", user}, {"password", password}, {"seat", seat}});
+  }
+
+  // A login that comes from a daemon on `host`.
+  Json login_from(const std::string& host, const std::string& user, const std::string& password,
+                  const std::string& seat = kSeatA) {
+    return call({{"op", "login"}, {"user", user}, {"password", password}, {"seat", seat}},
+                RequestContext{host, ""});
   }
 
   // Creates the user if needed and logs in; returns the token.
@@ -260,6 +269,59 @@ TEST_F(TrackerService, RepeatedWrongPasswordsAreRateLimited) {
   EXPECT_EQ(login_answer("alice", kSeatA, "right").get_bool("ok"), true);
   // The success cleared the count.
   EXPECT_TRUE(is_error(login_answer("alice", kSeatA, "wrong"), "wrong_password"));
+}
+
+constexpr const char* kHostA = "192.0.2.7";
+constexpr const char* kHostB = "192.0.2.8";
+
+TEST_F(TrackerService, OneAddressGuessingOverManyAccountsIsRateLimited) {
+  for (const char* u : {"u1", "u2", "u3", "u4", "u5"}) create_user(u, "right");
+  // One wrong guess per account: no account reaches its own limit (3)...
+  for (const char* u : {"u1", "u2", "u3", "u4"}) {
+    EXPECT_TRUE(is_error(login_from(kHostA, u, "wrong"), "wrong_password")) << u;
+  }
+  // ...but the address has reached its limit (4), for every account, even
+  // with the right password.
+  EXPECT_TRUE(is_error(login_from(kHostA, "u5", "right"), "rate_limited",
+                       "too many wrong passwords from this address (192.0.2.7), for all its users; try again in 30 s"));
+  EXPECT_TRUE(is_error(login_from(kHostA, "nobody", "x"), "rate_limited", "address (192.0.2.7)"));
+  // Another address is not held back.
+  EXPECT_EQ(login_from(kHostB, "u5", "right", kSeatB).get_bool("ok"), true);
+  clock_.advance(Seconds(30));
+  EXPECT_EQ(login_from(kHostA, "u1", "right").get_bool("ok"), true);
+}
+
+TEST_F(TrackerService, ARightPasswordDoesNotClearTheAddressCount) {
+  for (const char* u : {"u1", "u2", "u3", "u4", "mine"}) create_user(u, "right");
+  for (const char* u : {"u1", "u2", "u3"}) EXPECT_TRUE(is_error(login_from(kHostA, u, "wrong"), "wrong_password"));
+  // The guesser's own account, logged into between guesses, wipes nothing.
+  EXPECT_EQ(login_from(kHostA, "mine", "right").get_bool("ok"), true);
+  EXPECT_TRUE(is_error(login_from(kHostA, "u4", "wrong"), "wrong_password"));
+  EXPECT_TRUE(is_error(login_from(kHostA, "u4", "right"), "rate_limited", "address (192.0.2.7)"));
+}
+
+TEST_F(TrackerService, UnknownUsersCountForTheAddress) {
+  create_user("alice", "right");
+  for (const char* u : {"n1", "n2", "n3", "n4"}) EXPECT_TRUE(is_error(login_from(kHostA, u, "x"), "unknown_user"));
+  EXPECT_TRUE(is_error(login_from(kHostA, "alice", "right"), "rate_limited", "address (192.0.2.7)"));
+}
+
+TEST_F(TrackerService, TheLongerOfTheTwoWaitsIsGiven) {
+  ServiceConfig c = config();
+  c.address_limit.delay = Seconds(60);
+  restart(c);
+  create_user("alice", "right");
+  create_user("bob", "right");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(is_error(login_from(kHostA, "alice", "wrong"), "wrong_password"));
+  // alice's account waits 30 s; the address, now at 4, 60 s.
+  EXPECT_TRUE(is_error(login_from(kHostA, "bob", "wrong"), "wrong_password"));
+  EXPECT_TRUE(is_error(login_from(kHostA, "alice", "right"), "rate_limited",
+                       "(192.0.2.7), for all its users; try again in 60 s"));
+  // From elsewhere only the account's wait holds.
+  EXPECT_TRUE(is_error(login_from(kHostB, "alice", "right"), "rate_limited",
+                       "for user 'alice'; try again in 30 s"));
+  clock_.advance(Seconds(30));
+  EXPECT_EQ(login_from(kHostB, "alice", "right").get_bool("ok"), true);
 }
 
 // --- groups -----------------------------------------------------------------
