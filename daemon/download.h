@@ -31,7 +31,8 @@
 // refetched_bytes, what it counts (kept honest rather than flattering):
 //  - bytes that arrived for a piece we already had or were verifying (an
 //    endgame duplicate, a late answer to a cancelled or timed-out request);
-//  - bytes of pieces that failed verification;
+//  - bytes of pieces that failed verification, and of good pieces the disk
+//    did not take (a failed write, or written since a sync that failed);
 //  - at resume, pieces that had been received but are no longer usable: a
 //    piece marked done that is gone or changed in the partial file, or a piece
 //    written after the last commit that no longer verifies (cut by a crash).
