@@ -145,10 +145,24 @@ const std::vector<CommandSpec>& command_table() {
        .args = {},
        .summary = "show this daemon's downloads and their progress",
        .details = "One line per download: [D] downloading, [C] complete, [P] paused (as while "
-                  "logged out), [F] failed; then the group and file name, the percentage and "
-                  "bytes done, the rate, the peers sending, the destination, and for a failed "
-                  "download why it failed. --json adds the bytes from each source.",
+                  "logged out, or when the disk is full or failing), [F] failed; then the group "
+                  "and file name, the percentage and bytes done, the rate, the peers sending, the "
+                  "destination, and for a failed download why it failed, for one its disk paused "
+                  "why ('paused: no space left in DIR (needs 12.0 MiB more)'). --json adds the "
+                  "bytes from each source.",
        .render = render_show_downloads},
+      {.name = "resume",
+       .args = {kGroup, kFileName},
+       .summary = "try a download that its disk paused again now",
+       .details = "A download whose partial file cannot be written (disk full, quota, a write "
+                  "or sync error) pauses instead of failing: nothing verified is lost, and it "
+                  "tries again by itself, at once when the free space covers the rest of the "
+                  "file, otherwise after 5 s, then twice as long after each try that fails "
+                  "again, up to 60 s. This tries now. It exits 0 once gsd has tried (the "
+                  "download may pause again: 'gsctl show_downloads' says why), 1 when the "
+                  "download is complete, failed or unknown. A running download is left as it "
+                  "is.",
+       .render = render_resume},
       {.name = "stop_share",
        .args = {kGroup, kFileName},
        .summary = "stop sharing a file with a group",

@@ -276,6 +276,18 @@ Result<std::string> render_download_file(const CommandSpec& spec, const Json& ar
   return "downloading " + quoted(name) + " from " + quoted(group) + " to " + printable(dest);
 }
 
+Result<std::string> render_resume(const CommandSpec& spec, const Json&, const Json& result) {
+  auto e = parse_download_entry(result);
+  if (!e) return bad_shape(spec, "{group, name, state, done_bytes, size, ...}");
+  const std::string what = quoted(e->name) + " from " + quoted(e->group);
+  if (e->state == "downloading") return "resumed " + what;
+  if (e->state == "paused") {
+    return e->error.empty() ? what + " is paused until its user is logged in here"
+                            : what + " is still paused: " + printable(e->error);
+  }
+  return what + " is " + printable(e->state);
+}
+
 Result<std::string> render_trackers(const CommandSpec& spec, const Json&, const Json& result) {
   constexpr std::string_view kShape =
       "a list of {index, address, reachable, role, epoch, last, behind}";
@@ -386,7 +398,10 @@ Result<std::string> render_show_downloads(const CommandSpec& spec, const Json&,
                                     std::to_string(e->peers) + (e->peers == 1 ? " peer" : " peers"),
                                     e->dest.empty() ? "-" : printable(e->dest)};
     if (state_letter(e->state) == '?') row.push_back("(" + printable(e->state) + ")");
-    if (!e->error.empty() && e->state != "complete") row.push_back("error: " + printable(e->error));
+    // A paused download with a reason was paused by its disk.
+    if (!e->error.empty() && e->state != "complete") {
+      row.push_back((e->state == "paused" ? "paused: " : "error: ") + printable(e->error));
+    }
     rows.push_back(std::move(row));
   }
   return format_table(rows, {false, true, true, true, true, false});

@@ -57,9 +57,14 @@ Result<std::string> render_download_file(const CommandSpec& spec, const Json& ar
                                          const Json& result);
 // [{group, name, state, done_bytes, size, peers, dest, rate, error, ...}]: one
 // line per download, "[D] [group] name  30%  ..." (D, C, P, F: downloading,
-// complete, paused, failed), or "no downloads".
+// complete, paused, failed), ending in "error: WHY" for a failed one and
+// "paused: WHY" for one its disk paused; or "no downloads".
 Result<std::string> render_show_downloads(const CommandSpec& spec, const Json& args,
                                           const Json& result);
+
+// One show_downloads entry: "resumed 'NAME' from 'G'", or why it is still
+// paused.
+Result<std::string> render_resume(const CommandSpec& spec, const Json& args, const Json& result);
 
 // [{index, address, reachable, error, role, epoch, last, behind, link, ...}]:
 // an aligned table, one row per tracker, "*" on the row of the daemon's

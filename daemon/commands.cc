@@ -37,6 +37,7 @@ const Commands::Command Commands::kCommands[] = {
     {"stop_share", {"group", "name"}, &Commands::stop_share},
     {"download_file", {"group", "name", "dest", "force"}, &Commands::download_file},
     {"show_downloads", {}, &Commands::show_downloads},
+    {"resume", {"group", "name"}, &Commands::resume},
     {"trackers", {}, &Commands::trackers},
 };
 

@@ -44,8 +44,9 @@ class Commands {
     shares_ = shares;
     peer_server_ = server;
   }
-  // Downloading (download_commands.cc). Without it, download_file answers
-  // that downloading is unavailable and show_downloads lists nothing.
+  // Downloading (download_commands.cc). Without it, download_file and
+  // resume answer that downloading is unavailable and show_downloads lists
+  // nothing.
   void set_downloads(Downloads* downloads) { downloads_ = downloads; }
   // Probing the trackers (tracker_commands.cc). Without it, `trackers`
   // answers that it is unavailable.
@@ -77,6 +78,7 @@ class Commands {
   void stop_share(const Json& args, Reply& reply);
   void download_file(const Json& args, Reply& reply);
   void show_downloads(const Json& args, Reply& reply);
+  void resume(const Json& args, Reply& reply);
   void trackers(const Json& args, Reply& reply);
 
   // Turns the tracker's successful answer into the control result.

@@ -36,6 +36,7 @@ Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<Part
       part_(std::move(part)),
       part_trusted_(part_ != nullptr),
       have_(meta_->piece_count()),
+      disk_retry_(DiskRetry::Params{env.options.disk_retry_first, env.options.disk_retry_max}),
       picker_(meta_->piece_count(), random_u64()),
       book_(book_options(env.options)),
       endgame_(env.options.request_timeout) {
@@ -54,6 +55,14 @@ Download::Download(DownloadEnv& env, DownloadRecord record, std::shared_ptr<Part
     state_ = State::paused;  // until the session is ready
   }
   error_ = rec_.error;
+  synced_have_ = have_;  // the store holds only synced pieces
+  if (state_ == State::paused) {
+    if (auto trouble = trouble_from_name(rec_.disk_trouble)) {
+      // Paused by its disk when the daemon stopped: still so until a retry.
+      disk_paused_ = true;
+      disk_retry_.failed(*trouble, DownloadClock::now());
+    }
+  }
   for (const SourceCount& s : rec_.sources) sources_[s.user] = s;
 }
 
@@ -84,6 +93,7 @@ void Download::on_session_ready() {
   if (!unfinished()) return;
   const auto user = env_.session->user();
   if (!user || *user != rec_.user) return;  // another user's download waits for its owner
+  if (disk_paused_) return;                 // the disk first: disk_tick
   switch (phase_) {
     case Phase::idle:
       state_ = State::downloading;
@@ -143,6 +153,7 @@ void Download::fail(const std::string& reason) {
   log_warn("download of ", rec_.name, " in ", rec_.group, " failed: ", reason);
   state_ = State::failed;
   error_ = reason;
+  disk_paused_ = false;
   phase_ = Phase::idle;
   drop_all_peers("download failed");
   release_buffers();
@@ -178,7 +189,13 @@ void Download::finish() {
 
 void Download::finished(const Status& result, const struct stat& st) {
   if (!unfinished()) return;
-  if (!result) return fail(result.error().message);
+  if (!result) {
+    phase_ = Phase::idle;
+    // The final sync (or the rename) failed for the disk's sake: what was
+    // written since the last good sync may be lost, as after any failed sync.
+    if (auto trouble = disk_trouble_of(result.error())) return sync_failed(*trouble, result.error());
+    return fail(result.error().message);
+  }
   completed(FileStamp::of(st));
 }
 
@@ -191,6 +208,7 @@ void Download::completed(const FileStamp& stamp) {
   state_ = State::complete;
   phase_ = Phase::idle;
   error_.clear();
+  disk_paused_ = false;
   release_buffers();
   if (rec_.received_bytes > meta_->size) {
     rec_.refetched_bytes = std::max(rec_.refetched_bytes, rec_.received_bytes - meta_->size);
@@ -221,8 +239,9 @@ void Download::shutdown() {
   drop_all_peers("shutting down");
   DownloadRecord snap = snapshot();
   if (part_) {
-    if (auto s = sync_part(part_->fd()); !s) {
+    if (auto s = disk().sync(part_->fd()); !s) {
       log_error("download of ", rec_.name, ": ", s.error().message, "; its progress since the last commit is not saved");
+      if (auto trouble = disk_trouble_of(s.error())) sync_failed(*trouble, s.error());
       return;
     }
     if (auto st = stat_part(part_->fd())) {
@@ -352,18 +371,19 @@ void Download::on_peer_piece(PeerClient& peer, PieceIndex piece, std::string_vie
   auto result = std::make_shared<Status>(Ok{});
   env_.pool->post(
       [part = part_, meta = meta_, piece, buffer, bytes = std::string_view(buffer.get() + kPieceDataOffset, data.size()),
-       result] {
+       result, disk = &disk()] {
         if (sha256(bytes) != meta->piece_hash(piece)) {
           *result = make_error("bad_piece", "piece " + std::to_string(piece.value()) + " does not match its hash");
         } else {
-          *result = write_piece(*part, meta->piece_offset(piece), bytes);
+          *result = disk->write(*part, meta->piece_offset(piece), bytes);
           if (*result) crash_at(DownloadStep::piece_written);
         }
       },
-      [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result, buffer] {
+      [alive = std::weak_ptr<Download*>(alive_), piece, user = peer.user(), addr = peer.addr(), result, buffer,
+       attempt = disk_attempt_] {
         if (auto a = alive.lock()) {
           (*a)->give_back(buffer);
-          (*a)->verified(piece, user, addr, *result);
+          (*a)->verified(piece, user, addr, *result, attempt);
         }
       });
   fill(peer, now);
@@ -503,7 +523,8 @@ void Download::set_have(PieceIndex piece) {
   if (registered_ && env_.registry) env_.registry->piece_added(meta_->file_id, piece);
 }
 
-void Download::verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result) {
+void Download::verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result,
+                        uint64_t attempt) {
   --verify_backlog_;
   update_reading();
   if (!unfinished()) return;
@@ -511,11 +532,12 @@ void Download::verified(PieceIndex piece, const std::string& user, const std::st
   const uint32_t len = meta_->piece_length(piece);
   if (result) {
     set_have(piece);
+    if (state_ == State::downloading && attempt == disk_attempt_) disk_retry_.wrote();
     SourceCount& s = sources_[user];
     s.user = user;
     s.addr = addr;
     s.bytes += len;
-    if (!announced_) announce();
+    if (!announced_ && state_ == State::downloading) announce();
     if (have_.all()) {
       if (phase_ == Phase::active) finish();
       return;
@@ -524,7 +546,16 @@ void Download::verified(PieceIndex piece, const std::string& user, const std::st
     return;
   }
   picker_.on_verify_failed(piece);
-  if (result.error().code != "bad_piece") return fail(result.error().message);
+  if (result.error().code != "bad_piece") {
+    // A good piece the disk did not take: fetched again once it does.
+    rec_.refetched_bytes += len;
+    dirty_ = true;
+    if (auto trouble = disk_trouble_of(result.error())) {
+      if (attempt != disk_attempt_) return fill_all(now);
+      return disk_pause(*trouble, result.error());
+    }
+    return fail(result.error().message);
+  }
   rec_.refetched_bytes += len;
   dirty_ = true;
   log_info("download of ", rec_.name, ": piece ", piece, " from ", addr, " (user ", user, ") failed verification");
@@ -581,6 +612,7 @@ void Download::tick(DownloadClock::time_point now) {
     fill_all(now);
     if (now >= next_refresh_) refresh_peers();
   }
+  if (disk_paused_) disk_tick(now);
   if (dirty_ && now >= next_commit_) commit(DownloadStep::progress_synced);
 }
 
@@ -674,6 +706,7 @@ DownloadRecord Download::snapshot() const {
   r.have = have_.to_bytes();
   r.state = state_name();
   r.error = error_;
+  r.disk_trouble = disk_paused_ ? std::string(trouble_name(disk_retry_.trouble())) : std::string();
   r.sources.clear();
   for (const auto& [user, s] : sources_) r.sources.push_back(s);
   return r;
@@ -698,21 +731,25 @@ void Download::commit_with(const std::shared_ptr<PartFile>& part, DownloadStep s
   commit_in_flight_ = true;
   auto stat = std::make_shared<Result<PartStat>>(PartStat{});
   env_.pool->post(
-      [part, stat, synced_step] {
-        auto s = sync_part(part->fd());
+      [part, stat, synced_step, disk = &disk()] {
+        auto s = disk->sync(part->fd());
         *stat = s ? stat_part(part->fd()) : Result<PartStat>(s.error());
         if (*stat) crash_at(synced_step);
       },
-      [alive = std::weak_ptr<Download*>(alive_), part, snap = std::move(snap), stat, seq, synced_step]() mutable {
+      [alive = std::weak_ptr<Download*>(alive_), part, snap = std::move(snap), have = have_, stat, seq,
+       synced_step]() mutable {
         auto a = alive.lock();
         if (!a) return;
         Download& d = **a;
         d.commit_in_flight_ = false;
         if (!*stat) {
           log_error("download of ", d.rec_.name, ": ", stat->error().message, "; progress not saved");
+          if (auto trouble = disk_trouble_of(stat->error())) return d.sync_failed(*trouble, stat->error());
           d.dirty_ = true;
           return;
         }
+        // Unless a later save overtook this one (after a failed sync, above all).
+        if (seq > d.saved_seq_) d.synced_have_ = std::move(have);
         snap.part_size = (*stat)->size;
         snap.part_mtime_ns = (*stat)->mtime_ns;
         d.rec_.part_size = snap.part_size;
@@ -752,6 +789,7 @@ Json Download::to_json(DownloadClock::time_point now) const {
   j["dest"] = rec_.dest;
   j["rate"] = phase_ == Phase::active ? rate_.rate(now) : uint64_t{0};
   j["error"] = error_.empty() ? Json(nullptr) : Json(error_);
+  j["disk_trouble"] = disk_paused_ ? Json(std::string(trouble_name(disk_retry_.trouble()))) : Json(nullptr);
   Json sources = Json::array();
   for (const auto& [user, s] : sources_) {
     Json item = Json::object();

@@ -6,6 +6,19 @@
 // the partial file may hold) -> active (peers, requests) -> finishing (fsync,
 // rename) -> complete.  Any phase but complete can fail.
 //
+// Paused has two causes, kept apart so that neither undoes the other:
+//  - the session: not logged in as the download's user (logout, restart);
+//    the session's `ready` resumes it;
+//  - the disk: a write or a sync of the partial file failed (a full disk, a
+//    quota, a device error; download_part.h names those errors). Nothing is
+//    lost: a piece counts only once written, and a failed sync takes back
+//    the pieces written since the last good one. Peers are dropped at once
+//    (no fetching what cannot be written); the reason is in `error`, with
+//    the room still needed, and in gsd.db, so a restart keeps it. The
+//    download looks at the free space about every second and tries again
+//    when DiskRetry (disk_retry.h) says so, or at once on gsctl resume; a
+//    session that comes back meanwhile does not restart it.
+//
 // Where the work happens: the loop owns every field; hashing, pwrite, fsync
 // and the resume scan run on the WorkerPool and come back as completions that
 // hold the Download weakly (a download replaced meanwhile ignores them).
@@ -18,7 +31,8 @@
 // refetched_bytes, what it counts (kept honest rather than flattering):
 //  - bytes that arrived for a piece we already had or were verifying (an
 //    endgame duplicate, a late answer to a cancelled or timed-out request);
-//  - bytes of pieces that failed verification;
+//  - bytes of pieces that failed verification, and of good pieces the disk
+//    did not take (a failed write, or written since a sync that failed);
 //  - at resume, pieces that had been received but are no longer usable: a
 //    piece marked done that is gone or changed in the partial file, or a piece
 //    written after the last commit that no longer verifies (cut by a crash).
@@ -42,12 +56,14 @@
 #include <event2/event.h>
 
 #include "bitfield.h"
+#include "disk_retry.h"
 #include "download_part.h"
 #include "download_rate.h"
 #include "download_steps.h"
 #include "endgame_rules.h"
 #include "download_store.h"
 #include "json.h"
+#include "part_disk.h"
 #include "peer_book.h"
 #include "peer_client.h"
 #include "piece_picker.h"
@@ -75,6 +91,11 @@ struct DownloadOptions {
   size_t verify_backlog_high = 8;  // pieces waiting for the workers: stop reading above
   size_t verify_backlog_low = 4;   // ... and read again at or below
   bool direct_io = true;           // verified pieces bypass the page cache (write_piece)
+  // Paused by its disk: the first retry after this, doubling up to the max
+  // (DiskRetry); the free space is looked at every disk_probe_interval.
+  DownloadClock::duration disk_retry_first = std::chrono::seconds(5);
+  DownloadClock::duration disk_retry_max = std::chrono::seconds(60);
+  DownloadClock::duration disk_probe_interval = std::chrono::seconds(1);
 };
 
 // What a download needs from the daemon; everything here outlives it.
@@ -90,6 +111,7 @@ struct DownloadEnv {
   // Null, or not enabled(): no tickets (tls = false). Else the download keeps
   // the tickets of its file_info answers there, and presents them.
   TicketBook* tickets = nullptr;
+  PartDisk* disk = nullptr;  // null: the real calls (tests put faults here)
   DownloadOptions options;
 };
 
@@ -121,6 +143,12 @@ class Download final : private PeerClient::Owner {
   void on_session_ready();
   // The session ended: close every peer, state paused, commit.
   void pause();
+  // Paused because its disk failed (see the header comment).
+  bool disk_paused() const { return disk_paused_; }
+  // gsctl resume: paused by its disk, it tries again now, whatever
+  // DiskRetry says; running, nothing changes. Error not_paused when it is
+  // complete or failed.
+  Status resume();
   // Peers from a file_info answer (the one the command got, or a refresh).
   void add_peers(const Json& peers);
 
@@ -167,7 +195,9 @@ class Download final : private PeerClient::Owner {
   void fill_all(DownloadClock::time_point now);
   bool overdue(PieceIndex piece, PeerKey asking, DownloadClock::time_point now) const;
   void drop_all_peers(const std::string& reason);
-  void verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result);
+  // `attempt`: disk_attempt_ when the piece went to the workers.
+  void verified(PieceIndex piece, const std::string& user, const std::string& addr, const Status& result,
+                uint64_t attempt);
   void strike(const std::string& user, const std::string& addr);
   PeerPace pace_of(const PeerClient& peer, DownloadClock::time_point now) const;
   void update_reading();
@@ -183,6 +213,24 @@ class Download final : private PeerClient::Owner {
   // DEST holds the file; `stamp` is what it looked like when verified there.
   void completed(const FileStamp& stamp);
   void fail(const std::string& reason);
+  // Disk trouble (download.h, header comment). disk_pause: a piece could not
+  // be written (or the partial file made); the pieces written before still
+  // count, and are synced and saved with the paused state. sync_failed: a
+  // sync failed, so the pieces written since the last good one stop
+  // counting, and the state is saved without another sync.
+  void disk_pause(DiskTrouble trouble, const Error& error);
+  void sync_failed(DiskTrouble trouble, const Error& error);
+  // Both: pauses (peers dropped, the reason set) unless already paused by
+  // the disk; false then, or when the download is over.
+  bool hold_for_disk(DiskTrouble trouble, const Error& error);
+  // While paused by the disk: looks at the free space now and then (on a
+  // worker), updates the reason and asks DiskRetry whether to try again.
+  void disk_tick(DownloadClock::time_point now);
+  void disk_probed(const Result<DiskUse>& use);
+  // Leaves the disk pause: runs again if the session is its user's, else
+  // waits for it like any paused download.
+  void retry_disk(const char* why);
+  PartDisk& disk() const { return env_.disk ? *env_.disk : real_part_disk(); }
   void refresh_peers();
   void announce();
   void serve_register();
@@ -208,7 +256,18 @@ class Download final : private PeerClient::Owner {
   Phase phase_ = Phase::idle;
   std::string error_;
   Bitfield have_;
+  // The pieces of the last commit whose sync succeeded: what a failed sync
+  // falls back to.
+  Bitfield synced_have_;
   uint64_t done_bytes_ = 0;
+  bool disk_paused_ = false;
+  DiskRetry disk_retry_;
+  // Retries of the disk so far. A write that went to the workers before the
+  // latest one says nothing about the disk now: its failure was the last
+  // pause's, and a success does not end the trouble.
+  uint64_t disk_attempt_ = 0;
+  bool probe_in_flight_ = false;
+  DownloadClock::time_point next_probe_{};
   PiecePicker picker_;
   // Failed verifications of each piece, by the address that sent the copy.
   std::unordered_map<PieceIndex, std::map<std::string, int>> piece_failures_;

@@ -1,5 +1,5 @@
-// The downloading commands of the control protocol: download_file and
-// show_downloads. Argument checks here; the work is Downloads'.
+// The downloading commands of the control protocol: download_file,
+// show_downloads and resume. Argument checks here; the work is Downloads'.
 #include <string>
 
 #include "command_args.h"
@@ -41,6 +41,17 @@ void Commands::download_file(const Json& args, Reply& reply) {
 void Commands::show_downloads(const Json&, Reply& reply) {
   if (!downloads_) return reply(Json::array());
   reply(downloads_->show());
+}
+
+// No session needed: the disk is this machine's business. A download of a
+// user who is not logged in leaves its disk pause and waits for its user.
+void Commands::resume(const Json& args, Reply& reply) {
+  auto group = name_arg(args, "group", "group");
+  if (!group) return reply(group.error());
+  auto name = file_name_arg(args, "name");
+  if (!name) return reply(name.error());
+  if (!downloads_) return reply(make_error("internal", "downloading is not available in this daemon"));
+  reply(downloads_->resume(*group, *name));
 }
 
 }  // namespace gs::daemon

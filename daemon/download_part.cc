@@ -16,7 +16,7 @@ namespace gs::daemon {
 namespace {
 
 Error io_error(const std::string& what, const std::string& path, int err) {
-  return make_error("io_error", what + " " + path + ": " + std::strerror(err));
+  return make_error(disk_error_code(err, "io_error"), what + " " + path + ": " + std::strerror(err));
 }
 
 // Whether `name` in `dir_fd` is a symbolic link (to say so rather than
@@ -31,6 +31,10 @@ Error link_refused(const std::string& path) {
 }
 
 }  // namespace
+
+std::string disk_error_code(int err, std::string_view otherwise) {
+  return std::string(err == ENOSPC || err == EDQUOT ? kNoSpace : otherwise);
+}
 
 std::string parent_dir(const std::string& path) {
   const auto slash = path.find_last_of('/');
@@ -193,7 +197,7 @@ int write_all(int fd, uint64_t offset, std::string_view data) {
 
 Status write_result(int err) {
   if (err == 0) return Ok{};
-  return make_error("io_error", std::string("cannot write the partial file: ") + std::strerror(err));
+  return make_error(disk_error_code(err, kWriteFailed), std::string("cannot write the partial file: ") + std::strerror(err));
 }
 
 bool aligned(uint64_t v) { return v % kDirectIoAlign == 0; }
@@ -227,7 +231,10 @@ Status write_piece(PartFile& part, uint64_t offset, std::string_view data) {
 }
 
 Status sync_part(int fd) {
-  if (fdatasync(fd) != 0) return make_error("io_error", std::string("cannot sync the partial file: ") + std::strerror(errno));
+  if (fdatasync(fd) != 0) {
+    const int err = errno;
+    return make_error(disk_error_code(err, kWriteFailed), std::string("cannot sync the partial file: ") + std::strerror(err));
+  }
   return Ok{};
 }
 
@@ -338,7 +345,10 @@ Status finalize_part(PartFile& part, const std::string& dest_name, const FileMet
   const DestDir& dir = part.dir();
   const int dfd = dir.fd();
   const std::string dest = dir.path_of(dest_name);
-  if (fsync(part.fd()) != 0) return io_error("cannot sync", part.path(), errno);
+  if (fsync(part.fd()) != 0) {
+    const int err = errno;
+    return make_error(disk_error_code(err, kWriteFailed), "cannot sync " + part.path() + ": " + std::strerror(err));
+  }
   crash_at(DownloadStep::final_synced);
   // The name to rename must still be our file: a link or another file put in
   // its place would otherwise become DEST.

@@ -37,6 +37,16 @@ namespace gs::daemon {
 
 inline constexpr std::string_view kPartSuffix = ".gs-part";
 
+// Error codes of a disk that fails under a download: a write or a sync of
+// the partial file (write_piece, sync_part, the sync of finalize_part), or
+// creating or sizing it. The download pauses on these instead of failing
+// (download.h), since room can be made and a device can come back; every
+// other failure here is "io_error".
+inline constexpr std::string_view kNoSpace = "no_space";          // ENOSPC, EDQUOT (also when creating)
+inline constexpr std::string_view kWriteFailed = "write_failed";  // any other error of a write or a sync
+// kNoSpace for `err` ENOSPC or EDQUOT, else `otherwise`.
+std::string disk_error_code(int err, std::string_view otherwise);
+
 // Pieces whose bytes sit at an address, file offset and length that are all
 // multiples of this go to the disk with O_DIRECT (see write_piece).
 inline constexpr size_t kDirectIoAlign = 4096;

@@ -73,7 +73,8 @@ void Download::start_check() {
         }
         check->plan = plan_resume(*meta, done, saved, *now, *regions);
         if (now->size != static_cast<int64_t>(meta->size) && ftruncate(fd, static_cast<off_t>(meta->size)) != 0) {
-          check->error = make_error("io_error", "cannot resize " + path + ": " + std::strerror(errno));
+          const int err = errno;
+          check->error = make_error(disk_error_code(err, "io_error"), "cannot resize " + path + ": " + std::strerror(err));
         }
       },
       [alive = std::weak_ptr<Download*>(alive_), check] {
@@ -122,7 +123,12 @@ void Download::check_done(ResumeCheck& check) {
 void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& verified, const Result<PartStat>& stat,
                        std::shared_ptr<PartFile> part, const std::optional<Error>& error) {
   if (!unfinished()) return;
-  if (error) return fail("cannot use the partial file: " + error->message);
+  if (error) {
+    phase_ = Phase::idle;
+    // No room to make the partial file: that passes like any full disk.
+    if (auto trouble = disk_trouble_of(*error)) return disk_pause(*trouble, *error);
+    return fail("cannot use the partial file: " + error->message);
+  }
   if (!stat) return fail("cannot use the partial file: " + stat.error().message);
 
   const Bitfield before = have_;
@@ -130,6 +136,9 @@ void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& ve
   picker_ = PiecePicker(meta_->piece_count(), random_u64());
   done_bytes_ = 0;
   for (PieceIndex p : plan.keep) set_have(p);
+  // What the last commit synced and still holds; re-hashed pieces count
+  // as synced only once a commit has synced them.
+  synced_have_ = have_;
   size_t recovered = 0;
   for (PieceIndex p : verified) {
     if (!before.get(p)) ++recovered;

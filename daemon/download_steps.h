@@ -17,7 +17,7 @@ enum class DownloadStep {
   piece_written,     // a verified piece is in the partial file; the loop has not heard
   progress_synced,   // periodic commit: the partial file is synced, the bitmap not saved
   progress_saved,    // periodic commit: the bitmap is saved
-  pause_synced,      // pause (logout): synced, the paused state not saved
+  pause_synced,      // pause (logout, or the disk failed): synced, the paused state not saved
   fail_synced,       // failure: synced, the failed state not saved
   final_synced,      // every piece verified, the partial file fsynced, not renamed
   renamed,           // DEST.gs-part renamed to DEST, the directory not synced

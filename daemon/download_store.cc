@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "bitfield.h"
+#include "disk_retry.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -36,6 +37,8 @@ constexpr const char* kSchemaSteps[] = {
     "  part_size INTEGER NOT NULL,"
     "  part_mtime_ns INTEGER NOT NULL,"
     "  created INTEGER NOT NULL);",
+    // 1 -> 2: paused by the disk (a write or a sync failed), retried by itself
+    "ALTER TABLE downloads ADD COLUMN disk_trouble TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(kSchemaSteps) == DownloadStore::kSchemaVersion,
               "append a step and bump kSchemaVersion together");
@@ -91,6 +94,11 @@ bool known_state(const std::string& s) {
   return s == "downloading" || s == "paused" || s == "complete" || s == "failed";
 }
 
+// Only a paused download can be paused by its disk.
+bool known_trouble(const std::string& trouble, const std::string& state) {
+  return trouble.empty() || (state == "paused" && trouble_from_name(trouble));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DownloadStore>> DownloadStore::open(const std::string& db_path) {
@@ -104,7 +112,8 @@ Result<std::unique_ptr<DownloadStore>> DownloadStore::open(const std::string& db
 Result<std::vector<DownloadRecord>> DownloadStore::load_all() {
   auto q = db_->prepare(
       "SELECT id, user, grp, name, dest, part_path, force_replace, file_id, size, piece_size, hashes, have, state, error,"
-      " received_bytes, refetched_bytes, sources, part_size, part_mtime_ns, created FROM downloads ORDER BY id");
+      " received_bytes, refetched_bytes, sources, part_size, part_mtime_ns, created, disk_trouble FROM downloads"
+      " ORDER BY id");
   std::vector<DownloadRecord> out;
   while (true) {
     auto row = q.step();
@@ -131,13 +140,14 @@ Result<std::vector<DownloadRecord>> DownloadStore::load_all() {
     r.part_size = q.column_int(17);
     r.part_mtime_ns = q.column_int(18);
     r.created = q.column_int(19);
+    r.disk_trouble = q.column_text(20);
 
     const auto skip = [&](const std::string& why) {
       log_error("download #", r.id, " in ", db_->path(), " is damaged (", why, "); skipping it");
     };
     if (!valid_name(r.user) || !valid_name(r.group) || !valid_file_name(r.name) || r.dest.empty() ||
-        r.part_path.empty() || !known_state(r.state) || received < 0 || refetched < 0 || size < 0 ||
-        piece_size <= 0 || piece_size > UINT32_MAX) {
+        r.part_path.empty() || !known_state(r.state) || !known_trouble(r.disk_trouble, r.state) || received < 0 ||
+        refetched < 0 || size < 0 || piece_size <= 0 || piece_size > UINT32_MAX) {
       skip("a field is out of range");
       continue;
     }
@@ -168,8 +178,8 @@ Status DownloadStore::insert(DownloadRecord& r) {
   if (r.created == 0) r.created = static_cast<int64_t>(std::time(nullptr));
   auto st = db_->prepare(
       "INSERT INTO downloads(user, grp, name, dest, part_path, force_replace, file_id, size, piece_size, hashes, have,"
-      " state, error, received_bytes, refetched_bytes, sources, part_size, part_mtime_ns, created)"
-      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      " state, error, received_bytes, refetched_bytes, sources, part_size, part_mtime_ns, created, disk_trouble)"
+      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.bind(1, std::string_view(r.user))
       .bind(2, std::string_view(r.group))
       .bind(3, std::string_view(r.name))
@@ -188,7 +198,8 @@ Status DownloadStore::insert(DownloadRecord& r) {
       .bind(16, std::string_view(sources_json(r.sources)))
       .bind(17, r.part_size)
       .bind(18, r.part_mtime_ns)
-      .bind(19, r.created);
+      .bind(19, r.created)
+      .bind(20, std::string_view(r.disk_trouble));
   if (auto s = st.run(); !s) return s.error();
   r.id = db_->last_insert_id();
   return Ok{};
@@ -197,7 +208,7 @@ Status DownloadStore::insert(DownloadRecord& r) {
 Status DownloadStore::save(const DownloadRecord& r) {
   auto st = db_->prepare(
       "UPDATE downloads SET dest = ?, part_path = ?, force_replace = ?, have = ?, state = ?, error = ?, received_bytes = ?,"
-      " refetched_bytes = ?, sources = ?, part_size = ?, part_mtime_ns = ? WHERE id = ?");
+      " refetched_bytes = ?, sources = ?, part_size = ?, part_mtime_ns = ?, disk_trouble = ? WHERE id = ?");
   st.bind(1, std::string_view(r.dest))
       .bind(2, std::string_view(r.part_path))
       .bind(3, int64_t{r.force ? 1 : 0})
@@ -209,7 +220,8 @@ Status DownloadStore::save(const DownloadRecord& r) {
       .bind(9, std::string_view(sources_json(r.sources)))
       .bind(10, r.part_size)
       .bind(11, r.part_mtime_ns)
-      .bind(12, r.id);
+      .bind(12, std::string_view(r.disk_trouble))
+      .bind(13, r.id);
   return st.run();
 }
 

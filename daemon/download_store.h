@@ -42,7 +42,10 @@ struct DownloadRecord {
   FileMeta meta;
   std::string have;      // Bitfield::to_bytes() of the pieces verified and written
   std::string state;     // "downloading" | "paused" | "complete" | "failed"
-  std::string error;     // why it failed; empty otherwise
+  std::string error;     // why it failed, or why the disk paused it; empty otherwise
+  // Paused because the disk failed under it ("no_space" | "write_error",
+  // disk_retry.h): it tries again by itself. Empty otherwise.
+  std::string disk_trouble;
   uint64_t received_bytes = 0;
   uint64_t refetched_bytes = 0;
   std::vector<SourceCount> sources;
@@ -57,7 +60,7 @@ struct DownloadRecord {
 
 class DownloadStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr std::string_view kSchemaComponent = "downloads";
 
   // Opens its own connection to the sqlite file at `db_path` (gsd.db) and

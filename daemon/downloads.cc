@@ -235,6 +235,16 @@ Json Downloads::show() const {
   return out;
 }
 
+Result<Json> Downloads::resume(const std::string& group, const std::string& name) {
+  for (auto& d : list_) {
+    if (d->group() != group || d->name() != name) continue;
+    if (auto s = d->resume(); !s) return s.error();
+    return d->to_json(DownloadClock::now());
+  }
+  return make_error("no_such_download", "no download of '" + name + "' in '" + group +
+                                            "'; 'gsctl show_downloads' lists them");
+}
+
 const Download* Downloads::find(const std::string& group, const std::string& name) const {
   for (const auto& d : list_) {
     if (d->group() == group && d->name() == name) return d.get();

@@ -1,6 +1,7 @@
 // Every download of this daemon: starting new ones (download_file), listing
-// them (show_downloads), resuming them when the session is ready, pausing
-// them when it ends, and one timer that drives them all.
+// them (show_downloads), resuming them when the session is ready (or one its
+// disk paused, on resume), pausing them when it ends, and one timer that
+// drives them all.
 //
 // A download belongs to the user whose session started it and runs only
 // while that user is logged in here. At startup every stored download that
@@ -61,6 +62,10 @@ class Downloads {
   Result<Json> add(const Request& request, const Json& file_info);
   // show_downloads: one entry per download, oldest first.
   Json show() const;
+  // resume: the download of (group, name), paused by its disk, tries again
+  // now (Download::resume). Result its show_downloads entry; errors
+  // no_such_download, not_paused (complete or failed).
+  Result<Json> resume(const std::string& group, const std::string& name);
 
   // A last commit of every download. Idempotent.
   void shutdown();

@@ -104,6 +104,8 @@ TEST(CtlCommands, EachCommandBuildsItsRequest) {
   EXPECT_EQ(request_of({"show_downloads"}), R"({"cmd":"show_downloads","args":{}})");
   EXPECT_EQ(request_of({"stop_share", "g", "big.bin"}),
             R"({"cmd":"stop_share","args":{"group":"g","name":"big.bin"}})");
+  EXPECT_EQ(request_of({"resume", "g", "big.bin"}),
+            R"({"cmd":"resume","args":{"group":"g","name":"big.bin"}})");
 }
 
 // download_file's flags anywhere on the line; --force is sent, --wait is
@@ -492,6 +494,10 @@ TEST(CtlCommands, CommandHelp) {
   }
   EXPECT_NE(command_help(*find_command("upload_file")).find("PATH"), std::string::npos);
   EXPECT_NE(command_help(*find_command("show_downloads")).find("[F] failed"), std::string::npos);
+  const std::string resume = command_help(*find_command("resume"));
+  for (const char* text : {"GROUP NAME", "by itself", "exits 0", "complete, failed", "show_downloads"}) {
+    EXPECT_NE(resume.find(text), std::string::npos) << text << "\n" << resume;
+  }
   EXPECT_EQ(usage_line(*find_command("login")), "usage: gsctl [OPTIONS] login USER [PASSWORD]\n");
   EXPECT_EQ(usage_line(*find_command("logout")), "usage: gsctl [OPTIONS] logout\n");
 }

@@ -262,6 +262,28 @@ TEST(CtlRender, ShowDownloads) {
                   "[" + entry("failed", 1, 5, R"({"error":"bad\u001b[2J","name":"x"})") + "]")
                 .find('\x1b'),
             std::string::npos);
+  // Paused by its disk: why, as a pause, not as a failure.
+  EXPECT_EQ(human("show_downloads", "{}",
+                  "[" +
+                      entry("paused", 3 * mib, 12 * mib,
+                            R"j({"peers":0,"error":"no space left in /out (needs 9.0 MiB more)",)j"
+                            R"("disk_trouble":"no_space"})") +
+                      "]"),
+            "[P] [g] big.bin  25%  3.0 MiB/12.0 MiB  -  0 peers  /out/big.bin  "
+            "paused: no space left in /out (needs 9.0 MiB more)");
+}
+
+TEST(CtlRender, Resume) {
+  EXPECT_EQ(human("resume", R"({"group":"g","name":"big.bin"})", entry("downloading", 1, 5)),
+            "resumed 'big.bin' from 'g'");
+  EXPECT_EQ(human("resume", "{}", entry("paused", 1, 5, R"({"error":"no space left in /out"})")),
+            "'big.bin' from 'g' is still paused: no space left in /out");
+  EXPECT_EQ(human("resume", "{}", entry("paused", 1, 5)),
+            "'big.bin' from 'g' is paused until its user is logged in here");
+  EXPECT_EQ(human("resume", "{}", entry("complete", 5, 5)), "'big.bin' from 'g' is complete");
+  EXPECT_TRUE(refused_shape("resume", "null"));
+  EXPECT_TRUE(refused_shape("resume", "[]"));
+  EXPECT_TRUE(refused_shape("resume", R"({"group":"g"})"));
 }
 
 TEST(CtlRender, Percent) {

@@ -98,7 +98,10 @@ class FakeSeed {
       if (c.user) on_frame(c, p);
     };
     h.on_close = [this](FramedConn& c, const CloseReason&) {
-      if (c.user) conns_.erase(&c);
+      if (!c.user) return;
+      conns_.erase(&c);
+      // A later connection may get the same address: it starts with a handshake too.
+      handshaken_.erase(&c);
     };
     FramedConn* c = FramedConn::accept(base_, fd, kPeerMaxFrame, peer, std::move(h));
     if (!c) return;

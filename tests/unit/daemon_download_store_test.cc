@@ -49,6 +49,10 @@ TEST(DownloadStore, RoundTripAndReopen) {
     ASSERT_TRUE((*store)->insert(b).ok());
     EXPECT_NE(a.id, 0);
     EXPECT_NE(a.id, b.id);
+    b.state = "paused";  // by its disk
+    b.disk_trouble = "no_space";
+    b.error = "no space left in /tmp/x (needs 1.0 MiB more)";
+    ASSERT_TRUE((*store)->save(b).ok());
     a.state = "complete";
     a.force = true;
     a.refetched_bytes = 999;
@@ -94,9 +98,16 @@ TEST(DownloadStore, DamagedRowsAreSkipped) {
     DownloadRecord good = sample("good");
     DownloadRecord bad_hash = sample("bad-hash");
     DownloadRecord bad_bits = sample("bad-bits");
+    DownloadRecord bad_trouble = sample("bad-trouble");
+    DownloadRecord running_trouble = sample("running-trouble");
     ASSERT_TRUE((*store)->insert(good).ok());
     ASSERT_TRUE((*store)->insert(bad_hash).ok());
     ASSERT_TRUE((*store)->insert(bad_bits).ok());
+    bad_trouble.state = "paused";
+    bad_trouble.disk_trouble = "cosmic_rays";
+    ASSERT_TRUE((*store)->insert(bad_trouble).ok());
+    running_trouble.disk_trouble = "no_space";  // but downloading: only a paused download is paused by its disk
+    ASSERT_TRUE((*store)->insert(running_trouble).ok());
   }
   {
     auto db = Db::open(path);

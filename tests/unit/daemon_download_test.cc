@@ -1,13 +1,15 @@
 // Whole downloads in process: a real loop, worker pool, state file and
 // download store, fake serving peers on 127.0.0.1 and a tracker that answers
 // by itself. Byte-identical results, corrupt peers, the five-failure rule,
-// resume from a sparse partial file, pause and resume, refusals.
+// resume from a sparse partial file, pause and resume, refusals, a disk that
+// fills up or fails.
 #include "daemon/downloads.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +59,45 @@ class AutoTracker : public TrackerApi {
   event_base* base_;
 };
 
+// The real disk calls, on a disk that fills up and fails at will: `room`
+// more bytes of pieces may be written, then writes fail as on a full disk
+// (each refused write writes nothing); `fail_syncs` makes every sync fail
+// as on a failing device. The free space it reports is `room`, at most.
+class FaultyDisk : public PartDisk {
+ public:
+  std::atomic<uint64_t> room{UINT64_MAX};
+  std::atomic<bool> fail_syncs{false};
+
+  Status write(PartFile& part, uint64_t offset, std::string_view data) override {
+    uint64_t left = room.load();
+    do {
+      if (left < data.size()) {
+        return make_error(std::string(kNoSpace), "cannot write the partial file: No space left on device");
+      }
+    } while (!room.compare_exchange_weak(left, left - data.size()));
+    return real_part_disk().write(part, offset, data);
+  }
+  Status sync(int fd) override {
+    if (fail_syncs) return make_error(std::string(kWriteFailed), "cannot sync the partial file: Input/output error");
+    return real_part_disk().sync(fd);
+  }
+  Result<DiskUse> use(const std::string& dir, const std::string& part_path) override {
+    auto u = real_part_disk().use(dir, part_path);
+    if (u) u->free = std::min<uint64_t>(u->free, room);
+    return u;
+  }
+};
+
+// A disk paused download looks and tries again quickly (the real
+// defaults are seconds).
+DownloadOptions quick_disk_retry() {
+  DownloadOptions o;
+  o.disk_retry_first = std::chrono::milliseconds(200);
+  o.disk_retry_max = std::chrono::seconds(1);
+  o.disk_probe_interval = std::chrono::milliseconds(50);
+  return o;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -80,8 +121,9 @@ class DownloadTest : public ::testing::Test {
     content_ = test::make_content(24 * kPiece + 1234);
   }
 
-  void make_downloads(DownloadOptions options = {}) {
+  void make_downloads(DownloadOptions options = {}, PartDisk* disk = nullptr) {
     DownloadEnv env;
+    env.disk = disk;
     env.base = base_.get();
     env.pool = &pool_;
     env.session = session_.get();
@@ -146,6 +188,20 @@ class DownloadTest : public ::testing::Test {
     return 0;
   }
   bool run(const std::function<bool()>& done, double seconds = 20) { return test::run_until(base_.get(), done, seconds); }
+  // Runs the loop for `seconds` whatever happens.
+  void idle(double seconds) { (void)run([] { return false; }, seconds); }
+  std::string error() { return entry().get_string("error").value_or(""); }
+  int64_t done_bytes() { return entry().get_int("done_bytes").value_or(-1); }
+  // The download as gsd.db holds it (the only one).
+  DownloadRecord stored() {
+    auto all = store_->load_all();
+    EXPECT_TRUE(all.ok() && all->size() == 1);
+    return all.ok() && all->size() == 1 ? (*all)[0] : DownloadRecord{};
+  }
+  static size_t pieces_in(const DownloadRecord& r) {
+    auto bits = Bitfield::from_bytes(r.have, r.meta.piece_count());
+    return bits ? bits->count() : 0;
+  }
 
   test::Sandbox sb_;
   std::unique_ptr<event_base, EventBaseDeleter> base_{event_base_new()};
@@ -447,6 +503,137 @@ TEST_F(DownloadTest, BadFileInfoIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "tracker_unreachable");
   EXPECT_NE(access(sb_.path("out.bin.gs-part").c_str(), F_OK), 0);
+}
+
+// A full disk pauses the download instead of failing it: the pieces written
+// before stay (in memory and in gsd.db), peers are dropped, the reason says
+// how much room is missing, a restart keeps all of that, the session coming
+// back does not restart it, and room made resumes it by itself.
+TEST_F(DownloadTest, FullDiskPausesKeepsWhatWasWrittenAndResumesWhenRoomIsMade) {
+  content_ = test::make_content(24 * kPiece);
+  const DownloadOptions o = quick_disk_retry();
+  FaultyDisk disk;
+  disk.room = 10 * kPiece;
+  make_downloads(o, &disk);
+  auto& s = seed();
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return state() == "paused" && error().find("more)") != std::string::npos; })) << entry().dump();
+  EXPECT_EQ(error().rfind("no space left in " + parent_dir(dest) + " (needs ", 0), 0u) << error();
+  EXPECT_EQ(entry().get_string("disk_trouble"), "no_space");
+  EXPECT_EQ(done_bytes(), static_cast<int64_t>(10 * kPiece));
+  EXPECT_EQ(entry().get_int("peers"), 0);
+  // The peers are gone: nothing more is fetched, and no free piece fits,
+  // so no attempt is made however long it waits.
+  const size_t asked = s.requests();
+  idle(1.0);
+  EXPECT_EQ(s.requests(), asked);
+  EXPECT_EQ(state(), "paused");
+  // The pieces written are saved with the pause, and the reason once the
+  // room needed is known.
+  ASSERT_TRUE(run([&] { return pieces_in(stored()) == 10 && stored().error == error(); })) << stored().error;
+  DownloadRecord rec = stored();
+  EXPECT_EQ(rec.state, "paused");
+  EXPECT_EQ(rec.disk_trouble, "no_space");
+
+  // A restart while paused: still paused, for the same reason, with the
+  // same pieces; the session's `ready` does not start it.
+  const std::string reason = error();
+  downloads_.reset();
+  make_downloads(o, &disk);
+  ASSERT_TRUE(downloads_->load().ok());
+  downloads_->on_session_event(Session::Event::ready);
+  EXPECT_EQ(state(), "paused");
+  EXPECT_EQ(error(), reason);
+  EXPECT_EQ(done_bytes(), static_cast<int64_t>(10 * kPiece));
+  idle(0.5);
+  EXPECT_EQ(state(), "paused");
+  EXPECT_EQ(s.requests(), asked);
+
+  // Room for the rest: it goes on by itself and ends byte-identical; only
+  // the refused pieces were fetched twice.
+  disk.room = UINT64_MAX;
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+  EXPECT_EQ(entry().get_string("disk_trouble"), std::nullopt);
+  EXPECT_EQ(entry().find("disk_trouble")->is_null(), true);
+  EXPECT_EQ(stored().disk_trouble, "");
+  EXPECT_LE(*entry().get_int("refetched_bytes"), static_cast<int64_t>(s.requests() - 24) * kPiece);
+}
+
+// A failed sync may have lost anything written since the last good one:
+// those pieces stop counting (in memory and in gsd.db), the earlier ones
+// stay, and the download pauses on a timer rather than failing.
+TEST_F(DownloadTest, FailedSyncTakesBackTheUnsyncedPiecesAndPauses) {
+  content_ = test::make_content(48 * kPiece);
+  FaultyDisk disk;
+  make_downloads(quick_disk_retry(), &disk);
+  auto& half = seed();
+  for (PieceIndex p : all_pieces(24)) half.only_pieces.insert(p);
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return pieces_in(stored()) == 24; })) << entry().dump();
+  disk.fail_syncs = true;
+  // Pieces 24-35, listed by the next refresh: the download is not over
+  // (its final sync is not this disk's) when a commit syncs them.
+  auto& more = seed();
+  for (uint32_t p = 24; p < 36; ++p) more.only_pieces.insert(PieceIndex{p});
+  publish();
+  ASSERT_TRUE(run([&] { return state() == "paused"; })) << entry().dump();
+  EXPECT_EQ(entry().get_string("disk_trouble"), "write_error");
+  EXPECT_EQ(error(), "write error in " + parent_dir(dest) + ": cannot sync the partial file: Input/output error");
+  // Pieces that were with the workers may still land, and the next failed
+  // sync takes them back too: it settles at what was synced.
+  ASSERT_TRUE(run([&] {
+    return done_bytes() == static_cast<int64_t>(24 * kPiece) && pieces_in(stored()) == 24 &&
+           stored().disk_trouble == "write_error";
+  })) << entry().dump();
+  EXPECT_GT(*entry().get_int("refetched_bytes"), 0) << "the pieces taken back are fetched again";
+
+  // The device is back: the timer tries again and the download completes.
+  disk.fail_syncs = false;
+  seed();
+  publish();
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+}
+
+// gsctl resume tries at once, where the policy would wait.
+TEST_F(DownloadTest, ResumeTriesTheDiskAtOnce) {
+  content_ = test::make_content(24 * kPiece);
+  DownloadOptions o = quick_disk_retry();
+  o.disk_retry_first = o.disk_retry_max = std::chrono::hours(1);
+  FaultyDisk disk;
+  disk.room = 4 * kPiece;
+  make_downloads(o, &disk);
+  auto& s = seed();
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  ASSERT_TRUE(run([&] { return state() == "paused"; })) << entry().dump();
+  const size_t asked = s.requests();
+  // Still full: the attempt fetches, cannot write, and pauses again.
+  auto r = downloads_->resume("g", "f.bin");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->get_string("state"), "downloading");
+  ASSERT_TRUE(run([&] { return s.requests() > asked && state() == "paused" && !error().empty(); })) << entry().dump();
+  EXPECT_EQ(done_bytes(), static_cast<int64_t>(4 * kPiece));
+  disk.room = UINT64_MAX;
+  ASSERT_TRUE(downloads_->resume("g", "f.bin").ok());
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+  // Nothing to resume.
+  auto done = downloads_->resume("g", "f.bin");
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().code, "not_paused");
+  auto none = downloads_->resume("g", "other.bin");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, "no_such_download");
 }
 
 }  // namespace
