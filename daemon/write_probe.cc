@@ -1,6 +1,7 @@
 #include "write_probe.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,11 +39,26 @@ int temp_file(int dir_fd) {
   return named;
 }
 
-// 0, or the errno that stopped it.
-int write_all(int fd, const char* data, size_t size, uint64_t offset) {
+// What a write is made of: one block, repeated. A whole chunk in memory
+// would add its size to the daemon's peak memory for a moment's probe.
+constexpr size_t kBlock = 128 * 1024;
+
+// `size` bytes at `offset`, taken from `block` (kBlock bytes, aligned) over
+// and over, in as few pwritev calls as it takes. 0, or the errno that
+// stopped it.
+int write_repeated(int fd, const char* block, size_t size, uint64_t offset) {
+  constexpr int kMaxIov = 64;
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
+    iovec iov[kMaxIov];
+    int count = 0;
+    for (size_t at = done; at < size && count < kMaxIov; ++count) {
+      const size_t skip = at % kBlock;
+      const size_t len = std::min(kBlock - skip, size - at);
+      iov[count] = iovec{const_cast<char*>(block) + skip, len};
+      at += len;
+    }
+    const ssize_t n = pwritev(fd, iov, count, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno;
@@ -61,7 +77,7 @@ struct Round {
 
 // One round: a new sparse file of `bytes`, written in `chunk`s with `path`
 // the way write_piece writes pieces, then fdatasynced.
-Round write_round(int dir_fd, WritePath path, const char* buffer, size_t chunk, uint64_t bytes,
+Round write_round(int dir_fd, WritePath path, const char* block, size_t chunk, uint64_t bytes,
                   Clock::time_point deadline) {
   Round r;
   Fd fd(temp_file(dir_fd));
@@ -87,7 +103,7 @@ Round write_round(int dir_fd, WritePath path, const char* buffer, size_t chunk, 
     }
     const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk, bytes - at));
     if (path == WritePath::buffered) (void)readahead(fd.get(), static_cast<off64_t>(at), n);
-    if ((r.err = write_all(fd.get(), buffer, n, at)) != 0) return r;
+    if ((r.err = write_repeated(fd.get(), block, n, at)) != 0) return r;
   }
   if (fdatasync(fd.get()) != 0) {
     r.err = errno;
@@ -108,12 +124,18 @@ Result<WriteRates> probe_write_paths(int dir_fd, const WriteProbeLimits& limits)
   // O_DIRECT wants the buffer, offsets and lengths aligned.
   const size_t chunk = std::max(kDirectIoAlign, limits.chunk / kDirectIoAlign * kDirectIoAlign);
   const uint64_t bytes = std::max<uint64_t>(kDirectIoAlign, limits.round_bytes / kDirectIoAlign * kDirectIoAlign);
-  std::unique_ptr<char, decltype(&std::free)> buffer(static_cast<char*>(std::aligned_alloc(kDirectIoAlign, chunk)),
-                                                      &std::free);
-  if (!buffer) return make_error("io_error", "no memory for the write probe");
-  // Random bytes: a file system that compresses would make zeros look fast.
-  const std::string noise = random_bytes(chunk);
-  std::memcpy(buffer.get(), noise.data(), chunk);
+  std::unique_ptr<char, decltype(&std::free)> block(static_cast<char*>(std::aligned_alloc(kDirectIoAlign, kBlock)),
+                                                     &std::free);
+  if (!block) return make_error("io_error", "no memory for the write probe");
+  // Noise (splitmix64): a file system that compresses would make zeros look fast.
+  uint64_t x = random_u64();
+  for (size_t i = 0; i < kBlock; i += sizeof x) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    z ^= z >> 31;
+    std::memcpy(block.get() + i, &z, sizeof z);
+  }
 
   const auto deadline = Clock::now() + limits.budget;
   double best_direct = 0;
@@ -131,7 +153,7 @@ Result<WriteRates> probe_write_paths(int dir_fd, const WriteProbeLimits& limits)
         late = true;
         break;
       }
-      const Round r = write_round(dir_fd, path, buffer.get(), chunk, bytes, deadline);
+      const Round r = write_round(dir_fd, path, block.get(), chunk, bytes, deadline);
       if (r.late) {
         late = true;
         break;

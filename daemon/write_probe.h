@@ -9,7 +9,8 @@
 // best round: the machine is shared, and a disturbance only ever slows a
 // round down. The file is made with O_TMPFILE where the file system has it
 // (nothing is ever visible), else under a hidden random name removed as soon
-// as it is open. At most one round's file exists at a time.
+// as it is open. At most one round's file exists at a time, and every write
+// repeats one 128 KiB block, so the probe costs little memory.
 //
 // Blocks for up to about `budget` (one chunk and one fdatasync may run past
 // it): run it on a worker thread.
