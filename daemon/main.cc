@@ -174,7 +174,7 @@ int run(const DaemonConfig& cfg) {
   download_env.tickets = &tickets;
   // Which path pieces take to each destination's file system: measured
   // there (on the workers) unless the config fixes it.
-  WritePaths write_paths(*workers, cfg.write_path);
+  WritePaths write_paths(base.get(), *workers, cfg.write_path);
   download_env.write_paths = &write_paths;
   auto downloads = std::make_unique<Downloads>(download_env);
   if (auto s = downloads->load(); !s) {

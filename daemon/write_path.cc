@@ -37,19 +37,25 @@ WritePathPolicy::Answer WritePathPolicy::on_download(uint64_t dev, uint64_t file
     case WritePathSetting::automatic: break;
   }
   if (auto it = devs_.find(dev); it != devs_.end()) {
+    if (it->second.path) return {Step::use, *it->second.path};
     // While it is measured, even a small download waits (a fraction of a
-    // second): its writes would disturb the figures.
-    if (!it->second) return {Step::wait, WritePath::buffered};
-    return {Step::use, *it->second};
+    // second): its writes would disturb the figures. Up to max_wait.
+    if (!it->second.waited_enough) return {Step::wait, WritePath::buffered};
+    return {Step::use_for_now, WritePath::buffered};
   }
   if (file_size < params_.min_probed_file_size) return {Step::use, WritePath::buffered};
-  devs_.emplace(dev, std::nullopt);
+  devs_.emplace(dev, Dev{});
   return {Step::probe, WritePath::buffered};
+}
+
+void WritePathPolicy::on_max_wait(uint64_t dev) {
+  auto it = devs_.find(dev);
+  if (it != devs_.end() && !it->second.path) it->second.waited_enough = true;
 }
 
 WritePath WritePathPolicy::on_probed(uint64_t dev, const std::optional<WriteRates>& rates) {
   const WritePath path = choose(rates, params_.margin);
-  devs_[dev] = path;
+  devs_[dev].path = path;
   return path;
 }
 
@@ -58,7 +64,7 @@ std::optional<WritePath> WritePathPolicy::decided(uint64_t dev) const {
   if (setting_ == WritePathSetting::buffered) return WritePath::buffered;
   auto it = devs_.find(dev);
   if (it == devs_.end()) return std::nullopt;
-  return it->second;
+  return it->second.path;
 }
 
 }  // namespace gs::daemon

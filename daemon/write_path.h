@@ -12,6 +12,7 @@
 // starts, and the faster path is kept for the daemon's life.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -48,6 +49,12 @@ class WritePathPolicy {
     // several times 8 MiB, see WriteProbeLimits): it would cost more than
     // the file. It takes what is known, or buffered.
     uint64_t min_probed_file_size = uint64_t{64} << 20;
+    // How long a download waits for a running probe before it starts
+    // writing through the page cache anyway (and switches once the probe is
+    // done). Alone on a disk the probe takes ~0.1-0.3 s; several daemons
+    // probing one disk at once (a flash crowd on one machine) take longer,
+    // and a download's start should not wait for all of it.
+    std::chrono::milliseconds max_wait{250};
   };
 
   // The path for these figures; no figures (the probe failed or ran out of
@@ -58,9 +65,10 @@ class WritePathPolicy {
   explicit WritePathPolicy(WritePathSetting setting) : WritePathPolicy(setting, Params{}) {}
 
   enum class Step {
-    use,    // write with `path` now
-    probe,  // measure the file system, then ask again; it is marked as being measured
-    wait,   // it is being measured: ask again when the probe is done
+    use,          // write with `path` now
+    probe,        // measure the file system, then ask again; it is marked as being measured
+    wait,         // it is being measured: ask again when the probe is done or has run max_wait
+    use_for_now,  // write with `path` (buffered) until the running probe decides
   };
   struct Answer {
     Step step = Step::use;
@@ -71,6 +79,9 @@ class WritePathPolicy {
   // A download of `file_size` bytes into the file system `dev` is about to
   // write its first piece.
   Answer on_download(uint64_t dev, uint64_t file_size);
+  // The probe of `dev` has run for max_wait (the caller's timer): who asks
+  // from now on goes ahead buffered.
+  void on_max_wait(uint64_t dev);
   // The probe of `dev` ended (nullopt: it failed). Returns the path now kept
   // for `dev` until the daemon stops.
   WritePath on_probed(uint64_t dev, const std::optional<WriteRates>& rates);
@@ -83,7 +94,11 @@ class WritePathPolicy {
  private:
   WritePathSetting setting_;
   Params params_;
-  std::map<uint64_t, std::optional<WritePath>> devs_;  // nullopt: being measured
+  struct Dev {
+    std::optional<WritePath> path;  // nullopt: being measured
+    bool waited_enough = false;     // ... for max_wait already
+  };
+  std::map<uint64_t, Dev> devs_;
 };
 
 }  // namespace gs::daemon

@@ -394,6 +394,7 @@ struct MeasuredPaths {
   static WritePathPolicy::Params params() {
     WritePathPolicy::Params p;
     p.min_probed_file_size = 1;
+    p.max_wait = std::chrono::seconds(20);  // these tests are about the wait
     return p;
   }
   static WriteProbeLimits limits() {
@@ -403,7 +404,7 @@ struct MeasuredPaths {
     l.budget = std::chrono::seconds(20);
     return l;
   }
-  explicit MeasuredPaths(WorkerPool& pool) : paths(pool, WritePathSetting::automatic, params(), limits()) {}
+  MeasuredPaths(event_base* base, WorkerPool& pool) : paths(base, pool, WritePathSetting::automatic, params(), limits()) {}
   WritePaths paths;
 };
 
@@ -414,7 +415,7 @@ uint64_t dev_of(const std::string& path) {
 }
 
 TEST_F(DownloadTest, TheFirstDownloadIntoAFileSystemConnectsOnlyOnceItsWritePathIsKnown) {
-  MeasuredPaths measured(pool_);
+  MeasuredPaths measured(base_.get(), pool_);
   make_downloads({}, &measured.paths);
   auto& s = seed();
   publish();
@@ -438,7 +439,7 @@ TEST_F(DownloadTest, TheFirstDownloadIntoAFileSystemConnectsOnlyOnceItsWritePath
 }
 
 TEST_F(DownloadTest, PausedWhileItsWritePathIsMeasuredItWaitsForTheSession) {
-  MeasuredPaths measured(pool_);
+  MeasuredPaths measured(base_.get(), pool_);
   make_downloads({}, &measured.paths);
   auto& s = seed();
   publish();

@@ -102,6 +102,22 @@ TEST(WritePathPolicy, SmallDownloadsDoNotProbeAndTakeBufferedUntilSomethingIsKno
   EXPECT_EQ(p.on_download(kDev, 1), (Answer{Step::use, WritePath::direct})) << "then small ones use the result";
 }
 
+TEST(WritePathPolicy, AfterMaxWaitDownloadsGoAheadBufferedUntilTheProbeDecides) {
+  WritePathPolicy p(WritePathSetting::automatic);
+  ASSERT_EQ(p.on_download(kDev, kBig).step, Step::probe);
+  EXPECT_EQ(p.on_download(kDev, kBig).step, Step::wait);
+  p.on_max_wait(kDev);
+  EXPECT_EQ(p.on_download(kDev, kBig), (Answer{Step::use_for_now, WritePath::buffered}));
+  EXPECT_EQ(p.on_download(kDev, 1), (Answer{Step::use_for_now, WritePath::buffered}));
+  EXPECT_EQ(p.decided(kDev), std::nullopt) << "going ahead decides nothing";
+  EXPECT_EQ(p.on_probed(kDev, WriteRates{900 * MiB, 230 * MiB}), WritePath::direct);
+  EXPECT_EQ(p.on_download(kDev, kBig), (Answer{Step::use, WritePath::direct}));
+  p.on_max_wait(kDev);  // a late timer changes nothing
+  EXPECT_EQ(p.on_download(kDev, kBig), (Answer{Step::use, WritePath::direct}));
+  EXPECT_EQ(p.on_download(kDev + 1, kBig).step, Step::probe) << "another file system waits afresh";
+  EXPECT_EQ(p.on_download(kDev + 1, kBig).step, Step::wait);
+}
+
 TEST(WritePathPolicy, TheMarginComesFromTheParams) {
   WritePathPolicy::Params params;
   params.margin = 0.5;

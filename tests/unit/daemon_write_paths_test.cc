@@ -6,6 +6,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "fd.h"
@@ -91,7 +95,8 @@ class WritePathsTest : public ::testing::Test {
 TEST_F(WritePathsTest, TheFirstLargeDownloadWaitsForTheProbeAndOthersWithIt) {
   WritePathPolicy::Params params;
   params.min_probed_file_size = 1 << 20;
-  WritePaths paths(pool_, WritePathSetting::automatic, params, quick());
+  params.max_wait = std::chrono::seconds(30);
+  WritePaths paths(loop_.base(), pool_, WritePathSetting::automatic, params, quick());
   auto a = part("a.gs-part");
   auto b = part("b.gs-part", 1);
   const bool direct_here = can_direct(a);
@@ -115,7 +120,7 @@ TEST_F(WritePathsTest, TheFirstLargeDownloadWaitsForTheProbeAndOthersWithIt) {
 }
 
 TEST_F(WritePathsTest, ASmallDownloadAloneDoesNotProbeAndWritesBuffered) {
-  WritePaths paths(pool_, WritePathSetting::automatic);  // probes from 64 MiB
+  WritePaths paths(loop_.base(), pool_, WritePathSetting::automatic);  // probes from 64 MiB
   auto a = part("a.gs-part");
   EXPECT_TRUE(paths.choose(a, 1 << 20, [] { FAIL() << "no probe"; }));
   EXPECT_EQ(a->direct_fd(), -1);
@@ -126,10 +131,10 @@ TEST_F(WritePathsTest, ASmallDownloadAloneDoesNotProbeAndWritesBuffered) {
 TEST_F(WritePathsTest, AFixedSettingIsTakenAsItIs) {
   auto a = part("a.gs-part");
   const bool direct_here = can_direct(a);
-  WritePaths buffered(pool_, WritePathSetting::buffered);
+  WritePaths buffered(loop_.base(), pool_, WritePathSetting::buffered);
   EXPECT_TRUE(buffered.choose(a, uint64_t{1} << 40, [] { FAIL(); }));
   EXPECT_EQ(a->direct_fd(), -1);
-  WritePaths direct(pool_, WritePathSetting::direct);
+  WritePaths direct(loop_.base(), pool_, WritePathSetting::direct);
   EXPECT_TRUE(direct.choose(a, uint64_t{1} << 40, [] { FAIL(); }));
   EXPECT_EQ(a->direct_fd() >= 0, direct_here);
   EXPECT_EQ(pool_.in_flight(), 0u);
@@ -140,7 +145,7 @@ TEST_F(WritePathsTest, AProbeThatFailsMeansBuffered) {
   params.min_probed_file_size = 1;
   WriteProbeLimits none = quick();
   none.budget = std::chrono::milliseconds(0);
-  WritePaths paths(pool_, WritePathSetting::automatic, params, none);
+  WritePaths paths(loop_.base(), pool_, WritePathSetting::automatic, params, none);
   auto a = part("a.gs-part");
   bool ready = false;
   ASSERT_FALSE(paths.choose(a, 1 << 20, [&] { ready = true; }));
@@ -150,13 +155,39 @@ TEST_F(WritePathsTest, AProbeThatFailsMeansBuffered) {
   EXPECT_EQ(paths.decided(a->identity().dev), WritePath::buffered);
 }
 
+// A probe held up (several daemons probing one disk, say) lets the
+// downloads go ahead buffered after max_wait; they switch once it decides.
+TEST_F(WritePathsTest, ASlowProbeLetsDownloadsStartBufferedAndSwitchesThemAfter) {
+  auto a = part("a.gs-part");
+  if (!can_direct(a)) GTEST_SKIP() << "no O_DIRECT here: nothing to switch to";
+  WritePathPolicy::Params params;
+  params.min_probed_file_size = 1;
+  params.max_wait = std::chrono::milliseconds(50);
+  auto go = std::make_shared<std::atomic<bool>>(false);
+  WritePaths paths(loop_.base(), pool_, WritePathSetting::automatic, params, quick(), [go](int) -> Result<WriteRates> {
+    for (int i = 0; i < 2000 && !*go; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return WriteRates{900.0 * (1 << 20), 230.0 * (1 << 20)};
+  });
+  int ready = 0;
+  ASSERT_FALSE(paths.choose(a, 1 << 20, [&] { ++ready; }));
+  ASSERT_TRUE(loop_.run_until([&] { return ready == 1; }, 5)) << "max_wait passed";
+  EXPECT_TRUE(paths.choose(a, 1 << 20, [] { FAIL() << "it goes ahead"; }));
+  EXPECT_EQ(a->direct_fd(), -1) << "buffered while the probe runs";
+  EXPECT_FALSE(paths.decided(a->identity().dev).has_value());
+  *go = true;
+  ASSERT_TRUE(loop_.run_until([&] { return paths.decided(a->identity().dev).has_value(); }, 15));
+  EXPECT_EQ(*paths.decided(a->identity().dev), WritePath::direct);
+  EXPECT_GE(a->direct_fd(), 0) << "switched to the path decided";
+  EXPECT_EQ(ready, 1) << "nobody was waiting any more";
+}
+
 TEST_F(WritePathsTest, GoneBeforeItsProbeEndsCallsNobody) {
   WritePathPolicy::Params params;
   params.min_probed_file_size = 1;
   auto a = part("a.gs-part");
   bool ready = false;
   {
-    WritePaths paths(pool_, WritePathSetting::automatic, params, quick());
+    WritePaths paths(loop_.base(), pool_, WritePathSetting::automatic, params, quick());
     ASSERT_FALSE(paths.choose(a, 1 << 20, [&] { ready = true; }));
   }
   ASSERT_TRUE(loop_.run_until([&] { return pool_.in_flight() == 0; }, 30));
