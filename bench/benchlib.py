@@ -2,8 +2,10 @@
 bounded waits, a gs cluster on loopback, formatting (Python standard library
 only; imported by bench/run and the scenario modules next to it)."""
 
+import fcntl
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -126,6 +128,50 @@ def read_through(path):
         for _ in range(1 << 20):
             if not f.read(4 * MiB):
                 break
+
+
+# durable_copy's writes: one stream, 4 MiB at a time (a direct write of
+# that size keeps several requests in flight, as gsd's four workers do).
+DURABLE_CHUNK = 4 * MiB
+
+
+def durable_copy(src, dest, direct):
+    """Copies src to dest (a new file) and fdatasyncs it: the work a download
+    of src into dest's directory must at least do. Returns the seconds from
+    opening dest until fdatasync returned. direct: O_DIRECT writes from a
+    page-aligned (mmap) buffer, the last partial block, if any, through the
+    page cache; else plain buffered writes. The source is read with one
+    read() per chunk straight into that buffer; keep it in the page cache
+    (read_through) to time the writing only. dest's pages are then dropped
+    (POSIX_FADV_DONTNEED; clean after the sync) and dest removed, so the next
+    run starts without them."""
+    buf = mmap.mmap(-1, DURABLE_CHUNK)
+    view = memoryview(buf)
+    try:
+        with open(src, "rb", buffering=0) as f:
+            t0 = time.monotonic()
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | (os.O_DIRECT if direct else 0),
+                         0o644)
+            try:
+                for _ in range(1 << 22):  # bounded: 16 TiB at 4 MiB
+                    n = f.readinto(buf)
+                    if not n:
+                        break
+                    if direct and n % 4096:
+                        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+                    done = 0
+                    while done < n:
+                        done += os.write(fd, view[done:n])
+                os.fdatasync(fd)
+                seconds = time.monotonic() - t0
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+                os.unlink(dest)
+    finally:
+        view.release()
+        buf.close()
+    return seconds
 
 
 REPORTED = "/sys/module/page_reporting/parameters/reported_kib"
@@ -319,7 +365,7 @@ kdf_log2_n = 10
 max_connections_per_address = 1000000
 """
 GSD_TOML = """[daemon]
-log_level = "warn"
+log_level = "{log_level}"
 """
 # The tracker and cluster scenarios measure the protocol's own work with a
 # raw plaintext load generator (as opentracker's reference is plain HTTP);
@@ -329,13 +375,13 @@ PLAINTEXT_TOML = "tls = false\n"
 
 class Daemon(Proc):
     # extra_toml: more lines for the [daemon] section (e.g. "max_upload_rate = 1048576\n").
-    def __init__(self, work, name, trackers_file, extra_toml=""):
+    def __init__(self, work, name, trackers_file, extra_toml="", log_level="warn"):
         self.port = free_port()
         self.socket = os.path.join(work, f"{name}.sock")
         state = os.path.join(work, name)
         conf = os.path.join(work, f"{name}.toml")
         with open(conf, "w") as f:
-            f.write(GSD_TOML + extra_toml)
+            f.write(GSD_TOML.format(log_level=log_level) + extra_toml)
         super().__init__(name, [GSD_BIN, "--config", conf, "--state-dir", state, "--socket",
                                 self.socket, "--listen", f"127.0.0.1:{self.port}", "--trackers",
                                 trackers_file], os.path.join(work, f"{name}.log"))
@@ -417,15 +463,16 @@ def start_gs_tracker(work, tls=True):
     return tracker, port, trackers_file
 
 
-def start_gs_cluster(work, names, extra_toml=None, tls=True):
+def start_gs_cluster(work, names, extra_toml=None, tls=True, log_levels=None):
     """A tracker and one logged-in gsd per name, all in group "bench".
     extra_toml: {name: more [daemon] lines for that daemon's config}.
-    tls=False: every link plaintext."""
+    tls=False: every link plaintext. log_levels: {name: level} ("warn" for
+    the others)."""
     tracker, _, trackers_file = start_gs_tracker(work, tls=tls)
     daemons = {}
     for n in names:
         more = (extra_toml or {}).get(n, "") + ("" if tls else PLAINTEXT_TOML)
-        d = Daemon(work, n, trackers_file, more).start()
+        d = Daemon(work, n, trackers_file, more, (log_levels or {}).get(n, "warn")).start()
         d.ok("create_user", n, "--password-stdin", stdin="bench-pw\n")
         d.ok("login", n, "--password-stdin", stdin="bench-pw\n")
         daemons[n] = d

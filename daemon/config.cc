@@ -96,9 +96,11 @@ std::string usage_text() {
          std::to_string(kDefaultHeartbeatSeconds) + "),\n"
          "daemon.tracker_timeout_seconds (" + std::to_string(kDefaultTrackerTimeoutSeconds) +
          "),\ndaemon.max_upload_rate (bytes per second to all peers together; 0, the default,\n"
-         "is unlimited), daemon.direct_io (true: downloaded pieces go to the disk without\n"
-         "the page cache; false for spinning disks), daemon.tls (true: TLS 1.3 on every\n"
-         "link; false only on a trusted network),\n"
+         "is unlimited), daemon.write_path (auto: each file system is measured when the\n"
+         "first large download into it starts, and downloaded pieces go to the disk with\n"
+         "O_DIRECT or through the page cache, whichever wrote faster; direct or buffered\n"
+         "fix it; the old daemon.direct_io = false means buffered, true auto),\n"
+         "daemon.tls (true: TLS 1.3 on every link; false only on a trusted network),\n"
          "daemon.max_peer_connections_per_address (" + std::to_string(kDefaultMaxPeerConnectionsPerAddress) +
          ", 1-" + std::to_string(kMaxPeerConnectionsPerAddress) + ": peer connections\n"
          "from one address at once), daemon.max_pending_requests_per_peer (" +
@@ -143,7 +145,16 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   int64_t upload_rate = 0;
   if (auto s = file.get("daemon.max_upload_rate", upload_rate, 0, int64_t{1} << 40); !s) return s.error();
   c.max_upload_rate = static_cast<uint64_t>(upload_rate);
-  if (auto s = file.get("daemon.direct_io", c.direct_io); !s) return s.error();
+  std::string write_path = std::string(write_path_setting_name(c.write_path));
+  if (auto s = file.get("daemon.write_path", write_path); !s) return s.error();
+  // write_path's old name. false keeps meaning the page cache; true, its
+  // old default, which most files have only because the example showed it,
+  // now means auto like the new default.
+  bool direct_io = true;
+  if (auto s = file.get("daemon.direct_io", direct_io); !s) return s.error();
+  if (file.has("daemon.direct_io") && file.has("daemon.write_path")) {
+    return file.value_error("daemon.direct_io", "is the old name of daemon.write_path; set only write_path");
+  }
   if (auto s = file.get("daemon.tls", c.tls); !s) return s.error();
   if (auto s = file.get("daemon.max_peer_connections_per_address", c.max_peer_connections_per_address, 1,
                         kMaxPeerConnectionsPerAddress);
@@ -163,6 +174,12 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   if (!parse_log_level(level, c.log_level)) {
     return file.value_error("daemon.log_level", "'" + level + "' is not one of error, warn, info, debug");
   }
+  if (auto setting = parse_write_path_setting(write_path)) {
+    c.write_path = *setting;
+  } else {
+    return file.value_error("daemon.write_path", "'" + write_path + "' is not one of auto, direct, buffered");
+  }
+  if (file.has("daemon.direct_io")) c.write_path = direct_io ? WritePathSetting::automatic : WritePathSetting::buffered;
   auto ep = parse_endpoint(listen, /*allow_port_zero=*/true);
   if (!ep) return file.value_error("daemon.listen", ep.error().message);
   c.listen = *ep;

@@ -12,6 +12,7 @@
 #include "endpoint.h"
 #include "log.h"
 #include "result.h"
+#include "write_path.h"
 
 namespace gs::daemon {
 
@@ -67,7 +68,8 @@ struct DaemonConfig {
   int heartbeat_seconds = kDefaultHeartbeatSeconds;
   int tracker_timeout_seconds = kDefaultTrackerTimeoutSeconds;
   uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
-  bool direct_io = true;         // downloaded pieces bypass the page cache
+  // How downloaded pieces reach the disk: measured per file system, or fixed.
+  WritePathSetting write_path = WritePathSetting::automatic;
   bool tls = true;               // TLS 1.3 on every link; false only on a trusted network
   // Peer connections from one source address at once; more are closed at once.
   int64_t max_peer_connections_per_address = kDefaultMaxPeerConnectionsPerAddress;

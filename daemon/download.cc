@@ -14,6 +14,7 @@
 #include "names.h"
 #include "serve_registry.h"
 #include "shares.h"
+#include "write_paths.h"
 
 namespace gs::daemon {
 namespace {
@@ -99,7 +100,7 @@ void Download::on_session_ready() {
       state_ = State::downloading;
       dirty_ = true;
       if (part_ && part_trusted_) {
-        activate();
+        choose_write_path_then_activate();
       } else {
         start_check();
       }
@@ -111,7 +112,9 @@ void Download::on_session_ready() {
       refresh_peers();
       return;
     case Phase::checking:
-      // Paused and resumed while checking: checked() starts it then.
+    case Phase::measuring:
+      // Paused and resumed while checking or measuring: checked() or
+      // write_path_known() starts it then.
       state_ = State::downloading;
       return;
     case Phase::finishing:
@@ -132,6 +135,25 @@ void Download::pause() {
   log_info("download of ", rec_.name, " in ", rec_.group, " paused");
   dirty_ = true;
   commit(DownloadStep::pause_synced);
+}
+
+void Download::choose_write_path_then_activate() {
+  // A file complete already writes nothing: it need not wait for a probe.
+  if (env_.write_paths && part_ && !have_.all() &&
+      !env_.write_paths->choose(part_, meta_->size, [alive = std::weak_ptr<Download*>(alive_)] {
+        if (auto a = alive.lock()) (*a)->write_path_known();
+      })) {
+    phase_ = Phase::measuring;
+    return;
+  }
+  activate();
+}
+
+void Download::write_path_known() {
+  if (phase_ != Phase::measuring) return;  // failed meanwhile
+  phase_ = Phase::idle;
+  // Paused meanwhile: on_session_ready() starts it later.
+  if (state_ == State::downloading) choose_write_path_then_activate();
 }
 
 void Download::activate() {

@@ -76,6 +76,7 @@ namespace gs::daemon {
 
 class ServeRegistry;
 class Shares;
+class WritePaths;
 
 struct DownloadOptions {
   size_t max_peers = 32;                       // connections per download
@@ -90,7 +91,9 @@ struct DownloadOptions {
   int max_timeouts_in_row = 3;  // request timeouts with nothing delivered: reconnect later
   size_t verify_backlog_high = 8;  // pieces waiting for the workers: stop reading above
   size_t verify_backlog_low = 4;   // ... and read again at or below
-  bool direct_io = true;           // verified pieces bypass the page cache (write_piece)
+  // Partial files get an O_DIRECT descriptor too (write_piece); whether
+  // pieces take it is WritePaths' choice.
+  bool direct_io = true;
   // Paused by its disk: the first retry after this, doubling up to the max
   // (DiskRetry); the free space is looked at every disk_probe_interval.
   DownloadClock::duration disk_retry_first = std::chrono::seconds(5);
@@ -112,6 +115,7 @@ struct DownloadEnv {
   // the tickets of its file_info answers there, and presents them.
   TicketBook* tickets = nullptr;
   PartDisk* disk = nullptr;  // null: the real calls (tests put faults here)
+  WritePaths* write_paths = nullptr;  // null: direct whenever options.direct_io (tests)
   DownloadOptions options;
 };
 
@@ -162,7 +166,9 @@ class Download final : private PeerClient::Owner {
   Json to_json(DownloadClock::time_point now) const;
 
  private:
-  enum class Phase { idle, checking, active, finishing };
+  // measuring: waiting for WritePaths to measure the partial file's file
+  // system (the first large download into it) before fetching.
+  enum class Phase { idle, checking, measuring, active, finishing };
 
   // PeerClient::Owner
   void on_peer_ready(PeerClient& peer) override;
@@ -189,6 +195,9 @@ class Download final : private PeerClient::Owner {
   void found_complete(const struct stat& st);
   void checked(const ResumePlan& plan, const std::vector<PieceIndex>& verified, const Result<PartStat>& stat,
                std::shared_ptr<PartFile> part, const std::optional<Error>& error);
+  // Fetching starts once the partial file's write path is known.
+  void choose_write_path_then_activate();
+  void write_path_known();
   void activate();
   void connect_peers(DownloadClock::time_point now);
   void fill(PeerClient& peer, DownloadClock::time_point now);

@@ -205,13 +205,14 @@ bool aligned(uint64_t v) { return v % kDirectIoAlign == 0; }
 }  // namespace
 
 Status write_piece(PartFile& part, uint64_t offset, std::string_view data) {
-  // A verified piece goes straight to the disk when it can: it was hashed in
-  // memory already, so caching it would only push other files' pages out of
-  // the page cache (a download of many GiB would evict everything), and it
-  // spares the CPU the copy into newly made page-cache pages. On the bench
-  // VM, whose fresh memory must first be faulted in from the host, that
-  // copy made the writes ~4 x slower than direct ones. fdatasync still
-  // covers these writes (it works on the file, not the descriptor).
+  // A verified piece goes straight to the disk when direct writes were
+  // chosen for its file system (WritePaths measures both paths there): it
+  // was hashed in memory already, so caching it would only push other
+  // files' pages out of the page cache, and it spares the CPU the copy into
+  // newly made page-cache pages (on one VM, whose fresh memory is faulted in
+  // from the host, that copy made writes ~4 x slower; on other disks direct
+  // writes are the slower ones). fdatasync still covers these writes (it
+  // works on the file, not the descriptor).
   const int direct = part.direct_fd();
   if (direct >= 0 && aligned(reinterpret_cast<uintptr_t>(data.data())) && aligned(offset) && aligned(data.size())) {
     const int err = write_all(direct, offset, data);

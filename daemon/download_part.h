@@ -91,7 +91,8 @@ class PartFile {
   // Creates `name` in `dir` and sizes it to `size` without allocating. An
   // old file (or link) of that name is removed first and the new one made
   // with O_EXCL: nothing that was there is ever written into.
-  // `direct_io`: aligned piece writes may bypass the page cache (write_piece).
+  // `direct_io`: aligned piece writes may bypass the page cache (write_piece;
+  // whether they do is then use_direct()'s).
   static Result<std::shared_ptr<PartFile>> create(std::shared_ptr<DestDir> dir, const std::string& name,
                                                   uint64_t size, bool direct_io);
   // Opens the existing regular file `name` in `dir`; error code "missing"
@@ -113,15 +114,20 @@ class PartFile {
   // The file this descriptor has open (not whatever its name leads to now).
   FileIdentity identity() const { return identity_; }
   // A second descriptor with O_DIRECT for aligned piece writes; -1 when the
-  // file system refused it or a direct write failed with EINVAL once.
-  int direct_fd() const { return direct_ok_ ? direct_fd_ : -1; }
+  // file system refused it, a direct write failed with EINVAL once, or the
+  // page cache was chosen (use_direct).
+  int direct_fd() const { return direct_ok_ && direct_chosen_ ? direct_fd_ : -1; }
   void stop_direct() { direct_ok_ = false; }
+  // Whether aligned pieces go direct when they can: the write path chosen
+  // for the file's file system (WritePaths). On until said otherwise.
+  void use_direct(bool on) { direct_chosen_ = on; }
 
  private:
   PartFile(int fd, std::shared_ptr<DestDir> dir, std::string name, const struct stat& st, bool direct_io);
   int fd_;
   int direct_fd_ = -1;
   std::atomic<bool> direct_ok_{false};
+  std::atomic<bool> direct_chosen_{true};
   std::shared_ptr<DestDir> dir_;
   std::string name_;
   std::string path_;
@@ -135,8 +141,8 @@ struct PartStat {
 Result<PartStat> stat_part(int fd);
 
 // All of `data` at `offset` (short writes and EINTR retried): with O_DIRECT
-// when `data` and `offset` are aligned (kDirectIoAlign) and the file allows
-// it, else through the page cache.
+// when `data` and `offset` are aligned (kDirectIoAlign), the file allows it
+// and direct writes were chosen for it, else through the page cache.
 Status write_piece(PartFile& part, uint64_t offset, std::string_view data);
 // fdatasync: what was written so far survives a power cut.
 Status sync_part(int fd);

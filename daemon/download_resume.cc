@@ -166,7 +166,7 @@ void Download::checked(const ResumePlan& plan, const std::vector<PieceIndex>& ve
            lost ? ", " + std::to_string(lost) + " to fetch again" : "");
   phase_ = Phase::idle;
   if (state_ == State::downloading) {
-    activate();
+    choose_write_path_then_activate();
   } else {
     commit(DownloadStep::progress_synced);
   }

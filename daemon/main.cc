@@ -32,6 +32,7 @@
 #include "tracker_probe.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
+#include "write_paths.h"
 
 namespace gs::daemon {
 namespace {
@@ -161,7 +162,7 @@ int run(const DaemonConfig& cfg) {
   }
   DownloadEnv download_env;
   download_env.base = base.get();
-  download_env.options.direct_io = cfg.direct_io;
+  download_env.options.direct_io = cfg.write_path != WritePathSetting::buffered;
   download_env.options.max_peers = static_cast<size_t>(cfg.max_peers_per_download);
   download_env.pool = workers.get();
   download_env.session = &session;
@@ -171,6 +172,10 @@ int run(const DaemonConfig& cfg) {
   download_env.seat = serve_options.seat;
   download_env.tls = tls.get();
   download_env.tickets = &tickets;
+  // Which path pieces take to each destination's file system: measured
+  // there (on the workers) unless the config fixes it.
+  WritePaths write_paths(base.get(), *workers, cfg.write_path);
+  download_env.write_paths = &write_paths;
   auto downloads = std::make_unique<Downloads>(download_env);
   if (auto s = downloads->load(); !s) {
     log_error(s.error().message);

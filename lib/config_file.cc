@@ -92,6 +92,8 @@ Status ConfigFile::get(std::string_view key, bool& out) {
   return Ok{};
 }
 
+bool ConfigFile::has(std::string_view key) const { return impl_->table.at_path(key).node() != nullptr; }
+
 namespace {
 
 // Walks tables depth-first; reports the first leaf key nobody asked for.

@@ -27,6 +27,9 @@ class ConfigFile {
   Status get(std::string_view key, std::string& out);
   Status get(std::string_view key, int64_t& out, int64_t min, int64_t max);
   Status get(std::string_view key, bool& out);
+  // Whether the file sets `key` at all (an old name kept beside its new one
+  // must not be set together with it). Does not count as asking for it.
+  bool has(std::string_view key) const;
   // Fails on the first key (in file order) that no get() asked for.
   Status check_unknown() const;
   // For checks beyond type and range (an address, one of a set of words):

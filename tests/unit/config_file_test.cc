@@ -72,6 +72,15 @@ TEST(ConfigFile, LoadMissingFile) {
   EXPECT_NE(cf.error().message.find("missing.toml"), std::string::npos);
 }
 
+TEST(ConfigFile, HasSaysWhetherAKeyIsSetWithoutAskingForIt) {
+  auto cf = ConfigFile::parse("[a]\nflag = false\n", "t.toml");
+  ASSERT_TRUE(cf.ok()) << cf.error().message;
+  EXPECT_TRUE(cf->has("a.flag"));
+  EXPECT_FALSE(cf->has("a.other"));
+  EXPECT_FALSE(cf->check_unknown().ok()) << "has() is not get(): the key is still unknown";
+  EXPECT_FALSE(ConfigFile().has("a.flag"));
+}
+
 TEST(ConfigFile, EmptyConfigHasNoUnknownKeys) {
   ConfigFile cf;
   std::string v = "d";

@@ -32,7 +32,7 @@ TEST(DaemonConfig, Defaults) {
   EXPECT_EQ(c->log_level, LogLevel::info);
   EXPECT_EQ(c->heartbeat_seconds, 5);
   EXPECT_EQ(c->tracker_timeout_seconds, 10);
-  EXPECT_TRUE(c->direct_io);
+  EXPECT_EQ(c->write_path, WritePathSetting::automatic);
 }
 
 TEST(DaemonConfig, FileSetsEveryKey) {
@@ -45,7 +45,7 @@ TEST(DaemonConfig, FileSetsEveryKey) {
       "log_level = \"debug\"\n"
       "heartbeat_seconds = 2\n"
       "tracker_timeout_seconds = 30\n"
-      "direct_io = false\n");
+      "write_path = \"buffered\"\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->state_dir, "/var/lib/x");
   EXPECT_EQ(c->socket, "/run/x.sock");
@@ -55,12 +55,37 @@ TEST(DaemonConfig, FileSetsEveryKey) {
   EXPECT_EQ(c->log_level, LogLevel::debug);
   EXPECT_EQ(c->heartbeat_seconds, 2);
   EXPECT_EQ(c->tracker_timeout_seconds, 30);
-  EXPECT_FALSE(c->direct_io);
+  EXPECT_EQ(c->write_path, WritePathSetting::buffered);
 }
 
-TEST(DaemonConfig, DirectIoMustBeABoolean) {
+TEST(DaemonConfig, WritePathIsAutoDirectOrBuffered) {
+  for (const auto& [text, want] : {std::pair{"auto", WritePathSetting::automatic},
+                                   std::pair{"direct", WritePathSetting::direct},
+                                   std::pair{"buffered", WritePathSetting::buffered}}) {
+    auto c = from_text(std::string("[daemon]\nwrite_path = \"") + text + "\"\n");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->write_path, want) << text;
+  }
+  const std::string e = error_of("[daemon]\nwrite_path = \"fast\"\n");
+  EXPECT_NE(e.find("write_path"), std::string::npos) << e;
+  EXPECT_NE(e.find("auto, direct, buffered"), std::string::npos) << e;
+  EXPECT_NE(error_of("[daemon]\nwrite_path = true\n").find("write_path"), std::string::npos);
+  EXPECT_NE(usage_text().find("daemon.write_path"), std::string::npos);
+}
+
+// The old key: false still means the page cache; true, its old default, is
+// now the measured choice rather than always direct.
+TEST(DaemonConfig, DirectIoIsTheOldNameOfWritePath) {
+  auto off = from_text("[daemon]\ndirect_io = false\n");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->write_path, WritePathSetting::buffered);
+  auto on = from_text("[daemon]\ndirect_io = true\n");
+  ASSERT_TRUE(on.ok()) << on.error().message;
+  EXPECT_EQ(on->write_path, WritePathSetting::automatic);
   const std::string e = error_of("[daemon]\ndirect_io = \"yes\"\n");
   EXPECT_NE(e.find("direct_io"), std::string::npos) << e;
+  const std::string both = error_of("[daemon]\ndirect_io = false\nwrite_path = \"buffered\"\n");
+  EXPECT_NE(both.find("set only write_path"), std::string::npos) << both;
   EXPECT_NE(usage_text().find("daemon.direct_io"), std::string::npos);
 }
 

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/state.h"
+#include "daemon/write_paths.h"
 #include "worker_pool.h"
 #include "daemon_download_fakes.h"
 #include "sandbox.h"
@@ -121,9 +122,10 @@ class DownloadTest : public ::testing::Test {
     content_ = test::make_content(24 * kPiece + 1234);
   }
 
-  void make_downloads(DownloadOptions options = {}, PartDisk* disk = nullptr) {
+  void make_downloads(DownloadOptions options = {}, PartDisk* disk = nullptr, WritePaths* write_paths = nullptr) {
     DownloadEnv env;
     env.disk = disk;
+    env.write_paths = write_paths;
     env.base = base_.get();
     env.pool = &pool_;
     env.session = session_.get();
@@ -438,6 +440,75 @@ TEST_F(DownloadTest, LogoutPausesAndLoginResumes) {
   // Pieces already with the workers at the pause may still land and, on a
   // fast machine, finish the download before the login answer arrives.
   ASSERT_TRUE(run([&] { return finished() && in; })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+}
+
+// Measured write paths: every download here is "large", and the probe
+// writes enough to take a few loop turns.
+struct MeasuredPaths {
+  static WritePathPolicy::Params params() {
+    WritePathPolicy::Params p;
+    p.min_probed_file_size = 1;
+    p.max_wait = std::chrono::seconds(20);  // these tests are about the wait
+    return p;
+  }
+  static WriteProbeLimits limits() {
+    WriteProbeLimits l;
+    l.round_bytes = 4 << 20;
+    l.rounds = 2;
+    l.budget = std::chrono::seconds(20);
+    return l;
+  }
+  MeasuredPaths(event_base* base, WorkerPool& pool) : paths(base, pool, WritePathSetting::automatic, params(), limits()) {}
+  WritePaths paths;
+};
+
+uint64_t dev_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0);
+  return static_cast<uint64_t>(st.st_dev);
+}
+
+TEST_F(DownloadTest, TheFirstDownloadIntoAFileSystemConnectsOnlyOnceItsWritePathIsKnown) {
+  MeasuredPaths measured(base_.get(), pool_);
+  make_downloads({}, nullptr, &measured.paths);
+  auto& s = seed();
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  EXPECT_EQ(state(), "downloading");
+  const uint64_t dev = dev_of(sb_.dir());
+  EXPECT_FALSE(measured.paths.decided(dev).has_value());
+  // A second file waiting on the same probe is told right after the
+  // download, before the loop turns again: what the seed has seen by then
+  // it saw while the probe ran.
+  auto spy = PartFile::create(sb_.path("spy.gs-part"), 1, true);
+  ASSERT_TRUE(spy.ok()) << spy.error().message;
+  std::optional<size_t> seen;
+  ASSERT_FALSE(measured.paths.choose(*spy, 1, [&] { seen = s.connections(); }));
+  ASSERT_TRUE(run([&] { return seen.has_value(); }));
+  EXPECT_EQ(*seen, 0u) << "it connected while the probe ran";
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(read_file(dest), content_);
+}
+
+TEST_F(DownloadTest, PausedWhileItsWritePathIsMeasuredItWaitsForTheSession) {
+  MeasuredPaths measured(base_.get(), pool_);
+  make_downloads({}, nullptr, &measured.paths);
+  auto& s = seed();
+  publish();
+  const std::string dest = sb_.path("out.bin");
+  ASSERT_TRUE(add(dest).ok());
+  downloads_->on_session_event(Session::Event::ended);
+  EXPECT_EQ(state(), "paused");
+  const uint64_t dev = dev_of(sb_.dir());
+  ASSERT_TRUE(run([&] { return measured.paths.decided(dev).has_value(); }));
+  ASSERT_FALSE(run([&] { return s.connections() > 0; }, 0.3)) << "paused: the probe's end does not start it";
+  EXPECT_EQ(state(), "paused");
+  downloads_->on_session_event(Session::Event::ready);
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
   ASSERT_EQ(state(), "complete") << entry().dump();
   EXPECT_EQ(read_file(dest), content_);
 }
