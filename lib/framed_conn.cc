@@ -238,7 +238,7 @@ bool FramedConn::took(ssize_t n) {
   }
   const int err = errno;
   if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return false;
-  close({CloseKind::io_error, std::string("connection error: ") + evutil_socket_error_to_string(err)});
+  close(transport_->read_failure(err));
   return false;
 }
 
