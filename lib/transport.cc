@@ -8,6 +8,8 @@
 
 #include <event2/buffer.h>
 
+#include "file_source.h"
+
 namespace gs {
 
 Transport::~Transport() {
@@ -27,6 +29,11 @@ bool Transport::connect(const SockAddr& to) {
 }
 
 evbuffer* Transport::output() const { return bufferevent_get_output(bev_); }
+bool Transport::add_file(const FileSource& file, uint64_t offset, uint64_t length) {
+  return evbuffer_add_file_segment(output(), file.segment(), static_cast<ev_off_t>(offset),
+                                   static_cast<ev_off_t>(length)) == 0;
+}
+
 size_t Transport::pending_output() const { return evbuffer_get_length(output()); }
 evutil_socket_t Transport::fd() const { return bufferevent_getfd(bev_); }
 

@@ -13,6 +13,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +43,7 @@ struct CloseReason {
   std::string text;
 };
 
+class FileSource;
 class TlsContext;
 
 class Transport {
@@ -73,6 +76,10 @@ class Transport {
 
   // Where frames are queued (plaintext; file ranges as file segments).
   virtual evbuffer* output() const;
+  // Queues `length` bytes of `file` from `offset` on the output; false when
+  // out of memory. Plain: sent with sendfile. The range keeps the file open
+  // until it has been sent.
+  virtual bool add_file(const FileSource& file, uint64_t offset, uint64_t length);
   // Queued bytes the socket has not taken yet (TLS: counted as plaintext).
   virtual size_t pending_output() const;
   evutil_socket_t fd() const;
