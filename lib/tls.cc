@@ -82,7 +82,10 @@ Result<std::unique_ptr<TlsContext>> TlsContext::create(const Identity& identity)
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_default_read_buffer_len(ctx, kReadBuffer);
 #ifdef SSL_OP_ENABLE_KTLS
-  // Where the kernel offers kTLS, records are encrypted there.
+  // Where OpenSSL and the kernel offer kTLS, the kernel may decrypt what
+  // links receive (they read through a socket BIO). Sending stays ours: the
+  // write BIO is not a socket (tls_transport.cc says why). This kernel has
+  // no tls ULP, so neither is measured here.
   SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 #endif
   return tls;

@@ -231,8 +231,10 @@ class TlsTransport final : public Transport {
   }
 
   // The bufferevent wrote down to kCipherLow: seal more, and tell the owner
-  // once what is left is at its threshold.
+  // once what is left is at its threshold (not for handshake records: the
+  // owner has not heard of the link yet).
   void on_written() override {
+    if (!handshaken_) return;
     seal();
     if (pending_output() <= drain_at_) events().on_drained();
   }
@@ -344,9 +346,8 @@ class TlsTransport final : public Transport {
         const size_t n = static_cast<size_t>(std::min<uint64_t>(f.at + f.length - at, size - got));
         const ssize_t r = pread(f.fd, into + got, n, static_cast<off_t>(f.offset + (at - f.at)));
         if (r <= 0) {
-          failure_ = CloseReason{CloseKind::io_error,
-                                 "cannot read the file being sent: " +
-                                     std::string(r == 0 ? "it is shorter than when it was queued" : std::strerror(errno))};
+          const std::string why = r == 0 ? "it is shorter than when it was queued" : std::strerror(errno);
+          failure_ = CloseReason{CloseKind::io_error, "cannot read the file being sent: " + why};
           return false;
         }
         got += static_cast<size_t>(r);
