@@ -119,15 +119,13 @@ bool FramedConn::send_frame(std::initializer_list<FramePart> parts) {
   unsigned char header[kFrameHeaderSize];
   store_be32(header, static_cast<uint32_t>(size));
   bool ok = append(header, sizeof header);
-  evbuffer* out = transport_->output();
   for (const FramePart& part : parts) {
     if (!ok) break;
     if (const auto* bytes = std::get_if<std::string_view>(&part)) {
       ok = append(bytes->data(), bytes->size());
     } else {
       const FileRange& r = std::get<FileRange>(part);
-      ok = r.length == 0 || evbuffer_add_file_segment(out, r.file->segment(), static_cast<ev_off_t>(r.offset),
-                                                      static_cast<ev_off_t>(r.length)) == 0;
+      ok = r.length == 0 || transport_->add_file(*r.file, r.offset, r.length);
     }
   }
   if (!ok) {
@@ -238,7 +236,7 @@ bool FramedConn::took(ssize_t n) {
   }
   const int err = errno;
   if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return false;
-  close({CloseKind::io_error, std::string("connection error: ") + evutil_socket_error_to_string(err)});
+  close(transport_->read_failure(err));
   return false;
 }
 

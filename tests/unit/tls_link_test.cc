@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,8 @@ struct Side {
   bool connected = false;
   bool closed = false;
   CloseReason reason;
+  int drained = 0;
+  size_t pause_at = 0;  // stop reading once this many frames are in (0: never)
   std::string peer_key;  // as seen when the first frame or the connection came
   FramedConn* link = nullptr;
 };
@@ -43,7 +47,9 @@ FramedConn::Handlers handlers_for(Side& side) {
   h.on_frame = [&side](FramedConn& c, std::string_view p) {
     if (side.peer_key.empty()) side.peer_key = std::string(c.peer_key());
     side.frames.emplace_back(p);
+    if (side.frames.size() == side.pause_at) c.set_reading(false);
   };
+  h.on_drained = [&side](FramedConn&) { ++side.drained; };
   h.on_close = [&side](FramedConn&, const CloseReason& r) {
     side.closed = true;
     side.reason = r;
@@ -171,6 +177,115 @@ TEST_F(TlsLinkTest, FramesBeforeTheFarEndClosesAreAllDelivered) {
   ASSERT_EQ(server_.frames.size(), 50u);
   EXPECT_EQ(server_.frames[49], "frame 49");
   EXPECT_EQ(server_.reason.kind, CloseKind::peer_closed) << server_.reason.text;
+}
+
+// The bulk path: piece-like frames (a head and a file range) back to back,
+// landing in the receiver's buffer; the sender counts what it queued as
+// pending until the far end has been handed all of it, then says drained.
+TEST_F(TlsLinkTest, FileRangesLandWholeAndTheOutputDrainsToNothing) {
+  test::Sandbox box;
+  std::string content(5 << 20, 'x');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 % 253);
+  box.write("f", content);
+  auto file = FileSource::open(box.path("f"), content.size());
+  ASSERT_TRUE(file);
+
+  std::vector<char> landing(1 << 20);
+  std::vector<std::string> got;
+  size_t landed = 0;
+  FramedConn::Handlers h = handlers_for(client_);
+  h.payload_buffer = [&](FramedConn&, size_t size, std::string_view) -> char* {
+    return size <= landing.size() ? landing.data() : nullptr;
+  };
+  h.on_frame = [&](FramedConn&, std::string_view p) {
+    if (p.data() == landing.data()) ++landed;
+    got.emplace_back(p);
+  };
+  client_.link = FramedConn::connect(loop_.base(), addr_, 8 << 20, "server", std::move(h), {client_tls_.get(), {}});
+  ASSERT_NE(client_.link, nullptr);
+  ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.link != nullptr; }));
+  ASSERT_TRUE(client_.link->send("hello"));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.frames.size() == 1 || server_.closed; }));
+
+  // Lengths that are not whole records, and a range at the end of the file.
+  std::vector<std::string> want;
+  uint64_t offset = 0;
+  for (uint64_t length : {uint64_t{1} << 19, uint64_t{700'001}, uint64_t{3}, uint64_t{16'384}, uint64_t{999'999}}) {
+    ASSERT_TRUE(server_.link->send_frame({"piece", FileRange{file->get(), offset, length}}));
+    want.push_back("piece" + content.substr(offset, length));
+    offset += length;
+  }
+  ASSERT_TRUE(server_.link->send_frame({"tail", FileRange{file->get(), content.size() - 10, 10}}));
+  want.push_back("tail" + content.substr(content.size() - 10));
+  file->reset();  // ranges already queued keep the file open
+  EXPECT_GT(server_.link->pending_output(), 0u);
+  server_.drained = 0;
+
+  ASSERT_TRUE(loop_.run_until([&] { return got.size() == want.size() || client_.closed; }));
+  ASSERT_EQ(got.size(), want.size()) << client_.reason.text;
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << i;
+  EXPECT_GE(landed, 4u);
+  ASSERT_TRUE(loop_.run_until([&] { return server_.drained > 0; }));
+  EXPECT_EQ(server_.link->pending_output(), 0u);
+}
+
+// A file cut short after its range was queued: the link says so and closes
+// (reading it through a mapping would have killed the process).
+TEST_F(TlsLinkTest, AFileShorterThanItsQueuedRangeClosesTheLink) {
+  test::Sandbox box;
+  box.write("f", std::string(1 << 20, 'y'));
+  auto file = FileSource::open(box.path("f"), 1 << 20);
+  ASSERT_TRUE(file);
+  connect({});
+  ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.link != nullptr; }));
+  ASSERT_EQ(::truncate(box.path("f").c_str(), 1000), 0);
+  ASSERT_TRUE(server_.link->send_frame({"piece", FileRange{file->get(), 0, 1 << 20}}));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.closed; }));
+  EXPECT_EQ(server_.reason.kind, CloseKind::io_error);
+  EXPECT_NE(server_.reason.text.find("shorter"), std::string::npos) << server_.reason.text;
+}
+
+// Records OpenSSL has already read from the socket (it reads ahead) when
+// the owner stops reading are delivered when it reads again, though the
+// socket has nothing more to announce.
+TEST_F(TlsLinkTest, InputReadAheadWhenReadingStopsIsDeliveredWhenItResumes) {
+  connect({});
+  ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
+  ASSERT_TRUE(client_.connected);
+  ASSERT_TRUE(client_.link->send("first"));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.frames.size() == 1 || server_.closed; }));
+  // 100 KB sent at once: one read-ahead takes it all, and the link stops
+  // after the first 64 KiB it takes from OpenSSL.
+  server_.pause_at = 2;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(client_.link->send(std::string(1000, static_cast<char>('a' + i % 26))));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.frames.size() > 1 || server_.closed; }));
+  EXPECT_FALSE(loop_.run_until([&] { return server_.frames.size() == 101; }, 0.3));
+  server_.link->set_reading(true);
+  ASSERT_TRUE(loop_.run_until([&] { return server_.frames.size() == 101 || server_.closed; }, 2));
+  EXPECT_EQ(server_.frames[100], std::string(1000, static_cast<char>('a' + 99 % 26)));
+}
+
+// The upload rate limit applies to TLS links too (to the records they send).
+TEST_F(TlsLinkTest, ARateLimitGroupSlowsATlsLink) {
+  connect({});
+  ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
+  ASSERT_TRUE(loop_.run_until([&] { return server_.link != nullptr; }));
+  const timeval tick{0, 100'000};
+  ev_token_bucket_cfg* cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, 25'600, 25'600, &tick);
+  bufferevent_rate_limit_group* group = bufferevent_rate_limit_group_new(loop_.base(), cfg);
+  ASSERT_TRUE(server_.link->join_rate_limit(group));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(server_.link->send(std::string(512 * 1024, 'z')));  // 2 s at 256 KiB/s
+  ASSERT_TRUE(loop_.run_until([&] { return client_.frames.size() == 1 || client_.closed; }, 10));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(seconds, 1.5);
+  EXPECT_LT(seconds, 6.0);
+  server_.link->close("test over");
+  loop_.drain();
+  bufferevent_rate_limit_group_free(group);
+  ev_token_bucket_cfg_free(cfg);
 }
 
 TEST(Identity, MadeOnceKeptPrivateAndLoadedAgain) {
