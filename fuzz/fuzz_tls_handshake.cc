@@ -115,8 +115,12 @@ struct Client final : gs::Transport::Events {
   void on_connected() override { connected = true; }
   void on_readable() override {
     char buf[4096];
-    while (transport->read(buf, sizeof buf) > 0) {
+    ssize_t n = 0;
+    while ((n = transport->read(buf, sizeof buf)) > 0) {
     }
+    // The server ended the link (an oversized frame): as FramedConn would,
+    // take it as the end of this link pair.
+    if (n == 0 || errno != EAGAIN) failed = true;
   }
   void on_drained() override {}
   void on_failed(gs::CloseReason) override { failed = true; }

@@ -128,6 +128,8 @@ class TlsTransport final : public Transport {
     return true;
   }
 
+  void start_handshake() { event_active(seal_ev_, EV_WRITE, 0); }
+
   bool take_cipher(const char* data, size_t size) {
     if (evbuffer_add(bufferevent_get_output(bev_), data, size) != 0) return false;
     cipher_added_ += size;
@@ -188,6 +190,12 @@ class TlsTransport final : public Transport {
       // would wait for a readable event that the socket never sends again.
       if (watching_ && (eof_ || failure_ || SSL_has_pending(ssl_))) event_active(kick_, EV_READ, 0);
       return static_cast<ssize_t>(got);
+    }
+    if (eof_ || failure_) {
+      // The end is told once per watch_reads(true): the socket may stay
+      // readable (the far end's FIN, bytes after its close_notify), and an
+      // owner that does not close at once must not be woken on every turn.
+      arm_read_event(false, 0);
     }
     if (eof_) return 0;
     errno = failure_ ? EPROTO : EAGAIN;
@@ -251,7 +259,16 @@ class TlsTransport final : public Transport {
     size_t plain;
   };
 
-  static void seal_cb(evutil_socket_t, short, void* self) { static_cast<TlsTransport*>(self)->seal(); }
+  // Also starts the handshake of a client made on a socket that is already
+  // connected (no BEV_EVENT_CONNECTED will come): see tls_transport().
+  static void seal_cb(evutil_socket_t, short, void* self) {
+    auto* t = static_cast<TlsTransport*>(self);
+    if (t->handshaken_) {
+      t->seal();
+    } else {
+      t->handshake();
+    }
+  }
   // Input waiting inside OpenSSL, or a failure found while not reading.
   static void kick_cb(evutil_socket_t, short, void* self) {
     auto* t = static_cast<TlsTransport*>(self);
@@ -440,6 +457,10 @@ std::unique_ptr<Transport> tls_transport(event_base* base, evutil_socket_t fd, c
   }
   auto t = std::make_unique<TlsTransport>(bev, ssl, std::move(expect_key));
   if (!t->init()) return nullptr;
+  // A client on a socket connected already (a socketpair, a test) sends its
+  // ClientHello on the first loop turn; one that connects later sends it on
+  // BEV_EVENT_CONNECTED.
+  if (connecting && fd >= 0) t->start_handshake();
   return t;
 }
 

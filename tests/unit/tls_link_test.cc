@@ -23,6 +23,7 @@
 #include "sandbox.h"
 #include "test_loop.h"
 #include "tls.h"
+#include "transport.h"
 
 namespace gs {
 namespace {
@@ -147,6 +148,50 @@ TEST_F(TlsLinkTest, AnotherKeyThanThePinnedOneIsRefusedNamingBoth) {
   EXPECT_NE(client_.reason.text.find(other->text()), std::string::npos) << client_.reason.text;
   ASSERT_TRUE(loop_.run_until([&] { return server_.closed; }));
   EXPECT_TRUE(server_.frames.empty());
+}
+
+// A bare TLS client transport on a socket connected already (a socketpair:
+// no connect event will come) starts its handshake by itself; and when the
+// far end ends the link, an owner that keeps watching without closing is
+// told of the end once, not woken on every loop turn by a socket that stays
+// readable (found by the fuzz target tls_handshake, whose loop then never
+// returned).
+TEST_F(TlsLinkTest, AClientOnAConnectedSocketHandshakesAndIsToldOfTheEndOnce) {
+  struct Owner final : Transport::Events {
+    Transport* transport = nullptr;
+    bool connected = false;
+    int ends = 0;
+    int wakeups = 0;
+    void on_connected() override { connected = true; }
+    void on_readable() override {
+      char buf[256];
+      ssize_t n = 0;
+      while ((n = transport->read(buf, sizeof buf)) > 0) {
+      }
+      if (n == 0) ++ends;
+      // Bounds the loop if the transport spins, so the test fails, not hangs.
+      if (++wakeups == 100) transport->watch_reads(false, 0);
+    }
+    void on_drained() override {}
+    void on_failed(CloseReason) override { ++ends; }
+  } owner;
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  auto client = tls_transport(loop_.base(), fds[0], *client_tls_, true, server_id_->public_key());
+  ASSERT_TRUE(client);
+  owner.transport = client.get();
+  client->attach(owner);
+  ASSERT_TRUE(client->watch_reads(true, 0));
+  server_.link = FramedConn::accept(loop_.base(), fds[1], 8 << 20, "client", handlers_for(server_),
+                                    {server_tls_.get(), {}});
+  ASSERT_NE(server_.link, nullptr);
+  ASSERT_TRUE(loop_.run_until([&] { return owner.connected && !server_.link->peer_key().empty(); }, 5));
+  server_.link->close("test ends the link");
+  server_.link = nullptr;
+  ASSERT_TRUE(loop_.run_until([&] { return owner.ends > 0; }, 5));
+  for (int i = 0; i < 50; ++i) event_base_loop(loop_.base(), EVLOOP_NONBLOCK);
+  EXPECT_EQ(owner.ends, 1);
+  EXPECT_LT(owner.wakeups, 5);
 }
 
 TEST_F(TlsLinkTest, AClientThatDoesNotSpeakTlsGetsNoFrameThrough) {
