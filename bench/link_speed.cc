@@ -3,12 +3,14 @@
 // machine. The transport alone: no hashing, no disk writes, no picker.
 //
 //   gs-link-speed [--mib 512] [--rounds 3] [--piece-kib 512] [--only plain|tls]
-//                 [--file PATH]
+//                 [--file PATH] [--depth N]
 //
 // A sender thread serves a file (--file, or one made in /tmp; page-cached) as PeerServer
 // does: 5-byte piece heads with a FileRange each, two pieces queued, woken
 // with a piece's worth of room. A receiver thread lands every payload in a
-// page-aligned buffer through payload_buffer, as PeerClient does. Each round
+// page-aligned buffer through payload_buffer, as PeerClient does. --depth N:
+// the receiver asks for each piece and keeps N requests outstanding, and the
+// sender serves only what was asked for (the daemon's request pipeline). Each round
 // runs plain, then TLS; prints the rate of each, the CPU seconds of each
 // thread and, at the end, the median TLS / plain ratio.
 #include <fcntl.h>
@@ -58,21 +60,33 @@ struct Sender {
   uint64_t next = 0;
   FramedConn* link = nullptr;
   double cpu = 0;
+  int depth = 0;          // 0: send everything; else only what was asked for
+  uint64_t asked = 0;     // pieces requested
+  uint64_t served = 0;
+  bool reading = true;
 
   void pump() {
     const uint64_t size = file->size();
-    while (next < size && link->pending_output() < 2 * piece) {
+    while (next < size && link->pending_output() < 2 * piece && (depth == 0 || served < asked)) {
+      ++served;
       const uint64_t len = std::min(piece, size - next);
       const char head[5] = {7, 0, 0, 0, 0};
       if (!link->send_frame({std::string_view(head, sizeof head), FileRange{file, next, len}})) return;
       next += len;
+    }
+    // As PeerServer: requests wait in the socket while two pieces are queued.
+    const bool full = link->pending_output() >= 2 * piece;
+    if (depth > 0 && full == reading) {
+      reading = !full;
+      link->set_reading(reading);
     }
     link->set_drain_threshold(next < size ? piece : 0);
     if (next >= size && link->pending_output() == 0) link->close_after_flush("done");
   }
 };
 
-Result run_once(const FileSource& file, uint64_t piece, const TlsContext* tls_s, const TlsContext* tls_c) {
+Result run_once(const FileSource& file, uint64_t piece, const TlsContext* tls_s, const TlsContext* tls_c,
+                int depth) {
   Result r;
   std::promise<uint16_t> port_p;
   auto port_f = port_p.get_future();
@@ -82,10 +96,15 @@ Result run_once(const FileSource& file, uint64_t piece, const TlsContext* tls_s,
     s.base = event_base_new();
     s.file = &file;
     s.piece = piece;
+    s.depth = depth;
     const double cpu0 = thread_cpu();
     auto l = Listener::open(s.base, Endpoint{"127.0.0.1", 0}, [&](evutil_socket_t fd, const std::string& p) {
       FramedConn::Handlers h;
       h.on_drained = [&](FramedConn&) { s.pump(); };
+      h.on_frame = [&](FramedConn&, std::string_view) {
+        ++s.asked;
+        s.pump();
+      };
       h.on_close = [&](FramedConn&, const CloseReason&) {
         s.link = nullptr;
         event_base_loopbreak(s.base);
@@ -120,9 +139,26 @@ Result run_once(const FileSource& file, uint64_t piece, const TlsContext* tls_s,
   h.payload_buffer = [&](FramedConn&, size_t size, std::string_view) -> char* {
     return size <= cap ? landing : nullptr;
   };
+  uint64_t asked = 0;
+  const uint64_t pieces = (want + piece - 1) / piece;
+  const auto ask = [&](FramedConn& c) {
+    if (asked < pieces) {
+      ++asked;
+      c.send("R");
+    }
+  };
+  if (depth > 0) {
+    h.on_connected = [&](FramedConn& c) {
+      for (int i = 0; i < depth; ++i) ask(c);
+    };
+  }
   h.on_frame = [&](FramedConn& c, std::string_view payload) {
     got += payload.size() >= 5 ? payload.size() - 5 : 0;
-    if (got >= want) c.close("done");
+    if (got >= want) {
+      c.close("done");
+    } else if (depth > 0) {
+      ask(c);
+    }
   };
   h.on_close = [&](FramedConn&, const CloseReason&) {
     link = nullptr;
@@ -164,6 +200,7 @@ int run(int argc, char** argv) {
   uint64_t piece_kib = 512;
   std::string only;
   std::string given;
+  int depth = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--mib") mib = std::strtoull(argv[i + 1], nullptr, 10);
@@ -171,6 +208,7 @@ int run(int argc, char** argv) {
     else if (a == "--piece-kib") piece_kib = std::strtoull(argv[i + 1], nullptr, 10);
     else if (a == "--only") only = argv[i + 1];
     else if (a == "--file") given = argv[i + 1];
+    else if (a == "--depth") depth = std::atoi(argv[i + 1]);
   }
   uint64_t size = mib << 20;
   if (!given.empty()) {
@@ -196,7 +234,7 @@ int run(int argc, char** argv) {
       const bool tls = mode == 1;
       if (!only.empty() && only != (tls ? "tls" : "plain")) continue;
       const Result r = run_once(**file, piece_kib << 10, tls ? tls_s->get() : nullptr,
-                                tls ? tls_c->get() : nullptr);
+                                tls ? tls_c->get() : nullptr, depth);
       const double rate = static_cast<double>(size) / r.seconds / (1 << 20);
       (tls ? secure : plain) = rate;
       std::printf("%-5s %8.1f MiB/s  %.3f s  cpu sender %.3f s receiver %.3f s%s\n", tls ? "tls" : "plain",
