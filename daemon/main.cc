@@ -2,6 +2,7 @@
 // its peer port and its control socket, and runs one libevent loop until
 // SIGTERM or SIGINT. Everything else lives in gs_daemon_core.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -25,12 +26,15 @@
 #include "service.h"
 #include "session.h"
 #include "state.h"
+#include "status_line.h"
+#include "status_notifier.h"
 #include "tls.h"
 #include "tracker_client.h"
 #include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
 #include "trackers_file.h"
+#include "watchdog.h"
 #include "worker_pool.h"
 #include "write_paths.h"
 
@@ -204,13 +208,38 @@ int run(const DaemonConfig& cfg) {
   event_base* loop = base.get();
   StopSignals signals(loop, [loop] { event_base_loopexit(loop, nullptr); });
 
+  // systemd's view of the daemon (Type=notify, WatchdogSec=): a summary
+  // line kept current, and pings from this loop while it turns.
+  uint64_t uploaded = (*peers)->uploaded_bytes();
+  auto uploaded_at = std::chrono::steady_clock::now();
+  StatusNotifier status(loop, [&] {
+    StatusFacts facts;
+    facts.user = session.user();
+    if (auto index = tracker.current_tracker_index(); index && tracker.current_tracker()) {
+      facts.tracker = "tracker " + std::to_string(*index + 1) + " (" + *tracker.current_tracker() + ")";
+    }
+    const Downloads::Activity activity = downloads->activity();
+    facts.downloading = activity.downloading;
+    facts.paused = activity.paused;
+    facts.down_rate = activity.rate;
+    // The upload rate since the last summary: the server counts bytes, not rates.
+    const uint64_t now_uploaded = (*peers)->uploaded_bytes();
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - uploaded_at).count();
+    if (seconds > 0) facts.up_rate = static_cast<uint64_t>(static_cast<double>(now_uploaded - uploaded) / seconds);
+    uploaded = now_uploaded;
+    uploaded_at = now;
+    return status_line(facts);
+  });
+  Watchdog watchdog(loop);
+
   tracker.start();
   log_info("gsd ", GS_VERSION, " ready: control socket ", cfg.socket, ", peer port ", (*peers)->address(), ", seat ",
            (*state)->seat(), ", ", trackers->trackers.size(), " tracker(s) from ", cfg.trackers_file);
   notify_ready("serving on " + cfg.socket);
+  status.refresh();
 
   const int rc = event_base_dispatch(loop);
-  notify_stopping();
 
   // Stop taking requests first, then drop the tracker link (its pending
   // callbacks are discarded, never run), then the rest.
