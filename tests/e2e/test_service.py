@@ -1,0 +1,235 @@
+"""gsd and gs-tracker as systemd services see them (Type=notify, WatchdogSec=,
+journald): each test binds the datagram socket systemd would listen on,
+points NOTIFY_SOCKET at it and reads what the daemon says there. No systemd
+is needed; the protocol is sd_notify(3)'s, one datagram per message.
+
+The watchdog tests use the test hook GS_TEST_BLOCK_LOOP_AFTER_SECONDS (builds
+with GS_TEST_HOOKS, like every e2e test), which blocks the event loop for
+good: such a process is stopped with SIGKILL.
+"""
+
+import os
+import signal
+import socket
+import time
+import unittest
+
+from harness import GSD_BIN, TRACKER_BIN, Daemon, Sandbox, wait_until
+
+WATCHDOG_USEC = 1_000_000  # pings every 0.5 s
+
+
+class NotifySocket:
+    """The AF_UNIX datagram socket that stands in for systemd's. Every
+    message that arrives is kept with its arrival time."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.received = []  # (monotonic time, text)
+
+    def close(self):
+        self.sock.close()
+
+    def pump(self, seconds):
+        """Reads what arrives during `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.sock.settimeout(min(left, 0.1))
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            self.received.append((time.monotonic(), data.decode("utf-8", "replace")))
+
+    def wait_for(self, predicate, timeout=15.0, what="a message"):
+        """Pumps until a message (one datagram's text) satisfies `predicate`;
+        returns it."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for _, text in self.received[seen:]:
+                if predicate(text):
+                    return text
+            seen = len(self.received)
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
+                                     f"got {[t for _, t in self.received][-10:]}")
+            self.pump(0.1)
+
+    def fields(self, name):
+        """Values of `name=` in the messages so far, in order."""
+        out = []
+        for _, text in self.received:
+            for line in text.split("\n"):
+                if line.startswith(name + "="):
+                    out.append(line[len(name) + 1:])
+        return out
+
+    def times_of(self, text):
+        return [t for t, m in self.received if m == text]
+
+
+class ServiceTest(unittest.TestCase):
+    def setUp(self):
+        for b in (TRACKER_BIN, GSD_BIN):
+            if not os.access(b, os.X_OK):
+                self.fail(f"missing binary {b}; set GS_BIN_DIR to the build directory")
+        self.sb = Sandbox(trackers=1, ttl=3)
+        self.addCleanup(self.sb.close)
+        self.tracker = self.sb.trackers[0]
+
+    def notify_socket(self, name):
+        n = NotifySocket(os.path.join(self.sb.dir, name))
+        self.addCleanup(n.close)
+        return n
+
+    def service_env(self, notify, **extra):
+        env = dict(os.environ, NOTIFY_SOCKET=notify.path, WATCHDOG_USEC=str(WATCHDOG_USEC))
+        env.pop("JOURNAL_STREAM", None)
+        env.pop("WATCHDOG_PID", None)
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def start_daemon(self, name, env):
+        d = Daemon(self.sb, name)
+        d.env = env
+        self.sb.daemons.append(d)
+        return d.start()
+
+    def assert_pings(self, notify, seconds):
+        """WATCHDOG=1 arrives about every half of WATCHDOG_USEC while the
+        loop turns: at least 2 per second, with no gap of a whole timeout."""
+        start = time.monotonic()
+        notify.pump(seconds)
+        pings = [t for t in notify.times_of("WATCHDOG=1") if t >= start]
+        self.assertGreaterEqual(len(pings), int(seconds * 2) - 1, f"pings at {pings}")
+        gaps = [b - a for a, b in zip([start] + pings, pings + [time.monotonic()])]
+        self.assertLess(max(gaps), WATCHDOG_USEC / 1e6, f"gaps {gaps}")
+
+    def test_tracker_ready_status_watchdog_stopping(self):
+        notify = self.notify_socket("tracker-notify")
+        self.tracker.env = self.service_env(notify)
+        self.sb.start_trackers()
+        notify.wait_for(lambda m: "READY=1" in m.split("\n"), what="READY=1")
+        notify.wait_for(lambda m: m.startswith("STATUS=tracker 1 of 1: primary, epoch "),
+                        what="a STATUS= naming the primary")
+        self.assert_pings(notify, 3)
+
+        # A logged-in daemon is a session the tracker's STATUS= counts.
+        d = self.sb.daemon("a")
+        d.ok("create_user", "alice", "pw-secret")
+        d.ok("login", "alice", "pw-secret")
+        notify.wait_for(lambda m: m.startswith("STATUS=") and "; 1 session, " in m,
+                        what="a STATUS= with the session")
+
+        self.assertEqual(self.tracker.stop(), 0)
+        notify.pump(0.2)
+        self.assertIn("STOPPING=1", [m for _, m in notify.received])
+
+    def test_gsd_ready_status_watchdog_stopping(self):
+        self.sb.start_trackers()
+        notify = self.notify_socket("gsd-notify")
+        d = self.start_daemon("a", self.service_env(notify))
+        notify.wait_for(lambda m: "READY=1" in m.split("\n"), what="READY=1")
+        # Before a login, then after: the line follows what the daemon does.
+        notify.wait_for(lambda m: m.startswith("STATUS=not logged in"), what="STATUS= before the login")
+        d.ok("create_user", "alice", "pw-secret")
+        d.ok("login", "alice", "pw-secret")
+        line = notify.wait_for(lambda m: m.startswith("STATUS=alice via tracker 1 "),
+                               what="STATUS= after the login")
+        self.assertIn("0 downloading; down 0 B/s, up 0 B/s", line)
+        self.assert_pings(notify, 3)
+
+        self.assertEqual(d.stop(), 0)
+        notify.pump(0.2)
+        self.assertIn("STOPPING=1", [m for _, m in notify.received])
+
+    def check_blocked_loop_stops_pings(self, proc, notify, started):
+        """Pings while the loop turns, none once the hook blocked it (2 s
+        after start), while the process lives on."""
+        notify.pump(max(0.0, started + 5 - time.monotonic()))
+        pings = notify.times_of("WATCHDOG=1")
+        self.assertTrue([t for t in pings if t < started + 2], f"no ping before the block: {notify.received}")
+        self.assertFalse([t for t in pings if t > started + 3], "pings went on with the loop blocked")
+        self.assertTrue(proc.alive(), "a blocked loop must not end the process")
+        self.assertIn("blocking the event loop for good", proc.log())
+        proc.kill9()
+
+    def test_tracker_watchdog_stops_when_its_loop_blocks(self):
+        notify = self.notify_socket("tracker-notify")
+        self.tracker.env = self.service_env(notify, GS_TEST_BLOCK_LOOP_AFTER_SECONDS=2)
+        started = time.monotonic()
+        self.sb.start_trackers()
+        self.check_blocked_loop_stops_pings(self.tracker, notify, started)
+
+    def test_gsd_watchdog_stops_when_its_loop_blocks(self):
+        self.sb.start_trackers()
+        notify = self.notify_socket("gsd-notify")
+        started = time.monotonic()
+        d = self.start_daemon("a", self.service_env(notify, GS_TEST_BLOCK_LOOP_AFTER_SECONDS=2))
+        self.check_blocked_loop_stops_pings(d, notify, started)
+
+    def test_no_pings_for_another_pid(self):
+        # WATCHDOG_PID names the process systemd started; a child that
+        # inherited the variables must not ping in its place.
+        notify = self.notify_socket("gsd-notify")
+        self.sb.start_trackers()
+        d = self.start_daemon("a", self.service_env(notify, WATCHDOG_PID=1))
+        notify.wait_for(lambda m: "READY=1" in m.split("\n"), what="READY=1")
+        notify.pump(1.5)
+        self.assertEqual(notify.times_of("WATCHDOG=1"), [])
+        self.assertEqual(d.stop(), 0)
+
+
+class JournalTest(unittest.TestCase):
+    """With JOURNAL_STREAM naming its stderr (what systemd sets when stderr
+    is a stream to journald), each line starts with its syslog priority."""
+
+    def setUp(self):
+        self.sb = Sandbox(trackers=1, ttl=3)
+        self.addCleanup(self.sb.close)
+
+    def stream_of(self, path):
+        open(path, "ab").close()
+        st = os.stat(path)
+        return f"{st.st_dev}:{st.st_ino}"
+
+    def test_lines_carry_their_priority_when_stderr_is_the_journal(self):
+        t = self.sb.trackers[0]
+        t.env = dict(os.environ, JOURNAL_STREAM=self.stream_of(t.log_path))
+        self.sb.start_trackers()
+        d = Daemon(self.sb, "a")
+        d.env = dict(os.environ, JOURNAL_STREAM=self.stream_of(d.log_path))
+        self.sb.daemons.append(d)
+        d.start()
+        d.ok("create_user", "alice", "pw-secret")
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(t.stop(), 0)
+        for proc in (t, d):
+            lines = [l for l in proc.log().splitlines() if l]
+            self.assertTrue(lines)
+            self.assertTrue(all(l[:3] in ("<3>", "<4>", "<6>", "<7>") for l in lines),
+                            f"{proc.name}: lines without a priority: {lines[:5]}")
+            self.assertTrue(any(l.startswith("<6>") and "stopped" in l for l in lines), lines[-5:])
+            self.assertTrue(any(l.startswith("<7>") for l in lines))  # the harness logs at debug
+
+    def test_no_prefix_when_journal_stream_names_another_file(self):
+        # Inherited from a service whose stderr this is not.
+        d = Daemon(self.sb, "a")
+        d.env = dict(os.environ, JOURNAL_STREAM="1:1")
+        self.sb.start_trackers()
+        self.sb.daemons.append(d)
+        d.start()
+        self.assertEqual(d.stop(), 0)
+        lines = [l for l in d.log().splitlines() if l]
+        self.assertFalse([l for l in lines if l.startswith("<")], lines[:5])
+        self.assertTrue(any(" gsd info: stopped" in l for l in lines), lines[-5:])
+
+
+if __name__ == "__main__":
+    unittest.main()
