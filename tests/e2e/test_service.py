@@ -9,12 +9,13 @@ good: such a process is stopped with SIGKILL.
 """
 
 import os
-import signal
+import re
 import socket
+import sqlite3
 import time
 import unittest
 
-from harness import GSD_BIN, TRACKER_BIN, Daemon, Sandbox, wait_until
+from harness import GSD_BIN, TRACKER_BIN, Daemon, Sandbox
 
 WATCHDOG_USEC = 1_000_000  # pings every 0.5 s
 
@@ -229,6 +230,56 @@ class JournalTest(unittest.TestCase):
         lines = [l for l in d.log().splitlines() if l]
         self.assertFalse([l for l in lines if l.startswith("<")], lines[:5])
         self.assertTrue(any(" gsd info: stopped" in l for l in lines), lines[-5:])
+
+
+class SecretsTest(unittest.TestCase):
+    """What the logs must never hold, at debug level, through a login, a
+    share and a download with tickets: passwords, session tokens, access
+    tickets, private keys."""
+
+    def setUp(self):
+        self.sb = Sandbox(trackers=1, ttl=3)
+        self.addCleanup(self.sb.close)
+        self.sb.start_trackers()
+
+    def test_logs_hold_no_password_token_ticket_or_private_key(self):
+        password = "pw-Secret-4242"
+        seed, leech = self.sb.daemon("seed"), self.sb.daemon("leech")
+        seed.ok("create_user", "alice", password)
+        seed.ok("login", "alice", password)
+        leech.ok("create_user", "bob", password + "b")
+        leech.ok("login", "bob", password + "b")
+        seed.ok("create_group", "g")
+        leech.ok("join_group", "g")
+        seed.ok("accept_request", "g", "bob")
+        data = os.path.join(self.sb.dir, "f.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(1 << 20))
+        seed.ok("upload_file", data, "g")
+        out = os.path.join(self.sb.dir, "out")
+        os.mkdir(out)
+        leech.ok("download_file", "g", "f.bin", out, "--wait")
+        self.assertTrue(os.path.exists(os.path.join(out, "f.bin")))
+
+        secrets = {"password": password, "password b": password + "b"}
+        for d in (seed, leech):
+            db = sqlite3.connect(f"file:{d.state_dir}/gsd.db?mode=ro", uri=True, timeout=10)
+            try:
+                (token,) = db.execute("SELECT token FROM session WHERE id = 1").fetchone()
+            finally:
+                db.close()
+            secrets[f"{d.name}'s session token"] = token
+            with open(os.path.join(d.state_dir, "gsd.key")) as f:
+                secrets[f"{d.name}'s private key"] = "".join(
+                    l for l in f.read().splitlines() if not l.startswith("-----"))
+        for p in [seed, leech, *self.sb.trackers]:
+            log = p.log()
+            self.assertIn("logged in" if p in (seed, leech) else "login", log)  # the log is the debug one
+            for what, secret in secrets.items():
+                self.assertNotIn(secret, log, f"{p.name}'s log holds {what}")
+            # A ticket is a signed blob far longer than a key's 64 hex digits.
+            self.assertFalse(re.search(r"[0-9a-f]{100,}|[A-Za-z0-9+/=]{100,}", log),
+                             f"{p.name}'s log holds a long encoded blob (a ticket?)")
 
 
 if __name__ == "__main__":
