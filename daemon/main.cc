@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "db.h"
 #include "download_store.h"
 #include "identity.h"
+#include "listen_fds.h"
 #include "downloads.h"
 #include "log.h"
 #include "peer_server.h"
@@ -70,6 +72,9 @@ void heartbeat_cb(evutil_socket_t, short, void* session) { static_cast<Session*>
 
 int run(const DaemonConfig& cfg) {
   ignore_sigpipe();
+  // First, so that the LISTEN_* variables are gone before anything could
+  // start a child.
+  const std::optional<int> activated_socket = take_listen_fd();
   Db::use_little_memory();  // three small connections to gsd.db, mostly idle
   if (!cfg.config_file.empty()) log_debug("config: ", cfg.config_file);
 
@@ -192,14 +197,19 @@ int run(const DaemonConfig& cfg) {
   });
   tracker.set_on_link_up([&session] { session.on_link_up(); });
 
-  auto control = ControlServer::open(base.get(), cfg.socket,
-                                     [&commands](const ControlRequest& request, ControlServer::Reply reply) {
-                                       commands.handle(request, std::move(reply));
-                                     });
+  const auto handle = [&commands](const ControlRequest& request, ControlServer::Reply reply) {
+    commands.handle(request, std::move(reply));
+  };
+  // Under gsd.socket systemd made the control socket and keeps it across
+  // restarts; otherwise gsd makes its own at --socket.
+  auto control = activated_socket ? ControlServer::adopt(base.get(), *activated_socket, handle)
+                                  : ControlServer::open(base.get(), cfg.socket, handle);
   if (!control) {
     log_error(control.error().message);
     return 1;
   }
+  const std::string& socket_path = (*control)->path();
+  if (activated_socket) log_info("control socket ", socket_path, " from systemd (socket activation)");
 
   std::unique_ptr<event, EventDeleter> heartbeat(event_new(base.get(), -1, EV_PERSIST, &heartbeat_cb, &session));
   const timeval every{cfg.heartbeat_seconds, 0};
@@ -226,7 +236,9 @@ int run(const DaemonConfig& cfg) {
     const uint64_t now_uploaded = (*peers)->uploaded_bytes();
     const auto now = std::chrono::steady_clock::now();
     const double seconds = std::chrono::duration<double>(now - uploaded_at).count();
-    if (seconds > 0) facts.up_rate = static_cast<uint64_t>(static_cast<double>(now_uploaded - uploaded) / seconds);
+    if (seconds > 0 && now_uploaded >= uploaded) {
+      facts.up_rate = static_cast<uint64_t>(static_cast<double>(now_uploaded - uploaded) / seconds);
+    }
     uploaded = now_uploaded;
     uploaded_at = now;
     return status_line(facts);
@@ -234,9 +246,9 @@ int run(const DaemonConfig& cfg) {
   Watchdog watchdog(loop);
 
   tracker.start();
-  log_info("gsd ", GS_VERSION, " ready: control socket ", cfg.socket, ", peer port ", (*peers)->address(), ", seat ",
+  log_info("gsd ", GS_VERSION, " ready: control socket ", socket_path, ", peer port ", (*peers)->address(), ", seat ",
            (*state)->seat(), ", ", trackers->trackers.size(), " tracker(s) from ", cfg.trackers_file);
-  notify_ready("serving on " + cfg.socket);
+  notify_ready("serving on " + socket_path);
   status.refresh();
 
   const int rc = event_base_dispatch(loop);

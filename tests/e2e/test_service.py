@@ -12,10 +12,11 @@ import os
 import re
 import socket
 import sqlite3
+import subprocess
 import time
 import unittest
 
-from harness import GSD_BIN, TRACKER_BIN, Daemon, Sandbox
+from harness import GSCTL_BIN, GSD_BIN, TRACKER_BIN, Daemon, Sandbox, wait_until
 
 WATCHDOG_USEC = 1_000_000  # pings every 0.5 s
 
@@ -185,6 +186,70 @@ class ServiceTest(unittest.TestCase):
         notify.pump(1.5)
         self.assertEqual(notify.times_of("WATCHDOG=1"), [])
         self.assertEqual(d.stop(), 0)
+
+
+class SocketActivationTest(unittest.TestCase):
+    """gsd under gsd.socket: the control socket comes from systemd as fd 3
+    (LISTEN_FDS=1, LISTEN_PID=its pid); gsd serves on it, never removes it,
+    and a gsctl call made while gsd restarts waits in its backlog."""
+
+    def setUp(self):
+        self.sb = Sandbox(trackers=1, ttl=3)
+        self.addCleanup(self.sb.close)
+        self.sb.start_trackers()
+        # What systemd would make from ListenStream=: bound and listening.
+        self.path = os.path.join(self.sb.dir, "activated.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(self.listener.close)
+        self.listener.bind(self.path)
+        self.listener.listen(16)
+        self.d = Daemon(self.sb, "a")
+        self.own_socket = self.d.socket  # gsd's --socket, unused when activated
+        self.d.socket = self.path  # where d.ok() sends gsctl
+        self.sb.daemons.append(self.d)
+
+    def start_activated(self, listen_pid="$$"):
+        """Starts gsd with the listener as fd 3, as systemd would. The shell
+        sets LISTEN_PID to its own pid, which exec gives to gsd."""
+        log = open(self.d.log_path, "ab")
+        fd = self.listener.fileno()
+        self.d.proc = subprocess.Popen(
+            ["sh", "-c", f'LISTEN_PID={listen_pid} LISTEN_FDS=1 exec "$0" "$@"', *self.d.argv],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, pass_fds=(3,),
+            preexec_fn=lambda: os.dup2(fd, 3))
+        log.close()
+
+    def test_gsd_serves_on_the_socket_it_was_given_and_leaves_it(self):
+        self.start_activated()
+        self.assertIn("listen", self.d.json("status"))  # answered: gsd may still be starting
+        self.assertIn(f"control socket {self.path} from systemd", self.d.log())
+        self.assertFalse(os.path.exists(self.own_socket), "gsd made a socket of its own")
+        self.assertEqual(self.d.stop(), 0)
+        self.assertTrue(os.path.exists(self.path), "gsd removed systemd's socket")
+
+    def test_a_call_during_a_restart_waits_for_the_new_gsd(self):
+        self.start_activated()
+        self.d.ok("create_user", "alice", "pw-secret")
+        self.assertEqual(self.d.stop(), 0)
+        # gsd is down; the socket listens on: this call waits in the backlog.
+        waiting = subprocess.Popen([GSCTL_BIN, "--socket", self.path, "--json", "status"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: waiting.poll() is None and waiting.kill())
+        time.sleep(1)
+        self.assertIsNone(waiting.poll(), "gsctl gave up while gsd was down")
+        self.start_activated()
+        out, err = waiting.communicate(timeout=30)
+        self.assertEqual(waiting.returncode, 0, err)
+        self.assertIn("listen", out)
+
+    def test_sockets_meant_for_another_process_are_not_taken(self):
+        # LISTEN_PID of another process (the variables leaked to a child):
+        # gsd makes its own socket at --socket.
+        self.start_activated(listen_pid="1")
+        self.d.socket = self.own_socket
+        wait_until(lambda: os.path.exists(self.own_socket) or not self.d.alive(), what="gsd's own socket")
+        self.d.ok("status")
+        self.assertNotIn("from systemd", self.d.log())
 
 
 class JournalTest(unittest.TestCase):

@@ -43,7 +43,8 @@ REQUIRED = {
     "gsd.service": COMMON + ["ProtectSystem=full", "StateDirectory=gsd"],
 }
 INSTALLED = ["bin/gsd", "bin/gs-tracker", "bin/gsctl", "etc/gs/gsd.toml", "etc/gs/gs-tracker.toml",
-             "etc/gs/trackers.txt", "lib/systemd/system/gs-tracker@.service", "lib/systemd/user/gsd.service"]
+             "etc/gs/trackers.txt", "lib/systemd/system/gs-tracker@.service", "lib/systemd/user/gsd.service",
+             "lib/systemd/user/gsd.socket"]
 
 
 def run(argv, env=None, timeout=60):
@@ -104,6 +105,17 @@ def main():
             print(f"systemd-analyze security --offline=true {name}: exposure {score}")
             if score > CEILINGS[name]:
                 failures.append(f"{name}: exposure {score} is above {CEILINGS[name]}:\n{r.stdout}")
+        # gsd.socket: the control socket gsd.service takes under socket
+        # activation (lib/listen_fds.h), at the path gsctl looks at.
+        socket_unit = os.path.join(user_dir, "gsd.socket")
+        with open(socket_unit) as f:
+            if "\nListenStream=%t/gsd.sock\n" not in f.read():
+                failures.append("gsd.socket: no ListenStream=%t/gsd.sock")
+        r = run([analyze, "verify", "--user", socket_unit], env=env)
+        out = (r.stdout + r.stderr).strip()
+        print(f"systemd-analyze verify --user gsd.socket: exit {r.returncode}{': ' + out if out else ''}")
+        if r.returncode != 0 or out:
+            failures.append(f"gsd.socket: systemd-analyze verify said: {out or 'exit ' + str(r.returncode)}")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0
