@@ -170,6 +170,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::adopt(event_base* base, in
     return fail("is not bound to a path");
   }
   const std::string path(addr.sun_path, strnlen(addr.sun_path, len - offsetof(sockaddr_un, sun_path)));
+  // libevent accepts until EAGAIN: on a blocking socket the last accept
+  // would block the loop.
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return fail("cannot be made non-blocking");
   // dev_ and ino_ stay 0, which no socket file has: the destructor leaves
   // the path to systemd.
   std::unique_ptr<ControlServer> server(new ControlServer(base, path, std::move(handler)));

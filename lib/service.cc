@@ -55,7 +55,10 @@ bool notify(const std::string& message) {
   const socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  const ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+  // MSG_DONTWAIT: a receiver whose queue is full (net.unix.max_dgram_qlen)
+  // would block a blocking send, and with it the event loop; the message is
+  // dropped instead (a STATUS= is sent again, a ping comes again).
+  const ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                            reinterpret_cast<const sockaddr*>(&addr), addr_len);
   ::close(fd);
   return n == static_cast<ssize_t>(message.size());
