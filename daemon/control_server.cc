@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include <event2/buffer.h>
@@ -137,16 +138,59 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(event_base* base, con
   }
   server->dev_ = st.st_dev;
   server->ino_ = st.st_ino;
-  // Backlog 0: the socket is listening already.
-  server->listener_ = evconnlistener_new(base, &ControlServer::accept_cb, server.get(), LEV_OPT_CLOSE_ON_FREE, 0, fd);
-  if (!server->listener_) {
-    close(fd);
+  if (auto s = server->start_listener(fd); !s) {
     unlink(path.c_str());
-    return socket_error("cannot listen on the control socket " + path);
+    return s.error();
   }
-  evconnlistener_set_error_cb(server->listener_, &ControlServer::accept_error_cb);
-  server->resume_accept_ = evtimer_new(base, &ControlServer::resume_accept_cb, server.get());
   return server;
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::adopt(event_base* base, int fd, Handler handler) {
+  const auto fail = [fd](const std::string& why) {
+    close(fd);
+    return socket_error("the control socket systemd passed (fd " + std::to_string(fd) + ") " + why);
+  };
+  int domain = 0, type = 0, listening = 0;
+  socklen_t len = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX) {
+    return fail("is not a Unix socket");
+  }
+  len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+    return fail("is not a stream socket (ListenStream=)");
+  }
+  len = sizeof listening;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) {
+    return fail("is not listening");
+  }
+  sockaddr_un addr{};
+  len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || len <= offsetof(sockaddr_un, sun_path) ||
+      addr.sun_path[0] != '/') {
+    return fail("is not bound to a path");
+  }
+  const std::string path(addr.sun_path, strnlen(addr.sun_path, len - offsetof(sockaddr_un, sun_path)));
+  // libevent accepts until EAGAIN: on a blocking socket the last accept
+  // would block the loop.
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return fail("cannot be made non-blocking");
+  // dev_ and ino_ stay 0, which no socket file has: the destructor leaves
+  // the path to systemd.
+  std::unique_ptr<ControlServer> server(new ControlServer(base, path, std::move(handler)));
+  if (auto s = server->start_listener(fd); !s) return s.error();
+  return server;
+}
+
+Status ControlServer::start_listener(int fd) {
+  // Backlog 0: the socket is listening already.
+  listener_ = evconnlistener_new(base_, &ControlServer::accept_cb, this, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+  if (!listener_) {
+    close(fd);
+    return socket_error("cannot listen on the control socket " + path_);
+  }
+  evconnlistener_set_error_cb(listener_, &ControlServer::accept_error_cb);
+  resume_accept_ = evtimer_new(base_, &ControlServer::resume_accept_cb, this);
+  return Ok{};
 }
 
 ControlServer::~ControlServer() {

@@ -42,8 +42,13 @@ class ControlServer {
   // socket file left by a daemon that died, and refuses to start when a live
   // daemon answers on `path`.
   static Result<std::unique_ptr<ControlServer>> open(event_base* base, const std::string& path, Handler handler);
+  // Serves on a socket that is listening already: the one systemd passed
+  // (gsd.socket, lib/listen_fds.h). It must be a listening Unix stream socket
+  // bound to a path; systemd owns that path, so it is never removed here.
+  // Takes `fd` (closed on failure too).
+  static Result<std::unique_ptr<ControlServer>> adopt(event_base* base, int fd, Handler handler);
   // Closes every connection and the socket, and removes the socket file if
-  // it is still the one this server made.
+  // it is still the one this server made (never an adopted one's).
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -62,6 +67,8 @@ class ControlServer {
   static void write_cb(bufferevent*, void* conn);
   static void event_cb(bufferevent*, short what, void* conn);
 
+  // Serves on `fd`, a listening socket (closed on failure).
+  Status start_listener(int fd);
   void accept(evutil_socket_t fd);
   void process(Conn& c);
   void dispatch(Conn& c, std::string_view line);

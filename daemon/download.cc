@@ -800,6 +800,10 @@ void Download::store_save(const DownloadRecord& snap, uint64_t seq) {
   if (auto s = env_.store->save(snap); !s) log_error("cannot save the download of ", rec_.name, ": ", s.error().message);
 }
 
+uint64_t Download::rate(DownloadClock::time_point now) const {
+  return phase_ == Phase::active ? rate_.rate(now) : 0;
+}
+
 Json Download::to_json(DownloadClock::time_point now) const {
   Json j = Json::object();
   j["group"] = rec_.group;
@@ -809,7 +813,7 @@ Json Download::to_json(DownloadClock::time_point now) const {
   j["size"] = meta_->size;
   j["peers"] = static_cast<uint64_t>(connected_peers());
   j["dest"] = rec_.dest;
-  j["rate"] = phase_ == Phase::active ? rate_.rate(now) : uint64_t{0};
+  j["rate"] = rate(now);
   j["error"] = error_.empty() ? Json(nullptr) : Json(error_);
   j["disk_trouble"] = disk_paused_ ? Json(std::string(trouble_name(disk_retry_.trouble()))) : Json(nullptr);
   Json sources = Json::array();

@@ -141,6 +141,8 @@ class Download final : private PeerClient::Owner {
   bool unfinished() const { return state_ == State::downloading || state_ == State::paused; }
   uint64_t done_bytes() const { return done_bytes_; }
   size_t connected_peers() const;
+  // Bytes per second over the last seconds; 0 unless it is fetching pieces.
+  uint64_t rate(DownloadClock::time_point now) const;
 
   // The session is ready: start or resume (first call), or, already
   // running, announce again and ask for peers now.

@@ -235,6 +235,17 @@ Json Downloads::show() const {
   return out;
 }
 
+Downloads::Activity Downloads::activity() const {
+  const auto now = DownloadClock::now();
+  Activity a;
+  for (const auto& d : list_) {
+    if (d->state() == Download::State::downloading) ++a.downloading;
+    if (d->state() == Download::State::paused) ++a.paused;
+    a.rate += d->rate(now);
+  }
+  return a;
+}
+
 Result<Json> Downloads::resume(const std::string& group, const std::string& name) {
   for (auto& d : list_) {
     if (d->group() != group || d->name() != name) continue;

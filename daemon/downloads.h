@@ -67,6 +67,14 @@ class Downloads {
   // no_such_download, not_paused (complete or failed).
   Result<Json> resume(const std::string& group, const std::string& name);
 
+  // What systemctl status shows of the downloads (daemon/status_line.h).
+  struct Activity {
+    size_t downloading = 0;
+    size_t paused = 0;
+    uint64_t rate = 0;  // bytes/s, all downloads together
+  };
+  Activity activity() const;
+
   // A last commit of every download. Idempotent.
   void shutdown();
 

@@ -2,8 +2,10 @@
 // its peer port and its control socket, and runs one libevent loop until
 // SIGTERM or SIGINT. Everything else lives in gs_daemon_core.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "db.h"
 #include "download_store.h"
 #include "identity.h"
+#include "listen_fds.h"
 #include "downloads.h"
 #include "log.h"
 #include "peer_server.h"
@@ -25,12 +28,15 @@
 #include "service.h"
 #include "session.h"
 #include "state.h"
+#include "status_line.h"
+#include "status_notifier.h"
 #include "tls.h"
 #include "tracker_client.h"
 #include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
 #include "trackers_file.h"
+#include "watchdog.h"
 #include "worker_pool.h"
 #include "write_paths.h"
 
@@ -66,6 +72,9 @@ void heartbeat_cb(evutil_socket_t, short, void* session) { static_cast<Session*>
 
 int run(const DaemonConfig& cfg) {
   ignore_sigpipe();
+  // First, so that the LISTEN_* variables are gone before anything could
+  // start a child.
+  const std::optional<int> activated_socket = take_listen_fd();
   Db::use_little_memory();  // three small connections to gsd.db, mostly idle
   if (!cfg.config_file.empty()) log_debug("config: ", cfg.config_file);
 
@@ -188,14 +197,19 @@ int run(const DaemonConfig& cfg) {
   });
   tracker.set_on_link_up([&session] { session.on_link_up(); });
 
-  auto control = ControlServer::open(base.get(), cfg.socket,
-                                     [&commands](const ControlRequest& request, ControlServer::Reply reply) {
-                                       commands.handle(request, std::move(reply));
-                                     });
+  const auto handle = [&commands](const ControlRequest& request, ControlServer::Reply reply) {
+    commands.handle(request, std::move(reply));
+  };
+  // Under gsd.socket systemd made the control socket and keeps it across
+  // restarts; otherwise gsd makes its own at --socket.
+  auto control = activated_socket ? ControlServer::adopt(base.get(), *activated_socket, handle)
+                                  : ControlServer::open(base.get(), cfg.socket, handle);
   if (!control) {
     log_error(control.error().message);
     return 1;
   }
+  const std::string& socket_path = (*control)->path();
+  if (activated_socket) log_info("control socket ", socket_path, " from systemd (socket activation)");
 
   std::unique_ptr<event, EventDeleter> heartbeat(event_new(base.get(), -1, EV_PERSIST, &heartbeat_cb, &session));
   const timeval every{cfg.heartbeat_seconds, 0};
@@ -204,13 +218,40 @@ int run(const DaemonConfig& cfg) {
   event_base* loop = base.get();
   StopSignals signals(loop, [loop] { event_base_loopexit(loop, nullptr); });
 
+  // systemd's view of the daemon (Type=notify, WatchdogSec=): a summary
+  // line kept current, and pings from this loop while it turns.
+  uint64_t uploaded = (*peers)->uploaded_bytes();
+  auto uploaded_at = std::chrono::steady_clock::now();
+  StatusNotifier status(loop, [&] {
+    StatusFacts facts;
+    facts.user = session.user();
+    if (auto index = tracker.current_tracker_index(); index && tracker.current_tracker()) {
+      facts.tracker = "tracker " + std::to_string(*index + 1) + " (" + *tracker.current_tracker() + ")";
+    }
+    const Downloads::Activity activity = downloads->activity();
+    facts.downloading = activity.downloading;
+    facts.paused = activity.paused;
+    facts.down_rate = activity.rate;
+    // The upload rate since the last summary: the server counts bytes, not rates.
+    const uint64_t now_uploaded = (*peers)->uploaded_bytes();
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - uploaded_at).count();
+    if (seconds > 0 && now_uploaded >= uploaded) {
+      facts.up_rate = static_cast<uint64_t>(static_cast<double>(now_uploaded - uploaded) / seconds);
+    }
+    uploaded = now_uploaded;
+    uploaded_at = now;
+    return status_line(facts);
+  });
+  Watchdog watchdog(loop);
+
   tracker.start();
-  log_info("gsd ", GS_VERSION, " ready: control socket ", cfg.socket, ", peer port ", (*peers)->address(), ", seat ",
+  log_info("gsd ", GS_VERSION, " ready: control socket ", socket_path, ", peer port ", (*peers)->address(), ", seat ",
            (*state)->seat(), ", ", trackers->trackers.size(), " tracker(s) from ", cfg.trackers_file);
-  notify_ready("serving on " + cfg.socket);
+  notify_ready("serving on " + socket_path);
+  status.refresh();
 
   const int rc = event_base_dispatch(loop);
-  notify_stopping();
 
   // Stop taking requests first, then drop the tracker link (its pending
   // callbacks are discarded, never run), then the rest.

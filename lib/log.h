@@ -1,7 +1,15 @@
 // Logging to stderr, the systemd way: the daemons run in the foreground and
-// journald (or the terminal) collects what they print. Under journald each
-// line carries a <N> priority prefix so levels survive.
+// journald (or the terminal) collects what they print. When stderr is the
+// journal's stream each line carries a <N> priority prefix (sd-daemon(3)) so
+// journalctl -p shows the right level; elsewhere a line starts with a time,
+// the program and the level.
+//
+// One line per event: control characters in a message (a newline in an
+// error text, an escape in a name) are written as \xNN, so a message cannot
+// split into a second journal entry without a priority, or forge one.
 #pragma once
+
+#include <sys/types.h>
 
 #include <charconv>
 #include <string>
@@ -14,10 +22,21 @@ namespace gs {
 
 enum class LogLevel { error = 3, warn = 4, info = 6, debug = 7 };
 
+// Also decides, from JOURNAL_STREAM and stderr, whether lines get the
+// journal's priority prefix; call again after stderr changes.
 void log_init(std::string_view program, LogLevel threshold);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, const std::string& text);
 bool parse_log_level(std::string_view name, LogLevel& out);
+
+// Whether JOURNAL_STREAM's value ("DEV:INO", decimal, what systemd sets for a
+// service whose stderr goes to the journal) names the file `dev`:`ino`.
+// systemd passes the variable on to children whose stderr it no longer is
+// (a redirect in a script, `gsd 2>file` in an ExecStart shell), so the
+// variable alone proves nothing: the file must be stderr itself.
+bool journal_stream_is(std::string_view value, dev_t dev, ino_t ino);
+// `text` with every control character but tab as \xNN.
+std::string log_escape(std::string_view text);
 
 // Log lines are built by appending, not with std::ostringstream: the first
 // stream a process makes initializes the C++ locale machinery, which keeps

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 
@@ -34,6 +35,7 @@ void StopSignals::on_signal(evutil_socket_t sig, short, void* self) {
   }
   s->stopping_ = true;
   log_info("signal ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ": shutting down");
+  notify_stopping();
   s->on_stop_();
 }
 
@@ -53,14 +55,31 @@ bool notify(const std::string& message) {
   const socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  const ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+  // MSG_DONTWAIT: a receiver whose queue is full (net.unix.max_dgram_qlen)
+  // would block a blocking send, and with it the event loop; the message is
+  // dropped instead (a STATUS= is sent again, a ping comes again).
+  const ssize_t n = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                            reinterpret_cast<const sockaddr*>(&addr), addr_len);
   ::close(fd);
   return n == static_cast<ssize_t>(message.size());
 }
 
-void notify_ready(const std::string& status) { notify("READY=1\nSTATUS=" + status); }
-void notify_status(const std::string& status) { notify("STATUS=" + status); }
-void notify_stopping() { notify("STOPPING=1"); }
+bool notify_ready(const std::string& status) { return notify("READY=1\nSTATUS=" + status); }
+bool notify_status(const std::string& status) { return notify("STATUS=" + status); }
+bool notify_stopping() { return notify("STOPPING=1"); }
+
+bool notify_reloading() {
+  // MONOTONIC_USEC: Type=notify-reload (systemd 253+) matches the READY=1
+  // that follows to this reload by it; older managers ignore it.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const long long usec = static_cast<long long>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+  return notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
+}
+
+bool notify_socket_set() {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  return path && *path;
+}
 
 }  // namespace gs

@@ -1,6 +1,7 @@
 // What every long-running gs process does the same way: stop cleanly on
 // SIGTERM/SIGINT, ignore SIGPIPE, and tell systemd (Type=notify) when it is
-// ready or stopping.
+// ready or stopping. The watchdog's pings and the STATUS= line kept current
+// are in watchdog.h and status_notifier.h.
 //
 // The notifications speak systemd's notify protocol directly (one datagram to
 // the AF_UNIX socket named by $NOTIFY_SOCKET; a stable interface that
@@ -19,7 +20,8 @@
 namespace gs {
 
 // Owns the SIGTERM/SIGINT events of a loop; `on_stop` runs on the loop the
-// first time either arrives (a second one exits the loop at once).
+// first time either arrives, after STOPPING=1 went to systemd (a second
+// signal exits the loop at once).
 class StopSignals {
  public:
   StopSignals(event_base* base, std::function<void()> on_stop);
@@ -37,9 +39,19 @@ class StopSignals {
 };
 
 void ignore_sigpipe();
-void notify_ready(const std::string& status);
-void notify_status(const std::string& status);
-void notify_stopping();
+
+// The service's life as systemd sees it (sd_notify(3)). READY=1 once the
+// state is loaded and every socket listens; STATUS= any time; STOPPING=1 as
+// shutdown begins. Around a reload (SIGHUP, ExecReload=): notify_reloading()
+// when it starts, notify_ready() when the new configuration is in force.
+// Each returns whether the message went out.
+bool notify_ready(const std::string& status);
+bool notify_status(const std::string& status);
+bool notify_stopping();
+bool notify_reloading();
+// Whether $NOTIFY_SOCKET is set: a systemd (or a test standing in for it)
+// listens.
+bool notify_socket_set();
 // Sends `message` ("READY=1\nSTATUS=…") to $NOTIFY_SOCKET; false when it is
 // unset, unusable or the send fails (the caller has nothing better to do).
 bool notify(const std::string& message);

@@ -4,10 +4,12 @@
 #   scripts/deps.sh [PACKAGE...]   also installs the extra packages named
 # clang-14 is for the test lint.clang_syntax (clang stays able to build gs,
 # which the fuzz build needs); scripts/test --fuzz adds libclang-rt-14-dev.
+# systemd is for systemd-analyze, which the test units.verify runs on the
+# installed units.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libevent-dev libsqlite3-dev libtomlplusplus-dev
-          libssl-dev libgtest-dev python3 sqlite3 procps clang-14 "$@")
+          libssl-dev libgtest-dev python3 sqlite3 procps clang-14 systemd "$@")
 
 missing=()
 for p in "${packages[@]}"; do

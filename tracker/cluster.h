@@ -55,6 +55,9 @@ class Cluster final : public Replication {
   void stop();
   // Whether a state-file failure stopped it (the tracker must exit).
   bool failed() const { return failed_; }
+  // Where this tracker stands now (the STATUS= line, tracker/status_line.h).
+  Role role() const { return replica_.role(); }
+  const View& view() const { return replica_.view(); }
 
   // Replication
   bool serving() override;

@@ -30,11 +30,14 @@
 #include "replica_store.h"
 #include "server.h"
 #include "service.h"  // lib: StopSignals, sd_notify
+#include "status_line.h"
+#include "status_notifier.h"  // lib
 #include "store.h"
 #include "tracker_service.h"
 #include "tls.h"
 #include "tracker_pins.h"
 #include "trackers_file.h"
+#include "watchdog.h"  // lib
 #include "worker_pool.h"
 
 namespace {
@@ -321,7 +324,6 @@ int run(const Args& args) {
     if (auto s = server.listen(endpoint); !s) return fail(s.error().message);
 
     StopSignals signals(base.get(), [&] {
-      notify_stopping();
       cluster.stop();  // its held answers go out (as not_primary) while the server still can
       server.stop();
       event_base_loopexit(base.get(), nullptr);
@@ -330,8 +332,23 @@ int run(const Args& args) {
                                std::to_string(trackers.size()) + " listening on " + endpoint.str() +
                                (tls ? " (TLS, key " + (*identity)->text() + ")" : " (plaintext)");
     log_info(status, " (state ", state_dir, ")");
+    // systemd's view of the tracker (Type=notify, WatchdogSec=): a summary
+    // line kept current, and pings from this loop while it turns.
+    StatusNotifier status_notifier(base.get(), [&] {
+      StatusFacts facts;
+      facts.self = static_cast<int>(args.index);
+      facts.count = static_cast<int>(trackers.size());
+      facts.role = cluster.role();
+      facts.view = cluster.view();
+      facts.primary = cluster.primary();
+      facts.sessions = service.live_peers().sessions();
+      facts.connections = server.connections();
+      return status_line(facts);
+    });
+    Watchdog watchdog(base.get());
     cluster.start();
     notify_ready(status);
+    status_notifier.refresh();
     event_base_dispatch(base.get());
     cluster.stop();
   }

@@ -288,5 +288,52 @@ TEST_F(ControlServerTest, SocketFileIsRemovedOnlyIfStillOurs) {
   EXPECT_EQ(lstat(path_.c_str(), &st), 0);
 }
 
+// A socket bound and listening already, as systemd passes it under
+// gsd.socket; `listening` false: bound only.
+int premade_socket(const std::string& path, bool listening = true) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || (listening && listen(fd, 8) != 0)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(ControlServerTest, AdoptedSocketIsServedAndNeverRemoved) {
+  ASSERT_TRUE(make_dirs(sb_.path("run")).ok());
+  const int fd = premade_socket(path_);
+  ASSERT_GE(fd, 0);
+  auto s = ControlServer::adopt(base_, fd, [](const ControlRequest& r, ControlServer::Reply reply) {
+    Json out = Json::object();
+    out["cmd"] = r.cmd;
+    reply(std::move(out));
+  });
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  server_ = std::move(*s);
+  EXPECT_EQ(server_->path(), path_);
+  const int c = client();
+  send_all(c, "{\"cmd\":\"a\"}\n");
+  EXPECT_EQ(read_reply(c), "{\"ok\":true,\"result\":{\"cmd\":\"a\"}}\n");
+  server_.reset();
+  struct stat st {};
+  EXPECT_EQ(lstat(path_.c_str(), &st), 0) << "the path is systemd's";
+}
+
+TEST_F(ControlServerTest, AdoptRefusesASocketThatDoesNotListen) {
+  ASSERT_TRUE(make_dirs(sb_.path("run")).ok());
+  const int bound = premade_socket(path_, false);
+  ASSERT_GE(bound, 0);
+  auto s = ControlServer::adopt(base_, bound, [](const ControlRequest&, ControlServer::Reply) {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("is not listening"), std::string::npos) << s.error().message;
+  const int datagram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  s = ControlServer::adopt(base_, datagram, [](const ControlRequest&, ControlServer::Reply) {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("is not a stream socket"), std::string::npos) << s.error().message;
+}
+
 }  // namespace
 }  // namespace gs::daemon

@@ -12,37 +12,11 @@
 #include <cstring>
 #include <string>
 
+#include "notify_listener.h"
 #include "sandbox.h"
 
 namespace gs {
 namespace {
-
-// A bound AF_UNIX datagram socket; `name` starting with '@' is abstract.
-class NotifyListener {
- public:
-  explicit NotifyListener(const std::string& name) {
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, name.data(), name.size());
-    if (name[0] == '@') addr.sun_path[0] = '\0';
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
-    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0;
-    timeval tv{2, 0};  // a test never waits longer than this for a datagram
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~NotifyListener() { ::close(fd_); }
-  bool bound() const { return bound_; }
-  std::string receive() {
-    char buf[4096];
-    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n < 0 ? std::string("<nothing>") : std::string(buf, static_cast<size_t>(n));
-  }
-
- private:
-  int fd_ = -1;
-  bool bound_ = false;
-};
 
 class NotifyTest : public ::testing::Test {
  protected:
@@ -52,7 +26,7 @@ class NotifyTest : public ::testing::Test {
 
 TEST_F(NotifyTest, PathSocketGetsReadyStatusAndStopping) {
   const std::string path = box_.path("notify");
-  NotifyListener l(path);
+  test::NotifyListener l(path);
   ASSERT_TRUE(l.bound());
   setenv("NOTIFY_SOCKET", path.c_str(), 1);
   notify_ready("serving on 127.0.0.1:7410");
@@ -61,11 +35,14 @@ TEST_F(NotifyTest, PathSocketGetsReadyStatusAndStopping) {
   EXPECT_EQ(l.receive(), "STATUS=2 downloads");
   notify_stopping();
   EXPECT_EQ(l.receive(), "STOPPING=1");
+  EXPECT_TRUE(notify_reloading());
+  const std::string reloading = l.receive();
+  EXPECT_EQ(reloading.rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0u) << reloading;
 }
 
 TEST_F(NotifyTest, AbstractSocket) {
   const std::string name = "@gs-notify-test-" + std::to_string(getpid());
-  NotifyListener l(name);
+  test::NotifyListener l(name);
   ASSERT_TRUE(l.bound());
   setenv("NOTIFY_SOCKET", name.c_str(), 1);
   EXPECT_TRUE(notify("READY=1"));
