@@ -3,6 +3,7 @@
 // SIGTERM or SIGINT. Everything else lives in gs_daemon_core.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,12 +12,14 @@
 
 #include "commands.h"
 #include "config.h"
+#include "config_reload.h"
 #include "control_server.h"
 #include "crypto.h"
 #include "db.h"
 #include "download_store.h"
 #include "identity.h"
 #include "downloads.h"
+#include "limits_control.h"
 #include "log.h"
 #include "peer_server.h"
 #include "serve_registry.h"
@@ -30,6 +33,7 @@
 #include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
+#include "transfer_limits.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
 #include "write_paths.h"
@@ -64,7 +68,40 @@ class StateKeyMemory final : public TrackerPins::Memory {
 
 void heartbeat_cb(evutil_socket_t, short, void* session) { static_cast<Session*>(session)->on_heartbeat_timer(); }
 
-int run(const DaemonConfig& cfg) {
+// SIGHUP: reread the config file and apply what may change while running
+// (config_reload.h says which keys). A file that does not load changes
+// nothing: its error (file, line, key) is logged and the running settings
+// stay. Told to systemd as a reload (RELOADING=1, then READY=1).
+class Reloader {
+ public:
+  using Apply = std::function<void(const DaemonConfig&)>;
+  Reloader(CliOptions cli, DaemonConfig running, Apply apply)
+      : cli_(std::move(cli)), running_(std::move(running)), apply_(std::move(apply)) {}
+
+  void reload() {
+    notify("RELOADING=1");
+    const std::string file = running_.config_file.empty() ? "(no config file: defaults)" : running_.config_file;
+    if (auto loaded = load_config(cli_); !loaded) {
+      log_error("config not reloaded, the running settings stay: ", loaded.error().message);
+    } else {
+      ReloadPlan plan = plan_reload(running_, *loaded);
+      for (const auto& k : plan.kept) log_warn(kept_line(k));
+      for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
+      apply_(plan.next);
+      running_ = std::move(plan.next);
+      log_info("config reloaded from ", file, ": ", plan.applied.size(), " change(s) applied, ", plan.kept.size(),
+               " kept until a restart");
+    }
+    notify("READY=1");
+  }
+
+ private:
+  CliOptions cli_;
+  DaemonConfig running_;
+  Apply apply_;
+};
+
+int run(const DaemonConfig& cfg, const CliOptions& cli) {
   ignore_sigpipe();
   Db::use_little_memory();  // three small connections to gsd.db, mostly idle
   if (!cfg.config_file.empty()) log_debug("config: ", cfg.config_file);
@@ -176,12 +213,26 @@ int run(const DaemonConfig& cfg) {
   // there (on the workers) unless the config fixes it.
   WritePaths write_paths(base.get(), *workers, cfg.write_path);
   download_env.write_paths = &write_paths;
+  // Counts the peers of `downloads`, made below.
+  TransferLimits transfer_limits;
+  download_env.limits = &transfer_limits;
   auto downloads = std::make_unique<Downloads>(download_env);
   if (auto s = downloads->load(); !s) {
     log_error(s.error().message);
     return 1;
   }
   commands.set_downloads(downloads.get());
+  transfer_limits.set_count_peers([&downloads] { return downloads ? downloads->peer_links() : 0; });
+  // The rates and the peer count: config, or gsctl limits' overrides in gsd.db.
+  LimitsControl limits(**state, [&peers, &transfer_limits](const Limits& l) {
+    if (!(*peers)->set_max_upload_rate(l.upload_rate.value)) {
+      log_warn("cannot change the upload rate limit (out of memory); it stays ", (*peers)->max_upload_rate());
+    }
+    transfer_limits.set_download_rate(l.download_rate.value, DownloadClock::now());
+    transfer_limits.set_max_peers(l.max_peers.value);
+  });
+  limits.load(cfg);
+  commands.set_limits(&limits);
   // After the shares' observer: serving is on before downloads announce.
   session.add_observer([&downloads](Session::Event event) {
     if (downloads) downloads->on_session_event(event);
@@ -203,6 +254,17 @@ int run(const DaemonConfig& cfg) {
 
   event_base* loop = base.get();
   StopSignals signals(loop, [loop] { event_base_loopexit(loop, nullptr); });
+  Reloader reloader(cli, cfg, [&](const DaemonConfig& next) {
+    log_init("gsd", next.log_level);
+    const timeval beat{next.heartbeat_seconds, 0};
+    event_add(heartbeat.get(), &beat);  // from now: the next beat comes one new interval on
+    tracker.set_timeout_seconds(next.tracker_timeout_seconds);
+    (*peers)->set_limits(static_cast<size_t>(next.max_peer_connections_per_address),
+                         static_cast<size_t>(next.max_pending_requests_per_peer));
+    downloads->set_max_peers_per_download(static_cast<size_t>(next.max_peers_per_download));
+    limits.set_config(next);
+  });
+  ReloadSignal hup(loop, [&reloader] { reloader.reload(); });
 
   tracker.start();
   log_info("gsd ", GS_VERSION, " ready: control socket ", cfg.socket, ", peer port ", (*peers)->address(), ", seat ",
@@ -257,5 +319,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   gs::log_init("gsd", cfg->log_level);
-  return run(*cfg);
+  return run(*cfg, parsed->cli);
 }
