@@ -119,7 +119,10 @@ namespace {
 // a group, once made, stays, and lifting the limit makes it unlimited).
 ev_token_bucket_cfg* upload_bucket(uint64_t rate) {
   if (rate == 0) {
-    const timeval tick{1, 0};
+    // The same tick as a limit's: a group that ran dry under the old limit
+    // is refilled (and its connections woken) at the next tick, and a longer
+    // one would hold them that long.
+    const timeval tick{0, 100'000};
     return ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
                                    &tick);
   }
