@@ -77,7 +77,8 @@ std::string usage_text() {
          "\n"
          "The gs peer daemon, one per user seat: it keeps this seat's session with the\n"
          "trackers and serves gsctl on a private Unix socket. It runs in the foreground,\n"
-         "logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
+         "logs to stderr, and stops cleanly on SIGTERM or SIGINT; SIGHUP rereads the\n"
+         "config file (etc/gsd.toml says which keys apply without a restart).\n"
          "\n"
          "Options (each overrides the same key of the config file):\n"
          "  --config FILE       TOML settings, [daemon] section\n"
@@ -110,7 +111,7 @@ std::string usage_text() {
          "-" + std::to_string(kMaxPendingRequestsPerPeer) + ": piece\n"
          "requests one peer may have queued; more close it), daemon.max_peers_per_download\n"
          "(" + std::to_string(kDefaultMaxPeersPerDownload) + ", 1-" + std::to_string(kMaxPeersPerDownload) +
-         "). The example gsd.toml documents every key. SIGHUP rereads the file.\n"
+         "). The example gsd.toml documents every key.\n"
          "\n"
          "Exit status: 0 after a clean stop, 1 on a startup error (config, trackers\n"
          "file, state file, socket or port), 2 on a usage error.\n";

@@ -82,6 +82,8 @@ void print_help() {
       "The trackers of the file replicate every write: one primary serves, the\n"
       "others keep copies and take over when it dies (README, \"Several trackers\").\n"
       "Stays in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
+      "SIGHUP rereads the config file and applies what may change while running; a\n"
+      "file that does not load is refused (logged with file, line and key).\n"
       "\n"
       "options:\n"
       "  --state-dir DIR  directory of the state file tracker.db, created 0700\n"
