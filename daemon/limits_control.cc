@@ -28,6 +28,18 @@ void LimitsControl::load(const DaemonConfig& config) {
 }
 
 void LimitsControl::set_config(const DaemonConfig& config) {
+  const Limits before = effective_limits(config_, overrides_);
+  const Limits after = effective_limits(config, overrides_);
+  // The file changed under a runtime value: say why the change does nothing yet.
+  const auto note = [](const char* key, const Limit& was, const Limit& now) {
+    if (now.source == LimitSource::runtime && was.config_value != now.config_value) {
+      log_info("daemon.", key, ": the file now says ", now.config_value, ", but the value set with gsctl limits (",
+               now.value, ") stays in force until cleared (gsctl limits --reset)");
+    }
+  };
+  note("max_upload_rate", before.upload_rate, after.upload_rate);
+  note("max_download_rate", before.download_rate, after.download_rate);
+  note("max_peers", before.max_peers, after.max_peers);
   config_ = config;
   update();
 }

@@ -158,6 +158,8 @@ class Reload(TransferCase):
         # A reload that changes the file's value keeps the override, and says so.
         set_key(leech.config, "max_download_rate", 8 * MIB)
         hup_and_wait(leech, "config reloaded")
+        self.assertIn(f"daemon.max_download_rate: the file now says {8 * MIB}, but the value set with "
+                      "gsctl limits (524288) stays in force", leech.log())
         limits = leech.json("limits")
         self.assertEqual(limits["download_rate"], {"value": 512 * KIB, "source": "runtime", "config": 8 * MIB})
         self.assertIn("--reset", leech.ok("limits"))
