@@ -254,10 +254,15 @@ int run(const DaemonConfig& cfg, const CliOptions& cli) {
 
   event_base* loop = base.get();
   StopSignals signals(loop, [loop] { event_base_loopexit(loop, nullptr); });
+  int beat_seconds = cfg.heartbeat_seconds;
   Reloader reloader(cli, cfg, [&](const DaemonConfig& next) {
     log_init("gsd", next.log_level);
-    const timeval beat{next.heartbeat_seconds, 0};
-    event_add(heartbeat.get(), &beat);  // from now: the next beat comes one new interval on
+    if (next.heartbeat_seconds != beat_seconds) {
+      // Rearmed only when it changed: the next beat comes one new interval on.
+      beat_seconds = next.heartbeat_seconds;
+      const timeval beat{beat_seconds, 0};
+      event_add(heartbeat.get(), &beat);
+    }
     tracker.set_timeout_seconds(next.tracker_timeout_seconds);
     (*peers)->set_limits(static_cast<size_t>(next.max_peer_connections_per_address),
                          static_cast<size_t>(next.max_pending_requests_per_peer));
