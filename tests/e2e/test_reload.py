@@ -10,9 +10,10 @@ win over the file, also after a reload."""
 import os
 import re
 import signal
+import socket
 import time
 
-from harness import wait_until
+from harness import Daemon, wait_until
 from test_limits import close_all, has_room, lines_with, open_many
 from test_transfer import PIECE, TransferCase, digest, make_file
 
@@ -176,6 +177,42 @@ class Reload(TransferCase):
         limits = leech.json("limits", "--reset")
         self.assertEqual(limits["download_rate"], {"value": 8 * MIB, "source": "config", "config": 8 * MIB})
         self.assertEqual(limits["max_peers"]["source"], "default")
+
+
+def next_state(sock):
+    """The next READY=1 or RELOADING=1 on a notify socket (other lines,
+    STATUS= or WATCHDOG=1, are skipped)."""
+    while True:
+        lines = sock.recv(4096).split(b"\n")
+        for state in (b"RELOADING=1", b"READY=1"):
+            if state in lines:
+                return state.decode()
+
+
+class ReloadNotify(TransferCase):
+    def test_a_reload_is_told_to_systemd(self):
+        # systemd's notify socket, played by a datagram socket of our own.
+        path = os.path.join(self.sb.dir, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(path)
+        sock.settimeout(10)
+        d = Daemon(self.sb, "n")
+        d.env = dict(os.environ, NOTIFY_SOCKET=path)
+        self.sb.daemons.append(d)
+        d.start()
+        self.assertEqual(next_state(sock), "READY=1")
+        os.kill(d.pid, signal.SIGHUP)
+        self.assertEqual(next_state(sock), "RELOADING=1")
+        self.assertEqual(next_state(sock), "READY=1")
+        # A refused file is a reload too: it ends, the daemon is ready.
+        with open(d.config, "a") as f:
+            f.write("bogus = 1\n")
+        os.kill(d.pid, signal.SIGHUP)
+        self.assertEqual(next_state(sock), "RELOADING=1")
+        self.assertEqual(next_state(sock), "READY=1")
+        self.assertIn("key 'daemon.bogus': unknown key", d.log())
+        d.ok("status")
 
 
 class TrackerReload(TransferCase):
