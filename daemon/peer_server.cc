@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <utility>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <utility>
 
 #include "crypto.h"
 #include "file_source.h"
