@@ -27,7 +27,8 @@ constexpr ArgSpec kFileName{"NAME", "name", ArgKind::file_name, /*optional=*/fal
 
 std::string check_rate(std::string_view v) {
   if (v == "default" || parse_rate(v)) return {};
-  return "'" + std::string(v) + "' is not a rate: bytes per second like 10M, 500K or 2048 (0 is unlimited), "
+  return "'" + std::string(v) +
+         "' is not a rate: bytes per second like 10M, 500K or 2048 (0 is unlimited), "
          "or 'default'";
 }
 
@@ -181,14 +182,19 @@ const std::vector<CommandSpec>& command_table() {
       // Daemon settings.
       {.name = "limits",
        .args = {},
-       .flags = {{"--upload", "upload", "the upload rate to all peers together: bytes per second, "
+       .flags = {{"--upload", "upload",
+                  "the upload rate to all peers together: bytes per second, "
                   "with K, M or G for 1024, 1024^2, 1024^3 (10M, 500K); 0 is unlimited; 'default' "
-                  "goes back to the config's value", "RATE", check_rate},
-                 {"--download", "download", "the same for what downloads fetch", "RATE", check_rate},
-                 {"--peers", "peers", "peer connections of all downloads together; 0 is no limit "
-                  "but each download's own; 'default' goes back to the config's value", "N",
-                  check_count},
-                 {"--reset", "reset", "drop every value set here: the config's (or the default) "
+                  "goes back to the config's value",
+                  "RATE", check_rate},
+                 {"--download", "download", "the same for what downloads fetch", "RATE",
+                  check_rate},
+                 {"--peers", "peers",
+                  "peer connections of all downloads together; 0 is no limit "
+                  "but each download's own; 'default' goes back to the config's value",
+                  "N", check_count},
+                 {"--reset", "reset",
+                  "drop every value set here: the config's (or the default) "
                   "applies again"}},
        .summary = "show or set the upload and download rates and the peer limit",
        .details = "Without flags it shows each limit and where its value comes from: 'runtime' "
@@ -233,7 +239,8 @@ std::string synopsis(const CommandSpec& spec) {
     }
   }
   for (const FlagSpec& f : spec.flags) {
-    out += " [" + std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
+    out +=
+        " [" + std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
   }
   return out;
 }
@@ -561,7 +568,8 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
       if (name == o) return usage_error(name + " needs " + std::string(flag->metavar), spec);
       const std::string v = o.substr(name.size() + 1);
       if (flag->check) {
-        if (std::string problem = flag->check(v); !problem.empty()) return usage_error(name + ": " + problem, spec);
+        if (std::string problem = flag->check(v); !problem.empty())
+          return usage_error(name + ": " + problem, spec);
       }
       std::erase_if(inv.flag_values, [&](const auto& fv) { return fv.first == flag->name; });
       inv.flag_values.emplace_back(flag->name, v);
@@ -756,8 +764,9 @@ std::string command_help(const CommandSpec& spec) {
   if (!spec.flags.empty()) {
     std::vector<std::pair<std::string, std::string>> flags;
     for (const FlagSpec& f : spec.flags)
-      flags.emplace_back(std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)),
-                         std::string(f.help));
+      flags.emplace_back(
+          std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)),
+          std::string(f.help));
     out += "\nFlags:\n" + definition_list(flags);
   }
   return out + "\n" +

@@ -342,8 +342,9 @@ Result<std::string> render_limits(const CommandSpec& spec, const Json&, const Js
     const char* label;
     bool rate;
   };
-  static const Row kRows[] = {
-      {"upload_rate", "upload", true}, {"download_rate", "download", true}, {"max_peers", "peers", false}};
+  static const Row kRows[] = {{"upload_rate", "upload", true},
+                              {"download_rate", "download", true},
+                              {"max_peers", "peers", false}};
   const auto text = [](bool rate, int64_t v) {
     if (v == 0) return std::string("unlimited");
     return rate ? rate_text(static_cast<uint64_t>(v)) + "/s" : std::to_string(v);
@@ -355,10 +356,12 @@ Result<std::string> render_limits(const CommandSpec& spec, const Json&, const Js
     const auto source = l ? l->get_string("source") : std::nullopt;
     const auto config = l ? l->get_int("config") : std::nullopt;
     if (!value || *value < 0 || !source || !config || *config < 0) {
-      return bad_shape(spec, "{upload_rate, download_rate, max_peers}, each {value, source, config}");
+      return bad_shape(spec,
+                       "{upload_rate, download_rate, max_peers}, each {value, source, config}");
     }
     std::vector<std::string> row{r.label, text(r.rate, *value), printable(*source)};
-    if (*source == "runtime") row.push_back("(config: " + text(r.rate, *config) + "; --reset to use it)");
+    if (*source == "runtime")
+      row.push_back("(config: " + text(r.rate, *config) + "; --reset to use it)");
     rows.push_back(std::move(row));
   }
   return format_table(rows, {false, true, false});

@@ -5,10 +5,14 @@ namespace {
 
 const char* level_text(LogLevel l) {
   switch (l) {
-    case LogLevel::error: return "error";
-    case LogLevel::warn: return "warn";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "?";
 }
@@ -31,8 +35,10 @@ std::vector<ConfigValue> config_values(const DaemonConfig& c) {
       {"daemon.max_upload_rate", std::to_string(c.max_upload_rate), true},
       {"daemon.max_download_rate", std::to_string(c.max_download_rate), true},
       {"daemon.max_peers", std::to_string(c.max_peers), true},
-      {"daemon.max_peer_connections_per_address", std::to_string(c.max_peer_connections_per_address), true},
-      {"daemon.max_pending_requests_per_peer", std::to_string(c.max_pending_requests_per_peer), true},
+      {"daemon.max_peer_connections_per_address",
+       std::to_string(c.max_peer_connections_per_address), true},
+      {"daemon.max_pending_requests_per_peer", std::to_string(c.max_pending_requests_per_peer),
+       true},
       {"daemon.max_peers_per_download", std::to_string(c.max_peers_per_download), true},
   };
 }

@@ -24,18 +24,21 @@ Limit pick(const std::optional<uint64_t>& runtime, uint64_t config_value, bool i
 std::optional<uint64_t> parse_count(std::string_view text) {
   uint64_t n = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
+    return std::nullopt;
   if (n > static_cast<uint64_t>(kMaxPeers)) return std::nullopt;
   return n;
 }
 
 // One argument: absent leaves `slot` alone, "default" clears it.
-Status apply_one(const Json& args, std::string_view name, bool rate, std::optional<uint64_t>& slot) {
+Status apply_one(const Json& args, std::string_view name, bool rate,
+                 std::optional<uint64_t>& slot) {
   const Json* v = args.find(name);
   if (!v) return Ok{};
   const std::string takes =
       rate ? "a rate in bytes per second (like 10M, 500K, 2048; 0 is unlimited) or 'default'"
-           : "a number of peers (0 is unlimited, at most " + std::to_string(kMaxPeers) + ") or 'default'";
+           : "a number of peers (0 is unlimited, at most " + std::to_string(kMaxPeers) +
+                 ") or 'default'";
   std::optional<uint64_t> value;
   if (v->is_string()) {
     if (v->as_string() == "default") {
@@ -62,9 +65,12 @@ Json limit_json(const Limit& l) {
 
 std::string_view limit_source_name(LimitSource s) {
   switch (s) {
-    case LimitSource::default_value: return "default";
-    case LimitSource::config: return "config";
-    case LimitSource::runtime: return "runtime";
+    case LimitSource::default_value:
+      return "default";
+    case LimitSource::config:
+      return "config";
+    case LimitSource::runtime:
+      return "runtime";
   }
   return "?";
 }
@@ -102,7 +108,8 @@ std::string override_meta_text(const std::optional<uint64_t>& value) {
 std::optional<uint64_t> parse_override_meta(std::string_view text) {
   uint64_t n = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
+    return std::nullopt;
   return n;
 }
 

@@ -33,8 +33,9 @@ void LimitsControl::set_config(const DaemonConfig& config) {
   // The file changed under a runtime value: say why the change does nothing yet.
   const auto note = [](const char* key, const Limit& was, const Limit& now) {
     if (now.source == LimitSource::runtime && was.config_value != now.config_value) {
-      log_info("daemon.", key, ": the file now says ", now.config_value, ", but the value set with gsctl limits (",
-               now.value, ") stays in force until cleared (gsctl limits --reset)");
+      log_info("daemon.", key, ": the file now says ", now.config_value,
+               ", but the value set with gsctl limits (", now.value,
+               ") stays in force until cleared (gsctl limits --reset)");
     }
   };
   note("max_upload_rate", before.upload_rate, after.upload_rate);
@@ -49,7 +50,8 @@ Result<Json> LimitsControl::request(const Json& args) {
   if (!next) return next.error();
   for (const Slot& s : kSlots) {
     if ((*next).*(s.field) == overrides_.*(s.field)) continue;
-    if (auto st = state_.set_meta(std::string(s.meta), override_meta_text((*next).*(s.field))); !st) {
+    if (auto st = state_.set_meta(std::string(s.meta), override_meta_text((*next).*(s.field)));
+        !st) {
       return st.error();
     }
     // Kept one by one: each row written is already in force, so what is
@@ -64,15 +66,18 @@ void LimitsControl::update() {
   const Limits next = effective_limits(config_, overrides_);
   if (applied_ && next == limits_) return;
   const auto line = [](const char* what, const Limit& l) {
-    return std::string(what) + " " + std::to_string(l.value) + " (" + std::string(limit_source_name(l.source)) + ")";
+    return std::string(what) + " " + std::to_string(l.value) + " (" +
+           std::string(limit_source_name(l.source)) + ")";
   };
   if (applied_) {
-    log_info("limits now: ", line("upload rate", next.upload_rate), ", ", line("download rate", next.download_rate),
-             ", ", line("peers", next.max_peers));
-  } else if (next.upload_rate.source == LimitSource::runtime || next.download_rate.source == LimitSource::runtime ||
+    log_info("limits now: ", line("upload rate", next.upload_rate), ", ",
+             line("download rate", next.download_rate), ", ", line("peers", next.max_peers));
+  } else if (next.upload_rate.source == LimitSource::runtime ||
+             next.download_rate.source == LimitSource::runtime ||
              next.max_peers.source == LimitSource::runtime) {
-    log_info("limits set with gsctl limits (kept in gsd.db) override the config: ", line("upload rate", next.upload_rate),
-             ", ", line("download rate", next.download_rate), ", ", line("peers", next.max_peers));
+    log_info("limits set with gsctl limits (kept in gsd.db) override the config: ",
+             line("upload rate", next.upload_rate), ", ", line("download rate", next.download_rate),
+             ", ", line("peers", next.max_peers));
   }
   limits_ = next;
   applied_ = true;

@@ -1,14 +1,14 @@
 // gsd: the gs peer daemon. Parses its arguments and config, opens its state,
 // its peer port and its control socket, and runs one libevent loop until
 // SIGTERM or SIGINT. Everything else lives in gs_daemon_core.
+#include <event2/event.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <event2/event.h>
 
 #include "commands.h"
 #include "config.h"
@@ -17,24 +17,24 @@
 #include "crypto.h"
 #include "db.h"
 #include "download_store.h"
-#include "identity.h"
 #include "downloads.h"
+#include "identity.h"
 #include "limits_control.h"
 #include "log.h"
 #include "peer_server.h"
 #include "serve_registry.h"
-#include "share_store.h"
-#include "shares.h"
 #include "service.h"
 #include "session.h"
+#include "share_store.h"
+#include "shares.h"
 #include "state.h"
+#include "ticket_book.h"
 #include "tls.h"
 #include "tracker_client.h"
-#include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
-#include "transfer_limits.h"
 #include "trackers_file.h"
+#include "transfer_limits.h"
 #include "worker_pool.h"
 #include "write_paths.h"
 
@@ -80,7 +80,8 @@ class Reloader {
 
   void reload() {
     notify("RELOADING=1");
-    const std::string file = running_.config_file.empty() ? "(no config file: defaults)" : running_.config_file;
+    const std::string file =
+        running_.config_file.empty() ? "(no config file: defaults)" : running_.config_file;
     if (auto loaded = load_config(cli_); !loaded) {
       log_error("config not reloaded, the running settings stay: ", loaded.error().message);
     } else {
@@ -89,8 +90,8 @@ class Reloader {
       for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
       apply_(plan.next);
       running_ = std::move(plan.next);
-      log_info("config reloaded from ", file, ": ", plan.applied.size(), " change(s) applied, ", plan.kept.size(),
-               " kept until a restart");
+      log_info("config reloaded from ", file, ": ", plan.applied.size(), " change(s) applied, ",
+               plan.kept.size(), " kept until a restart");
     }
     notify("READY=1");
   }
@@ -226,7 +227,8 @@ int run(const DaemonConfig& cfg, const CliOptions& cli) {
   // The rates and the peer count: config, or gsctl limits' overrides in gsd.db.
   LimitsControl limits(**state, [&peers, &transfer_limits](const Limits& l) {
     if (!(*peers)->set_max_upload_rate(l.upload_rate.value)) {
-      log_warn("cannot change the upload rate limit (out of memory); it stays ", (*peers)->max_upload_rate());
+      log_warn("cannot change the upload rate limit (out of memory); it stays ",
+               (*peers)->max_upload_rate());
     }
     transfer_limits.set_download_rate(l.download_rate.value, DownloadClock::now());
     transfer_limits.set_max_peers(l.max_peers.value);

@@ -68,7 +68,8 @@ Result<std::unique_ptr<PeerServer>> PeerServer::open(event_base* base, Options o
   s->listener_ = *l;
 
   const uint64_t rate = std::exchange(s->options_.max_upload_rate, 0);
-  if (!s->set_max_upload_rate(rate)) return make_error("internal", "cannot set up the upload rate limit");
+  if (!s->set_max_upload_rate(rate))
+    return make_error("internal", "cannot set up the upload rate limit");
 
   s->tick_ = event_new(base, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) {
     static_cast<PeerServer*>(self)->on_tick();
@@ -123,8 +124,8 @@ ev_token_bucket_cfg* upload_bucket(uint64_t rate) {
     // is refilled (and its connections woken) at the next tick, and a longer
     // one would hold them that long.
     const timeval tick{0, 100'000};
-    return ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
-                                   &tick);
+    return ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+                                   EV_RATE_LIMIT_MAX, &tick);
   }
   // Ten refills a second keep the flow smooth; below 10 B/s one a second.
   rate = std::min<uint64_t>(rate, EV_RATE_LIMIT_MAX);

@@ -15,7 +15,9 @@ void RateBucket::refill(DownloadClock::time_point now) {
 
 void RateBucket::set_rate(uint64_t bytes_per_second, DownloadClock::time_point now) {
   refill(now);
-  if (rate_ == 0) balance_ = static_cast<double>(bytes_per_second);  // from unlimited: start with a second's worth
+  if (rate_ == 0)
+    balance_ =
+        static_cast<double>(bytes_per_second);  // from unlimited: start with a second's worth
   rate_ = bytes_per_second;
   last_ = now;
   balance_ = std::min(balance_, static_cast<double>(rate_));

@@ -42,14 +42,17 @@ class RateBucket {
 class TransferLimits {
  public:
   // The peers of every download, counted when a download asks for room.
-  explicit TransferLimits(std::function<size_t()> count_peers = {}) : count_peers_(std::move(count_peers)) {}
+  explicit TransferLimits(std::function<size_t()> count_peers = {})
+      : count_peers_(std::move(count_peers)) {}
   void set_count_peers(std::function<size_t()> fn) { count_peers_ = std::move(fn); }
 
   void set_download_rate(uint64_t bytes_per_second, DownloadClock::time_point now) {
     download_.set_rate(bytes_per_second, now);
   }
   uint64_t download_rate() const { return download_.rate(); }
-  bool take_download(uint64_t bytes, DownloadClock::time_point now) { return download_.take(bytes, now); }
+  bool take_download(uint64_t bytes, DownloadClock::time_point now) {
+    return download_.take(bytes, now);
+  }
 
   // 0: no limit but each download's own. Connections over a lowered limit
   // stay open (nothing is dropped); no new one opens until they are under.

@@ -23,7 +23,8 @@ namespace {
 
 std::string_view trim(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
+    v.remove_suffix(1);
   return v;
 }
 
@@ -38,7 +39,8 @@ std::string key_on_line(std::string_view text, size_t line) {
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     if (n++ < line) {
       // The last plain [table] header above the line names its table.
-      if (raw.size() > 2 && raw.front() == '[' && raw[1] != '[' && raw.find(']') != std::string_view::npos) {
+      if (raw.size() > 2 && raw.front() == '[' && raw[1] != '[' &&
+          raw.find(']') != std::string_view::npos) {
         table = std::string(trim(raw.substr(1, raw.find(']') - 1)));
       }
       continue;

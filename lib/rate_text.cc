@@ -8,17 +8,26 @@ std::optional<uint64_t> parse_rate(std::string_view text) {
   if (text.empty()) return std::nullopt;
   uint64_t unit = 1;
   switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-    case 'K': unit = uint64_t{1} << 10; break;
-    case 'M': unit = uint64_t{1} << 20; break;
-    case 'G': unit = uint64_t{1} << 30; break;
-    default: break;
+    case 'K':
+      unit = uint64_t{1} << 10;
+      break;
+    case 'M':
+      unit = uint64_t{1} << 20;
+      break;
+    case 'G':
+      unit = uint64_t{1} << 30;
+      break;
+    default:
+      break;
   }
   if (unit != 1) text.remove_suffix(1);
   const size_t dot = text.find('.');
   const std::string_view whole = text.substr(0, dot);
-  const std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  const std::string_view frac =
+      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
   // "1." and ".5" are refused like any other odd spelling; a fraction needs a unit.
-  if (whole.empty() || (dot != std::string_view::npos && (frac.empty() || unit == 1))) return std::nullopt;
+  if (whole.empty() || (dot != std::string_view::npos && (frac.empty() || unit == 1)))
+    return std::nullopt;
   // Digits beyond these cannot matter below kMaxRate and would overflow.
   if (whole.size() > 15 || frac.size() > 9) return std::nullopt;
   uint64_t n = 0;

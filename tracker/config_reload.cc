@@ -5,10 +5,14 @@ namespace {
 
 const char* level_text(LogLevel l) {
   switch (l) {
-    case LogLevel::error: return "error";
-    case LogLevel::warn: return "warn";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "?";
 }
@@ -26,14 +30,16 @@ std::vector<TrackerConfigValue> tracker_config_values(const TrackerConfig& c) {
       {"tracker.log_level", level_text(c.log_level), true},
       {"tracker.session_ttl_seconds", n(c.session_ttl_seconds), true},
       {"tracker.ticket_ttl_seconds", n(c.ticket_ttl_seconds), true},
-      {"tracker.kdf_log2_n", n(c.kdf_log2_n), true},  // new password hashes; stored ones carry theirs
+      {"tracker.kdf_log2_n", n(c.kdf_log2_n),
+       true},  // new password hashes; stored ones carry theirs
       {"tracker.max_connections_per_address", n(c.max_connections_per_address), true},
       {"tracker.max_peers_per_answer", n(c.max_peers_per_answer), true},
       {"tracker.handshake_timeout_seconds", n(c.handshake_timeout_seconds), true},
       {"tracker.idle_timeout_seconds", n(c.idle_timeout_seconds), true},
       {"tracker.login_failures_before_delay", n(c.login_failures_before_delay), true},
       {"tracker.login_delay_seconds", n(c.login_delay_seconds), true},
-      {"tracker.login_address_failures_before_delay", n(c.login_address_failures_before_delay), true},
+      {"tracker.login_address_failures_before_delay", n(c.login_address_failures_before_delay),
+       true},
       {"tracker.login_address_delay_seconds", n(c.login_address_delay_seconds), true},
   };
 }

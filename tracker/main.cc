@@ -1,6 +1,7 @@
 // gs-tracker: runs tracker N of a cluster's trackers file. Parses the command
 // line and config, opens the state file, and wires store, service and server
 // onto one libevent loop.
+#include <event2/event.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -9,8 +10,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -18,8 +19,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <event2/event.h>
 
 #include "clock.h"
 #include "cluster.h"
@@ -32,9 +31,9 @@
 #include "server.h"
 #include "service.h"  // lib: StopSignals, sd_notify
 #include "store.h"
-#include "tracker_service.h"
 #include "tls.h"
 #include "tracker_pins.h"
+#include "tracker_service.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
 
@@ -357,12 +356,13 @@ int run(const Args& args) {
         for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
         log_init("gs-tracker", plan.next.log_level);
         service.set_config(service_config_of(plan.next));
-        server.set_limits(plan.next.max_connections_per_address, plan.next.handshake_timeout_seconds,
-                          plan.next.idle_timeout_seconds);
+        server.set_limits(plan.next.max_connections_per_address,
+                          plan.next.handshake_timeout_seconds, plan.next.idle_timeout_seconds);
         running = plan.next;
         const std::string path = config_path(args);
         log_info("config reloaded from ", path.empty() ? "(no config file: defaults)" : path, ": ",
-                 plan.applied.size(), " change(s) applied, ", plan.kept.size(), " kept until a restart");
+                 plan.applied.size(), " change(s) applied, ", plan.kept.size(),
+                 " kept until a restart");
       }
       notify("READY=1");
     });

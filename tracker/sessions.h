@@ -45,7 +45,7 @@ class Sessions {
   const Clock& clock_;
   Seconds ttl_;
   Instant grace_until_;
-  Seconds relaxed_ttl_{0};  // the old, longer TTL after a lowering ...
+  Seconds relaxed_ttl_{0};   // the old, longer TTL after a lowering ...
   Instant relaxed_until_{};  // ... until then
   std::unordered_map<std::string, Instant> last_seen_;
 };

@@ -70,7 +70,8 @@ TEST(ConfigFile, SyntaxErrorNamesTheKeyOfItsLine) {
   auto cf = ConfigFile::parse("[a]\nname = \"x\"\n\n[daemon]\nmax_peers = = 3\n", "bad.toml");
   ASSERT_FALSE(cf.ok());
   EXPECT_EQ(cf.error().message.rfind("bad.toml:5:", 0), 0u) << cf.error().message;
-  EXPECT_NE(cf.error().message.find("key 'daemon.max_peers': "), std::string::npos) << cf.error().message;
+  EXPECT_NE(cf.error().message.find("key 'daemon.max_peers': "), std::string::npos)
+      << cf.error().message;
   EXPECT_EQ(key_on_line("top = 1\n[t]\n  k = [\n", 3), "t.k");
   EXPECT_EQ(key_on_line("top = 1\n", 1), "top");
   EXPECT_EQ(key_on_line("[t]\n# k = 1\n", 2), "");

@@ -160,19 +160,23 @@ TEST(CtlCommands, DownloadFileFlags) {
 // or "--upload=V"; the values are checked before anything is sent.
 TEST(CtlCommands, LimitsFlagsTakeCheckedValues) {
   EXPECT_EQ(request_of({"limits"}), R"({"cmd":"limits","args":{"reset":false}})");
-  EXPECT_EQ(request_of({"limits", "--upload", "10M", "--download=500K", "--peers", "40"}),
-            R"({"cmd":"limits","args":{"upload":"10M","download":"500K","peers":"40","reset":false}})");
+  EXPECT_EQ(
+      request_of({"limits", "--upload", "10M", "--download=500K", "--peers", "40"}),
+      R"({"cmd":"limits","args":{"upload":"10M","download":"500K","peers":"40","reset":false}})");
   EXPECT_EQ(request_of({"--upload", "0", "limits", "--reset"}),
             R"({"cmd":"limits","args":{"upload":"0","reset":true}})");
   EXPECT_EQ(request_of({"limits", "--upload", "default", "--upload", "1G"}),
             R"({"cmd":"limits","args":{"upload":"1G","reset":false}})");
   EXPECT_EQ(request_of({"limits", "--peers", "default"}),
             R"({"cmd":"limits","args":{"peers":"default","reset":false}})");
-  EXPECT_NE(usage_error({"limits", "--upload", "fast"}).find("--upload: 'fast' is not a rate"), std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--upload", "fast"}).find("--upload: 'fast' is not a rate"),
+            std::string::npos);
   EXPECT_NE(usage_error({"limits", "--download", "10MB"}).find("not a rate"), std::string::npos);
-  EXPECT_NE(usage_error({"limits", "--peers", "-1"}).find("not a number of peers"), std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--peers", "-1"}).find("not a number of peers"),
+            std::string::npos);
   EXPECT_NE(usage_error({"limits", "--upload"}).find("--upload needs RATE"), std::string::npos);
-  EXPECT_NE(usage_error({"limits", "--reset=yes"}).find("--reset takes no value"), std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--reset=yes"}).find("--reset takes no value"),
+            std::string::npos);
   // Another command's valued flag is not this one's.
   EXPECT_NE(usage_error({"status", "--upload", "1M"}).find("unknown option"), std::string::npos);
   // Too long for one line of 80 columns: it goes on under the command.
@@ -466,7 +470,8 @@ TEST(CtlCommands, GeneralHelpIsTruthful) {
       synopsis += a.optional ? " [" + std::string(a.metavar) + "]" : " " + std::string(a.metavar);
     }
     for (const FlagSpec& f : c.flags) {
-      synopsis += " [" + std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
+      synopsis += " [" + std::string(f.name) +
+                  (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
     }
     // A long synopsis has a line of its own, the summary under it.
     EXPECT_TRUE(help.find("  " + synopsis + " ") != std::string::npos ||
@@ -506,7 +511,8 @@ TEST(CtlCommands, CommandHelp) {
       EXPECT_NE(help.find("  " + std::string(a.metavar) + "  "), std::string::npos) << c.name;
     }
     for (const FlagSpec& f : c.flags) {
-      const std::string shown = std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar));
+      const std::string shown =
+          std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar));
       EXPECT_NE(help.find("  " + shown + "  "), std::string::npos) << c.name;
     }
     EXPECT_NE(help.find("Exit codes"), std::string::npos);

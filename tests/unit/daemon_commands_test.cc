@@ -1,12 +1,11 @@
 // Control commands and the session, driven with a fake tracker that records
 // requests and answers them by hand, over a real state file.
-#include "daemon/commands.h"
-#include "daemon/limits_control.h"
+#include <gtest/gtest.h>
 
 #include <deque>
 
-#include <gtest/gtest.h>
-
+#include "daemon/commands.h"
+#include "daemon/limits_control.h"
 #include "daemon/session.h"
 #include "daemon/state.h"
 #include "sandbox.h"

@@ -1,10 +1,9 @@
-#include "daemon/config.h"
-
 #include <gtest/gtest.h>
 
 #include <cctype>
 #include <fstream>
 
+#include "daemon/config.h"
 #include "daemon/download.h"
 #include "paths.h"
 #include "sandbox.h"
@@ -223,7 +222,8 @@ TEST(DaemonConfig, RatesAndPeersAcrossDownloads) {
   EXPECT_EQ(c->max_peers, 40);
   EXPECT_EQ(c->max_upload_rate, 0u);
   // Which keys the file set, whatever their value (gsctl limits shows "config").
-  EXPECT_EQ(c->keys_in_file, (std::set<std::string, std::less<>>{"daemon.max_download_rate", "daemon.max_peers"}));
+  EXPECT_EQ(c->keys_in_file,
+            (std::set<std::string, std::less<>>{"daemon.max_download_rate", "daemon.max_peers"}));
   EXPECT_EQ(error_of("[daemon]\nmax_download_rate = -1\n"),
             "gsd.toml:2: key 'daemon.max_download_rate': -1 is out of range (0 to 1099511627776)");
   EXPECT_EQ(error_of("[daemon]\nmax_peers = 100001\n"),

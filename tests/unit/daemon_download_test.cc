@@ -3,10 +3,8 @@
 // by itself. Byte-identical results, corrupt peers, the five-failure rule,
 // resume from a sparse partial file, pause and resume, refusals, a disk that
 // fills up or fails.
-#include "daemon/downloads.h"
-#include "daemon/transfer_limits.h"
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,13 +12,13 @@
 #include <fstream>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
+#include "daemon/downloads.h"
 #include "daemon/state.h"
+#include "daemon/transfer_limits.h"
 #include "daemon/write_paths.h"
-#include "worker_pool.h"
 #include "daemon_download_fakes.h"
 #include "sandbox.h"
+#include "worker_pool.h"
 
 namespace gs::daemon {
 namespace {
@@ -287,7 +285,7 @@ TEST_F(DownloadTest, TheDownloadRateIsHeldAndLiftingItAppliesToTheRunningDownloa
   ASSERT_TRUE(add(sb_.path("out.bin")).ok());
   ASSERT_TRUE(run([&] { return done_bytes() >= static_cast<int64_t>(content_.size() / 2); }));
   const double half = std::chrono::duration<double>(DownloadClock::now() - t0).count();
-  EXPECT_GT(half, 0.5);  // ~0.9 s; unlimited, a few ms
+  EXPECT_GT(half, 0.5);                               // ~0.9 s; unlimited, a few ms
   limits.set_download_rate(0, DownloadClock::now());  // lifted: the rest at once
   const auto t1 = DownloadClock::now();
   ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();

@@ -1,9 +1,8 @@
 // `gsctl limits` overrides kept in gsd.db and applied over the config
 // (daemon/limits_control.h).
-#include "daemon/limits_control.h"
-
 #include <gtest/gtest.h>
 
+#include "daemon/limits_control.h"
 #include "sandbox.h"
 
 namespace gs::daemon {

@@ -1,8 +1,8 @@
 // Where each transfer limit comes from (daemon/limits.h) and how the
 // `limits` request changes the runtime overrides.
-#include "daemon/limits.h"
-
 #include <gtest/gtest.h>
+
+#include "daemon/limits.h"
 
 namespace gs::daemon {
 namespace {
@@ -85,9 +85,9 @@ TEST(Limits, RequestArgsSetClearAndReset) {
 }
 
 TEST(Limits, BadArgsAreRefusedNamingTheArgument) {
-  for (const char* bad : {R"({"upload":"fast"})", R"({"upload":-1})", R"({"upload":1.5})", R"({"download":"10MB"})",
-                          R"({"peers":"-3"})", R"({"peers":"1M"})", R"({"peers":100001})", R"({"reset":"yes"})",
-                          R"({"upload":"2000G"})"}) {
+  for (const char* bad : {R"({"upload":"fast"})", R"({"upload":-1})", R"({"upload":1.5})",
+                          R"({"download":"10MB"})", R"({"peers":"-3"})", R"({"peers":"1M"})",
+                          R"({"peers":100001})", R"({"reset":"yes"})", R"({"upload":"2000G"})"}) {
     auto r = apply_limit_args({}, args(bad));
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, "bad_request") << bad;
@@ -109,10 +109,9 @@ TEST(Limits, JsonNamesValueSourceAndConfig) {
   LimitOverrides o;
   o.download_rate = 2048;
   const Json j = limits_json(effective_limits(from_text("[daemon]\nmax_upload_rate = 1000\n"), o));
-  EXPECT_EQ(j.dump(),
-            R"({"upload_rate":{"value":1000,"source":"config","config":1000},)"
-            R"("download_rate":{"value":2048,"source":"runtime","config":0},)"
-            R"("max_peers":{"value":0,"source":"default","config":0}})");
+  EXPECT_EQ(j.dump(), R"({"upload_rate":{"value":1000,"source":"config","config":1000},)"
+                      R"("download_rate":{"value":2048,"source":"runtime","config":0},)"
+                      R"("max_peers":{"value":0,"source":"default","config":0}})");
 }
 
 }  // namespace

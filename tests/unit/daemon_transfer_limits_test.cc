@@ -1,8 +1,8 @@
 // The download rate's token bucket and the peer count all downloads share
 // (daemon/transfer_limits.h), with time moved by hand.
-#include "daemon/transfer_limits.h"
-
 #include <gtest/gtest.h>
+
+#include "daemon/transfer_limits.h"
 
 namespace gs::daemon {
 namespace {
@@ -10,7 +10,8 @@ namespace {
 using std::chrono::milliseconds;
 
 // Bytes asked for over `span`, in pieces of `piece`, polling every 10 ms.
-uint64_t asked_over(RateBucket& b, DownloadClock::time_point& now, DownloadClock::duration span, uint64_t piece) {
+uint64_t asked_over(RateBucket& b, DownloadClock::time_point& now, DownloadClock::duration span,
+                    uint64_t piece) {
   uint64_t total = 0;
   for (const auto end = now + span; now < end; now += milliseconds(10)) {
     while (b.take(piece, now)) total += piece;

@@ -18,8 +18,8 @@ TEST(RateText, ParsesBytesAndBinarySuffixes) {
 }
 
 TEST(RateText, RefusesWhatIsNotPlainlyARate) {
-  for (const char* bad : {"", "K", "-1", "1.5", "1.M", ".5M", "10MB", "10MiB", "10 M", " 10", "1e6", "ten",
-                          "10M/s", "1T", "2000G", "99999999999999999999"}) {
+  for (const char* bad : {"", "K", "-1", "1.5", "1.M", ".5M", "10MB", "10MiB", "10 M", " 10", "1e6",
+                          "ten", "10M/s", "1T", "2000G", "99999999999999999999"}) {
     EXPECT_FALSE(parse_rate(bad).has_value()) << bad;
   }
   EXPECT_EQ(parse_rate("1024G"), kMaxRate);  // the top of the range is still a rate
@@ -32,7 +32,8 @@ TEST(RateText, TextReadsBackExactly) {
   EXPECT_EQ(rate_text(10u << 20), "10M");
   EXPECT_EQ(rate_text(3u << 19), "1536K");
   EXPECT_EQ(rate_text(2u << 30), "2G");
-  for (uint64_t v : {uint64_t{1}, uint64_t{1023}, uint64_t{1025}, uint64_t{3} << 19, uint64_t{7} << 30}) {
+  for (uint64_t v :
+       {uint64_t{1}, uint64_t{1023}, uint64_t{1025}, uint64_t{3} << 19, uint64_t{7} << 30}) {
     EXPECT_EQ(parse_rate(rate_text(v)), v) << v;
   }
 }

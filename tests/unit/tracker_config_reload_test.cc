@@ -1,7 +1,7 @@
 // What a SIGHUP applies to gs-tracker (tracker/config_reload.h).
-#include "tracker/config_reload.h"
-
 #include <gtest/gtest.h>
+
+#include "tracker/config_reload.h"
 
 namespace gs::tracker {
 namespace {
@@ -26,12 +26,14 @@ TEST(TrackerConfigReload, ServiceKeysApplyStartupKeysAreKept) {
       "tls = false\nmax_connections = 10\ncluster_timeout_ms = 3000\nreplica_log_keep = 5\n"
       "login_addresses_tracked = 9\n");
   const TrackerReloadPlan plan = plan_tracker_reload(a, b);
-  EXPECT_EQ(keys(plan.applied),
-            (std::vector<std::string>{"tracker.log_level", "tracker.session_ttl_seconds", "tracker.ticket_ttl_seconds",
-                                      "tracker.max_connections_per_address", "tracker.max_peers_per_answer",
-                                      "tracker.login_delay_seconds"}));
+  EXPECT_EQ(
+      keys(plan.applied),
+      (std::vector<std::string>{"tracker.log_level", "tracker.session_ttl_seconds",
+                                "tracker.ticket_ttl_seconds", "tracker.max_connections_per_address",
+                                "tracker.max_peers_per_answer", "tracker.login_delay_seconds"}));
   EXPECT_EQ(keys(plan.kept),
-            (std::vector<std::string>{"tracker.tls", "tracker.max_connections", "tracker.login_addresses_tracked",
+            (std::vector<std::string>{"tracker.tls", "tracker.max_connections",
+                                      "tracker.login_addresses_tracked",
                                       "tracker.cluster_timeout_ms", "tracker.replica_log_keep"}));
   EXPECT_EQ(plan.next.ticket_ttl_seconds, 60);
   EXPECT_EQ(plan.next.session_ttl_seconds, 40);
