@@ -1,14 +1,14 @@
 // gsd: the gs peer daemon. Parses its arguments and config, opens its state,
 // its peer port and its control socket, and runs one libevent loop until
 // SIGTERM or SIGINT. Everything else lives in gs_daemon_core.
-#include <event2/event.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <event2/event.h>
 
 #include "commands.h"
 #include "config.h"
@@ -17,24 +17,24 @@
 #include "crypto.h"
 #include "db.h"
 #include "download_store.h"
-#include "downloads.h"
 #include "identity.h"
+#include "downloads.h"
 #include "limits_control.h"
 #include "log.h"
 #include "peer_server.h"
 #include "serve_registry.h"
-#include "service.h"
-#include "session.h"
 #include "share_store.h"
 #include "shares.h"
+#include "service.h"
+#include "session.h"
 #include "state.h"
-#include "ticket_book.h"
 #include "tls.h"
 #include "tracker_client.h"
+#include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
-#include "trackers_file.h"
 #include "transfer_limits.h"
+#include "trackers_file.h"
 #include "worker_pool.h"
 #include "write_paths.h"
 

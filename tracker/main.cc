@@ -1,7 +1,6 @@
 // gs-tracker: runs tracker N of a cluster's trackers file. Parses the command
 // line and config, opens the state file, and wires store, service and server
 // onto one libevent loop.
-#include <event2/event.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -10,8 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -19,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <event2/event.h>
 
 #include "clock.h"
 #include "cluster.h"
@@ -31,9 +32,9 @@
 #include "server.h"
 #include "service.h"  // lib: StopSignals, sd_notify
 #include "store.h"
+#include "tracker_service.h"
 #include "tls.h"
 #include "tracker_pins.h"
-#include "tracker_service.h"
 #include "trackers_file.h"
 #include "worker_pool.h"
 

@@ -1,11 +1,12 @@
 // Control commands and the session, driven with a fake tracker that records
 // requests and answers them by hand, over a real state file.
-#include <gtest/gtest.h>
+#include "daemon/commands.h"
+#include "daemon/limits_control.h"
 
 #include <deque>
 
-#include "daemon/commands.h"
-#include "daemon/limits_control.h"
+#include <gtest/gtest.h>
+
 #include "daemon/session.h"
 #include "daemon/state.h"
 #include "sandbox.h"

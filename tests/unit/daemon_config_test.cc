@@ -1,9 +1,10 @@
+#include "daemon/config.h"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
 #include <fstream>
 
-#include "daemon/config.h"
 #include "daemon/download.h"
 #include "paths.h"
 #include "sandbox.h"

@@ -3,8 +3,10 @@
 // by itself. Byte-identical results, corrupt peers, the five-failure rule,
 // resume from a sparse partial file, pause and resume, refusals, a disk that
 // fills up or fails.
+#include "daemon/downloads.h"
+#include "daemon/transfer_limits.h"
+
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,13 +14,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/downloads.h"
+#include <gtest/gtest.h>
+
 #include "daemon/state.h"
-#include "daemon/transfer_limits.h"
 #include "daemon/write_paths.h"
+#include "worker_pool.h"
 #include "daemon_download_fakes.h"
 #include "sandbox.h"
-#include "worker_pool.h"
 
 namespace gs::daemon {
 namespace {
