@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "names.h"
+#include "rate_text.h"
 #include "render.h"
 
 namespace gs::ctl {
@@ -23,6 +24,21 @@ constexpr ArgSpec kGroup{"GROUP", "group", ArgKind::group};
 constexpr ArgSpec kPassword{"PASSWORD", "password", ArgKind::password, /*optional=*/true};
 constexpr ArgSpec kFileName{"NAME", "name", ArgKind::file_name, /*optional=*/false,
                             "the file's name in the group, as 'gsctl list_files GROUP' shows it"};
+
+std::string check_rate(std::string_view v) {
+  if (v == "default" || parse_rate(v)) return {};
+  return "'" + std::string(v) +
+         "' is not a rate: bytes per second like 10M, 500K or 2048 (0 is unlimited), "
+         "or 'default'";
+}
+
+std::string check_count(std::string_view v) {
+  if (v == "default") return {};
+  const bool digits = !v.empty() && v.size() <= 6 &&
+                      std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) return {};
+  return "'" + std::string(v) + "' is not a number of peers (0 is unlimited), or 'default'";
+}
 
 }  // namespace
 
@@ -163,6 +179,31 @@ const std::vector<CommandSpec>& command_table() {
                   "download is complete, failed or unknown. A running download is left as it "
                   "is.",
        .render = render_resume},
+      // Daemon settings.
+      {.name = "limits",
+       .args = {},
+       .flags = {{"--upload", "upload",
+                  "the upload rate to all peers together: bytes per second, "
+                  "with K, M or G for 1024, 1024^2, 1024^3 (10M, 500K); 0 is unlimited; 'default' "
+                  "goes back to the config's value",
+                  "RATE", check_rate},
+                 {"--download", "download", "the same for what downloads fetch", "RATE",
+                  check_rate},
+                 {"--peers", "peers",
+                  "peer connections of all downloads together; 0 is no limit "
+                  "but each download's own; 'default' goes back to the config's value",
+                  "N", check_count},
+                 {"--reset", "reset",
+                  "drop every value set here: the config's (or the default) "
+                  "applies again"}},
+       .summary = "show or set the upload and download rates and the peer limit",
+       .details = "Without flags it shows each limit and where its value comes from: 'runtime' "
+                  "(set here), 'config' (gsd's TOML file) or 'default'. A value set here applies "
+                  "at once, to running transfers too, and is kept in gsd's state, across "
+                  "restarts, until --reset or 'default' clears it; it wins over the config "
+                  "file, also after the file is changed and reloaded (SIGHUP), and the file's "
+                  "value is shown beside it. gsd never writes its config file.",
+       .render = render_limits},
       {.name = "stop_share",
        .args = {kGroup, kFileName},
        .summary = "stop sharing a file with a group",
@@ -197,7 +238,10 @@ std::string synopsis(const CommandSpec& spec) {
       out += a.metavar;
     }
   }
-  for (const FlagSpec& f : spec.flags) out += " [" + std::string(f.name) + "]";
+  for (const FlagSpec& f : spec.flags) {
+    out +=
+        " [" + std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
+  }
   return out;
 }
 
@@ -404,8 +448,34 @@ std::string definition_list(const std::vector<std::pair<std::string, std::string
 }  // namespace
 
 std::string usage_line(const CommandSpec& spec) {
-  return "usage: gsctl [OPTIONS] " + synopsis(spec) + "\n";
+  // Wider than a terminal of 80 columns: the rest goes on the next line(s),
+  // indented past "usage:".
+  std::string rest = "usage: gsctl [OPTIONS] " + synopsis(spec);
+  std::string out;
+  while (rest.size() > kHelpWidth) {
+    const size_t cut = rest.rfind(' ', kHelpWidth);
+    if (cut == std::string::npos || cut <= 9) break;
+    out += rest.substr(0, cut) + "\n";
+    rest = "         " + rest.substr(cut + 1);
+  }
+  return out + rest + "\n";
 }
+
+namespace {
+
+// A flag of some command that takes a value: options come before the
+// command is known, so any command's will do (a flag of another command is
+// refused once the command is known).
+const FlagSpec* valued_flag(const std::vector<CommandSpec>& table, std::string_view name) {
+  for (const CommandSpec& c : table) {
+    for (const FlagSpec& f : c.flags) {
+      if (f.name == name && !f.metavar.empty()) return &f;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<Invocation> parse_command_line(std::span<const std::string> args, const Environment& env,
                                       const std::vector<CommandSpec>& table) {
@@ -466,6 +536,12 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
       help = true;
     } else if (name == "--version") {
       version = true;
+    } else if (const FlagSpec* f = valued_flag(table, name); f && !inline_value) {
+      // A command's flag that takes a value: the next word is that value,
+      // not a positional argument.
+      auto v = value(f->metavar);
+      if (!v) return v.error();
+      other_options.push_back(name + "=" + *v);
     } else {
       other_options.push_back(a);
     }
@@ -487,7 +563,17 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
       bad_option = o;
       break;
     }
-    if (name != o) return usage_error(name + " takes no value", spec);
+    if (name != o && flag->metavar.empty()) return usage_error(name + " takes no value", spec);
+    if (!flag->metavar.empty()) {
+      if (name == o) return usage_error(name + " needs " + std::string(flag->metavar), spec);
+      const std::string v = o.substr(name.size() + 1);
+      if (flag->check) {
+        if (std::string problem = flag->check(v); !problem.empty())
+          return usage_error(name + ": " + problem, spec);
+      }
+      std::erase_if(inv.flag_values, [&](const auto& fv) { return fv.first == flag->name; });
+      inv.flag_values.emplace_back(flag->name, v);
+    }
     if (std::find(inv.flags.begin(), inv.flags.end(), flag) == inv.flags.end()) {
       inv.flags.push_back(flag);
     }
@@ -598,8 +684,13 @@ Json build_request(const Invocation& inv, const std::optional<std::string>& pass
     args[a.field] = std::move(value);
   }
   for (const FlagSpec& f : spec.flags) {
-    if (!f.field.empty()) {
+    if (f.field.empty()) continue;
+    if (f.metavar.empty()) {
       args[f.field] = std::find(inv.flags.begin(), inv.flags.end(), &f) != inv.flags.end();
+      continue;
+    }
+    for (const auto& [name, value] : inv.flag_values) {
+      if (name == f.name) args[f.field] = value;
     }
   }
   return Json(Json::Object{{"cmd", std::string(spec.name)}, {"args", std::move(args)}});
@@ -673,7 +764,9 @@ std::string command_help(const CommandSpec& spec) {
   if (!spec.flags.empty()) {
     std::vector<std::pair<std::string, std::string>> flags;
     for (const FlagSpec& f : spec.flags)
-      flags.emplace_back(std::string(f.name), std::string(f.help));
+      flags.emplace_back(
+          std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar)),
+          std::string(f.help));
     out += "\nFlags:\n" + definition_list(flags);
   }
   return out + "\n" +

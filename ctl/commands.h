@@ -54,10 +54,16 @@ struct ArgSpec {
 // args[field] is true when given, false when not. A flag without one (like
 // download_file's "--wait") only changes what gsctl itself does; gsd checks
 // args strictly and would refuse a field it does not know.
+//
+// A flag with a metavar takes a value ("--upload RATE" or "--upload=RATE"),
+// sent as the string args[field] when given and left out when not; `check`
+// (if set) returns what is wrong with a value, "" when it is fine.
 struct FlagSpec {
   std::string_view name = {};  // "--force"
   std::string_view field = {};
   std::string_view help = {};
+  std::string_view metavar = {};  // "RATE": the flag takes a value
+  std::string (*check)(std::string_view value) = nullptr;
 };
 
 struct CommandSpec;
@@ -102,6 +108,8 @@ struct Invocation {
   const CommandSpec* command = nullptr;
   std::vector<std::string> args;       // the command's positional arguments as given
   std::vector<const FlagSpec*> flags;  // the command's flags that were given
+  // The values of those that take one, by flag name (the last one given wins).
+  std::vector<std::pair<std::string_view, std::string>> flag_values;
   std::string socket_path;             // --socket, else $GSD_SOCKET, else the default
   bool json = false;
   bool password_stdin = false;

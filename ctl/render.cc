@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <initializer_list>
 
+#include "rate_text.h"
+
 namespace gs::ctl {
 namespace {
 
@@ -332,6 +334,37 @@ Result<std::string> render_trackers(const CommandSpec& spec, const Json&, const 
   }
   return format_table(rows, {false, true, false, false, true, true, true}) + "\n" +
          (any_link ? "* this daemon's tracker link" : "this daemon has no tracker link now");
+}
+
+Result<std::string> render_limits(const CommandSpec& spec, const Json&, const Json& result) {
+  struct Row {
+    const char* field;
+    const char* label;
+    bool rate;
+  };
+  static const Row kRows[] = {{"upload_rate", "upload", true},
+                              {"download_rate", "download", true},
+                              {"max_peers", "peers", false}};
+  const auto text = [](bool rate, int64_t v) {
+    if (v == 0) return std::string("unlimited");
+    return rate ? rate_text(static_cast<uint64_t>(v)) + "/s" : std::to_string(v);
+  };
+  std::vector<std::vector<std::string>> rows{{"LIMIT", "VALUE", "SOURCE", ""}};
+  for (const Row& r : kRows) {
+    const Json* l = result.find(r.field);
+    const auto value = l ? l->get_int("value") : std::nullopt;
+    const auto source = l ? l->get_string("source") : std::nullopt;
+    const auto config = l ? l->get_int("config") : std::nullopt;
+    if (!value || *value < 0 || !source || !config || *config < 0) {
+      return bad_shape(spec,
+                       "{upload_rate, download_rate, max_peers}, each {value, source, config}");
+    }
+    std::vector<std::string> row{r.label, text(r.rate, *value), printable(*source)};
+    if (*source == "runtime")
+      row.push_back("(config: " + text(r.rate, *config) + "; --reset to use it)");
+    rows.push_back(std::move(row));
+  }
+  return format_table(rows, {false, true, false});
 }
 
 Result<DownloadEntry> parse_download_entry(const Json& entry) {

@@ -71,6 +71,11 @@ Result<std::string> render_resume(const CommandSpec& spec, const Json& args, con
 // link, what went wrong at the end of a row; then a line about the link.
 Result<std::string> render_trackers(const CommandSpec& spec, const Json& args, const Json& result);
 
+// limits: {upload_rate, download_rate, max_peers}, each {value, source,
+// config}; one row each: LIMIT VALUE SOURCE, and the config's value beside a
+// runtime one.
+Result<std::string> render_limits(const CommandSpec& spec, const Json& args, const Json& result);
+
 // One entry of show_downloads, checked. Optional fields that are absent (or
 // null) are 0 or empty.
 struct DownloadEntry {

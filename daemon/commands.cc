@@ -39,6 +39,7 @@ const Commands::Command Commands::kCommands[] = {
     {"show_downloads", {}, &Commands::show_downloads},
     {"resume", {"group", "name"}, &Commands::resume},
     {"trackers", {}, &Commands::trackers},
+    {"limits", {"upload", "download", "peers", "reset"}, &Commands::limits},
 };
 
 Commands::Commands(Session& session, TrackerApi& tracker, Info info)

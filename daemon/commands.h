@@ -20,6 +20,7 @@
 namespace gs::daemon {
 
 class Downloads;
+class LimitsControl;
 class PeerServer;
 class Shares;
 class TrackerProbe;
@@ -51,6 +52,9 @@ class Commands {
   // Probing the trackers (tracker_commands.cc). Without it, `trackers`
   // answers that it is unavailable.
   void set_tracker_probe(TrackerProbe* probe) { probe_ = probe; }
+  // Transfer limits (limits_commands.cc). Without it, `limits` answers that
+  // it is unavailable.
+  void set_limits(LimitsControl* limits) { limits_ = limits; }
 
  private:
   using Handler = void (Commands::*)(const Json& args, Reply& reply);
@@ -80,6 +84,7 @@ class Commands {
   void show_downloads(const Json& args, Reply& reply);
   void resume(const Json& args, Reply& reply);
   void trackers(const Json& args, Reply& reply);
+  void limits(const Json& args, Reply& reply);
 
   // Turns the tracker's successful answer into the control result.
   using Shape = std::function<Result<Json>(const Json& answer)>;
@@ -94,6 +99,7 @@ class Commands {
   const PeerServer* peer_server_ = nullptr;
   Downloads* downloads_ = nullptr;
   TrackerProbe* probe_ = nullptr;
+  LimitsControl* limits_ = nullptr;
 };
 
 }  // namespace gs::daemon

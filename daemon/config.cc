@@ -77,7 +77,8 @@ std::string usage_text() {
          "\n"
          "The gs peer daemon, one per user seat: it keeps this seat's session with the\n"
          "trackers and serves gsctl on a private Unix socket. It runs in the foreground,\n"
-         "logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
+         "logs to stderr, and stops cleanly on SIGTERM or SIGINT; SIGHUP rereads the\n"
+         "config file (etc/gsd.toml says which keys apply without a restart).\n"
          "\n"
          "Options (each overrides the same key of the config file):\n"
          "  --config FILE       TOML settings, [daemon] section\n"
@@ -96,7 +97,9 @@ std::string usage_text() {
          std::to_string(kDefaultHeartbeatSeconds) + "),\n"
          "daemon.tracker_timeout_seconds (" + std::to_string(kDefaultTrackerTimeoutSeconds) +
          "),\ndaemon.max_upload_rate (bytes per second to all peers together; 0, the default,\n"
-         "is unlimited), daemon.write_path (auto: each file system is measured when the\n"
+         "is unlimited), daemon.max_download_rate (the same for downloads), daemon.max_peers\n"
+         "(peer connections of all downloads together; 0, the default, is no limit),\n"
+         "daemon.write_path (auto: each file system is measured when the\n"
          "first large download into it starts, and downloaded pieces go to the disk with\n"
          "O_DIRECT or through the page cache, whichever wrote faster; direct or buffered\n"
          "fix it; the old daemon.direct_io = false means buffered, true auto),\n"
@@ -145,6 +148,10 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
   int64_t upload_rate = 0;
   if (auto s = file.get("daemon.max_upload_rate", upload_rate, 0, int64_t{1} << 40); !s) return s.error();
   c.max_upload_rate = static_cast<uint64_t>(upload_rate);
+  int64_t download_rate = 0;
+  if (auto s = file.get("daemon.max_download_rate", download_rate, 0, int64_t{1} << 40); !s) return s.error();
+  c.max_download_rate = static_cast<uint64_t>(download_rate);
+  if (auto s = file.get("daemon.max_peers", c.max_peers, 0, kMaxPeers); !s) return s.error();
   std::string write_path = std::string(write_path_setting_name(c.write_path));
   if (auto s = file.get("daemon.write_path", write_path); !s) return s.error();
   // write_path's old name. false keeps meaning the page cache; true, its
@@ -170,6 +177,9 @@ Result<DaemonConfig> make_config(ConfigFile& file, const std::string& file_name,
     return s.error();
   }
   if (auto s = file.check_unknown(); !s) return s.error();
+  for (const char* key : {"daemon.max_upload_rate", "daemon.max_download_rate", "daemon.max_peers"}) {
+    if (file.has(key)) c.keys_in_file.emplace(key);
+  }
 
   if (!parse_log_level(level, c.log_level)) {
     return file.value_error("daemon.log_level", "'" + level + "' is not one of error, warn, info, debug");

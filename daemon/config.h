@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ inline constexpr int64_t kMinPendingRequestsPerPeer = 8;
 inline constexpr int64_t kMaxPendingRequestsPerPeer = 1024;
 inline constexpr int64_t kDefaultMaxPeersPerDownload = 32;  // DownloadOptions::max_peers
 inline constexpr int64_t kMaxPeersPerDownload = 256;        // DownloadOptions::max_known_peers
+// Peer connections of all downloads together; 0 (the default) leaves only
+// the per-download limit.
+inline constexpr int64_t kMaxPeers = 100000;
 
 // Read when --config is not given, if it exists (an installed gsd.toml).
 std::string default_config_path();
@@ -67,7 +71,11 @@ struct DaemonConfig {
   LogLevel log_level = LogLevel::info;
   int heartbeat_seconds = kDefaultHeartbeatSeconds;
   int tracker_timeout_seconds = kDefaultTrackerTimeoutSeconds;
-  uint64_t max_upload_rate = 0;  // bytes per second over all peers; 0 = unlimited
+  uint64_t max_upload_rate = 0;    // bytes per second over all peers; 0 = unlimited
+  uint64_t max_download_rate = 0;  // the same for what downloads fetch
+  // Peer connections of all downloads together; 0 = no limit but the
+  // per-download one.
+  int64_t max_peers = 0;
   // How downloaded pieces reach the disk: measured per file system, or fixed.
   WritePathSetting write_path = WritePathSetting::automatic;
   bool tls = true;               // TLS 1.3 on every link; false only on a trusted network
@@ -77,6 +85,9 @@ struct DaemonConfig {
   int64_t max_pending_requests_per_peer = kDefaultMaxPendingRequestsPerPeer;
   // Peers each download connects to at once.
   int64_t max_peers_per_download = kDefaultMaxPeersPerDownload;
+  // The keys the file set ("daemon.max_upload_rate"), whatever their value:
+  // `gsctl limits` says whether a value is the default or the file's.
+  std::set<std::string, std::less<>> keys_in_file;
 };
 
 // Applies `file` (every [daemon] key checked, unknown keys refused) and then

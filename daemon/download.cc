@@ -14,6 +14,7 @@
 #include "names.h"
 #include "serve_registry.h"
 #include "shares.h"
+#include "transfer_limits.h"
 #include "write_paths.h"
 
 namespace gs::daemon {
@@ -306,11 +307,15 @@ void Download::add_peers(const Json& peers) {
 void Download::connect_peers(DownloadClock::time_point now) {
   if (phase_ != Phase::active || env_.session->phase() != Session::Phase::active) return;
   if (peers_.size() >= env_.options.max_peers) return;
+  // Within the daemon's limit on peers of all downloads too.
+  const size_t room = std::min(env_.options.max_peers - peers_.size(),
+                               env_.limits ? env_.limits->peer_room() : env_.options.max_peers);
+  if (room == 0) return;
   // No peer will serve us without a ticket: the next refresh brings one.
   const bool tickets = env_.tickets && env_.tickets->enabled();
   if (tickets && !env_.tickets->fresh(meta_->file_id)) return;
   const std::string me = env_.session->user().value_or("");
-  for (const std::string& addr : book_.due(now, env_.options.max_peers - peers_.size(), me)) {
+  for (const std::string& addr : book_.due(now, room, me)) {
     const PeerBook::Peer& k = *book_.find(addr);
     auto sa = resolve(Endpoint{k.host, k.port});
     if (!sa) {
@@ -499,6 +504,12 @@ void Download::fill(PeerClient& peer, DownloadClock::time_point now) {
         continue;
       }
       --duplicates;
+    }
+    // The daemon's download rate: what cannot be asked for now goes back to
+    // the pool, and the next tick (or delivery) asks again.
+    if (env_.limits && !env_.limits->take_download(meta_->piece_length(p), now)) {
+      picker_.on_request_dropped(peer.key(), p);
+      continue;
     }
     peer.request(p, now);
   }

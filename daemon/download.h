@@ -76,6 +76,7 @@ namespace gs::daemon {
 
 class ServeRegistry;
 class Shares;
+class TransferLimits;
 class WritePaths;
 
 struct DownloadOptions {
@@ -116,6 +117,8 @@ struct DownloadEnv {
   TicketBook* tickets = nullptr;
   PartDisk* disk = nullptr;  // null: the real calls (tests put faults here)
   WritePaths* write_paths = nullptr;  // null: direct whenever options.direct_io (tests)
+  // The daemon-wide download rate and peer count; null: none (tests).
+  TransferLimits* limits = nullptr;
   DownloadOptions options;
 };
 
@@ -143,6 +146,8 @@ class Download final : private PeerClient::Owner {
   size_t connected_peers() const;
   // Bytes per second over the last seconds; 0 unless it is fetching pieces.
   uint64_t rate(DownloadClock::time_point now) const;
+  // Peer links open or opening (what TransferLimits counts).
+  size_t peer_links() const { return peers_.size(); }
 
   // The session is ready: start or resume (first call), or, already
   // running, announce again and ask for peers now.

@@ -74,6 +74,12 @@ Downloads::~Downloads() {
   list_.clear();  // unregisters each from serving
 }
 
+size_t Downloads::peer_links() const {
+  size_t n = 0;
+  for (const auto& d : list_) n += d->peer_links();
+  return n;
+}
+
 void Downloads::tick_cb(evutil_socket_t, short, void* self) { static_cast<Downloads*>(self)->tick_now(); }
 
 void Downloads::tick_now() {

@@ -78,6 +78,12 @@ class Downloads {
   // A last commit of every download. Idempotent.
   void shutdown();
 
+  // Peer links of every download (TransferLimits counts them).
+  size_t peer_links() const;
+  // daemon.max_peers_per_download, reloaded: downloads open no more than
+  // `n` links from now on; links over a lowered limit stay open.
+  void set_max_peers_per_download(size_t n) { env_.options.max_peers = n; }
+
   // For tests.
   const Download* find(const std::string& group, const std::string& name) const;
   void tick_now();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "config_reload.h"
 #include "control_server.h"
 #include "crypto.h"
 #include "db.h"
@@ -20,6 +22,7 @@
 #include "identity.h"
 #include "listen_fds.h"
 #include "downloads.h"
+#include "limits_control.h"
 #include "log.h"
 #include "peer_server.h"
 #include "serve_registry.h"
@@ -35,6 +38,7 @@
 #include "ticket_book.h"
 #include "tracker_pins.h"
 #include "tracker_probe.h"
+#include "transfer_limits.h"
 #include "trackers_file.h"
 #include "watchdog.h"
 #include "worker_pool.h"
@@ -70,7 +74,41 @@ class StateKeyMemory final : public TrackerPins::Memory {
 
 void heartbeat_cb(evutil_socket_t, short, void* session) { static_cast<Session*>(session)->on_heartbeat_timer(); }
 
-int run(const DaemonConfig& cfg) {
+// SIGHUP: reread the config file and apply what may change while running
+// (config_reload.h says which keys). A file that does not load changes
+// nothing: its error (file, line, key) is logged and the running settings
+// stay. Told to systemd as a reload (RELOADING=1, then READY=1).
+class Reloader {
+ public:
+  using Apply = std::function<void(const DaemonConfig&)>;
+  Reloader(CliOptions cli, DaemonConfig running, Apply apply)
+      : cli_(std::move(cli)), running_(std::move(running)), apply_(std::move(apply)) {}
+
+  void reload() {
+    notify("RELOADING=1");
+    const std::string file =
+        running_.config_file.empty() ? "(no config file: defaults)" : running_.config_file;
+    if (auto loaded = load_config(cli_); !loaded) {
+      log_error("config not reloaded, the running settings stay: ", loaded.error().message);
+    } else {
+      ReloadPlan plan = plan_reload(running_, *loaded);
+      for (const auto& k : plan.kept) log_warn(kept_line(k));
+      for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
+      apply_(plan.next);
+      running_ = std::move(plan.next);
+      log_info("config reloaded from ", file, ": ", plan.applied.size(), " change(s) applied, ",
+               plan.kept.size(), " kept until a restart");
+    }
+    notify("READY=1");
+  }
+
+ private:
+  CliOptions cli_;
+  DaemonConfig running_;
+  Apply apply_;
+};
+
+int run(const DaemonConfig& cfg, const CliOptions& cli) {
   ignore_sigpipe();
   // First, so that the LISTEN_* variables are gone before anything could
   // start a child.
@@ -185,12 +223,27 @@ int run(const DaemonConfig& cfg) {
   // there (on the workers) unless the config fixes it.
   WritePaths write_paths(base.get(), *workers, cfg.write_path);
   download_env.write_paths = &write_paths;
+  // Counts the peers of `downloads`, made below.
+  TransferLimits transfer_limits;
+  download_env.limits = &transfer_limits;
   auto downloads = std::make_unique<Downloads>(download_env);
   if (auto s = downloads->load(); !s) {
     log_error(s.error().message);
     return 1;
   }
   commands.set_downloads(downloads.get());
+  transfer_limits.set_count_peers([&downloads] { return downloads ? downloads->peer_links() : 0; });
+  // The rates and the peer count: config, or gsctl limits' overrides in gsd.db.
+  LimitsControl limits(**state, [&peers, &transfer_limits](const Limits& l) {
+    if (!(*peers)->set_max_upload_rate(l.upload_rate.value)) {
+      log_warn("cannot change the upload rate limit (out of memory); it stays ",
+               (*peers)->max_upload_rate());
+    }
+    transfer_limits.set_download_rate(l.download_rate.value, DownloadClock::now());
+    transfer_limits.set_max_peers(l.max_peers.value);
+  });
+  limits.load(cfg);
+  commands.set_limits(&limits);
   // After the shares' observer: serving is on before downloads announce.
   session.add_observer([&downloads](Session::Event event) {
     if (downloads) downloads->on_session_event(event);
@@ -217,6 +270,22 @@ int run(const DaemonConfig& cfg) {
 
   event_base* loop = base.get();
   StopSignals signals(loop, [loop] { event_base_loopexit(loop, nullptr); });
+  int beat_seconds = cfg.heartbeat_seconds;
+  Reloader reloader(cli, cfg, [&](const DaemonConfig& next) {
+    log_init("gsd", next.log_level);
+    if (next.heartbeat_seconds != beat_seconds) {
+      // Rearmed only when it changed: the next beat comes one new interval on.
+      beat_seconds = next.heartbeat_seconds;
+      const timeval beat{beat_seconds, 0};
+      event_add(heartbeat.get(), &beat);
+    }
+    tracker.set_timeout_seconds(next.tracker_timeout_seconds);
+    (*peers)->set_limits(static_cast<size_t>(next.max_peer_connections_per_address),
+                         static_cast<size_t>(next.max_pending_requests_per_peer));
+    downloads->set_max_peers_per_download(static_cast<size_t>(next.max_peers_per_download));
+    limits.set_config(next);
+  });
+  ReloadSignal hup(loop, [&reloader] { reloader.reload(); });
 
   // systemd's view of the daemon (Type=notify, WatchdogSec=): a summary
   // line kept current, and pings from this loop while it turns.
@@ -298,5 +367,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   gs::log_init("gsd", cfg->log_level);
-  return run(*cfg);
+  return run(*cfg, parsed->cli);
 }

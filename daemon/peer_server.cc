@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <utility>
 
 #include "crypto.h"
 #include "file_source.h"
@@ -66,19 +67,9 @@ Result<std::unique_ptr<PeerServer>> PeerServer::open(event_base* base, Options o
   if (!l) return make_error("listen_failed", "peer port: " + l.error().message);
   s->listener_ = *l;
 
-  if (s->options_.max_upload_rate > 0) {
-    // Ten refills a second keep the flow smooth; below 10 B/s one a second.
-    const uint64_t rate = std::min<uint64_t>(s->options_.max_upload_rate, EV_RATE_LIMIT_MAX);
-    timeval tick{0, 100'000};
-    size_t per_tick = static_cast<size_t>(rate / 10);
-    if (rate < 10) {
-      tick = {1, 0};
-      per_tick = static_cast<size_t>(rate);
-    }
-    s->rate_cfg_ = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, per_tick, per_tick, &tick);
-    if (s->rate_cfg_) s->rate_group_ = bufferevent_rate_limit_group_new(base, s->rate_cfg_);
-    if (!s->rate_group_) return make_error("internal", "cannot set up the upload rate limit");
-  }
+  const uint64_t rate = std::exchange(s->options_.max_upload_rate, 0);
+  if (!s->set_max_upload_rate(rate))
+    return make_error("internal", "cannot set up the upload rate limit");
 
   s->tick_ = event_new(base, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) {
     static_cast<PeerServer*>(self)->on_tick();
@@ -121,6 +112,66 @@ PeerServer::~PeerServer() {
   } else if (rate_cfg_) {
     ev_token_bucket_cfg_free(rate_cfg_);
   }
+}
+
+namespace {
+
+// The group's token buckets for `rate` bytes per second (0: as good as none:
+// a group, once made, stays, and lifting the limit makes it unlimited).
+ev_token_bucket_cfg* upload_bucket(uint64_t rate) {
+  if (rate == 0) {
+    // The same tick as a limit's: a group that ran dry under the old limit
+    // is refilled (and its connections woken) at the next tick, and a longer
+    // one would hold them that long.
+    const timeval tick{0, 100'000};
+    return ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+                                   EV_RATE_LIMIT_MAX, &tick);
+  }
+  // Ten refills a second keep the flow smooth; below 10 B/s one a second.
+  rate = std::min<uint64_t>(rate, EV_RATE_LIMIT_MAX);
+  timeval tick{0, 100'000};
+  size_t per_tick = static_cast<size_t>(rate / 10);
+  if (rate < 10) {
+    tick = {1, 0};
+    per_tick = static_cast<size_t>(rate);
+  }
+  return ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, per_tick, per_tick, &tick);
+}
+
+}  // namespace
+
+bool PeerServer::set_max_upload_rate(uint64_t rate) {
+  if (!rate_group_ && rate == 0) {
+    options_.max_upload_rate = 0;
+    return true;
+  }
+  ev_token_bucket_cfg* cfg = upload_bucket(rate);
+  if (!cfg) return false;
+  if (!rate_group_) {
+    // libevent copies the buckets into the group (here and in set_cfg), but
+    // the one it was made with is kept until the group goes, as before.
+    rate_group_ = bufferevent_rate_limit_group_new(base_, cfg);
+    if (!rate_group_) {
+      ev_token_bucket_cfg_free(cfg);
+      return false;
+    }
+    rate_cfg_ = cfg;
+    std::vector<Conn*> open;
+    for (auto& [c, owned] : conns_) open.push_back(c);
+    for (Conn* c : open) {
+      if (!c->link->closing() && !c->link->join_rate_limit(rate_group_)) {
+        c->link->close("cannot rate-limit");
+      }
+    }
+  } else {
+    if (bufferevent_rate_limit_group_set_cfg(rate_group_, cfg) != 0) {
+      ev_token_bucket_cfg_free(cfg);
+      return false;
+    }
+    ev_token_bucket_cfg_free(std::exchange(rate_cfg_, cfg));
+  }
+  options_.max_upload_rate = rate;
+  return true;
 }
 
 std::string PeerServer::address() const {

@@ -93,6 +93,21 @@ class PeerServer {
   // "HOST:PORT" as bound.
   std::string address() const;
 
+  // A new upload rate (0: unlimited) for every connection, the open ones
+  // included: the rate-limit group is reconfigured in place (made, and the
+  // open connections put in it, when the first limit comes). Spreading
+  // (PieceSpreader) follows the rate for connections opened from now on.
+  // False when libevent cannot make the limit (out of memory); the old
+  // rate stays.
+  bool set_max_upload_rate(uint64_t bytes_per_second);
+  uint64_t max_upload_rate() const { return options_.max_upload_rate; }
+  // Reloaded limits; connections already open over a lowered per-address
+  // limit stay.
+  void set_limits(size_t max_connections_per_address, size_t max_pending_requests) {
+    options_.max_connections_per_address = max_connections_per_address;
+    options_.max_pending_requests = max_pending_requests;
+  }
+
   // Off at first. Off closes every peer and refuses new ones.
   void set_serving(bool on);
   bool serving() const { return serving_; }

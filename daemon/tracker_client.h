@@ -90,6 +90,9 @@ class TrackerClient final : public TrackerApi {
   std::optional<size_t> current_tracker_index() const override;
 
   size_t pending_requests() const { return pending_.size(); }
+  // daemon.tracker_timeout_seconds, reloaded: requests made from now on get
+  // it; those waiting keep the deadline they were given.
+  void set_timeout_seconds(int seconds) { opt_.timeout_seconds = seconds; }
 
  private:
   enum class LinkState { idle, waiting, connecting, ready, stopped };

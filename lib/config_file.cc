@@ -19,6 +19,41 @@ ConfigFile::~ConfigFile() = default;
 ConfigFile::ConfigFile(ConfigFile&&) noexcept = default;
 ConfigFile& ConfigFile::operator=(ConfigFile&&) noexcept = default;
 
+namespace {
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
+    v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+std::string key_on_line(std::string_view text, size_t line) {
+  std::string table;
+  size_t n = 1;
+  while (n <= line && !text.empty()) {
+    const size_t end = text.find('\n');
+    const std::string_view raw = trim(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (n++ < line) {
+      // The last plain [table] header above the line names its table.
+      if (raw.size() > 2 && raw.front() == '[' && raw[1] != '[' &&
+          raw.find(']') != std::string_view::npos) {
+        table = std::string(trim(raw.substr(1, raw.find(']') - 1)));
+      }
+      continue;
+    }
+    const size_t eq = raw.find('=');
+    if (eq == std::string_view::npos || raw.front() == '#' || raw.front() == '[') return {};
+    const std::string_view key = trim(raw.substr(0, eq));
+    if (key.empty() || key.find_first_of("\"'# ") != std::string_view::npos) return {};
+    return table.empty() ? std::string(key) : table + "." + std::string(key);
+  }
+  return {};
+}
+
 Result<ConfigFile> ConfigFile::parse(std::string_view text, const std::string& name) {
   ConfigFile cf;
   cf.impl_->name = name;
@@ -26,8 +61,10 @@ Result<ConfigFile> ConfigFile::parse(std::string_view text, const std::string& n
     cf.impl_->table = toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
+    const std::string key = key_on_line(text, where.line);
     return make_error("bad_config", name + ":" + std::to_string(where.line) + ":" +
                                         std::to_string(where.column) + ": " +
+                                        (key.empty() ? "" : "key '" + key + "': ") +
                                         std::string(e.description()));
   }
   return cf;

@@ -14,9 +14,16 @@
 
 namespace gs {
 
+// The key ("table.key") a syntax error on `line` (1-based) of `text` is
+// about, read from the line itself ("key = …" under the last [table]
+// header); empty when the line is not of that shape. Parse errors name it,
+// so a refused reload points at the key as well as the line.
+std::string key_on_line(std::string_view text, size_t line);
+
 class ConfigFile {
  public:
-  // Parse errors read "FILE:LINE:COL: message".
+  // Parse errors read "FILE:LINE:COL: message", or "FILE:LINE:COL: key 'K':
+  // message" when the line holds a key.
   static Result<ConfigFile> load(const std::string& path);
   static Result<ConfigFile> parse(std::string_view text, const std::string& name);
   ConfigFile();  // empty: every key at its default

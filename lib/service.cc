@@ -39,6 +39,21 @@ void StopSignals::on_signal(evutil_socket_t sig, short, void* self) {
   s->on_stop_();
 }
 
+ReloadSignal::ReloadSignal(event_base* base, std::function<void()> on_reload)
+    : on_reload_(std::move(on_reload)) {
+  hup_ = evsignal_new(
+      base, SIGHUP,
+      [](evutil_socket_t, short, void* self) {
+        auto* r = static_cast<ReloadSignal*>(self);
+        log_info("signal SIGHUP: reloading the config");
+        r->on_reload_();
+      },
+      this);
+  event_add(hup_, nullptr);
+}
+
+ReloadSignal::~ReloadSignal() { event_free(hup_); }
+
 void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 
 bool notify(const std::string& message) {

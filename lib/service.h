@@ -38,6 +38,21 @@ class StopSignals {
   bool stopping_ = false;
 };
 
+// Owns the SIGHUP event of a loop: `on_reload` runs on the loop each time one
+// arrives (reread the config). Without it SIGHUP's default action ends the
+// process, which is what `kill -HUP` did to the daemons before.
+class ReloadSignal {
+ public:
+  ReloadSignal(event_base* base, std::function<void()> on_reload);
+  ~ReloadSignal();
+  ReloadSignal(const ReloadSignal&) = delete;
+  ReloadSignal& operator=(const ReloadSignal&) = delete;
+
+ private:
+  std::function<void()> on_reload_;
+  event* hup_ = nullptr;
+};
+
 void ignore_sigpipe();
 
 // The service's life as systemd sees it (sd_notify(3)). READY=1 once the

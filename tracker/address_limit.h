@@ -63,6 +63,12 @@ class AddressLimiter {
   };
 
   explicit AddressLimiter(Params params) : params_(params) {}
+  // Reloaded settings, but for max_tracked (sized at startup); the counts
+  // so far stay.
+  void set_params(Params params) {
+    params.max_tracked = params_.max_tracked;
+    params_ = params;
+  }
 
   // How long logins from `host` must still wait, rounded up to whole
   // seconds; nullopt when one may run now. An empty host (not known) is

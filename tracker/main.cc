@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "cluster.h"
 #include "config.h"
+#include "config_reload.h"
 #include "identity.h"
 #include "log.h"
 #include "paths.h"
@@ -84,6 +85,8 @@ void print_help() {
       "The trackers of the file replicate every write: one primary serves, the\n"
       "others keep copies and take over when it dies (README, \"Several trackers\").\n"
       "Stays in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT.\n"
+      "SIGHUP rereads the config file and applies what may change while running; a\n"
+      "file that does not load is refused (logged with file, line and key).\n"
       "\n"
       "options:\n"
       "  --state-dir DIR  directory of the state file tracker.db, created 0700\n"
@@ -217,14 +220,37 @@ void fit_fd_limit(int64_t max_connections) {
   }
 }
 
+// The config file read at startup and on SIGHUP: --config, else the
+// installed one if it exists, else none (the defaults).
+std::string config_path(const Args& args) {
+  if (!args.config.empty()) return args.config;
+  if (::access(kDefaultConfig, F_OK) == 0) return kDefaultConfig;
+  return {};
+}
+
+Result<TrackerConfig> read_config(const Args& args) {
+  const std::string path = config_path(args);
+  if (path.empty()) return TrackerConfig{};
+  return load_tracker_config(path);
+}
+
+ServiceConfig service_config_of(const TrackerConfig& c) {
+  ServiceConfig s;
+  s.session_ttl = Seconds(c.session_ttl_seconds);
+  s.ticket_ttl = Seconds(c.ticket_ttl_seconds);
+  s.kdf.log2_n = static_cast<int>(c.kdf_log2_n);
+  s.login_limit.failures_before_delay = static_cast<int>(c.login_failures_before_delay);
+  s.login_limit.delay = Seconds(c.login_delay_seconds);
+  s.address_limit.failures_before_delay = static_cast<int>(c.login_address_failures_before_delay);
+  s.address_limit.delay = Seconds(c.login_address_delay_seconds);
+  s.address_limit.max_tracked = static_cast<size_t>(c.login_addresses_tracked);
+  s.max_listed_peers = static_cast<size_t>(c.max_peers_per_answer);
+  return s;
+}
+
 int run(const Args& args) {
   // Config first: it sets the log level for everything after.
-  Result<TrackerConfig> config = TrackerConfig{};
-  if (!args.config.empty()) {
-    config = load_tracker_config(args.config);
-  } else if (::access(kDefaultConfig, F_OK) == 0) {
-    config = load_tracker_config(kDefaultConfig);
-  }
+  Result<TrackerConfig> config = read_config(args);
   if (!config) return fail(config.error().message);
   log_init("gs-tracker", config->log_level);
 
@@ -275,17 +301,7 @@ int run(const Args& args) {
   if (!base) return fail("cannot create the event loop");
 
   SystemClock clock;
-  ServiceConfig service_config;
-  service_config.session_ttl = Seconds(config->session_ttl_seconds);
-  service_config.ticket_ttl = Seconds(config->ticket_ttl_seconds);
-  service_config.kdf.log2_n = static_cast<int>(config->kdf_log2_n);
-  service_config.login_limit.failures_before_delay = static_cast<int>(config->login_failures_before_delay);
-  service_config.login_limit.delay = Seconds(config->login_delay_seconds);
-  service_config.address_limit.failures_before_delay =
-      static_cast<int>(config->login_address_failures_before_delay);
-  service_config.address_limit.delay = Seconds(config->login_address_delay_seconds);
-  service_config.address_limit.max_tracked = static_cast<size_t>(config->login_addresses_tracked);
-  service_config.max_listed_peers = static_cast<size_t>(config->max_peers_per_answer);
+  const ServiceConfig service_config = service_config_of(*config);
   std::unique_ptr<SqliteReplicaStorage> replica_storage;
   try {
     replica_storage = std::make_unique<SqliteReplicaStorage>(
@@ -327,6 +343,31 @@ int run(const Args& args) {
       cluster.stop();  // its held answers go out (as not_primary) while the server still can
       server.stop();
       event_base_loopexit(base.get(), nullptr);
+    });
+    // SIGHUP: reread the config and apply what may change while running
+    // (config_reload.h); a file that does not load changes nothing.
+    TrackerConfig running = *config;
+    ReloadSignal hup(base.get(), [&] {
+      notify("RELOADING=1");
+      if (auto loaded = read_config(args); !loaded) {
+        log_error("config not reloaded, the running settings stay: ", loaded.error().message);
+      } else {
+        TrackerReloadPlan plan = plan_tracker_reload(running, *loaded);
+        for (const auto& k : plan.kept) {
+          log_warn(k.key, " needs a restart, kept ", k.from, " (the file now says ", k.to, ")");
+        }
+        for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
+        log_init("gs-tracker", plan.next.log_level);
+        service.set_config(service_config_of(plan.next));
+        server.set_limits(plan.next.max_connections_per_address,
+                          plan.next.handshake_timeout_seconds, plan.next.idle_timeout_seconds);
+        running = plan.next;
+        const std::string path = config_path(args);
+        log_info("config reloaded from ", path.empty() ? "(no config file: defaults)" : path, ": ",
+                 plan.applied.size(), " change(s) applied, ", plan.kept.size(),
+                 " kept until a restart");
+      }
+      notify("READY=1");
     });
     const std::string status = "tracker " + std::to_string(args.index) + " of " +
                                std::to_string(trackers.size()) + " listening on " + endpoint.str() +

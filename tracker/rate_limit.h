@@ -30,6 +30,8 @@ class LoginLimiter {
   };
 
   explicit LoginLimiter(Params params) : params_(params) {}
+  // Reloaded settings; the failures counted so far stay counted.
+  void set_params(Params params) { params_ = params; }
 
   // How long the caller must still wait before trying `user` again, rounded
   // up to whole seconds; nullopt when an attempt may run now.

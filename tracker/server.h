@@ -58,6 +58,14 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   Status listen(const Endpoint& ep);
+  // Reloaded limits and timeouts, for connections accepted from now on;
+  // those open keep theirs, and none is closed for a lowered limit.
+  void set_limits(int64_t max_connections_per_address, int64_t handshake_timeout_seconds,
+                  int64_t idle_timeout_seconds) {
+    config_.max_connections_per_address = max_connections_per_address;
+    config_.handshake_timeout_seconds = handshake_timeout_seconds;
+    config_.idle_timeout_seconds = idle_timeout_seconds;
+  }
   uint16_t port() const;
   // Stops accepting and closes every connection; the loop can then end.
   void stop();

@@ -1,5 +1,7 @@
 #include "sessions.h"
 
+#include <algorithm>
+
 namespace gs::tracker {
 
 Sessions::Sessions(const Clock& clock, Seconds ttl)
@@ -19,7 +21,16 @@ bool Sessions::live(const std::string& token_hash) const { return live(token_has
 bool Sessions::live(const std::string& token_hash, Instant now) const {
   if (now < grace_until_) return true;
   const auto it = last_seen_.find(token_hash);
-  return it != last_seen_.end() && now - it->second <= ttl_;
+  const Seconds ttl = now < relaxed_until_ ? std::max(ttl_, relaxed_ttl_) : ttl_;
+  return it != last_seen_.end() && now - it->second <= ttl;
+}
+
+void Sessions::set_ttl(Seconds ttl) {
+  if (ttl < ttl_) {
+    relaxed_ttl_ = ttl_;
+    relaxed_until_ = clock_.now() + ttl_;
+  }
+  ttl_ = ttl;
 }
 
 }  // namespace gs::tracker

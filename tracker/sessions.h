@@ -35,12 +35,18 @@ class Sessions {
   bool live(const std::string& token_hash, Instant now) const;
 
   Seconds ttl() const { return ttl_; }
+  // tracker.session_ttl_seconds, reloaded. A lowered TTL ends no session
+  // that was live under the old one: for one old TTL from now the longer of
+  // the two applies, time enough for every daemon to be heard again.
+  void set_ttl(Seconds ttl);
   size_t tracked() const { return last_seen_.size(); }
 
  private:
   const Clock& clock_;
   Seconds ttl_;
   Instant grace_until_;
+  Seconds relaxed_ttl_{0};   // the old, longer TTL after a lowering ...
+  Instant relaxed_until_{};  // ... until then
   std::unordered_map<std::string, Instant> last_seen_;
 };
 

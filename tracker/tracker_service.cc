@@ -87,6 +87,13 @@ Service::Service(Store& store, const Clock& clock, ServiceConfig config, WorkerP
       address_limiter_(config.address_limit),
       next_prune_(clock.now() + config.session_ttl) {}
 
+void Service::set_config(const ServiceConfig& config) {
+  config_ = config;
+  sessions_.set_ttl(config.session_ttl);
+  limiter_.set_params(config.login_limit);
+  address_limiter_.set_params(config.address_limit);
+}
+
 void Service::became_primary() {
   sessions_.start_grace();
   peers_ = LivePeers();

@@ -71,6 +71,10 @@ class Service {
   // `cluster`, writes and answers go through it (see above).
   Service(Store& store, const Clock& clock, ServiceConfig config, WorkerPool* pool = nullptr,
           Replication* cluster = nullptr);
+  // A reloaded config (SIGHUP): new tickets, sessions, logins and answers
+  // follow it; tickets given out keep their expiry, and sessions live now
+  // stay live (Sessions::set_ttl).
+  void set_config(const ServiceConfig& config);
 
   // The answer to one request, as the text the server sends, is passed to
   // `reply` exactly once: before handle() returns, or later from the loop

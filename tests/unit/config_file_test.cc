@@ -65,6 +65,20 @@ TEST(ConfigFile, SyntaxErrorNamesLineAndColumn) {
   EXPECT_EQ(cf.error().message.rfind("bad.toml:2:", 0), 0u) << cf.error().message;
 }
 
+// A refused reload must point at the key too, not only the line.
+TEST(ConfigFile, SyntaxErrorNamesTheKeyOfItsLine) {
+  auto cf = ConfigFile::parse("[a]\nname = \"x\"\n\n[daemon]\nmax_peers = = 3\n", "bad.toml");
+  ASSERT_FALSE(cf.ok());
+  EXPECT_EQ(cf.error().message.rfind("bad.toml:5:", 0), 0u) << cf.error().message;
+  EXPECT_NE(cf.error().message.find("key 'daemon.max_peers': "), std::string::npos)
+      << cf.error().message;
+  EXPECT_EQ(key_on_line("top = 1\n[t]\n  k = [\n", 3), "t.k");
+  EXPECT_EQ(key_on_line("top = 1\n", 1), "top");
+  EXPECT_EQ(key_on_line("[t]\n# k = 1\n", 2), "");
+  EXPECT_EQ(key_on_line("[t\n", 1), "");
+  EXPECT_EQ(key_on_line("x = 1\n", 7), "");
+}
+
 TEST(ConfigFile, LoadMissingFile) {
   test::Sandbox sb;
   auto cf = ConfigFile::load(sb.path("missing.toml"));

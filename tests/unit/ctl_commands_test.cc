@@ -70,7 +70,7 @@ TEST(CtlCommands, TableIsWellFormed) {
   for (const char* name :
        {"create_user", "login", "logout", "create_group", "join_group", "leave_group",
         "list_requests", "accept_request", "reject_request", "list_groups", "status", "upload_file",
-        "list_files", "download_file", "show_downloads", "stop_share", "trackers"}) {
+        "list_files", "download_file", "show_downloads", "stop_share", "trackers", "limits"}) {
     EXPECT_NE(find_command(name), nullptr) << name;
   }
   EXPECT_EQ(find_command("help"), nullptr);  // handled by the parser, not sent
@@ -154,6 +154,36 @@ TEST(CtlCommands, DownloadFileFlags) {
   EXPECT_NE(usage_error({"download_file", "g", "a.bin"}).find("missing DEST"), std::string::npos);
   EXPECT_NE(usage_error({"download_file", "g", "a", "/o", "x"}).find("unexpected argument 'x'"),
             std::string::npos);
+}
+
+// limits' flags take values, before or after the command, as "--upload V"
+// or "--upload=V"; the values are checked before anything is sent.
+TEST(CtlCommands, LimitsFlagsTakeCheckedValues) {
+  EXPECT_EQ(request_of({"limits"}), R"({"cmd":"limits","args":{"reset":false}})");
+  EXPECT_EQ(
+      request_of({"limits", "--upload", "10M", "--download=500K", "--peers", "40"}),
+      R"({"cmd":"limits","args":{"upload":"10M","download":"500K","peers":"40","reset":false}})");
+  EXPECT_EQ(request_of({"--upload", "0", "limits", "--reset"}),
+            R"({"cmd":"limits","args":{"upload":"0","reset":true}})");
+  EXPECT_EQ(request_of({"limits", "--upload", "default", "--upload", "1G"}),
+            R"({"cmd":"limits","args":{"upload":"1G","reset":false}})");
+  EXPECT_EQ(request_of({"limits", "--peers", "default"}),
+            R"({"cmd":"limits","args":{"peers":"default","reset":false}})");
+  EXPECT_NE(usage_error({"limits", "--upload", "fast"}).find("--upload: 'fast' is not a rate"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--download", "10MB"}).find("not a rate"), std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--peers", "-1"}).find("not a number of peers"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--upload"}).find("--upload needs RATE"), std::string::npos);
+  EXPECT_NE(usage_error({"limits", "--reset=yes"}).find("--reset takes no value"),
+            std::string::npos);
+  // Another command's valued flag is not this one's.
+  EXPECT_NE(usage_error({"status", "--upload", "1M"}).find("unknown option"), std::string::npos);
+  // Too long for one line of 80 columns: it goes on under the command.
+  EXPECT_EQ(usage_line(*find_command("limits")),
+            "usage: gsctl [OPTIONS] limits [--upload RATE] [--download RATE] [--peers N]\n"
+            "         [--reset]\n");
+  EXPECT_NE(command_help(*find_command("limits")).find("--upload RATE"), std::string::npos);
 }
 
 TEST(CtlCommands, FileArgumentsAreChecked) {
@@ -439,7 +469,10 @@ TEST(CtlCommands, GeneralHelpIsTruthful) {
     for (const ArgSpec& a : c.args) {
       synopsis += a.optional ? " [" + std::string(a.metavar) + "]" : " " + std::string(a.metavar);
     }
-    for (const FlagSpec& f : c.flags) synopsis += " [" + std::string(f.name) + "]";
+    for (const FlagSpec& f : c.flags) {
+      synopsis += " [" + std::string(f.name) +
+                  (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
+    }
     // A long synopsis has a line of its own, the summary under it.
     EXPECT_TRUE(help.find("  " + synopsis + " ") != std::string::npos ||
                 help.find("  " + synopsis + "\n ") != std::string::npos)
@@ -478,7 +511,9 @@ TEST(CtlCommands, CommandHelp) {
       EXPECT_NE(help.find("  " + std::string(a.metavar) + "  "), std::string::npos) << c.name;
     }
     for (const FlagSpec& f : c.flags) {
-      EXPECT_NE(help.find("  " + std::string(f.name) + "  "), std::string::npos) << c.name;
+      const std::string shown =
+          std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar));
+      EXPECT_NE(help.find("  " + shown + "  "), std::string::npos) << c.name;
     }
     EXPECT_NE(help.find("Exit codes"), std::string::npos);
     // Fits an 80-column terminal.
@@ -610,8 +645,10 @@ TEST(CtlCommands, CommandFlags) {
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().message.find("NAME must not be empty"), std::string::npos);
 
+  // 82 columns: the last flag goes on a line of its own.
   EXPECT_EQ(usage_line(table[0]),
-            "usage: gsctl [OPTIONS] download_file GROUP NAME DEST [--wait] [--force] [--verify]\n");
+            "usage: gsctl [OPTIONS] download_file GROUP NAME DEST [--wait] [--force]\n"
+            "         [--verify]\n");
   const std::string help = command_help(table[0]);
   EXPECT_NE(help.find("Flags:\n  --wait    wait until the download is complete\n"),
             std::string::npos)

@@ -48,6 +48,19 @@ TEST(CtlRender, Messages) {
             "rejected 'bob''s request to join 'g'");
 }
 
+TEST(CtlRender, LimitsShowValueSourceAndTheConfigBesideARuntimeValue) {
+  EXPECT_EQ(human("limits", "{}",
+                  R"({"upload_rate":{"value":10485760,"source":"runtime","config":524288},)"
+                  R"("download_rate":{"value":0,"source":"default","config":0},)"
+                  R"("max_peers":{"value":40,"source":"config","config":40}})"),
+            "LIMIT         VALUE  SOURCE\n"
+            "upload        10M/s  runtime  (config: 512K/s; --reset to use it)\n"
+            "download  unlimited  default\n"
+            "peers            40  config");
+  EXPECT_TRUE(refused_shape("limits", R"({"upload_rate":{"value":1}})"));
+  EXPECT_TRUE(refused_shape("limits", "[]"));
+}
+
 TEST(CtlRender, LeaveGroup) {
   const char* args = R"({"group":"g"})";
   EXPECT_EQ(human("leave_group", args, R"({"deleted":false,"new_owner":null})"), "left 'g'");

@@ -1,6 +1,7 @@
 // Control commands and the session, driven with a fake tracker that records
 // requests and answers them by hand, over a real state file.
 #include "daemon/commands.h"
+#include "daemon/limits_control.h"
 
 #include <deque>
 
@@ -146,6 +147,27 @@ TEST_F(CommandsTest, UnknownCommandAndBadArgs) {
   EXPECT_TRUE(tracker_.calls.empty());
   // A huge bad name is not echoed back whole.
   EXPECT_LT(message(run("create_group", obj({{"group", std::string(100000, ' ')}}))).size(), 300u);
+}
+
+// limits needs no session and no tracker: it answers from the daemon's own
+// limits, and its args are checked like any command's.
+TEST_F(CommandsTest, LimitsAnswersAndChangesWithoutTheTracker) {
+  EXPECT_EQ(code(run("limits")), "internal");  // a daemon without them says so
+  Limits applied;
+  LimitsControl limits(*state_, [&applied](const Limits& l) { applied = l; });
+  ConfigFile none;
+  limits.load(*make_config(none, "", {}));
+  commands_->set_limits(&limits);
+  auto& shown = run("limits");
+  ASSERT_EQ(code(shown), "ok");
+  EXPECT_EQ(shown->value().find("upload_rate")->get_string("source"), "default");
+  auto& set = run("limits", obj({{"upload", "1M"}, {"reset", false}}));
+  ASSERT_EQ(code(set), "ok") << message(set);
+  EXPECT_EQ(set->value().find("upload_rate")->get_int("value"), 1 << 20);
+  EXPECT_EQ(applied.upload_rate.value, 1u << 20);
+  EXPECT_EQ(code(run("limits", obj({{"upload", "fast"}}))), "bad_request");
+  EXPECT_EQ(code(run("limits", obj({{"uplaod", "1M"}}))), "bad_request");
+  EXPECT_TRUE(tracker_.calls.empty());
 }
 
 TEST_F(CommandsTest, CommandsNeedASession) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
+
 #include "daemon/download.h"
 #include "paths.h"
 #include "sandbox.h"
@@ -211,6 +214,56 @@ TEST(DaemonArgs, HelpShowsDefaults) {
   }
   EXPECT_NE(help.find(default_socket_path()), std::string::npos);
   EXPECT_NE(help.find(default_state_dir("gsd")), std::string::npos);
+}
+
+TEST(DaemonConfig, RatesAndPeersAcrossDownloads) {
+  auto c = from_text("[daemon]\nmax_download_rate = 1048576\nmax_peers = 40\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->max_download_rate, 1048576u);
+  EXPECT_EQ(c->max_peers, 40);
+  EXPECT_EQ(c->max_upload_rate, 0u);
+  // Which keys the file set, whatever their value (gsctl limits shows "config").
+  EXPECT_EQ(c->keys_in_file,
+            (std::set<std::string, std::less<>>{"daemon.max_download_rate", "daemon.max_peers"}));
+  EXPECT_EQ(error_of("[daemon]\nmax_download_rate = -1\n"),
+            "gsd.toml:2: key 'daemon.max_download_rate': -1 is out of range (0 to 1099511627776)");
+  EXPECT_EQ(error_of("[daemon]\nmax_peers = 100001\n"),
+            "gsd.toml:2: key 'daemon.max_peers': 100001 is out of range (0 to 100000)");
+}
+
+// etc/gsd.toml shows every key with its default: with every "#key = value"
+// line uncommented it still loads, to the defaults.
+TEST(DaemonConfig, TheExampleFileShowsEveryKeyWithItsDefault) {
+  std::ifstream in(std::string(GS_TEST_ASSETS) + "/../../etc/gsd.toml");
+  ASSERT_TRUE(in.good());
+  std::string text, line;
+  int keys = 0;
+  while (std::getline(in, line)) {
+    // The old name of write_path stays commented: setting both is an error.
+    if (line.size() > 1 && line[0] == '#' && std::isalpha(static_cast<unsigned char>(line[1])) &&
+        line.find(" = ") != std::string::npos && line.rfind("#direct_io", 0) != 0) {
+      line = line.substr(1);
+      ++keys;
+    }
+    // Paths in the example are this machine's defaults only by chance.
+    for (const char* skip : {"state_dir", "socket", "trackers"}) {
+      if (line.rfind(std::string(skip) + " =", 0) == 0) line = "#" + line;
+    }
+    text += line + "\n";
+  }
+  EXPECT_GE(keys, 15);
+  auto c = from_text(text);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ConfigFile empty;
+  auto d = make_config(empty, "", {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(c->max_upload_rate, d->max_upload_rate);
+  EXPECT_EQ(c->max_download_rate, d->max_download_rate);
+  EXPECT_EQ(c->max_peers, d->max_peers);
+  EXPECT_EQ(c->max_peers_per_download, d->max_peers_per_download);
+  EXPECT_EQ(c->heartbeat_seconds, d->heartbeat_seconds);
+  EXPECT_EQ(c->listen.str(), d->listen.str());
+  EXPECT_EQ(c->tls, d->tls);
 }
 
 }  // namespace

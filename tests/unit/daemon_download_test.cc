@@ -4,6 +4,7 @@
 // resume from a sparse partial file, pause and resume, refusals, a disk that
 // fills up or fails.
 #include "daemon/downloads.h"
+#include "daemon/transfer_limits.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -132,6 +133,7 @@ class DownloadTest : public ::testing::Test {
     env.store = store_.get();
     env.seat.fill(0x22);
     env.options = options;
+    env.limits = limits_;
     downloads_ = std::make_unique<Downloads>(env);
     session_->add_observer([this](Session::Event e) {
       if (downloads_) downloads_->on_session_event(e);
@@ -214,6 +216,7 @@ class DownloadTest : public ::testing::Test {
   std::unique_ptr<DownloadStore> store_;
   std::vector<std::unique_ptr<test::FakeSeed>> seeds_;
   std::unique_ptr<Downloads> downloads_;
+  TransferLimits* limits_ = nullptr;  // the daemon-wide limits, when a test sets them
   std::string content_;
 };
 
@@ -245,6 +248,52 @@ TEST_F(DownloadTest, TwoSeedsByteIdentical) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].state, "complete");
+}
+
+// max_peers counts the links of every download: at 1, three seeds are
+// fetched from one at a time (honest ones: the first serves it all).
+TEST_F(DownloadTest, ThePeerLimitOfAllDownloadsHolds) {
+  TransferLimits limits([this] { return downloads_ ? downloads_->peer_links() : 0; });
+  limits.set_max_peers(1);
+  limits_ = &limits;
+  make_downloads();
+  seed();
+  seed();
+  seed();
+  publish();
+  ASSERT_TRUE(add(sb_.path("out.bin")).ok());
+  size_t most = 0;
+  ASSERT_TRUE(run([&] {
+    most = std::max(most, downloads_->peer_links());
+    return finished();
+  })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_EQ(most, 1u);
+  EXPECT_EQ(source_bytes("s1") + source_bytes("s2") + source_bytes("s3"), content_.size());
+  EXPECT_EQ((source_bytes("s1") > 0) + (source_bytes("s2") > 0) + (source_bytes("s3") > 0), 1);
+}
+
+// max_download_rate paces the requests: the file takes about as long as the
+// rate says, after the first second's worth.
+TEST_F(DownloadTest, TheDownloadRateIsHeldAndLiftingItAppliesToTheRunningDownload) {
+  TransferLimits limits;
+  const uint64_t rate = content_.size() / 4;  // ~3 s for the file after the first second's worth
+  limits.set_download_rate(rate, DownloadClock::now());
+  limits_ = &limits;
+  make_downloads();
+  seed();
+  publish();
+  const auto t0 = DownloadClock::now();
+  ASSERT_TRUE(add(sb_.path("out.bin")).ok());
+  ASSERT_TRUE(run([&] { return done_bytes() >= static_cast<int64_t>(content_.size() / 2); }));
+  const double half = std::chrono::duration<double>(DownloadClock::now() - t0).count();
+  EXPECT_GT(half, 0.5);                               // ~0.9 s; unlimited, a few ms
+  limits.set_download_rate(0, DownloadClock::now());  // lifted: the rest at once
+  const auto t1 = DownloadClock::now();
+  ASSERT_TRUE(run([&] { return finished(); })) << entry().dump();
+  ASSERT_EQ(state(), "complete") << entry().dump();
+  EXPECT_LT(std::chrono::duration<double>(DownloadClock::now() - t1).count(), half);
+  EXPECT_EQ(read_file(sb_.path("out.bin")), content_);
 }
 
 TEST_F(DownloadTest, CorruptSeedIsDroppedAndNeverCounted) {

@@ -475,6 +475,37 @@ TEST_F(PeerServerTest, UploadRateIsLimited) {
   EXPECT_LT(seconds, 6.0);
 }
 
+// A reload or `gsctl limits` changes the rate under an open connection: a
+// limit that comes later, one raised, and one lifted all apply to it at once.
+TEST_F(PeerServerTest, UploadRateChangesApplyToAnOpenConnection) {
+  PeerServer::Options o;
+  o.spread_when_capped = false;  // every piece listed, as the requests below assume
+  start(o);                      // unlimited: no rate-limit group yet
+  share(64 * kMinPieceSize);     // 1 MiB
+  Client& c = connect();
+  open_file(c);
+  const auto fetch = [&](uint32_t from, uint32_t to) {
+    const auto t0 = Clock::now();
+    for (uint32_t p = from; p < to; ++p) c.send(encode_request(PieceIndex{p}));
+    for (uint32_t p = from; p < to; ++p) {
+      expect_piece(c, PieceIndex{p});
+      if (HasFatalFailure()) return -1.0;
+    }
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  EXPECT_LT(fetch(0, 8), 1.0);  // 128 KiB, unlimited
+  ASSERT_TRUE(server_->set_max_upload_rate(128 * 1024));
+  EXPECT_EQ(server_->max_upload_rate(), 128u * 1024);
+  const double capped = fetch(8, 24);  // 256 KiB at 128 KiB/s: about two seconds
+  EXPECT_GT(capped, 1.5);
+  ASSERT_TRUE(server_->set_max_upload_rate(4 * 1024 * 1024));
+  const double raised = fetch(24, 48);  // 384 KiB at 4 MiB/s
+  EXPECT_LT(raised, 0.6);
+  ASSERT_TRUE(server_->set_max_upload_rate(0));
+  EXPECT_LT(fetch(48, 64), 0.5);
+  EXPECT_FALSE(c.closed.has_value());
+}
+
 // What a spread client has heard: the pieces advertised to it (BITFIELD and
 // HAVEs) and the pieces it received, in order.
 struct Heard {

@@ -271,6 +271,22 @@ TEST_F(TrackerService, RepeatedWrongPasswordsAreRateLimited) {
   EXPECT_TRUE(is_error(login_answer("alice", kSeatA, "wrong"), "wrong_password"));
 }
 
+// A reload (set_config) changes the login throttle of a running service:
+// the failures counted so far stay, the new delay and count apply.
+TEST_F(TrackerService, AReloadedLoginLimitAppliesToTheCountSoFar) {
+  create_user("alice", "right");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(is_error(login_answer("alice", kSeatA, "wrong"), "wrong_password"));
+  }
+  ServiceConfig c = config();
+  c.login_limit.failures_before_delay = 2;
+  c.login_limit.delay = Seconds(5);
+  service_->set_config(c);
+  EXPECT_TRUE(is_error(login_answer("alice", kSeatA, "right"), "rate_limited", "try again in 5 s"));
+  clock_.advance(Seconds(5));
+  EXPECT_EQ(login_answer("alice", kSeatA, "right").get_bool("ok"), true);
+}
+
 constexpr const char* kHostA = "192.0.2.7";
 constexpr const char* kHostB = "192.0.2.8";
 
