@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "control_client.h"
+#include "help.h"
 #include "password_prompt.h"
 #include "paths.h"
 #include "render.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "commands.h"
+#include "command_parser.h"
 #include "result.h"
 
 namespace gs::ctl {

@@ -1,11 +1,12 @@
-// gsctl's command line: argv -> Invocation -> request JSON, and the help.
+// gsctl's command line: argv -> Invocation -> request JSON.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 #include <vector>
 
-#include "ctl/commands.h"
+#include "ctl/command_parser.h"
+#include "ctl/help.h"
 
 namespace gs::ctl {
 namespace {
@@ -38,46 +39,7 @@ std::string request_of(std::vector<std::string> args,
   return build_request(*r, password, "/home/u").dump();
 }
 
-TEST(CtlCommands, TableIsWellFormed) {
-  std::set<std::string_view> names;
-  for (const CommandSpec& c : command_table()) {
-    EXPECT_TRUE(names.insert(c.name).second) << "duplicate " << c.name;
-    EXPECT_NE(c.render, nullptr) << c.name;
-    EXPECT_FALSE(c.summary.empty()) << c.name;
-    EXPECT_EQ(find_command(c.name), &c);
-    bool optional_seen = false;
-    std::set<std::string_view> fields;
-    for (const ArgSpec& a : c.args) {
-      EXPECT_FALSE(optional_seen && !a.optional) << c.name << ": optional args must be trailing";
-      optional_seen = optional_seen || a.optional;
-      EXPECT_TRUE(fields.insert(a.field).second) << c.name << ": duplicate field " << a.field;
-    }
-    std::set<std::string_view> flags;
-    for (const FlagSpec& f : c.flags) {
-      EXPECT_TRUE(f.name.starts_with("--")) << c.name << ": " << f.name;
-      EXPECT_TRUE(flags.insert(f.name).second) << c.name << ": duplicate flag " << f.name;
-      EXPECT_FALSE(f.help.empty()) << c.name << ": " << f.name;
-      if (!f.field.empty()) {
-        EXPECT_TRUE(fields.insert(f.field).second) << c.name << ": duplicate field " << f.field;
-      }
-      // Global options come first; a flag of the same name would never be seen.
-      for (const char* global :
-           {"--json", "--socket", "--timeout", "--password-stdin", "--help", "--version"}) {
-        EXPECT_NE(f.name, global) << c.name;
-      }
-    }
-  }
-  for (const char* name :
-       {"create_user", "login", "logout", "create_group", "join_group", "leave_group",
-        "list_requests", "accept_request", "reject_request", "list_groups", "status", "upload_file",
-        "list_files", "download_file", "show_downloads", "stop_share", "trackers"}) {
-    EXPECT_NE(find_command(name), nullptr) << name;
-  }
-  EXPECT_EQ(find_command("help"), nullptr);  // handled by the parser, not sent
-  EXPECT_EQ(find_command(""), nullptr);
-}
-
-TEST(CtlCommands, EachCommandBuildsItsRequest) {
+TEST(CtlCommandParser, EachCommandBuildsItsRequest) {
   EXPECT_EQ(request_of({"create_user", "alice", "pw"}),
             R"({"cmd":"create_user","args":{"user":"alice","password":"pw"}})");
   EXPECT_EQ(request_of({"login", "alice", "pw"}),
@@ -110,7 +72,7 @@ TEST(CtlCommands, EachCommandBuildsItsRequest) {
 
 // download_file's flags anywhere on the line; --force is sent, --wait is
 // gsctl's own (gsd refuses arguments it does not know).
-TEST(CtlCommands, DownloadFileFlags) {
+TEST(CtlCommandParser, DownloadFileFlags) {
   const std::string forced =
       R"({"cmd":"download_file","args":{"group":"g","name":"a.bin","dest":"/home/u/out",)"
       R"("force":true}})";
@@ -156,7 +118,7 @@ TEST(CtlCommands, DownloadFileFlags) {
             std::string::npos);
 }
 
-TEST(CtlCommands, FileArgumentsAreChecked) {
+TEST(CtlCommandParser, FileArgumentsAreChecked) {
   // File names: 1-255 bytes, no '/', not "." or "..", UTF-8 (JSON carries no other).
   for (const auto& bad : std::vector<std::string>{"", ".", "..", "a/b", "/abs", "dir/",
                                                   std::string(256, 'n'), "caf\xe9"}) {
@@ -194,7 +156,7 @@ TEST(CtlCommands, FileArgumentsAreChecked) {
 
 // Traversal and control characters, at the first entry point: refused with
 // what is wrong, escaped, before anything is sent (exit 2, a usage error).
-TEST(CtlCommands, TraversalAndControlCharactersAreRefusedBeforeSending) {
+TEST(CtlCommandParser, TraversalAndControlCharactersAreRefusedBeforeSending) {
   for (const auto& [bad, problem] : std::vector<std::pair<std::string, std::string>>{
            {"../x", "file name contains '/'"},
            {"a/b", "file name contains '/'"},
@@ -229,7 +191,7 @@ TEST(CtlCommands, TraversalAndControlCharactersAreRefusedBeforeSending) {
   EXPECT_TRUE(parse({"download_file", "g", "n", "/tmp/../out"}).ok());
 }
 
-TEST(CtlCommands, PasswordFromElsewhere) {
+TEST(CtlCommandParser, PasswordFromElsewhere) {
   auto r = parse({"login", "alice"});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(needs_password(*r));
@@ -251,7 +213,7 @@ TEST(CtlCommands, PasswordFromElsewhere) {
   EXPECT_FALSE(needs_password(*r));
 }
 
-TEST(CtlCommands, PasswordStdin) {
+TEST(CtlCommandParser, PasswordStdin) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--password-stdin", "login", "alice"},
                                              {"login", "--password-stdin", "alice"},
@@ -268,7 +230,7 @@ TEST(CtlCommands, PasswordStdin) {
             std::string::npos);
 }
 
-TEST(CtlCommands, WrongArgumentCounts) {
+TEST(CtlCommandParser, WrongArgumentCounts) {
   EXPECT_NE(usage_error({"create_group"}).find("create_group: missing GROUP"), std::string::npos);
   const std::string one_short = usage_error({"accept_request", "g"});
   EXPECT_NE(one_short.find("missing USER"), std::string::npos) << one_short;
@@ -291,7 +253,7 @@ TEST(CtlCommands, WrongArgumentCounts) {
   }
 }
 
-TEST(CtlCommands, BadNames) {
+TEST(CtlCommandParser, BadNames) {
   const std::string text = usage_error({"create_group", "bad name"});
   EXPECT_NE(text.find("invalid group name 'bad name'"), std::string::npos) << text;
   EXPECT_NE(usage_error({"login", "-alice"}).find("unknown option"), std::string::npos);
@@ -317,7 +279,7 @@ TEST(CtlCommands, BadNames) {
   EXPECT_NE(usage_error({"login", "alice", "caf\xe9"}).find("not UTF-8"), std::string::npos);
 }
 
-TEST(CtlCommands, OptionsInAnyPosition) {
+TEST(CtlCommandParser, OptionsInAnyPosition) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--json", "--socket", "/s", "list_groups"},
                                              {"--socket=/s", "--json", "list_groups"},
@@ -341,7 +303,7 @@ TEST(CtlCommands, OptionsInAnyPosition) {
   EXPECT_EQ(r->timeout, kDefaultTimeout);
 }
 
-TEST(CtlCommands, DoubleDashEndsOptions) {
+TEST(CtlCommandParser, DoubleDashEndsOptions) {
   auto r = parse({"login", "alice", "--", "-secret"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->args, (std::vector<std::string>{"alice", "-secret"}));
@@ -352,7 +314,7 @@ TEST(CtlCommands, DoubleDashEndsOptions) {
   EXPECT_NE(usage_error({"join_group", "-"}).find("invalid group name '-'"), std::string::npos);
 }
 
-TEST(CtlCommands, BadOptions) {
+TEST(CtlCommandParser, BadOptions) {
   const std::string bogus = usage_error({"--bogus-option", "list_groups"});
   EXPECT_NE(bogus.find("unknown option '--bogus-option'"), std::string::npos) << bogus;
   // A password that looks like an option gets told about "--".
@@ -369,7 +331,7 @@ TEST(CtlCommands, BadOptions) {
   usage_error({"--SOCKET", "/s", "status"});
 }
 
-TEST(CtlCommands, Timeout) {
+TEST(CtlCommandParser, Timeout) {
   auto r = parse({"--timeout", "2.5", "status"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->timeout, std::chrono::milliseconds(2500));
@@ -381,7 +343,7 @@ TEST(CtlCommands, Timeout) {
   EXPECT_EQ(r->timeout, std::chrono::milliseconds(86'400'000));
 }
 
-TEST(CtlCommands, SocketPrecedence) {
+TEST(CtlCommandParser, SocketPrecedence) {
   const Environment with_env{"/env.sock", "/default.sock"};
   const Environment empty_env{"", "/default.sock"};
   const Environment no_env{std::nullopt, "/default.sock"};
@@ -393,7 +355,7 @@ TEST(CtlCommands, SocketPrecedence) {
   EXPECT_EQ(parse({"--socket", "/a", "--socket", "/b", "status"}, no_env)->socket_path, "/b");
 }
 
-TEST(CtlCommands, HelpAndVersion) {
+TEST(CtlCommandParser, HelpAndVersion) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--help"}, {"-h"}, {"help"}, {"--json", "--help"}}) {
     auto r = parse(args);
@@ -419,7 +381,7 @@ TEST(CtlCommands, HelpAndVersion) {
   EXPECT_EQ(parse({"status", "--version"})->action, Action::show_version);
 }
 
-TEST(CtlCommands, UnknownAndMissingCommand) {
+TEST(CtlCommandParser, UnknownAndMissingCommand) {
   EXPECT_NE(usage_error({}).find("no command given"), std::string::npos);
   EXPECT_NE(usage_error({"--json"}).find("no command given"), std::string::npos);
   const std::string text = usage_error({"no_such_command"});
@@ -432,78 +394,7 @@ TEST(CtlCommands, UnknownAndMissingCommand) {
   usage_error({std::string(100000, 'x')});  // long garbage: quick, no suggestion
 }
 
-TEST(CtlCommands, GeneralHelpIsTruthful) {
-  const std::string help = general_help(kEnv);
-  for (const CommandSpec& c : command_table()) {
-    std::string synopsis(c.name);
-    for (const ArgSpec& a : c.args) {
-      synopsis += a.optional ? " [" + std::string(a.metavar) + "]" : " " + std::string(a.metavar);
-    }
-    for (const FlagSpec& f : c.flags) synopsis += " [" + std::string(f.name) + "]";
-    // A long synopsis has a line of its own, the summary under it.
-    EXPECT_TRUE(help.find("  " + synopsis + " ") != std::string::npos ||
-                help.find("  " + synopsis + "\n ") != std::string::npos)
-        << synopsis;
-    EXPECT_NE(help.find(c.summary.substr(0, 20)), std::string::npos) << c.name;
-  }
-  EXPECT_NE(help.find("  download_file GROUP NAME DEST [--wait] [--force]\n"), std::string::npos)
-      << help;
-  // Summaries still start in one column: the long synopsis does not push them.
-  EXPECT_NE(help.find("\n  logout                       log this daemon out\n"), std::string::npos)
-      << help;
-  EXPECT_NE(help.find("file NAME"), std::string::npos);
-  EXPECT_NE(help.find("download_file --wait"), std::string::npos);
-  for (const char* opt : {"--socket PATH", "--json", "--password-stdin", "--timeout SECONDS",
-                          "--help", "--version", "GSD_SOCKET", "/run/user/1000/gsd.sock"}) {
-    EXPECT_NE(help.find(opt), std::string::npos) << opt;
-  }
-  for (const char* code : {"  0  ", "  1  ", "  2  ", "  3  "}) {
-    EXPECT_NE(help.find(code), std::string::npos) << code;
-  }
-  // Fits an 80-column terminal.
-  size_t start = 0;
-  while (start < help.size()) {
-    const size_t end = help.find('\n', start);
-    ASSERT_NE(end, std::string::npos);
-    EXPECT_LE(end - start, 79u) << help.substr(start, end - start);
-    start = end + 1;
-  }
-}
-
-TEST(CtlCommands, CommandHelp) {
-  for (const CommandSpec& c : command_table()) {
-    const std::string help = command_help(c);
-    EXPECT_EQ(help.rfind(usage_line(c), 0), 0u) << help;
-    for (const ArgSpec& a : c.args) {
-      EXPECT_NE(help.find("  " + std::string(a.metavar) + "  "), std::string::npos) << c.name;
-    }
-    for (const FlagSpec& f : c.flags) {
-      EXPECT_NE(help.find("  " + std::string(f.name) + "  "), std::string::npos) << c.name;
-    }
-    EXPECT_NE(help.find("Exit codes"), std::string::npos);
-    // Fits an 80-column terminal.
-    for (size_t start = 0, end; (end = help.find('\n', start)) != std::string::npos;
-         start = end + 1) {
-      EXPECT_LE(end - start, 79u) << help.substr(start, end - start);
-    }
-  }
-  const std::string download = command_help(*find_command("download_file"));
-  for (const char* text : {"--wait", "--force", "replace DEST", "exit 0", "exit 1", "progress",
-                           "Ctrl-C", "show_downloads", "directory"}) {
-    EXPECT_NE(download.find(text), std::string::npos) << text << "\n" << download;
-  }
-  EXPECT_NE(command_help(*find_command("upload_file")).find("PATH"), std::string::npos);
-  EXPECT_NE(command_help(*find_command("show_downloads")).find("[F] failed"), std::string::npos);
-  const std::string resume = command_help(*find_command("resume"));
-  for (const char* text : {"GROUP NAME", "by itself", "exits 0", "complete, failed", "show_downloads"}) {
-    EXPECT_NE(resume.find(text), std::string::npos) << text << "\n" << resume;
-  }
-  EXPECT_EQ(usage_line(*find_command("login")), "usage: gsctl [OPTIONS] login USER [PASSWORD]\n");
-  EXPECT_EQ(usage_line(*find_command("logout")), "usage: gsctl [OPTIONS] logout\n");
-}
-
-// Local paths are made absolute: gsd runs in another directory.
-TEST(CtlCommands, RelativePathsOfTheFileCommands) {
+TEST(CtlCommandParser, RelativePathsOfTheFileCommands) {
   auto at = [](std::vector<std::string> args, const std::string& cwd) {
     auto r = parse(args);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
@@ -535,7 +426,7 @@ TEST(CtlCommands, RelativePathsOfTheFileCommands) {
 
 // A command with a local path (upload_file FILE GROUP) is one table entry;
 // the path is made absolute because gsd runs in another directory.
-TEST(CtlCommands, LocalPathsAreMadeAbsolute) {
+TEST(CtlCommandParser, LocalPathsAreMadeAbsolute) {
   const CommandSpec upload{
       .name = "upload_file",
       .args = {{"FILE", "path", ArgKind::local_path}, {"GROUP", "group", ArgKind::group}},
@@ -556,7 +447,7 @@ TEST(CtlCommands, LocalPathsAreMadeAbsolute) {
 
 // A command's own flags (download_file ... --wait) are one more field of its
 // entry; they may come anywhere, like the global options.
-TEST(CtlCommands, CommandFlags) {
+TEST(CtlCommandParser, CommandFlags) {
   const std::vector<CommandSpec> table = {
       {.name = "download_file",
        .args = {{"GROUP", "group", ArgKind::group},
@@ -619,7 +510,7 @@ TEST(CtlCommands, CommandFlags) {
 }
 
 // Any argv at all: a usage error or an invocation, never a crash.
-TEST(CtlCommands, HostileArgv) {
+TEST(CtlCommandParser, HostileArgv) {
   const std::vector<std::string> pieces = {
       "",         "-",         "--",         "---",  "--=",   "-=",   "=",
       "--socket", "--socket=", "--timeout=", "help", "login", "\xff", std::string("a\0b", 3),
