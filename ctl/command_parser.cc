@@ -225,6 +225,13 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
     }
     return usage_error(what, spec);
   }
+  if (socket_option) {
+    inv.socket_path = *socket_option;
+  } else if (env.gsd_socket && !env.gsd_socket->empty()) {
+    inv.socket_path = *env.gsd_socket;
+  } else {
+    inv.socket_path = env.default_socket;
+  }
   if (version) {
     inv.action = Action::show_version;
     return inv;
@@ -242,10 +249,28 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
       return usage_error(
           "help takes at most one COMMAND, got " + std::to_string(words.size() - first), nullptr);
     }
-    if (words.size() == first + 1) {
+    if (words.size() == first + 1 && words[first] != kShellWord) {
       inv.command = find_command(words[first], table);
       if (!inv.command) return unknown_command(words[first], table);
     }
+    return inv;
+  }
+
+  if (!words.empty() && words[0] == kShellWord) {
+    if (words.size() > 1) {
+      return usage_error("shell takes no arguments: it reads the commands from stdin", nullptr);
+    }
+    if (inv.password_stdin) {
+      return usage_error("--password-stdin: in the shell, a PASSWORD goes on the command's line",
+                         nullptr);
+    }
+    inv.action = Action::shell;
+    return inv;
+  }
+  // Not in the help: the bash completion's and the man page's way in.
+  if (!words.empty() && (words[0] == kCompleteWord || words[0] == kManWord)) {
+    inv.action = words[0] == kCompleteWord ? Action::complete : Action::man_commands;
+    inv.args.assign(words.begin() + 1, words.end());
     return inv;
   }
 
@@ -285,13 +310,6 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const E
     }
   }
 
-  if (socket_option) {
-    inv.socket_path = *socket_option;
-  } else if (env.gsd_socket && !env.gsd_socket->empty()) {
-    inv.socket_path = *env.gsd_socket;
-  } else {
-    inv.socket_path = env.default_socket;
-  }
   return inv;
 }
 
@@ -306,6 +324,55 @@ bool needs_password(const Invocation& inv) {
 bool has_flag(const Invocation& inv, std::string_view name) {
   return std::any_of(inv.flags.begin(), inv.flags.end(),
                      [&](const FlagSpec* f) { return f->name == name; });
+}
+
+Result<std::vector<std::string>> split_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;  // '"' or '\'' while inside quotes
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quote == '\'') {
+      if (c == '\'') {
+        quote = 0;
+      } else {
+        word += c;
+      }
+      continue;
+    }
+    if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\')) {
+        word += line[++i];
+      } else {
+        word += c;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      word += line[++i];
+    } else {
+      word += c;
+    }
+  }
+  if (quote) {
+    return make_error("usage", std::string("gsctl: the line ends inside ") +
+                                   (quote == '"' ? "\"double quotes\"" : "'single quotes'") +
+                                   "; close them\n");
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
 }
 
 Json build_request(const Invocation& inv, const std::optional<std::string>& password,
@@ -327,7 +394,9 @@ Json build_request(const Invocation& inv, const std::optional<std::string>& pass
       args[f.field] = std::find(inv.flags.begin(), inv.flags.end(), &f) != inv.flags.end();
     }
   }
-  return Json(Json::Object{{"cmd", std::string(spec.name)}, {"args", std::move(args)}});
+  Json request(Json::Object{{"cmd", std::string(spec.name)}, {"args", std::move(args)}});
+  if (spec.progress) request["progress"] = true;
+  return request;
 }
 
 }  // namespace gs::ctl

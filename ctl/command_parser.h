@@ -27,13 +27,21 @@ struct Environment {
   std::string default_socket;             // gs::default_socket_path()
 };
 
-enum class Action { run, show_help, show_version };
+// Words that are not commands of the table: `gsctl shell`, and the hidden
+// `gsctl __complete WHAT...` (for the bash completion) and `gsctl __man`
+// (the command list of gsctl(1), made at build time).
+inline constexpr std::string_view kShellWord = "shell";
+inline constexpr std::string_view kCompleteWord = "__complete";
+inline constexpr std::string_view kManWord = "__man";
+
+enum class Action { run, show_help, show_version, shell, complete, man_commands };
 
 struct Invocation {
   Action action = Action::run;
   // run: the command. show_help: the command to describe, or null for all.
   const CommandSpec* command = nullptr;
-  std::vector<std::string> args;       // the command's positional arguments as given
+  // The command's positional arguments as given (complete: its words).
+  std::vector<std::string> args;
   std::vector<const FlagSpec*> flags;  // the command's flags that were given
   std::string socket_path;             // --socket, else $GSD_SOCKET, else the default
   bool json = false;
@@ -62,5 +70,13 @@ bool has_flag(const Invocation& inv, std::string_view name);
 // for gsd to refuse).
 Json build_request(const Invocation& inv, const std::optional<std::string>& password,
                    const std::string& cwd);
+
+// One line of `gsctl shell` as the words of a command line, split the way a
+// shell would but with nothing expanded: blanks separate words; "double
+// quotes" keep blanks, and inside them \" and \\ stand for " and \;
+// 'single quotes' keep everything; outside quotes a backslash takes the next
+// character as it is. A line that ends inside quotes is a usage error (its
+// message ends in a newline, like parse_command_line's).
+Result<std::vector<std::string>> split_words(std::string_view line);
 
 }  // namespace gs::ctl

@@ -102,8 +102,12 @@ const std::vector<CommandSpec>& command_table() {
                   "tracker. Members download it from you while gsd runs and you are logged in, "
                   "so leave the file where it is and unchanged: gsd stops serving a file that "
                   "changed. The same content under the same name from another member makes you "
-                  "one more source; other content under a name already taken is refused.",
-       .render = render_upload_file},
+                  "one more source; other content under a name already taken is refused. "
+                  "Hashing a large file takes a while: gsctl shows how far gsd got (a progress "
+                  "bar on a terminal) and waits as long as it goes on; --timeout counts from "
+                  "gsd's last progress report.",
+       .render = render_upload_file,
+       .progress = true},
       {.name = "list_files",
        .args = {kGroup},
        .summary = "list the files shared in a group",

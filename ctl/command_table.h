@@ -81,6 +81,10 @@ struct CommandSpec {
   std::string_view message = {};
   // Ask for a prompted password twice (creating a password, not using one).
   bool confirm_password = false;
+  // A command that may run long (upload_file hashes the whole file): the
+  // request asks gsd for progress lines, gsctl shows them on a terminal, and
+  // its --timeout counts from the last one.
+  bool progress = false;
 };
 
 // Every command, in the order `gsctl --help` lists them.

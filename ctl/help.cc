@@ -105,6 +105,9 @@ std::string general_help(const Environment& env) {
     commands.emplace_back(synopsis(c), std::string(c.summary));
   }
   commands.emplace_back("help [COMMAND]", "show this help, or more about one command");
+  commands.emplace_back(std::string(kShellWord),
+                        "read commands from stdin, one per line as after 'gsctl' (on a "
+                        "terminal: a prompt with line editing and history)");
 
   std::string socket_default = "$GSD_SOCKET, else " + env.default_socket;
   if (env.gsd_socket && !env.gsd_socket->empty()) {
@@ -116,7 +119,7 @@ std::string general_help(const Environment& env) {
       {"--password-stdin", "read the password from the first line of stdin"},
       {"--timeout SECONDS",
        "how long to wait for gsd's answer (default: 30); with download_file --wait, for each of "
-       "its answers"},
+       "its answers; with upload_file, from gsd's last progress report"},
       {"-h, --help", "show this help, or with a COMMAND that command's help"},
       {"--version", "print gsctl's version"},
       {"--", "end of options (for a PASSWORD that starts with '-')"},
@@ -174,6 +177,60 @@ std::string command_help(const CommandSpec& spec) {
          paragraph(
              "Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 usage error, "
              "3 gsd unreachable. Options: see 'gsctl --help'.");
+}
+
+}  // namespace gs::ctl
+
+namespace gs::ctl {
+namespace {
+
+// Text for roff: backslashes escaped, '-' as a real minus (for options
+// that can be copied), and a line never starting with a control character.
+std::string roff(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\') {
+      out += "\\e";
+    } else if (c == '-') {
+      out += "\\-";
+    } else {
+      out += c;
+    }
+  }
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out.insert(0, "\\&");
+  return out;
+}
+
+std::string sentence(std::string_view summary) {
+  std::string text(summary);
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text + ".";
+}
+
+}  // namespace
+
+std::string man_commands() {
+  std::string out;
+  for (const CommandSpec& c : command_table()) {
+    out += ".TP\n.B " + roff(c.name);
+    for (const ArgSpec& a : c.args) {
+      out += a.optional ? " \\fR[\\fI" + roff(a.metavar) + "\\fR]" : " \\fI" + roff(a.metavar);
+    }
+    for (const FlagSpec& f : c.flags) out += " \\fR[\\fB" + roff(f.name) + "\\fR]";
+    out += "\n" + roff(sentence(c.summary));
+    if (!c.details.empty()) out += " " + roff(c.details);
+    out += "\n";
+    if (!c.args.empty() || !c.flags.empty()) {
+      out += ".RS\n";
+      for (const ArgSpec& a : c.args) {
+        out += ".TP\n.I " + roff(a.metavar) + "\n" +
+               roff(a.help.empty() ? kind_help(a.kind) : a.help) + "\n";
+      }
+      for (const FlagSpec& f : c.flags) out += ".TP\n.B " + roff(f.name) + "\n" + roff(f.help) + "\n";
+      out += ".RE\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace gs::ctl

@@ -4,10 +4,13 @@
 #   scripts/deps.sh [PACKAGE...]   also installs the extra packages named
 # clang-14 is for the test lint.clang_syntax (clang stays able to build gs,
 # which the fuzz build needs); scripts/test --fuzz adds libclang-rt-14-dev.
+# libedit-dev gives `gsctl shell` line editing (optional at build time);
+# groff-base and man-db render the man pages in the test man.render.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libevent-dev libsqlite3-dev libtomlplusplus-dev
-          libssl-dev libgtest-dev python3 sqlite3 procps clang-14 "$@")
+          libssl-dev libgtest-dev libedit-dev python3 sqlite3 procps clang-14
+          groff-base man-db "$@")
 
 missing=()
 for p in "${packages[@]}"; do
