@@ -58,7 +58,7 @@ TEST(CtlCommandParser, EachCommandBuildsItsRequest) {
   EXPECT_EQ(request_of({"list_groups"}), R"({"cmd":"list_groups","args":{}})");
   // Files (request_of runs in /home/u).
   EXPECT_EQ(request_of({"upload_file", "/data/big.bin", "g"}),
-            R"({"cmd":"upload_file","args":{"path":"/data/big.bin","group":"g"}})");
+            R"({"cmd":"upload_file","args":{"path":"/data/big.bin","group":"g"},"progress":true})");
   EXPECT_EQ(request_of({"list_files", "g"}), R"({"cmd":"list_files","args":{"group":"g"}})");
   EXPECT_EQ(request_of({"download_file", "g", "big.bin", "/out"}),
             R"({"cmd":"download_file","args":{"group":"g","name":"big.bin","dest":"/out",)"
@@ -525,6 +525,79 @@ TEST(CtlCommandParser, HostileArgv) {
       }
     }
   }
+}
+
+// The shell's lines: words as a shell would split them, nothing expanded.
+TEST(CtlCommandParser, SplitWords) {
+  using V = std::vector<std::string>;
+  auto words = [](std::string_view line) {
+    auto r = split_words(line);
+    EXPECT_TRUE(r.ok()) << line;
+    return r.ok() ? *r : V{};
+  };
+  EXPECT_EQ(words(""), V{});
+  EXPECT_EQ(words("  \t "), V{});
+  EXPECT_EQ(words("login alice secret"), (V{"login", "alice", "secret"}));
+  EXPECT_EQ(words("  join_group\t g1  "), (V{"join_group", "g1"}));
+  EXPECT_EQ(words(R"(login bob "pw with  spaces")"), (V{"login", "bob", "pw with  spaces"}));
+  EXPECT_EQ(words(R"(upload_file "/tmp/my file" g)"), (V{"upload_file", "/tmp/my file", "g"}));
+  EXPECT_EQ(words(R"(a "say \"hi\" \\ \n")"), (V{"a", "say \"hi\" \\ \\n"}));
+  EXPECT_EQ(words(R"(a 'it''s' 'x "y"')"), (V{"a", "its", "x \"y\""}));
+  EXPECT_EQ(words(R"(a my\ file)"), (V{"a", "my file"}));
+  EXPECT_EQ(words(R"(a "" '')"), (V{"a", "", ""}));  // empty arguments stay
+  EXPECT_EQ(words(R"(pre"mid dle"post)"), (V{"premid dlepost"}));
+  for (const char* open : {R"(login "alice)", "login 'alice", R"(a "b\")"}) {
+    auto r = split_words(open);
+    ASSERT_FALSE(r.ok()) << open;
+    EXPECT_EQ(r.error().code, "usage");
+    EXPECT_NE(r.error().message.find("close them"), std::string::npos);
+  }
+}
+
+// The words of a shell line go through the same parser: same arguments
+// counted, same names checked.
+TEST(CtlCommandParser, ShellLinesParseLikeArgv) {
+  auto parsed = [](std::string_view line) {
+    auto words = split_words(line);
+    EXPECT_TRUE(words.ok());
+    return parse(*words);
+  };
+  auto login = parsed(R"(login alice "my secret")");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->args, (std::vector<std::string>{"alice", "my secret"}));
+  EXPECT_NE(parsed("join_group").error().message.find("join_group: missing GROUP"),
+            std::string::npos);
+  EXPECT_NE(parsed("join_group g1 g2").error().message.find("unexpected argument 'g2'"),
+            std::string::npos);
+  EXPECT_NE(parsed(R"(join_group "bad name")").error().message.find("invalid group name"),
+            std::string::npos);
+}
+
+TEST(CtlCommandParser, ShellAndHiddenWords) {
+  auto shell = parse({"--json", "shell"});
+  ASSERT_TRUE(shell.ok());
+  EXPECT_EQ(shell->action, Action::shell);
+  EXPECT_TRUE(shell->json);
+  EXPECT_EQ(shell->socket_path, "/run/user/1000/gsd.sock");
+  EXPECT_NE(usage_error({"shell", "x"}).find("takes no arguments"), std::string::npos);
+  EXPECT_NE(usage_error({"shell", "--password-stdin"}).find("on the command's line"),
+            std::string::npos);
+  auto help = parse({"help", "shell"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_EQ(help->action, Action::show_help);
+  EXPECT_EQ(help->command, nullptr);  // the general help, which has the shell
+  auto complete = parse({"--socket", "/s", "__complete", "files", "g"});
+  ASSERT_TRUE(complete.ok());
+  EXPECT_EQ(complete->action, Action::complete);
+  EXPECT_EQ(complete->socket_path, "/s");
+  EXPECT_EQ(complete->args, (std::vector<std::string>{"files", "g"}));
+  EXPECT_EQ(parse({"__man"})->action, Action::man_commands);
+}
+
+TEST(CtlCommandParser, UploadAsksForProgress) {
+  EXPECT_EQ(request_of({"upload_file", "/f", "g"}),
+            R"({"cmd":"upload_file","args":{"path":"/f","group":"g"},"progress":true})");
+  EXPECT_EQ(request_of({"list_groups"}).find("progress"), std::string::npos);
 }
 
 }  // namespace
