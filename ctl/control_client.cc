@@ -39,7 +39,14 @@ Error connect_error(const std::string& path, int err) {
   }
 }
 
-Error timeout_error(const std::string& path, std::chrono::milliseconds timeout) {
+Error timeout_error(const std::string& path, std::chrono::milliseconds timeout,
+                    bool progressed = false) {
+  if (progressed) {
+    return make_error(std::string(kTimeout), "gsd at " + in_quotes(path) +
+                                                 " reported no progress for " +
+                                                 seconds_text(timeout) +
+                                                 " and did not answer (--timeout sets a longer wait)");
+  }
   return make_error(std::string(kTimeout), "gsd at " + in_quotes(path) + " did not answer within " +
                                                seconds_text(timeout) +
                                                " (--timeout sets a longer wait)");
@@ -156,6 +163,7 @@ Result<std::string> exchange(const std::string& socket_path, std::string_view re
 
   std::string answer;
   size_t scanned = 0;  // bytes of `answer` known to hold no newline
+  bool progressed = false;
   char buf[65536];
   for (;;) {
     size_t nl;
@@ -165,6 +173,7 @@ Result<std::string> exchange(const std::string& socket_path, std::string_view re
         if (auto p = decode_progress(std::string_view(answer).substr(0, nl))) {
           // Still working: the answer gets `timeout` more from now.
           on_progress(*p);
+          progressed = true;
           answer.erase(0, nl + 1);
           scanned = 0;
           deadline = Clock::now() + timeout;
@@ -178,7 +187,7 @@ Result<std::string> exchange(const std::string& socket_path, std::string_view re
     scanned = answer.size();
 
     const int w = wait_for(fd.get(), POLLIN, deadline);
-    if (w == 0) return timeout_error(socket_path, timeout);
+    if (w == 0) return timeout_error(socket_path, timeout, progressed);
     if (w < 0) {
       return make_error(std::string(kIoError), "waiting for gsd at " + in_quotes(socket_path) +
                                                    ": " + std::strerror(errno));

@@ -433,6 +433,8 @@ TEST_F(CtlClient, ExchangeProgressThatStopsTimesOut) {
                     [&](const Progress&) { ++calls; });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, kTimeout);
+  EXPECT_NE(r.error().message.find("reported no progress for 0.3 s"), std::string::npos)
+      << r.error().message;
   EXPECT_EQ(calls, 1);
   EXPECT_LT(Clock::now() - start, milliseconds(3000));
 }
