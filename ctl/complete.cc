@@ -11,7 +11,7 @@ namespace {
 constexpr std::chrono::milliseconds kMaxCompleteWait{2000};
 
 // The global options, as the help lists them (command_parser.cc parses them).
-constexpr std::string_view kGlobalOptions[] = {"--socket", "--json", "--password-stdin",
+constexpr std::string_view kGlobalOptions[] = {"--socket",  "--json", "--password-stdin",
                                                "--timeout", "--help", "--version"};
 
 std::string_view kind_word(ArgKind kind) {

@@ -5,13 +5,13 @@
 
 #ifdef GS_HAVE_LIBEDIT
 
+#include <editline/readline.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
-
-#include <editline/readline.h>
 
 #include "command_parser.h"
 #include "command_table.h"

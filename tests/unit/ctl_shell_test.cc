@@ -40,8 +40,9 @@ TEST(CtlShell, EachLineIsOneCommand) {
   EXPECT_EQ(run("create_user alice secret\n\n# a comment\n  list_groups  \njoin_group \"g 1\"", ran,
                 &out),
             kExitOk);
-  EXPECT_EQ(ran.lines, (std::vector<std::vector<std::string>>{
-                           {"create_user", "alice", "secret"}, {"list_groups"}, {"join_group", "g 1"}}));
+  EXPECT_EQ(ran.lines,
+            (std::vector<std::vector<std::string>>{
+                {"create_user", "alice", "secret"}, {"list_groups"}, {"join_group", "g 1"}}));
   EXPECT_EQ(out, "");  // no prompt and no greeting into a pipe
 }
 
