@@ -8,15 +8,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iostream>
 #include <iterator>
 #include <optional>
 #include <ostream>
 #include <thread>
 
+#include "complete.h"
 #include "control_client.h"
+#include "help.h"
+#include "line_reader.h"
 #include "password_prompt.h"
 #include "paths.h"
 #include "render.h"
+#include "shell.h"
 
 namespace gs::ctl {
 namespace {
@@ -58,6 +63,13 @@ std::string prompt_text(const Invocation& inv, bool again) {
 std::optional<std::string> obtain_password(const Invocation& inv, const AppContext& ctx,
                                            std::ostream& err, int& exit_code) {
   const std::string name(inv.command->name);
+  if (inv.password_stdin && ctx.in_shell) {
+    err << "gsctl: --password-stdin: in the shell, stdin carries the commands; give the "
+           "PASSWORD on the line ("
+        << name << " USER PASSWORD)\n";
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
   if (inv.password_stdin) {
     auto p = read_password_line(ctx.stdin_fd);
     if (p && valid_utf8(*p)) return std::move(*p);
@@ -121,8 +133,6 @@ bool flushed(std::ostream& out, std::ostream& err) {
   return false;
 }
 
-// --- download_file --wait ---------------------------------------------------
-
 // The live progress line on a terminal's stderr, redrawn in place.
 class ProgressBar {
  public:
@@ -148,6 +158,8 @@ class ProgressBar {
   std::ostream& err_;
   bool shown_ = false;
 };
+
+// --- download_file --wait ---------------------------------------------------
 
 // What a signal handler writes: plain globals set before it is installed.
 const char* g_wait_note = nullptr;
@@ -307,6 +319,38 @@ int wait_for_download(const Invocation& inv, const AppContext& ctx, const Json& 
 }
 
 int run_checked(std::span<const std::string> args, const AppContext& ctx, std::ostream& out,
+                std::ostream& err);
+
+// `gsctl shell`: each line runs as `gsctl OPTIONS WORDS...`, where OPTIONS
+// are the shell's own (its socket, --json, --timeout), so a line means what
+// it would mean on the command line after them.
+int shell(const Invocation& inv, const AppContext& ctx, std::ostream& out, std::ostream& err) {
+  if (ctx.in_shell) {
+    err << "gsctl: already in the shell\n";
+    return kExitUsage;
+  }
+  AppContext line_ctx = ctx;
+  line_ctx.in_shell = true;
+  std::vector<std::string> options = {"--socket", inv.socket_path};
+  if (inv.json) options.emplace_back("--json");
+  if (inv.timeout != kDefaultTimeout) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(inv.timeout.count()) / 1000);
+    options.insert(options.end(), {"--timeout", seconds});
+  }
+  std::istream& in = ctx.commands_in ? *ctx.commands_in : std::cin;
+  std::unique_ptr<LineReader> reader;
+  if (ctx.stdin_is_terminal) reader = editing_line_reader();
+  if (!reader) reader = plain_line_reader(in, ctx.stdin_is_terminal ? &out : nullptr);
+  return run_shell({*reader, out, err, ctx.stdin_is_terminal},
+                   [&](std::span<const std::string> words) {
+                     std::vector<std::string> line_args = options;
+                     line_args.insert(line_args.end(), words.begin(), words.end());
+                     return run(line_args, line_ctx, out, err);
+                   });
+}
+
+int run_checked(std::span<const std::string> args, const AppContext& ctx, std::ostream& out,
                 std::ostream& err) {
   const auto start = Clock::now();
   auto parsed = parse_command_line(args, ctx.env);
@@ -321,6 +365,14 @@ int run_checked(std::span<const std::string> args, const AppContext& ctx, std::o
       return kExitOk;
     case Action::show_help:
       out << (inv.command ? command_help(*inv.command) : general_help(ctx.env));
+      if (!inv.command && ctx.in_shell) out << shell_help();
+      return kExitOk;
+    case Action::shell:
+      return shell(inv, ctx, out, err);
+    case Action::complete:
+      return run_complete(inv, out);
+    case Action::man_commands:
+      out << man_commands();
       return kExitOk;
     case Action::run:
       break;
@@ -336,7 +388,22 @@ int run_checked(std::span<const std::string> args, const AppContext& ctx, std::o
   const Json request = build_request(inv, password, ctx.cwd);
   if (password) wipe(*password);
   std::string line = request.dump();
-  auto answer_line = exchange(inv.socket_path, line, inv.timeout);
+  // upload_file: "hashing NAME 45% [####....]" on a terminal while gsd
+  // hashes, and the timeout counts from gsd's last progress line.
+  ProgressBar bar(ctx, err);
+  OnProgress on_progress;
+  if (spec.progress) {
+    DownloadEntry shown;
+    shown.name = inv.args.empty() ? "" : inv.args[0].substr(inv.args[0].find_last_of('/') + 1);
+    shown.state = "hashing";
+    on_progress = [&bar, shown](const Progress& p) mutable {
+      shown.done_bytes = static_cast<int64_t>(p.done);
+      shown.size = static_cast<int64_t>(p.total);
+      bar.draw(shown);
+    };
+  }
+  auto answer_line = exchange(inv.socket_path, line, inv.timeout, kControlMaxLine, on_progress);
+  bar.clear();
   wipe(line);
   if (!answer_line) return unreachable(answer_line.error(), err);
 
@@ -381,6 +448,7 @@ AppContext AppContext::from_process() {
     return size_t{80};
   };
   ctx.handle_signals = true;
+  ctx.commands_in = &std::cin;
   // Only used to anchor relative local paths; a cwd that is gone leaves
   // them relative, and gsd will refuse them with a clear message.
   if (char* cwd = ::getcwd(nullptr, 0)) {

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "commands.h"
+#include "command_parser.h"
 #include "result.h"
 
 namespace gs::ctl {
@@ -36,6 +36,13 @@ struct AppContext {
   // progress bar on fd 2 and say that the download goes on. Only for the
   // real process: it installs signal handlers.
   bool handle_signals = false;
+
+  // `gsctl shell` reads its commands from here (a terminal when
+  // stdin_is_terminal); std::cin when null.
+  std::istream* commands_in = nullptr;
+  // Set for the commands that the shell runs: stdin carries the commands,
+  // so it cannot carry a password as well (--password-stdin).
+  bool in_shell = false;
 
   // The real process: $GSD_SOCKET, gs::default_socket_path(), fd 0, getcwd(),
   // whether fd 2 is a terminal and how wide.

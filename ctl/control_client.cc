@@ -39,7 +39,14 @@ Error connect_error(const std::string& path, int err) {
   }
 }
 
-Error timeout_error(const std::string& path, std::chrono::milliseconds timeout) {
+Error timeout_error(const std::string& path, std::chrono::milliseconds timeout,
+                    bool progressed = false) {
+  if (progressed) {
+    return make_error(std::string(kTimeout), "gsd at " + in_quotes(path) +
+                                                 " reported no progress for " +
+                                                 seconds_text(timeout) +
+                                                 " and did not answer (--timeout sets a longer wait)");
+  }
   return make_error(std::string(kTimeout), "gsd at " + in_quotes(path) + " did not answer within " +
                                                seconds_text(timeout) +
                                                " (--timeout sets a longer wait)");
@@ -86,8 +93,9 @@ Status check_socket_present(const std::string& socket_path) {
 }
 
 Result<std::string> exchange(const std::string& socket_path, std::string_view request,
-                             std::chrono::milliseconds timeout, size_t max_answer) {
-  const auto deadline = Clock::now() + timeout;
+                             std::chrono::milliseconds timeout, size_t max_answer,
+                             const OnProgress& on_progress) {
+  auto deadline = Clock::now() + timeout;
 
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -154,10 +162,32 @@ Result<std::string> exchange(const std::string& socket_path, std::string_view re
   explicit_bzero(line.data(), line.size());
 
   std::string answer;
+  size_t scanned = 0;  // bytes of `answer` known to hold no newline
+  bool progressed = false;
   char buf[65536];
   for (;;) {
+    size_t nl;
+    while ((nl = answer.find('\n', scanned)) != std::string::npos) {
+      if (nl > max_answer) break;
+      if (on_progress) {
+        if (auto p = decode_progress(std::string_view(answer).substr(0, nl))) {
+          // Still working: the answer gets `timeout` more from now.
+          on_progress(*p);
+          progressed = true;
+          answer.erase(0, nl + 1);
+          scanned = 0;
+          deadline = Clock::now() + timeout;
+          continue;
+        }
+      }
+      answer.resize(nl);
+      return answer;
+    }
+    if (nl != std::string::npos || answer.size() > max_answer) break;
+    scanned = answer.size();
+
     const int w = wait_for(fd.get(), POLLIN, deadline);
-    if (w == 0) return timeout_error(socket_path, timeout);
+    if (w == 0) return timeout_error(socket_path, timeout, progressed);
     if (w < 0) {
       return make_error(std::string(kIoError), "waiting for gsd at " + in_quotes(socket_path) +
                                                    ": " + std::strerror(errno));
@@ -178,19 +208,22 @@ Result<std::string> exchange(const std::string& socket_path, std::string_view re
       return make_error(std::string(kClosed), "gsd at " + in_quotes(socket_path) +
                                                   " closed the connection without answering");
     }
-    const size_t old_size = answer.size();
     answer.append(buf, static_cast<size_t>(n));
-    const size_t nl = answer.find('\n', old_size);
-    if (nl != std::string::npos) {
-      answer.resize(nl);
-      if (answer.size() > max_answer) break;
-      return answer;
-    }
-    if (answer.size() > max_answer) break;
   }
   return make_error(std::string(kTooLong), "gsd at " + in_quotes(socket_path) +
                                                " sent an answer longer than " +
                                                std::to_string(max_answer) + " bytes");
+}
+
+std::optional<Progress> decode_progress(std::string_view line) {
+  auto parsed = Json::parse(line);
+  if (!parsed || !parsed->is_object() || parsed->find("ok")) return std::nullopt;
+  const Json* p = parsed->find("progress");
+  if (!p || !p->is_object()) return std::nullopt;
+  const auto done = p->get_int("done");
+  const auto total = p->get_int("total");
+  if (!done || !total || *done < 0 || *total < 0) return std::nullopt;
+  return Progress{static_cast<uint64_t>(*done), static_cast<uint64_t>(*total)};
 }
 
 Result<Answer> decode_answer(std::string_view line) {

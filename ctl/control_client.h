@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,14 +30,32 @@ inline constexpr std::string_view kTooLong = "too_long";    // answer over the l
 inline constexpr std::string_view kBadPath = "bad_path";    // cannot be a socket address
 inline constexpr std::string_view kIoError = "io_error";    // anything else
 
+// A progress line that gsd sends before the answer to a request with
+// "progress":true: {"progress":{"done":N,"total":M}}.
+struct Progress {
+  uint64_t done = 0;
+  uint64_t total = 0;
+};
+using OnProgress = std::function<void(const Progress&)>;
+
 // Connects to `socket_path`, sends `request` plus a newline and returns the
 // first answer line without its newline. Connect, send and receive together
 // must finish within `timeout`. An answer longer than `max_answer` bytes is an
 // error; so is a close before any byte of an answer. A last line cut short by
 // a close is returned as it is, for decode_answer() to judge.
+//
+// With `on_progress` (for a request with "progress":true), progress lines
+// before the answer go to it, and each gives the answer `timeout` more from
+// then on: a long command that keeps making progress is never cut off, one
+// that goes quiet for `timeout` is.
 Result<std::string> exchange(const std::string& socket_path, std::string_view request,
                              std::chrono::milliseconds timeout,
-                             size_t max_answer = kControlMaxLine);
+                             size_t max_answer = kControlMaxLine,
+                             const OnProgress& on_progress = {});
+
+// The progress in `line`, or nullopt when it is not a progress line (an
+// answer has "ok"; a progress line never does). Pure; the line is untrusted.
+std::optional<Progress> decode_progress(std::string_view line);
 
 // A cheap look before asking the user for a password: fails with kNoSocket
 // when nothing exists at the path, so nobody types a password for nothing.

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "commands.h"
+#include "command_table.h"
 #include "json.h"
 #include "result.h"
 

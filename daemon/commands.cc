@@ -66,7 +66,9 @@ void Commands::handle(const ControlRequest& request, Reply reply) {
     }
   }
   log_debug("control: ", request.cmd);
+  progress_ = request.progress;
   (this->*(cmd->handler))(request.args, reply);
+  progress_.reset();
 }
 
 void Commands::with_session(const std::string& op, TrackerApi::Fields fields, Reply& reply, Shape shape) {

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "control_request.h"
@@ -100,6 +101,10 @@ class Commands {
   Downloads* downloads_ = nullptr;
   TrackerProbe* probe_ = nullptr;
   LimitsControl* limits_ = nullptr;
+  // The progress counter of the request being dispatched (null unless the
+  // client asked for progress lines), for the handler to take before it
+  // returns; handlers with no progress to report ignore it.
+  std::shared_ptr<ControlProgress> progress_;
 };
 
 }  // namespace gs::daemon

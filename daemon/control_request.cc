@@ -24,8 +24,12 @@ Result<ControlRequest> decode_control_request(std::string_view line) {
   } else {
     req.args = Json::object();
   }
+  if (const Json* progress = json->find("progress"); progress && !progress->is_null()) {
+    if (!progress->is_bool()) return bad_request("\"progress\" must be true or false");
+    req.wants_progress = progress->as_bool();
+  }
   for (const auto& [key, value] : json->as_object()) {
-    if (key != "cmd" && key != "args") return bad_request("unknown request member \"" + key.substr(0, 64) + "\"");
+    if (key != "cmd" && key != "args" && key != "progress") return bad_request("unknown request member \"" + key.substr(0, 64) + "\"");
   }
   return req;
 }
@@ -41,6 +45,15 @@ std::string encode_control_answer(const Result<Json>& answer) {
     out["message"] = answer.error().message;
   }
   std::string line = out.dump();
+  line += '\n';
+  return line;
+}
+
+std::string encode_control_progress(uint64_t done, uint64_t total) {
+  Json progress = Json::object();
+  progress["done"] = done;
+  progress["total"] = total;
+  std::string line = Json(Json::Object{{"progress", std::move(progress)}}).dump();
   line += '\n';
   return line;
 }

@@ -28,6 +28,12 @@ struct ControlServer::Conn : std::enable_shared_from_this<Conn> {
   bool eof = false;          // the client has shut down its sending side
   bool closing = false;      // closing once the output has drained
   size_t scanned = 0;        // input bytes already known to hold no newline
+  // While a request that wants progress lines is handled: its counter, the
+  // timer that looks at it, and what the last progress line said.
+  std::shared_ptr<ControlProgress> progress;
+  event* progress_timer = nullptr;
+  uint64_t sent_done = 0, sent_total = 0;
+  bool sent_any = false;
 };
 
 namespace {
@@ -195,6 +201,8 @@ Status ControlServer::start_listener(int fd) {
 
 ControlServer::~ControlServer() {
   for (auto& [id, c] : conns_) {
+    if (c->progress_timer) event_free(c->progress_timer);
+    c->progress_timer = nullptr;
     if (c->bev) bufferevent_free(c->bev);
     c->bev = nullptr;
   }
@@ -359,6 +367,7 @@ void ControlServer::dispatch(Conn& c, std::string_view line) {
     refuse(c, req.error().message);
     return;
   }
+  if (req->wants_progress) start_progress(c, *req);
   c.busy = true;
   bufferevent_disable(c.bev, EV_READ);
   c.in_dispatch = true;
@@ -371,12 +380,46 @@ void ControlServer::dispatch(Conn& c, std::string_view line) {
 
 void ControlServer::on_reply(Conn& c, const Result<Json>& result) {
   if (!c.bev || c.closing || !c.busy) return;
+  stop_progress(c);
   answer(c, result);
   c.busy = false;
   if (!c.eof) bufferevent_enable(c.bev, EV_READ);
   if (c.in_dispatch) return;  // process() goes on with the next line itself
   auto self = c.shared_from_this();
   process(c);
+}
+
+// ---- progress lines ----
+
+void ControlServer::start_progress(Conn& c, ControlRequest& req) {
+  c.progress = std::make_shared<ControlProgress>();
+  req.progress = c.progress;
+  c.sent_any = false;
+  if (!c.progress_timer) c.progress_timer = event_new(base_, -1, EV_PERSIST, &ControlServer::progress_cb, &c);
+  const timeval tv{0, kProgressIntervalMs * 1000};
+  evtimer_add(c.progress_timer, &tv);
+}
+
+void ControlServer::stop_progress(Conn& c) {
+  if (c.progress_timer) evtimer_del(c.progress_timer);
+  c.progress.reset();
+}
+
+// A line only when the count moved: a client resets its timeout on each
+// one, so a command that is stuck must go quiet and let it run out.
+void ControlServer::progress_cb(evutil_socket_t, short, void* conn) {
+  auto self = static_cast<Conn*>(conn)->shared_from_this();
+  Conn& c = *self;
+  if (!c.bev || !c.progress) return;
+  const uint64_t total = c.progress->total.load();
+  const uint64_t done = c.progress->done.load();
+  if (total == 0 && done == 0) return;  // not started yet
+  if (c.sent_any && done == c.sent_done && total == c.sent_total) return;
+  c.sent_any = true;
+  c.sent_done = done;
+  c.sent_total = total;
+  const std::string line = encode_control_progress(done, total);
+  bufferevent_write(c.bev, line.data(), line.size());
 }
 
 void ControlServer::answer(Conn& c, const Result<Json>& result) {
@@ -401,6 +444,9 @@ void ControlServer::close_after_flush(Conn& c, const std::string& why) {
 void ControlServer::close_now(Conn& c, const std::string& why) {
   if (!c.bev) return;
   if (!why.empty()) log_debug("control: connection ", c.id, " closed: ", why);
+  stop_progress(c);
+  if (c.progress_timer) event_free(c.progress_timer);
+  c.progress_timer = nullptr;
   bufferevent_free(c.bev);
   c.bev = nullptr;
   // Callers hold a shared_ptr to c, so it outlives this erase.

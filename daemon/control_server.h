@@ -2,7 +2,8 @@
 // daemon's user (created 0600, and the peer's uid checked with SO_PEERCRED).
 //
 // Each connection carries newline-delimited JSON requests, answered in
-// order, one at a time (reading pauses while a request is being handled, so
+// order, one at a time (a request with "progress":true may get progress
+// lines before its answer) (reading pauses while a request is being handled, so
 // a client cannot queue unbounded work). A line longer than
 // kControlMaxLine or one that is not a request object gets a bad_request
 // answer, and that connection is closed with a log line; the daemon and
@@ -37,6 +38,8 @@ class ControlServer {
 
   static constexpr size_t kMaxConnections = 128;
   static constexpr int kIdleSeconds = 60;
+  // How often a progress line may go out (docs/protocol.md).
+  static constexpr int kProgressIntervalMs = 250;
 
   // Creates the socket's directory (0700) if missing, replaces a stale
   // socket file left by a daemon that died, and refuses to start when a live
@@ -66,6 +69,7 @@ class ControlServer {
   static void read_cb(bufferevent*, void* conn);
   static void write_cb(bufferevent*, void* conn);
   static void event_cb(bufferevent*, short what, void* conn);
+  static void progress_cb(evutil_socket_t, short, void* conn);
 
   // Serves on `fd`, a listening socket (closed on failure).
   Status start_listener(int fd);
@@ -73,6 +77,9 @@ class ControlServer {
   void process(Conn& c);
   void dispatch(Conn& c, std::string_view line);
   void answer(Conn& c, const Result<Json>& result);
+  // A request with "progress":true: progress lines go out while it runs.
+  void start_progress(Conn& c, ControlRequest& req);
+  void stop_progress(Conn& c);
   void on_reply(Conn& c, const Result<Json>& result);
   void finish_if_done(Conn& c);
   // Rejects the connection's input: answers bad_request, then closes.

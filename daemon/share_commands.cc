@@ -32,7 +32,7 @@ void Commands::upload_file(const Json& args, Reply& reply) {
   auto group = group_arg(args);
   if (!group) return reply(group.error());
   if (!shares_) return reply(no_sharing());
-  shares_->upload(*path, *group, std::move(reply));
+  shares_->upload(*path, *group, std::move(reply), progress_);
 }
 
 void Commands::list_files(const Json& args, Reply& reply) {

@@ -92,7 +92,8 @@ void Shares::load() {
 
 // --- upload -----------------------------------------------------------------
 
-void Shares::upload(const std::string& path, const std::string& group, Done done) {
+void Shares::upload(const std::string& path, const std::string& group, Done done,
+                    std::shared_ptr<ControlProgress> progress) {
   if (session_.phase() != Session::Phase::active) return done(session_.not_logged_in());
   const std::string name = basename_of(path);
   if (std::string problem = file_name_problem(name); !problem.empty()) {
@@ -129,8 +130,9 @@ void Shares::upload(const std::string& path, const std::string& group, Done done
   std::weak_ptr<bool> alive = alive_;
   const std::string user = *session_.user();
   log_info("hashing ", path, " to share it in [", group, "]");
+  if (progress) progress->total = size;
   pool_.post(
-      [job, path, piece_size, cancel] {
+      [job, path, piece_size, cancel, progress] {
         // Symbolic links in `path` are resolved once, here; from now on the
         // share is the real path, opened with O_NOFOLLOW, and the file it
         // named then (device and inode, in the stamp): a link or another
@@ -156,7 +158,8 @@ void Shares::upload(const std::string& path, const std::string& group, Done done
           return;
         }
         job->stamp = FileStamp::of(before);
-        job->meta = hash_fd(fd.get(), path, piece_size, kHashThreads, cancel.get());
+        job->meta = hash_fd(fd.get(), path, piece_size, kHashThreads, cancel.get(),
+                            progress ? &progress->done : nullptr);
         // The descriptor saw no change, and the name still leads to it (an
         // editor saving by rename leaves the old file open here).
         job->changed = !check_stamp_fd(fd.get(), job->stamp) || !check_stamp(job->real_path, job->stamp);

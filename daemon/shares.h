@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "control_request.h"
 #include "file_meta.h"
 #include "json.h"
 #include "result.h"
@@ -50,7 +51,9 @@ class Shares {
   // is hashed: the share keeps the real path and the file's device and
   // inode, and from then on is only served, and re-shared at startup, while
   // that path names that very file, never through a link put in its place.
-  void upload(const std::string& path, const std::string& group, Done done);
+  // `progress`, when given, counts the bytes hashed of the file's size.
+  void upload(const std::string& path, const std::string& group, Done done,
+              std::shared_ptr<ControlProgress> progress = nullptr);
 
   // A download of `user`'s finished: `path` holds exactly `meta`, every
   // piece verified. Registers it as a share of `group` under the path's

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +39,21 @@ ssize_t pread_full(int fd, char* buf, size_t len, uint64_t offset) {
   return static_cast<ssize_t>(done);
 }
 
+// Test builds: GS_TEST_HASH_PIECE_DELAY_MS=N makes hashing take N ms more
+// per piece, so that the suite can hash a small file for longer than
+// gsctl's timeout (tests/e2e/test_shell.py).
+#ifdef GS_TEST_HOOKS
+void test_hash_delay() {
+  static const long delay_ms = [] {
+    const char* v = std::getenv("GS_TEST_HASH_PIECE_DELAY_MS");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+}
+#else
+void test_hash_delay() {}
+#endif
+
 bool same_file_state(const struct stat& a, const struct stat& b) {
   return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
          a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
@@ -47,13 +64,14 @@ bool same_file_state(const struct stat& a, const struct stat& b) {
 // sees a sequential stream) and a slow thread never leaves a tail behind.
 struct HashJob {
   HashJob(int fd_in, const std::string& path_in, FileMeta& meta_in,
-          const std::atomic<bool>* cancel_in)
-      : fd(fd_in), path(path_in), meta(meta_in), cancel(cancel_in) {}
+          const std::atomic<bool>* cancel_in, std::atomic<uint64_t>* hashed_in)
+      : fd(fd_in), path(path_in), meta(meta_in), cancel(cancel_in), hashed(hashed_in) {}
 
   int fd;
   const std::string& path;
   FileMeta& meta;
   const std::atomic<bool>* cancel;
+  std::atomic<uint64_t>* hashed;
   std::atomic<uint32_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex mu;
@@ -91,6 +109,8 @@ struct HashJob {
       }
       sha.update(buf.get(), len);
       meta.piece_hashes[piece.value()] = sha.finish();
+      test_hash_delay();
+      if (hashed) hashed->fetch_add(len, std::memory_order_relaxed);
     }
   }
 };
@@ -108,7 +128,7 @@ Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigne
 }
 
 Result<FileMeta> hash_fd(int fd, const std::string& path, uint32_t piece_size, unsigned threads,
-                         const std::atomic<bool>* cancel) {
+                         const std::atomic<bool>* cancel, std::atomic<uint64_t>* hashed) {
   struct stat before {};
   if (::fstat(fd, &before) != 0) {
     return make_error("io_error", "cannot stat " + path + ": " + errno_text(errno));
@@ -128,7 +148,7 @@ Result<FileMeta> hash_fd(int fd, const std::string& path, uint32_t piece_size, u
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<uint64_t>(threads, count));
 
-  HashJob job(fd, path, meta, cancel);
+  HashJob job(fd, path, meta, cancel, hashed);
   if (threads <= 1) {
     job.run();
   } else {

@@ -20,9 +20,11 @@ namespace gs {
 Result<FileMeta> hash_file(const std::string& path, uint32_t piece_size, unsigned threads,
                            const std::atomic<bool>* cancel = nullptr);
 // The same for a file the caller opened (and keeps open); `path` is for
-// messages only.
+// messages only. `hashed`, when given, grows by each piece's length as it is
+// hashed, for another thread to show the progress.
 Result<FileMeta> hash_fd(int fd, const std::string& path, uint32_t piece_size, unsigned threads,
-                         const std::atomic<bool>* cancel = nullptr);
+                         const std::atomic<bool>* cancel = nullptr,
+                         std::atomic<uint64_t>* hashed = nullptr);
 
 // Reads piece `piece` of `meta` from `fd` into `buffer` (reused across calls
 // to avoid an allocation per piece) and hashes it, to re-check pieces already

@@ -5,11 +5,14 @@
 # clang-14 is for the test lint.clang_syntax (clang stays able to build gs,
 # which the fuzz build needs); scripts/test --fuzz adds libclang-rt-14-dev.
 # systemd is for systemd-analyze, which the test units.verify runs on the
-# installed units.
+# installed units. libedit-dev gives `gsctl shell` line editing (optional at
+# build time); groff-base and man-db render the man pages in the test
+# man.render.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libevent-dev libsqlite3-dev libtomlplusplus-dev
-          libssl-dev libgtest-dev python3 sqlite3 procps clang-14 systemd "$@")
+          libssl-dev libgtest-dev libedit-dev python3 sqlite3 procps clang-14 systemd
+          groff-base man-db "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -377,6 +377,68 @@ TEST_F(CtlClient, ExchangeTimesOut) {
   EXPECT_LT(took, milliseconds(3000));
 }
 
+TEST(CtlAnswer, DecodeProgress) {
+  auto p = decode_progress(R"({"progress":{"done":5,"total":10}})");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->done, 5u);
+  EXPECT_EQ(p->total, 10u);
+  for (const char* not_progress :
+       {R"({"ok":true,"result":null})", R"({"ok":true,"progress":{"done":1,"total":2}})",
+        R"({"progress":{"done":-1,"total":2}})", R"({"progress":{"done":1}})", R"({"progress":3})",
+        "not json", "[]"}) {
+    EXPECT_FALSE(decode_progress(not_progress)) << not_progress;
+  }
+}
+
+// Progress lines go to the callback, and each gives the answer the whole
+// timeout again: here the answer comes after 4 x 150 ms with a timeout of
+// 300 ms. Without a callback the first line is the answer.
+TEST_F(CtlClient, ExchangeProgressResetsTheTimeout) {
+  auto slow = [](int fd) {
+    for (int i = 1; i <= 4; ++i) {
+      std::this_thread::sleep_for(milliseconds(150));
+      send_all(fd, R"({"progress":{"done":)" + std::to_string(i) + R"(,"total":4}})" + "\n");
+    }
+    std::this_thread::sleep_for(milliseconds(150));
+    send_all(fd, "{\"ok\":true,\"result\":null}\n");
+    wait_for_client_close(fd);
+  };
+  {
+    FakeGsd gsd(sock(), slow);
+    std::vector<uint64_t> seen;
+    auto r = exchange(sock(), "{}", milliseconds(300), kControlMaxLine,
+                      [&](const Progress& p) { seen.push_back(p.done); });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, R"({"ok":true,"result":null})");
+    EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4}));
+  }
+  {
+    const std::string other = sb_.path("b.sock");
+    FakeGsd gsd(other, slow);
+    auto r = exchange(other, "{}", milliseconds(1000));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, R"({"progress":{"done":1,"total":4}})");
+  }
+}
+
+// Progress that stops is not progress: the timeout runs out as before.
+TEST_F(CtlClient, ExchangeProgressThatStopsTimesOut) {
+  FakeGsd gsd(sock(), [](int fd) {
+    send_all(fd, "{\"progress\":{\"done\":1,\"total\":4}}\n");
+    wait_for_client_close(fd);
+  });
+  const auto start = Clock::now();
+  int calls = 0;
+  auto r = exchange(sock(), "{}", milliseconds(300), kControlMaxLine,
+                    [&](const Progress&) { ++calls; });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, kTimeout);
+  EXPECT_NE(r.error().message.find("reported no progress for 0.3 s"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(calls, 1);
+  EXPECT_LT(Clock::now() - start, milliseconds(3000));
+}
+
 TEST_F(CtlClient, ExchangeTimesOutOnAHalfLine) {
   FakeGsd gsd(sock(), [](int fd) {
     send_all(fd, "{\"ok\":tr");
@@ -662,7 +724,7 @@ TEST_F(CtlFiles, UploadListStopShowWithoutWait) {
     EXPECT_EQ(r.out, "shared 'big.bin' (1.5 MiB) with 'g'\n");
     EXPECT_EQ(gsd.requests(), (std::vector<std::string>{
                                   R"({"cmd":"upload_file","args":{"path":"/home/u/data/big.bin",)"
-                                  R"("group":"g"}})"}));
+                                  R"("group":"g"},"progress":true})"}));
   }
   {
     ScriptedGsd gsd(sock(), {ok("[]")});
@@ -722,6 +784,29 @@ TEST_F(CtlFiles, WaitUntilComplete) {
   EXPECT_EQ(requests[0], R"({"cmd":"download_file","args":{"group":"g","name":"big.bin",)"
                          R"("dest":"/out","force":true}})");
   for (size_t i = 1; i < requests.size(); ++i) EXPECT_EQ(requests[i], kShowDownloads);
+}
+
+// upload_file: gsd's progress lines as a bar on a terminal, erased before
+// the answer is printed; nothing of them in a pipe.
+TEST_F(CtlFiles, UploadShowsHashingProgressOnATerminal) {
+  const std::string script = R"({"progress":{"done":524288,"total":1572864}})" "\n" +
+                             ok(R"({"group":"g","name":"big.bin","size":1572864,"file_id":"ab"})");
+  for (const bool terminal : {true, false}) {
+    ScriptedGsd gsd(sock(), {script});
+    AppContext ctx;
+    ctx.stderr_is_terminal = terminal;
+    ctx.terminal_columns = [] { return size_t{72}; };
+    auto r = wait_run({"upload_file", "data/big.bin", "g"}, ctx);
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out, "shared 'big.bin' (1.5 MiB) with 'g'\n");
+    if (terminal) {
+      EXPECT_EQ(r.err.rfind("\rbig.bin   33% [", 0), 0u) << testing::PrintToString(r.err);
+      EXPECT_NE(r.err.find("]  hashing\x1b[K"), std::string::npos) << testing::PrintToString(r.err);
+      EXPECT_TRUE(r.err.ends_with("\r\x1b[K")) << testing::PrintToString(r.err);
+    } else {
+      EXPECT_EQ(r.err, "");
+    }
+  }
 }
 
 TEST_F(CtlFiles, WaitShowsAProgressBarOnATerminal) {

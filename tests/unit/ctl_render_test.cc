@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "ctl/commands.h"
+#include "ctl/command_table.h"
 #include "ctl/render.h"
 
 namespace gs::ctl {

@@ -36,6 +36,24 @@ TEST(ControlRequest, AnythingElseIsABadRequest) {
   EXPECT_FALSE(decode_control_request(std::string(100000, '[')).ok());
 }
 
+TEST(ControlRequest, ProgressIsAskedForWithABoolean) {
+  auto asked = decode_control_request(R"({"cmd":"upload_file","args":{},"progress":true})");
+  ASSERT_TRUE(asked.ok()) << asked.error().message;
+  EXPECT_TRUE(asked->wants_progress);
+  EXPECT_EQ(asked->progress, nullptr);  // the control server attaches the counter
+  auto not_asked = decode_control_request(R"({"cmd":"status","progress":false})");
+  ASSERT_TRUE(not_asked.ok());
+  EXPECT_FALSE(not_asked->wants_progress);
+  EXPECT_FALSE(decode_control_request(R"({"cmd":"status"})")->wants_progress);
+  for (const char* line : {R"({"cmd":"status","progress":1})", R"({"cmd":"status","progress":"yes"})"}) {
+    auto r = decode_control_request(line);
+    ASSERT_FALSE(r.ok()) << line;
+    EXPECT_EQ(r.error().code, "bad_request");
+  }
+  // A progress line is never an answer: it has no "ok".
+  EXPECT_EQ(encode_control_progress(5, 10), "{\"progress\":{\"done\":5,\"total\":10}}\n");
+}
+
 TEST(ControlRequest, EncodesAnswersAsOneLine) {
   Json result = Json::object();
   result["user"] = "alice";

@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 
+#include "fd.h"
 #include "sandbox.h"
 
 namespace gs {
@@ -63,6 +65,20 @@ TEST(FileHasher, ManyPiecesManyThreads) {
   auto r = hash_file(path, kPs, 8);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(*r, by_hand(data, kPs));
+}
+
+TEST(FileHasher, CountsTheBytesHashed) {
+  test::Sandbox box;
+  const std::string data = content(5 * kPs + 7);
+  const std::string path = box.write("f", data);
+  for (unsigned threads : {1u, 3u}) {
+    std::atomic<uint64_t> hashed{0};
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_GE(fd.get(), 0);
+    auto r = hash_fd(fd.get(), path, kPs, threads, nullptr, &hashed);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(hashed.load(), data.size()) << threads << " threads";
+  }
 }
 
 TEST(FileHasher, MissingFile) {

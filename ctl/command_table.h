@@ -1,15 +1,13 @@
-// The gsctl command table and the pure half of the tool: argv -> what to do,
-// and a command plus its arguments -> the control request.
+// The gsctl command table: every command gsd understands, with its
+// arguments, flags, help text and how its answer reads to a person.
 //
 // Command names, their argument order and the exit codes are a scripting
 // interface: changing them breaks users' scripts. Everything a command is
-// (its arguments, its help, how its answer reads to a person) is one entry of
-// command_table(), so a new daemon command is one new entry there.
+// is one entry of command_table(), so a new daemon command is one new entry
+// there; the parser (command_parser.h), the help (help.h), the shell, the
+// bash completion and the man page gsctl(1) all read it from there.
 #pragma once
 
-#include <chrono>
-#include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,9 +23,11 @@ inline constexpr int kExitRefused = 1;      // the daemon said no, or the task f
 inline constexpr int kExitUsage = 2;        // the command line was wrong
 inline constexpr int kExitUnreachable = 3;  // no daemon, no answer, or an unreadable one
 
-inline constexpr std::chrono::milliseconds kDefaultTimeout{30'000};
-// Longer waits are almost certainly a typo (milliseconds given as seconds).
-inline constexpr double kMaxTimeoutSeconds = 24 * 3600;
+// The rules for names, as the help and the usage errors state them.
+inline constexpr std::string_view kNameRule =
+    "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-'";
+inline constexpr std::string_view kFileNameRule =
+    "file names are 1-255 bytes without '/' or control characters, and not '.' or '..'";
 
 // How an argument is checked before anything is sent, and how it is encoded.
 enum class ArgKind {
@@ -87,6 +87,10 @@ struct CommandSpec {
   std::string_view message = {};
   // Ask for a prompted password twice (creating a password, not using one).
   bool confirm_password = false;
+  // A command that may run long (upload_file hashes the whole file): the
+  // request asks gsd for progress lines, gsctl shows them on a terminal, and
+  // its --timeout counts from the last one.
+  bool progress = false;
 };
 
 // Every command, in the order `gsctl --help` lists them.
@@ -94,53 +98,9 @@ const std::vector<CommandSpec>& command_table();
 const CommandSpec* find_command(std::string_view name,
                                 const std::vector<CommandSpec>& table = command_table());
 
-// The environment gsctl reads, passed in so parsing stays pure.
-struct Environment {
-  std::optional<std::string> gsd_socket;  // $GSD_SOCKET; empty counts as unset
-  std::string default_socket;             // gs::default_socket_path()
-};
-
-enum class Action { run, show_help, show_version };
-
-struct Invocation {
-  Action action = Action::run;
-  // run: the command. show_help: the command to describe, or null for all.
-  const CommandSpec* command = nullptr;
-  std::vector<std::string> args;       // the command's positional arguments as given
-  std::vector<const FlagSpec*> flags;  // the command's flags that were given
-  // The values of those that take one, by flag name (the last one given wins).
-  std::vector<std::pair<std::string_view, std::string>> flag_values;
-  std::string socket_path;             // --socket, else $GSD_SOCKET, else the default
-  bool json = false;
-  bool password_stdin = false;
-  std::chrono::milliseconds timeout = kDefaultTimeout;
-};
-
-// Parses argv without argv[0]. Options may come before or after the command;
-// "--" ends them (for a password that starts with '-'). Names and passwords
-// given as arguments are validated here. On a usage error the Error's code is
-// "usage" and its message is the complete text for stderr: what is wrong, the
-// relevant usage line and where to look for more, ending in a newline.
-// `table` is for tests of entries that are not (yet) in command_table().
-Result<Invocation> parse_command_line(std::span<const std::string> args, const Environment& env,
-                                      const std::vector<CommandSpec>& table = command_table());
-
-// True when the command takes a password and none was given as an argument.
-bool needs_password(const Invocation& inv);
-
-// Whether the command's flag `name` ("--wait") was given.
-bool has_flag(const Invocation& inv, std::string_view name);
-
-// The request line's JSON: {"cmd":NAME,"args":{...}}. `password` fills the
-// password argument when it was not given on the command line; `cwd` anchors
-// relative local paths (an empty cwd, one that is gone, leaves them relative
-// for gsd to refuse).
-Json build_request(const Invocation& inv, const std::optional<std::string>& password,
-                   const std::string& cwd);
-
-// Help texts, each ending in a newline.
-std::string general_help(const Environment& env);
-std::string command_help(const CommandSpec& spec);
-std::string usage_line(const CommandSpec& spec);  // "usage: gsctl [OPTIONS] login USER [PASSWORD]"
+// "login USER [PASSWORD]": the command as its usage line shows it.
+std::string synopsis(const CommandSpec& spec);
+// Whether one of its arguments is a password.
+bool takes_password(const CommandSpec& spec);
 
 }  // namespace gs::ctl

@@ -1,11 +1,12 @@
-// gsctl's command line: argv -> Invocation -> request JSON, and the help.
+// gsctl's command line: argv -> Invocation -> request JSON.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 #include <vector>
 
-#include "ctl/commands.h"
+#include "ctl/command_parser.h"
+#include "ctl/help.h"
 
 namespace gs::ctl {
 namespace {
@@ -38,46 +39,7 @@ std::string request_of(std::vector<std::string> args,
   return build_request(*r, password, "/home/u").dump();
 }
 
-TEST(CtlCommands, TableIsWellFormed) {
-  std::set<std::string_view> names;
-  for (const CommandSpec& c : command_table()) {
-    EXPECT_TRUE(names.insert(c.name).second) << "duplicate " << c.name;
-    EXPECT_NE(c.render, nullptr) << c.name;
-    EXPECT_FALSE(c.summary.empty()) << c.name;
-    EXPECT_EQ(find_command(c.name), &c);
-    bool optional_seen = false;
-    std::set<std::string_view> fields;
-    for (const ArgSpec& a : c.args) {
-      EXPECT_FALSE(optional_seen && !a.optional) << c.name << ": optional args must be trailing";
-      optional_seen = optional_seen || a.optional;
-      EXPECT_TRUE(fields.insert(a.field).second) << c.name << ": duplicate field " << a.field;
-    }
-    std::set<std::string_view> flags;
-    for (const FlagSpec& f : c.flags) {
-      EXPECT_TRUE(f.name.starts_with("--")) << c.name << ": " << f.name;
-      EXPECT_TRUE(flags.insert(f.name).second) << c.name << ": duplicate flag " << f.name;
-      EXPECT_FALSE(f.help.empty()) << c.name << ": " << f.name;
-      if (!f.field.empty()) {
-        EXPECT_TRUE(fields.insert(f.field).second) << c.name << ": duplicate field " << f.field;
-      }
-      // Global options come first; a flag of the same name would never be seen.
-      for (const char* global :
-           {"--json", "--socket", "--timeout", "--password-stdin", "--help", "--version"}) {
-        EXPECT_NE(f.name, global) << c.name;
-      }
-    }
-  }
-  for (const char* name :
-       {"create_user", "login", "logout", "create_group", "join_group", "leave_group",
-        "list_requests", "accept_request", "reject_request", "list_groups", "status", "upload_file",
-        "list_files", "download_file", "show_downloads", "stop_share", "trackers", "limits"}) {
-    EXPECT_NE(find_command(name), nullptr) << name;
-  }
-  EXPECT_EQ(find_command("help"), nullptr);  // handled by the parser, not sent
-  EXPECT_EQ(find_command(""), nullptr);
-}
-
-TEST(CtlCommands, EachCommandBuildsItsRequest) {
+TEST(CtlCommandParser, EachCommandBuildsItsRequest) {
   EXPECT_EQ(request_of({"create_user", "alice", "pw"}),
             R"({"cmd":"create_user","args":{"user":"alice","password":"pw"}})");
   EXPECT_EQ(request_of({"login", "alice", "pw"}),
@@ -96,7 +58,7 @@ TEST(CtlCommands, EachCommandBuildsItsRequest) {
   EXPECT_EQ(request_of({"list_groups"}), R"({"cmd":"list_groups","args":{}})");
   // Files (request_of runs in /home/u).
   EXPECT_EQ(request_of({"upload_file", "/data/big.bin", "g"}),
-            R"({"cmd":"upload_file","args":{"path":"/data/big.bin","group":"g"}})");
+            R"({"cmd":"upload_file","args":{"path":"/data/big.bin","group":"g"},"progress":true})");
   EXPECT_EQ(request_of({"list_files", "g"}), R"({"cmd":"list_files","args":{"group":"g"}})");
   EXPECT_EQ(request_of({"download_file", "g", "big.bin", "/out"}),
             R"({"cmd":"download_file","args":{"group":"g","name":"big.bin","dest":"/out",)"
@@ -110,7 +72,7 @@ TEST(CtlCommands, EachCommandBuildsItsRequest) {
 
 // download_file's flags anywhere on the line; --force is sent, --wait is
 // gsctl's own (gsd refuses arguments it does not know).
-TEST(CtlCommands, DownloadFileFlags) {
+TEST(CtlCommandParser, DownloadFileFlags) {
   const std::string forced =
       R"({"cmd":"download_file","args":{"group":"g","name":"a.bin","dest":"/home/u/out",)"
       R"("force":true}})";
@@ -158,7 +120,7 @@ TEST(CtlCommands, DownloadFileFlags) {
 
 // limits' flags take values, before or after the command, as "--upload V"
 // or "--upload=V"; the values are checked before anything is sent.
-TEST(CtlCommands, LimitsFlagsTakeCheckedValues) {
+TEST(CtlCommandParser, LimitsFlagsTakeCheckedValues) {
   EXPECT_EQ(request_of({"limits"}), R"({"cmd":"limits","args":{"reset":false}})");
   EXPECT_EQ(
       request_of({"limits", "--upload", "10M", "--download=500K", "--peers", "40"}),
@@ -186,7 +148,7 @@ TEST(CtlCommands, LimitsFlagsTakeCheckedValues) {
   EXPECT_NE(command_help(*find_command("limits")).find("--upload RATE"), std::string::npos);
 }
 
-TEST(CtlCommands, FileArgumentsAreChecked) {
+TEST(CtlCommandParser, FileArgumentsAreChecked) {
   // File names: 1-255 bytes, no '/', not "." or "..", UTF-8 (JSON carries no other).
   for (const auto& bad : std::vector<std::string>{"", ".", "..", "a/b", "/abs", "dir/",
                                                   std::string(256, 'n'), "caf\xe9"}) {
@@ -224,7 +186,7 @@ TEST(CtlCommands, FileArgumentsAreChecked) {
 
 // Traversal and control characters, at the first entry point: refused with
 // what is wrong, escaped, before anything is sent (exit 2, a usage error).
-TEST(CtlCommands, TraversalAndControlCharactersAreRefusedBeforeSending) {
+TEST(CtlCommandParser, TraversalAndControlCharactersAreRefusedBeforeSending) {
   for (const auto& [bad, problem] : std::vector<std::pair<std::string, std::string>>{
            {"../x", "file name contains '/'"},
            {"a/b", "file name contains '/'"},
@@ -259,7 +221,7 @@ TEST(CtlCommands, TraversalAndControlCharactersAreRefusedBeforeSending) {
   EXPECT_TRUE(parse({"download_file", "g", "n", "/tmp/../out"}).ok());
 }
 
-TEST(CtlCommands, PasswordFromElsewhere) {
+TEST(CtlCommandParser, PasswordFromElsewhere) {
   auto r = parse({"login", "alice"});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(needs_password(*r));
@@ -281,7 +243,7 @@ TEST(CtlCommands, PasswordFromElsewhere) {
   EXPECT_FALSE(needs_password(*r));
 }
 
-TEST(CtlCommands, PasswordStdin) {
+TEST(CtlCommandParser, PasswordStdin) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--password-stdin", "login", "alice"},
                                              {"login", "--password-stdin", "alice"},
@@ -298,7 +260,7 @@ TEST(CtlCommands, PasswordStdin) {
             std::string::npos);
 }
 
-TEST(CtlCommands, WrongArgumentCounts) {
+TEST(CtlCommandParser, WrongArgumentCounts) {
   EXPECT_NE(usage_error({"create_group"}).find("create_group: missing GROUP"), std::string::npos);
   const std::string one_short = usage_error({"accept_request", "g"});
   EXPECT_NE(one_short.find("missing USER"), std::string::npos) << one_short;
@@ -321,7 +283,7 @@ TEST(CtlCommands, WrongArgumentCounts) {
   }
 }
 
-TEST(CtlCommands, BadNames) {
+TEST(CtlCommandParser, BadNames) {
   const std::string text = usage_error({"create_group", "bad name"});
   EXPECT_NE(text.find("invalid group name 'bad name'"), std::string::npos) << text;
   EXPECT_NE(usage_error({"login", "-alice"}).find("unknown option"), std::string::npos);
@@ -347,7 +309,7 @@ TEST(CtlCommands, BadNames) {
   EXPECT_NE(usage_error({"login", "alice", "caf\xe9"}).find("not UTF-8"), std::string::npos);
 }
 
-TEST(CtlCommands, OptionsInAnyPosition) {
+TEST(CtlCommandParser, OptionsInAnyPosition) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--json", "--socket", "/s", "list_groups"},
                                              {"--socket=/s", "--json", "list_groups"},
@@ -371,7 +333,7 @@ TEST(CtlCommands, OptionsInAnyPosition) {
   EXPECT_EQ(r->timeout, kDefaultTimeout);
 }
 
-TEST(CtlCommands, DoubleDashEndsOptions) {
+TEST(CtlCommandParser, DoubleDashEndsOptions) {
   auto r = parse({"login", "alice", "--", "-secret"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->args, (std::vector<std::string>{"alice", "-secret"}));
@@ -382,7 +344,7 @@ TEST(CtlCommands, DoubleDashEndsOptions) {
   EXPECT_NE(usage_error({"join_group", "-"}).find("invalid group name '-'"), std::string::npos);
 }
 
-TEST(CtlCommands, BadOptions) {
+TEST(CtlCommandParser, BadOptions) {
   const std::string bogus = usage_error({"--bogus-option", "list_groups"});
   EXPECT_NE(bogus.find("unknown option '--bogus-option'"), std::string::npos) << bogus;
   // A password that looks like an option gets told about "--".
@@ -399,7 +361,7 @@ TEST(CtlCommands, BadOptions) {
   usage_error({"--SOCKET", "/s", "status"});
 }
 
-TEST(CtlCommands, Timeout) {
+TEST(CtlCommandParser, Timeout) {
   auto r = parse({"--timeout", "2.5", "status"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->timeout, std::chrono::milliseconds(2500));
@@ -411,7 +373,7 @@ TEST(CtlCommands, Timeout) {
   EXPECT_EQ(r->timeout, std::chrono::milliseconds(86'400'000));
 }
 
-TEST(CtlCommands, SocketPrecedence) {
+TEST(CtlCommandParser, SocketPrecedence) {
   const Environment with_env{"/env.sock", "/default.sock"};
   const Environment empty_env{"", "/default.sock"};
   const Environment no_env{std::nullopt, "/default.sock"};
@@ -423,7 +385,7 @@ TEST(CtlCommands, SocketPrecedence) {
   EXPECT_EQ(parse({"--socket", "/a", "--socket", "/b", "status"}, no_env)->socket_path, "/b");
 }
 
-TEST(CtlCommands, HelpAndVersion) {
+TEST(CtlCommandParser, HelpAndVersion) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--help"}, {"-h"}, {"help"}, {"--json", "--help"}}) {
     auto r = parse(args);
@@ -449,7 +411,7 @@ TEST(CtlCommands, HelpAndVersion) {
   EXPECT_EQ(parse({"status", "--version"})->action, Action::show_version);
 }
 
-TEST(CtlCommands, UnknownAndMissingCommand) {
+TEST(CtlCommandParser, UnknownAndMissingCommand) {
   EXPECT_NE(usage_error({}).find("no command given"), std::string::npos);
   EXPECT_NE(usage_error({"--json"}).find("no command given"), std::string::npos);
   const std::string text = usage_error({"no_such_command"});
@@ -462,83 +424,7 @@ TEST(CtlCommands, UnknownAndMissingCommand) {
   usage_error({std::string(100000, 'x')});  // long garbage: quick, no suggestion
 }
 
-TEST(CtlCommands, GeneralHelpIsTruthful) {
-  const std::string help = general_help(kEnv);
-  for (const CommandSpec& c : command_table()) {
-    std::string synopsis(c.name);
-    for (const ArgSpec& a : c.args) {
-      synopsis += a.optional ? " [" + std::string(a.metavar) + "]" : " " + std::string(a.metavar);
-    }
-    for (const FlagSpec& f : c.flags) {
-      synopsis += " [" + std::string(f.name) +
-                  (f.metavar.empty() ? "" : " " + std::string(f.metavar)) + "]";
-    }
-    // A long synopsis has a line of its own, the summary under it.
-    EXPECT_TRUE(help.find("  " + synopsis + " ") != std::string::npos ||
-                help.find("  " + synopsis + "\n ") != std::string::npos)
-        << synopsis;
-    EXPECT_NE(help.find(c.summary.substr(0, 20)), std::string::npos) << c.name;
-  }
-  EXPECT_NE(help.find("  download_file GROUP NAME DEST [--wait] [--force]\n"), std::string::npos)
-      << help;
-  // Summaries still start in one column: the long synopsis does not push them.
-  EXPECT_NE(help.find("\n  logout                       log this daemon out\n"), std::string::npos)
-      << help;
-  EXPECT_NE(help.find("file NAME"), std::string::npos);
-  EXPECT_NE(help.find("download_file --wait"), std::string::npos);
-  for (const char* opt : {"--socket PATH", "--json", "--password-stdin", "--timeout SECONDS",
-                          "--help", "--version", "GSD_SOCKET", "/run/user/1000/gsd.sock"}) {
-    EXPECT_NE(help.find(opt), std::string::npos) << opt;
-  }
-  for (const char* code : {"  0  ", "  1  ", "  2  ", "  3  "}) {
-    EXPECT_NE(help.find(code), std::string::npos) << code;
-  }
-  // Fits an 80-column terminal.
-  size_t start = 0;
-  while (start < help.size()) {
-    const size_t end = help.find('\n', start);
-    ASSERT_NE(end, std::string::npos);
-    EXPECT_LE(end - start, 79u) << help.substr(start, end - start);
-    start = end + 1;
-  }
-}
-
-TEST(CtlCommands, CommandHelp) {
-  for (const CommandSpec& c : command_table()) {
-    const std::string help = command_help(c);
-    EXPECT_EQ(help.rfind(usage_line(c), 0), 0u) << help;
-    for (const ArgSpec& a : c.args) {
-      EXPECT_NE(help.find("  " + std::string(a.metavar) + "  "), std::string::npos) << c.name;
-    }
-    for (const FlagSpec& f : c.flags) {
-      const std::string shown =
-          std::string(f.name) + (f.metavar.empty() ? "" : " " + std::string(f.metavar));
-      EXPECT_NE(help.find("  " + shown + "  "), std::string::npos) << c.name;
-    }
-    EXPECT_NE(help.find("Exit codes"), std::string::npos);
-    // Fits an 80-column terminal.
-    for (size_t start = 0, end; (end = help.find('\n', start)) != std::string::npos;
-         start = end + 1) {
-      EXPECT_LE(end - start, 79u) << help.substr(start, end - start);
-    }
-  }
-  const std::string download = command_help(*find_command("download_file"));
-  for (const char* text : {"--wait", "--force", "replace DEST", "exit 0", "exit 1", "progress",
-                           "Ctrl-C", "show_downloads", "directory"}) {
-    EXPECT_NE(download.find(text), std::string::npos) << text << "\n" << download;
-  }
-  EXPECT_NE(command_help(*find_command("upload_file")).find("PATH"), std::string::npos);
-  EXPECT_NE(command_help(*find_command("show_downloads")).find("[F] failed"), std::string::npos);
-  const std::string resume = command_help(*find_command("resume"));
-  for (const char* text : {"GROUP NAME", "by itself", "exits 0", "complete, failed", "show_downloads"}) {
-    EXPECT_NE(resume.find(text), std::string::npos) << text << "\n" << resume;
-  }
-  EXPECT_EQ(usage_line(*find_command("login")), "usage: gsctl [OPTIONS] login USER [PASSWORD]\n");
-  EXPECT_EQ(usage_line(*find_command("logout")), "usage: gsctl [OPTIONS] logout\n");
-}
-
-// Local paths are made absolute: gsd runs in another directory.
-TEST(CtlCommands, RelativePathsOfTheFileCommands) {
+TEST(CtlCommandParser, RelativePathsOfTheFileCommands) {
   auto at = [](std::vector<std::string> args, const std::string& cwd) {
     auto r = parse(args);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
@@ -570,7 +456,7 @@ TEST(CtlCommands, RelativePathsOfTheFileCommands) {
 
 // A command with a local path (upload_file FILE GROUP) is one table entry;
 // the path is made absolute because gsd runs in another directory.
-TEST(CtlCommands, LocalPathsAreMadeAbsolute) {
+TEST(CtlCommandParser, LocalPathsAreMadeAbsolute) {
   const CommandSpec upload{
       .name = "upload_file",
       .args = {{"FILE", "path", ArgKind::local_path}, {"GROUP", "group", ArgKind::group}},
@@ -591,7 +477,7 @@ TEST(CtlCommands, LocalPathsAreMadeAbsolute) {
 
 // A command's own flags (download_file ... --wait) are one more field of its
 // entry; they may come anywhere, like the global options.
-TEST(CtlCommands, CommandFlags) {
+TEST(CtlCommandParser, CommandFlags) {
   const std::vector<CommandSpec> table = {
       {.name = "download_file",
        .args = {{"GROUP", "group", ArgKind::group},
@@ -656,7 +542,7 @@ TEST(CtlCommands, CommandFlags) {
 }
 
 // Any argv at all: a usage error or an invocation, never a crash.
-TEST(CtlCommands, HostileArgv) {
+TEST(CtlCommandParser, HostileArgv) {
   const std::vector<std::string> pieces = {
       "",         "-",         "--",         "---",  "--=",   "-=",   "=",
       "--socket", "--socket=", "--timeout=", "help", "login", "\xff", std::string("a\0b", 3),
@@ -671,6 +557,79 @@ TEST(CtlCommands, HostileArgv) {
       }
     }
   }
+}
+
+// The shell's lines: words as a shell would split them, nothing expanded.
+TEST(CtlCommandParser, SplitWords) {
+  using V = std::vector<std::string>;
+  auto words = [](std::string_view line) {
+    auto r = split_words(line);
+    EXPECT_TRUE(r.ok()) << line;
+    return r.ok() ? *r : V{};
+  };
+  EXPECT_EQ(words(""), V{});
+  EXPECT_EQ(words("  \t "), V{});
+  EXPECT_EQ(words("login alice secret"), (V{"login", "alice", "secret"}));
+  EXPECT_EQ(words("  join_group\t g1  "), (V{"join_group", "g1"}));
+  EXPECT_EQ(words(R"(login bob "pw with  spaces")"), (V{"login", "bob", "pw with  spaces"}));
+  EXPECT_EQ(words(R"(upload_file "/tmp/my file" g)"), (V{"upload_file", "/tmp/my file", "g"}));
+  EXPECT_EQ(words(R"(a "say \"hi\" \\ \n")"), (V{"a", "say \"hi\" \\ \\n"}));
+  EXPECT_EQ(words(R"(a 'it''s' 'x "y"')"), (V{"a", "its", "x \"y\""}));
+  EXPECT_EQ(words(R"(a my\ file)"), (V{"a", "my file"}));
+  EXPECT_EQ(words(R"(a "" '')"), (V{"a", "", ""}));  // empty arguments stay
+  EXPECT_EQ(words(R"(pre"mid dle"post)"), (V{"premid dlepost"}));
+  for (const char* open : {R"(login "alice)", "login 'alice", R"(a "b\")"}) {
+    auto r = split_words(open);
+    ASSERT_FALSE(r.ok()) << open;
+    EXPECT_EQ(r.error().code, "usage");
+    EXPECT_NE(r.error().message.find("close them"), std::string::npos);
+  }
+}
+
+// The words of a shell line go through the same parser: same arguments
+// counted, same names checked.
+TEST(CtlCommandParser, ShellLinesParseLikeArgv) {
+  auto parsed = [](std::string_view line) {
+    auto words = split_words(line);
+    EXPECT_TRUE(words.ok());
+    return parse(*words);
+  };
+  auto login = parsed(R"(login alice "my secret")");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->args, (std::vector<std::string>{"alice", "my secret"}));
+  EXPECT_NE(parsed("join_group").error().message.find("join_group: missing GROUP"),
+            std::string::npos);
+  EXPECT_NE(parsed("join_group g1 g2").error().message.find("unexpected argument 'g2'"),
+            std::string::npos);
+  EXPECT_NE(parsed(R"(join_group "bad name")").error().message.find("invalid group name"),
+            std::string::npos);
+}
+
+TEST(CtlCommandParser, ShellAndHiddenWords) {
+  auto shell = parse({"--json", "shell"});
+  ASSERT_TRUE(shell.ok());
+  EXPECT_EQ(shell->action, Action::shell);
+  EXPECT_TRUE(shell->json);
+  EXPECT_EQ(shell->socket_path, "/run/user/1000/gsd.sock");
+  EXPECT_NE(usage_error({"shell", "x"}).find("takes no arguments"), std::string::npos);
+  EXPECT_NE(usage_error({"shell", "--password-stdin"}).find("on the command's line"),
+            std::string::npos);
+  auto help = parse({"help", "shell"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_EQ(help->action, Action::show_help);
+  EXPECT_EQ(help->command, nullptr);  // the general help, which has the shell
+  auto complete = parse({"--socket", "/s", "__complete", "files", "g"});
+  ASSERT_TRUE(complete.ok());
+  EXPECT_EQ(complete->action, Action::complete);
+  EXPECT_EQ(complete->socket_path, "/s");
+  EXPECT_EQ(complete->args, (std::vector<std::string>{"files", "g"}));
+  EXPECT_EQ(parse({"__man"})->action, Action::man_commands);
+}
+
+TEST(CtlCommandParser, UploadAsksForProgress) {
+  EXPECT_EQ(request_of({"upload_file", "/f", "g"}),
+            R"({"cmd":"upload_file","args":{"path":"/f","group":"g"},"progress":true})");
+  EXPECT_EQ(request_of({"list_groups"}).find("progress"), std::string::npos);
 }
 
 }  // namespace
