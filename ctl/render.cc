@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <initializer_list>
 
 #include "rate_text.h"
+#include "size_text.h"
 
 namespace gs::ctl {
 namespace {
@@ -487,18 +489,8 @@ std::string progress_line(const DownloadEntry& e, size_t columns) {
 
 std::string human_size(double bytes) {
   if (!std::isfinite(bytes) || bytes < 0) bytes = 0;
-  if (bytes < 1024) return std::to_string(static_cast<long long>(bytes)) + " B";
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  size_t unit = 0;
-  double v = bytes / 1024;
-  // 1023.96 KiB would print as "1024.0 KiB": move up at what rounds to 1024.
-  while (v >= 1023.95 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
-  return buf;
+  if (bytes >= 0x1p64) return size_text(UINT64_MAX);
+  return size_text(static_cast<uint64_t>(bytes));
 }
 
 std::string human_rate(double bytes_per_second) { return human_size(bytes_per_second) + "/s"; }

@@ -1,24 +1,6 @@
 #include "config_reload.h"
 
 namespace gs::daemon {
-namespace {
-
-const char* level_text(LogLevel l) {
-  switch (l) {
-    case LogLevel::error:
-      return "error";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::debug:
-      return "debug";
-  }
-  return "?";
-}
-
-}  // namespace
-
 std::vector<ConfigValue> config_values(const DaemonConfig& c) {
   return {
       // Built once at startup: a restart applies them.
@@ -29,7 +11,7 @@ std::vector<ConfigValue> config_values(const DaemonConfig& c) {
       {"daemon.tls", c.tls ? "true" : "false", false},
       {"daemon.write_path", std::string(write_path_setting_name(c.write_path)), false},
       // Applied to what runs.
-      {"daemon.log_level", level_text(c.log_level), true},
+      {"daemon.log_level", log_level_setting(c.log_level), true},
       {"daemon.heartbeat_seconds", std::to_string(c.heartbeat_seconds), true},
       {"daemon.tracker_timeout_seconds", std::to_string(c.tracker_timeout_seconds), true},
       {"daemon.max_upload_rate", std::to_string(c.max_upload_rate), true},
@@ -55,18 +37,10 @@ ReloadPlan plan_reload(const DaemonConfig& running, const DaemonConfig& loaded) 
   plan.next.tls = running.tls;
   plan.next.write_path = running.write_path;
 
-  const auto before = config_values(running);
-  const auto after = config_values(loaded);
-  for (size_t i = 0; i < before.size(); ++i) {
-    if (before[i].value == after[i].value) continue;
-    ReloadPlan::Change c{before[i].key, before[i].value, after[i].value};
-    (before[i].reloads ? plan.applied : plan.kept).push_back(std::move(c));
-  }
+  const ConfigChanges changes = compare_config(config_values(running), config_values(loaded));
+  plan.applied = changes.applied;
+  plan.kept = changes.kept;
   return plan;
-}
-
-std::string kept_line(const ReloadPlan::Change& c) {
-  return c.key + " needs a restart, kept " + c.from + " (the file now says " + c.to + ")";
 }
 
 }  // namespace gs::daemon

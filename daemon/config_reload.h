@@ -18,34 +18,20 @@
 #include <vector>
 
 #include "config.h"
+#include "config_changes.h"  // lib: ConfigValue, compare_config, kept_line
 
 namespace gs::daemon {
-
-// One [daemon] key with its value as text, for comparing and for log lines.
-struct ConfigValue {
-  std::string key;    // "daemon.max_upload_rate"
-  std::string value;  // "1048576"
-  bool reloads = false;
-};
 
 // Every key DaemonConfig holds, in a fixed order.
 std::vector<ConfigValue> config_values(const DaemonConfig& c);
 
 struct ReloadPlan {
   DaemonConfig next;  // what to run with from now on
-  struct Change {
-    std::string key;
-    std::string from;
-    std::string to;
-  };
+  using Change = ConfigChange;
   std::vector<Change> applied;  // reloadable keys whose value changed
   std::vector<Change> kept;     // restart-only keys whose value changed (`from` is kept)
 };
 
 ReloadPlan plan_reload(const DaemonConfig& running, const DaemonConfig& loaded);
-
-// The log line for a kept key: "daemon.listen needs a restart, kept 127.0.0.1:7410
-// (the file now says 127.0.0.1:7411)".
-std::string kept_line(const ReloadPlan::Change& c);
 
 }  // namespace gs::daemon

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iterator>
 
+#include "size_text.h"
+
 #include "download_part.h"
 
 namespace gs::daemon {
@@ -26,21 +28,6 @@ std::optional<DiskTrouble> trouble_from_name(std::string_view name) {
   if (name == "no_space") return DiskTrouble::no_space;
   if (name == "write_error") return DiskTrouble::write_error;
   return std::nullopt;
-}
-
-std::string size_text(uint64_t bytes) {
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  size_t unit = 0;
-  double v = static_cast<double>(bytes) / 1024;
-  // What would print as "1024.0 KiB" moves up a unit.
-  while (v >= 1023.95 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
-  return buf;
 }
 
 std::string disk_pause_reason(DiskTrouble trouble, const std::string& error, const std::string& dir,

@@ -60,8 +60,6 @@ struct DiskSpace {
 std::string disk_pause_reason(DiskTrouble trouble, const std::string& error, const std::string& dir,
                               const std::optional<DiskSpace>& space);
 
-// "12.0 MiB", "512 B": a byte count for a person.
-std::string size_text(uint64_t bytes);
 
 class DiskRetry {
  public:

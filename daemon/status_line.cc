@@ -1,6 +1,6 @@
 #include "status_line.h"
 
-#include "disk_retry.h"  // size_text
+#include "size_text.h"
 
 namespace gs::daemon {
 

@@ -95,6 +95,16 @@ void log_line(LogLevel level, const std::string& raw) {
                level_name(level), text.c_str());
 }
 
+const char* log_level_setting(LogLevel level) {
+  switch (level) {
+    case LogLevel::error: return "error";
+    case LogLevel::warn: return "warn";
+    case LogLevel::info: return "info";
+    case LogLevel::debug: return "debug";
+  }
+  return "?";
+}
+
 bool parse_log_level(std::string_view name, LogLevel& out) {
   if (name == "error") out = LogLevel::error;
   else if (name == "warn" || name == "warning") out = LogLevel::warn;

@@ -28,6 +28,8 @@ void log_init(std::string_view program, LogLevel threshold);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, const std::string& text);
 bool parse_log_level(std::string_view name, LogLevel& out);
+// The name parse_log_level takes for `level` ("warn"), as a config file spells it.
+const char* log_level_setting(LogLevel level);
 
 // Whether JOURNAL_STREAM's value ("DEV:INO", decimal, what systemd sets for a
 // service whose stderr goes to the journal) names the file `dev`:`ino`.

@@ -1,25 +1,7 @@
 #include "config_reload.h"
 
 namespace gs::tracker {
-namespace {
-
-const char* level_text(LogLevel l) {
-  switch (l) {
-    case LogLevel::error:
-      return "error";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::debug:
-      return "debug";
-  }
-  return "?";
-}
-
-}  // namespace
-
-std::vector<TrackerConfigValue> tracker_config_values(const TrackerConfig& c) {
+std::vector<ConfigValue> tracker_config_values(const TrackerConfig& c) {
   const auto n = [](int64_t v) { return std::to_string(v); };
   return {
       {"tracker.tls", c.tls ? "true" : "false", false},
@@ -27,7 +9,7 @@ std::vector<TrackerConfigValue> tracker_config_values(const TrackerConfig& c) {
       {"tracker.login_addresses_tracked", n(c.login_addresses_tracked), false},
       {"tracker.cluster_timeout_ms", n(c.cluster_timeout_ms), false},
       {"tracker.replica_log_keep", n(c.replica_log_keep), false},
-      {"tracker.log_level", level_text(c.log_level), true},
+      {"tracker.log_level", log_level_setting(c.log_level), true},
       {"tracker.session_ttl_seconds", n(c.session_ttl_seconds), true},
       {"tracker.ticket_ttl_seconds", n(c.ticket_ttl_seconds), true},
       {"tracker.kdf_log2_n", n(c.kdf_log2_n),
@@ -54,13 +36,10 @@ TrackerReloadPlan plan_tracker_reload(const TrackerConfig& running, const Tracke
   plan.next.cluster_timeout_ms = running.cluster_timeout_ms;
   plan.next.replica_log_keep = running.replica_log_keep;
 
-  const auto before = tracker_config_values(running);
-  const auto after = tracker_config_values(loaded);
-  for (size_t i = 0; i < before.size(); ++i) {
-    if (before[i].value == after[i].value) continue;
-    TrackerReloadPlan::Change c{before[i].key, before[i].value, after[i].value};
-    (before[i].reloads ? plan.applied : plan.kept).push_back(std::move(c));
-  }
+  const ConfigChanges changes =
+      compare_config(tracker_config_values(running), tracker_config_values(loaded));
+  plan.applied = changes.applied;
+  plan.kept = changes.kept;
   return plan;
 }
 

@@ -15,24 +15,15 @@
 #include <vector>
 
 #include "config.h"
+#include "config_changes.h"  // lib: ConfigValue, compare_config, kept_line
 
 namespace gs::tracker {
 
-struct TrackerConfigValue {
-  std::string key;  // "tracker.ticket_ttl_seconds"
-  std::string value;
-  bool reloads = false;
-};
-
-std::vector<TrackerConfigValue> tracker_config_values(const TrackerConfig& c);
+std::vector<ConfigValue> tracker_config_values(const TrackerConfig& c);
 
 struct TrackerReloadPlan {
   TrackerConfig next;
-  struct Change {
-    std::string key;
-    std::string from;
-    std::string to;
-  };
+  using Change = ConfigChange;
   std::vector<Change> applied;
   std::vector<Change> kept;  // `from` stays
 };

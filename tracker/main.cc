@@ -353,9 +353,7 @@ int run(const Args& args) {
         log_error("config not reloaded, the running settings stay: ", loaded.error().message);
       } else {
         TrackerReloadPlan plan = plan_tracker_reload(running, *loaded);
-        for (const auto& k : plan.kept) {
-          log_warn(k.key, " needs a restart, kept ", k.from, " (the file now says ", k.to, ")");
-        }
+        for (const auto& k : plan.kept) log_warn(kept_line(k));
         for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
         log_init("gs-tracker", plan.next.log_level);
         service.set_config(service_config_of(plan.next));

@@ -117,11 +117,6 @@ TEST(DiskRetry, Reason) {
   EXPECT_EQ(disk_pause_reason(DiskTrouble::write_error, "cannot sync the partial file: Input/output error", "/mnt/x",
                               DiskSpace{0, 16 * kMiB}),
             "write error in /mnt/x: cannot sync the partial file: Input/output error");
-  EXPECT_EQ(size_text(0), "0 B");
-  EXPECT_EQ(size_text(1023), "1023 B");
-  EXPECT_EQ(size_text(1024), "1.0 KiB");
-  EXPECT_EQ(size_text(1024 * 1024 - 1), "1.0 MiB");
-  EXPECT_EQ(size_text(3 * kMiB / 2), "1.5 MiB");
 }
 
 }  // namespace
