@@ -3,18 +3,11 @@
 
 #include <set>
 
+#include "daemon_config_text.h"
 #include "daemon/config_reload.h"
 
 namespace gs::daemon {
 namespace {
-
-DaemonConfig from_text(const std::string& text) {
-  auto file = ConfigFile::parse(text, "gsd.toml");
-  EXPECT_TRUE(file.ok()) << file.error().message;
-  auto c = make_config(*file, "gsd.toml", {});
-  EXPECT_TRUE(c.ok()) << c.error().message;
-  return *c;
-}
 
 std::vector<std::string> keys(const std::vector<ReloadPlan::Change>& changes) {
   std::vector<std::string> out;

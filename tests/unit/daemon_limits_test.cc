@@ -2,18 +2,11 @@
 // `limits` request changes the runtime overrides.
 #include <gtest/gtest.h>
 
+#include "daemon_config_text.h"
 #include "daemon/limits.h"
 
 namespace gs::daemon {
 namespace {
-
-DaemonConfig from_text(const std::string& text) {
-  auto file = ConfigFile::parse(text, "gsd.toml");
-  EXPECT_TRUE(file.ok()) << file.error().message;
-  auto c = make_config(*file, "gsd.toml", {});
-  EXPECT_TRUE(c.ok()) << c.error().message;
-  return *c;
-}
 
 Json args(const std::string& text) {
   auto j = Json::parse(text);
