@@ -1,7 +1,9 @@
 """A download onto a disk that fills up: it pauses with the reason and the
 room it needs, keeps what it verified, answers `gsctl resume` and survives a
 restart of gsd while paused, and resumes by itself once room is made, ending
-byte-identical with the source.
+byte-identical with the source. And a disk that reports a write error (the
+test hook GS_TEST_WRITE_ERRORS): the download pauses with that reason and
+goes on by itself once writes succeed again.
 
 The small disk is a tmpfs mounted in the sandbox, so these tests need root
 (CI runs them as root); elsewhere they are skipped with the reason.
@@ -121,6 +123,47 @@ class DiskFull(TransferCase):
         self.assertIsNone(entry["disk_trouble"])
         self.assertIn("trying the disk again (by itself)", leech.log())
         self.assertTrue(leech.alive())
+
+    def test_write_error_pauses_and_the_download_goes_on_by_itself(self):
+        # No root needed: the failing device is the test hook's (the first N
+        # piece writes of the leecher fail with EIO).
+        seeder = self.member("seed")
+        src = make_file(os.path.join(self.sb.dir, "w.bin"), 8 * MIB)
+        seeder.ok("upload_file", src, "g")
+        leech = self.member("leech", owner=seeder)
+        leech.stop()
+        leech.env = dict(os.environ, GS_TEST_WRITE_ERRORS="3")
+        leech.start()
+        wait_until(lambda: leech.json("status").get("user") == "leech", what="the leecher's session to resume")
+
+        out = os.path.join(self.sb.dir, "w.out")
+        leech.ok("download_file", "g", "w.bin", out)
+
+        def paused():
+            e = self.download(leech, "w.bin")
+            if e and e["state"] == "paused" and e.get("disk_trouble") == "write_error":
+                return e
+            if e and e["state"] == "complete" and "GS_TEST_WRITE_ERRORS=3 is active" not in leech.log():
+                self.skipTest("gsd built without GS_TEST_HOOKS (no write failed)")
+            self.assertNotEqual(e and e["state"], "failed", f"download failed: {e}\n{leech.log()[-3000:]}")
+            return None
+
+        e = wait_until(paused, timeout=30, interval=0.05, what=f"the download to pause on the write error\n{leech.log()[-3000:]}")
+        self.assertEqual(e["error"], f"write error in {self.sb.dir}: cannot write the partial file: Input/output error")
+        self.assertIn(f"paused: write error in {self.sb.dir}: cannot write the partial file: Input/output error",
+                      leech.ok("show_downloads"))
+        self.assertTrue(leech.alive())
+
+        # The device works again after three failed writes: the download
+        # tries again on its timer (5 s, doubling), without gsctl resume,
+        # and ends identical.
+        self.wait_complete(leech, "w.bin", timeout=120)
+        self.assertEqual(digest(out), digest(src))
+        entry = self.download(leech, "w.bin")
+        self.assertIsNone(entry["error"])
+        self.assertIsNone(entry["disk_trouble"])
+        self.assertIn("trying the disk again (by itself)", leech.log())
+        self.assertNotIn("trying the disk again (gsctl resume)", leech.log())
 
 
 if __name__ == "__main__":
