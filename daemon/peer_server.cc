@@ -670,12 +670,13 @@ void PeerServer::on_tick() {
     if (!c->handshaken) {
       if (now - c->accepted > handshake_limit) {
         log_debug("peer ", c->peer, ": no handshake within ", options_.handshake_timeout_seconds, " s; closing");
-        c->link->close("handshake timeout");
+        c->link->close("handshake timeout");  // may free c at once
+        continue;
       }
     } else if (now - c->last_send > keep_alive_after && c->link->pending_output() == 0) {
       send(*c, encode_keep_alive());
     }
-    if (c->handshaken && options_.tickets && !gone(c)) tend_tickets(*c, wall_now);
+    if (!gone(c) && c->handshaken && options_.tickets) tend_tickets(*c, wall_now);
   }
   std::erase_if(spreads_, [](const auto& entry) { return entry.second->conns.empty(); });
 }
