@@ -346,6 +346,7 @@ int run(const DaemonConfig& cfg, const CliOptions& cli) {
 
 int main(int argc, char** argv) {
   using namespace gs::daemon;
+  gs::take_signals();
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = parse_args(args);
   if (!parsed) {

@@ -56,6 +56,16 @@ ReloadSignal::~ReloadSignal() { event_free(hup_); }
 
 void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 
+void take_signals() {
+  // SIG_IGN first: setting it discards a pending SIGHUP, so unblocking
+  // cannot deliver one with the default action.
+  std::signal(SIGHUP, SIG_IGN);
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&handled, sig);
+  sigprocmask(SIG_UNBLOCK, &handled, nullptr);
+}
+
 bool notify(const std::string& message) {
   const char* path = std::getenv("NOTIFY_SOCKET");
   if (!path || !*path) return false;

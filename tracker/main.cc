@@ -400,6 +400,7 @@ int run(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gs::take_signals();
   // The state file holds password hashes: private to the tracker's user,
   // whatever umask it was started with.
   umask(077);

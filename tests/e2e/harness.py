@@ -66,12 +66,14 @@ class Process:
         self.log_path = log_path
         self.env = env
         self.user = None  # a user name to run as (the tests run as root), else ours
+        self.preexec = None  # runs in the child before exec (subprocess's preexec_fn)
         self.proc = None
 
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env, **as_user(self.user))
+                                     stdin=subprocess.DEVNULL, env=self.env, preexec_fn=self.preexec,
+                                     **as_user(self.user))
         log.close()
         return self
 

@@ -47,6 +47,14 @@ def hup_and_wait(proc, fragment, timeout=10):
     return lines_with(proc.log(), fragment)[-1]
 
 
+def hup_pending():
+    """In the child before exec: SIGHUP blocked and pending, as if it came
+    before the daemon's handler existed (a blocked mask and its pending
+    signals survive exec)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    os.kill(os.getpid(), signal.SIGHUP)
+
+
 class Reload(TransferCase):
     def done(self, d, name):
         return (self.download(d, name) or {}).get("done_bytes", 0)
@@ -216,6 +224,29 @@ class ReloadNotify(TransferCase):
 
 
 class TrackerReload(TransferCase):
+    def test_a_sighup_before_the_handler_is_dropped_and_reloads_work_after(self):
+        # Without take_signals() the pending SIGHUP either stays blocked for
+        # good (no reload ever) or, once unblocked, ends the process.
+        tracker = self.sb.trackers[0]
+        d = self.member("d")
+        for p in (tracker, d):
+            p.stop()
+            p.preexec = hup_pending
+            p.start()
+        wait_until(lambda: d.alive() and (d.json("status") or {}).get("user") == "d", timeout=30,
+                   what=f"gsd to come back logged in\n{d.log()[-2000:]}")
+        self.assertTrue(tracker.alive(), tracker.log()[-2000:])
+        for p in (tracker, d):
+            self.assertIn("1 change(s) applied", self.reload_a_change(p))
+            self.assertTrue(p.alive())
+        d.ok("create_group", "after-early-hup")
+
+    def reload_a_change(self, p):
+        """Changes a key that applies at once in `p`'s config, SIGHUPs it and
+        returns its 'config reloaded' line."""
+        set_key(p.config, "log_level", '"info"')  # the sandbox's is "debug"
+        return hup_and_wait(p, "config reloaded")
+
     def test_tracker_survives_sighup_and_applies_a_changed_value(self):
         tracker = self.sb.trackers[0]
         d = self.member("alice")
