@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <ctime>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "log.h"
 
