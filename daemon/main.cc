@@ -109,7 +109,6 @@ class Reloader {
 };
 
 int run(const DaemonConfig& cfg, const CliOptions& cli) {
-  ignore_sigpipe();
   // First, so that the LISTEN_* variables are gone before anything could
   // start a child.
   const std::optional<int> activated_socket = take_listen_fd();

@@ -57,6 +57,7 @@ ReloadSignal::~ReloadSignal() { event_free(hup_); }
 void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 
 void take_signals() {
+  ignore_sigpipe();
   // SIG_IGN first: setting it discards a pending SIGHUP, so unblocking
   // cannot deliver one with the default action.
   std::signal(SIGHUP, SIG_IGN);

@@ -55,12 +55,13 @@ class ReloadSignal {
 
 void ignore_sigpipe();
 
-// First thing in main(), before anything slow: a SIGHUP that comes before
-// ReloadSignal exists is ignored instead of ending the process (the config
-// being read then is the newest anyway), and the signals the daemons handle
-// are unblocked, since a blocked mask is inherited across exec (a parent may
-// leave SIGHUP blocked, and then no reload would ever arrive). A SIGHUP left
-// pending by such a parent is dropped.
+// First thing in a daemon's main(), before anything slow, the one place for
+// its signal dispositions: SIGPIPE ignored (ignore_sigpipe); a SIGHUP that
+// comes before ReloadSignal exists ignored instead of ending the process
+// (the config being read then is the newest anyway); and the signals the
+// daemons handle unblocked, since a blocked mask is inherited across exec (a
+// parent may leave SIGHUP blocked, and then no reload would ever arrive). A
+// SIGHUP left pending by such a parent is dropped.
 void take_signals();
 
 // The service's life as systemd sees it (sd_notify(3)). READY=1 once the

@@ -295,7 +295,6 @@ int run(const Args& args) {
   auto store = Store::open(state_dir + "/tracker.db");
   if (!store) return fail(store.error().message);
 
-  ignore_sigpipe();
   fit_fd_limit(config->max_connections);
   std::unique_ptr<event_base, void (*)(event_base*)> base(event_base_new(), event_base_free);
   if (!base) return fail("cannot create the event loop");
