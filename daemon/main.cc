@@ -85,21 +85,17 @@ class Reloader {
       : cli_(std::move(cli)), running_(std::move(running)), apply_(std::move(apply)) {}
 
   void reload() {
-    notify("RELOADING=1");
-    const std::string file =
-        running_.config_file.empty() ? "(no config file: defaults)" : running_.config_file;
-    if (auto loaded = load_config(cli_); !loaded) {
-      log_error("config not reloaded, the running settings stay: ", loaded.error().message);
-    } else {
-      ReloadPlan plan = plan_reload(running_, *loaded);
-      for (const auto& k : plan.kept) log_warn(kept_line(k));
-      for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
-      apply_(plan.next);
-      running_ = std::move(plan.next);
-      log_info("config reloaded from ", file, ": ", plan.applied.size(), " change(s) applied, ",
-               plan.kept.size(), " kept until a restart");
-    }
-    notify("READY=1");
+    reload_config(
+        running_.config_file,
+        [this]() -> Result<ReloadPlan> {
+          auto loaded = load_config(cli_);
+          if (!loaded) return loaded.error();
+          return plan_reload(running_, *loaded);
+        },
+        [this](ReloadPlan& plan) {
+          apply_(plan.next);
+          running_ = std::move(plan.next);
+        });
   }
 
  private:

@@ -12,10 +12,13 @@
 // unset) the calls do nothing.
 #pragma once
 
+#include <event2/event.h>
+
 #include <functional>
 #include <string>
 
-#include <event2/event.h>
+#include "config_changes.h"
+#include "log.h"
 
 namespace gs {
 
@@ -79,5 +82,28 @@ bool notify_socket_set();
 // Sends `message` ("READY=1\nSTATUS=…") to $NOTIFY_SOCKET; false when it is
 // unset, unusable or the send fails (the caller has nothing better to do).
 bool notify(const std::string& message);
+
+// One reload of a daemon's config file (SIGHUP), the same for both daemons:
+// told to systemd (RELOADING=1, then READY=1 whether or not the file
+// loaded). `load_and_plan` reads `file` and compares it with the running
+// config, giving a plan (`next`, `applied`, `kept`) or the file's error
+// (file, line, key), which is logged and changes nothing. Otherwise each
+// kept and applied key is logged, `apply` gets the plan, and a summary line
+// follows.
+template <class LoadAndPlan, class Apply>
+void reload_config(const std::string& file, LoadAndPlan load_and_plan, Apply apply) {
+  notify_reloading();
+  if (auto plan = load_and_plan(); !plan) {
+    log_error("config not reloaded, the running settings stay: ", plan.error().message);
+  } else {
+    for (const auto& k : plan->kept) log_warn(kept_line(k));
+    for (const auto& c : plan->applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
+    apply(*plan);
+    log_info("config reloaded from ", file.empty() ? "(no config file: defaults)" : file, ": ",
+             plan->applied.size(), " change(s) applied, ", plan->kept.size(),
+             " kept until a restart");
+  }
+  notify("READY=1");
+}
 
 }  // namespace gs

@@ -347,24 +347,20 @@ int run(const Args& args) {
     // (config_reload.h); a file that does not load changes nothing.
     TrackerConfig running = *config;
     ReloadSignal hup(base.get(), [&] {
-      notify("RELOADING=1");
-      if (auto loaded = read_config(args); !loaded) {
-        log_error("config not reloaded, the running settings stay: ", loaded.error().message);
-      } else {
-        TrackerReloadPlan plan = plan_tracker_reload(running, *loaded);
-        for (const auto& k : plan.kept) log_warn(kept_line(k));
-        for (const auto& c : plan.applied) log_info("config: ", c.key, " ", c.from, " -> ", c.to);
-        log_init("gs-tracker", plan.next.log_level);
-        service.set_config(service_config_of(plan.next));
-        server.set_limits(plan.next.max_connections_per_address,
-                          plan.next.handshake_timeout_seconds, plan.next.idle_timeout_seconds);
-        running = plan.next;
-        const std::string path = config_path(args);
-        log_info("config reloaded from ", path.empty() ? "(no config file: defaults)" : path, ": ",
-                 plan.applied.size(), " change(s) applied, ", plan.kept.size(),
-                 " kept until a restart");
-      }
-      notify("READY=1");
+      reload_config(
+          config_path(args),
+          [&]() -> Result<TrackerReloadPlan> {
+            auto loaded = read_config(args);
+            if (!loaded) return loaded.error();
+            return plan_tracker_reload(running, *loaded);
+          },
+          [&](TrackerReloadPlan& plan) {
+            log_init("gs-tracker", plan.next.log_level);
+            service.set_config(service_config_of(plan.next));
+            server.set_limits(plan.next.max_connections_per_address,
+                              plan.next.handshake_timeout_seconds, plan.next.idle_timeout_seconds);
+            running = plan.next;
+          });
     });
     const std::string status = "tracker " + std::to_string(args.index) + " of " +
                                std::to_string(trackers.size()) + " listening on " + endpoint.str() +
