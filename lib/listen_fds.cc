@@ -37,10 +37,8 @@ std::optional<int> take_listen_fd() {
   if (n != 1) return std::nullopt;
   const int fd = kListenFdsStart;
   const int fd_flags = fcntl(fd, F_GETFD);
-  const int fl_flags = fcntl(fd, F_GETFL);
-  if (fd_flags < 0 || fl_flags < 0) return std::nullopt;  // not open after all
+  if (fd_flags < 0) return std::nullopt;  // not open after all
   fcntl(fd, F_SETFD, fd_flags | FD_CLOEXEC);
-  fcntl(fd, F_SETFL, fl_flags | O_NONBLOCK);
   return fd;
 }
 

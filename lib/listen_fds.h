@@ -18,7 +18,8 @@ constexpr int kListenFdsStart = 3;
 int listen_fds_count(const char* fds, const char* pid, long self);
 
 // The one passed socket, if this process was given exactly one: made
-// close-on-exec and non-blocking. Unsets LISTEN_FDS, LISTEN_PID and
+// close-on-exec (ControlServer::adopt, which listens on it, makes it
+// non-blocking and checks what it is). Unsets LISTEN_FDS, LISTEN_PID and
 // LISTEN_FDNAMES either way, so that no child takes them for its own. With
 // more than one descriptor it returns nullopt and closes none: gsd.socket
 // passes one, and guessing which of several is the control socket would be
