@@ -13,6 +13,7 @@
 #include "transport.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
 
 namespace gs {
 
@@ -38,8 +39,19 @@ class TlsContext {
 // `connecting`: we are the client. `expect_key` (raw, or empty for any): the
 // key the far end must prove it holds, checked before on_connected; another
 // fails the link with wrong_key and a text that names both keys.
-std::unique_ptr<Transport> tls_transport(event_base* base, evutil_socket_t fd, const TlsContext& tls,
-                                         bool connecting, std::string expect_key);
+std::unique_ptr<Transport> tls_transport(event_base* base, evutil_socket_t fd,
+                                         const TlsContext& tls, bool connecting,
+                                         std::string expect_key);
+
+// OpenSSL's key log callback of every TlsContext: hands the link of `ssl`
+// its application traffic secrets, with which it protects its records
+// itself once the handshake is done (tls_transport.cc). Nothing is logged.
+void take_traffic_secret(const SSL* ssl, const char* line);
+
+// After how many records sealed with one key a link moves to the next
+// (KeyUpdate). The default, 2^24 records (256 GiB), keeps AES-GCM well
+// inside RFC 8446 5.5's limit of 2^24.5; tests set a small one.
+void set_tls_key_update_records(uint64_t records);
 
 // The first error on OpenSSL's queue for this thread as text (and clears it).
 std::string openssl_error_text();

@@ -1,30 +1,44 @@
-// The TLS transport: OpenSSL on the socket for reading, records sealed by us
-// into a socket bufferevent for writing.
+// The TLS transport: OpenSSL for the handshake, our own record layer
+// (tls_records.h) for everything after it.
 //
-// Why not libevent's bufferevent_openssl: it reads one 16 KiB record per
-// readable event (two read() calls each: header, then body), puts it in an
-// evbuffer that we then copy out of, and writes one record per write(). On
-// this 2-core VM, where a system call is dear, that made TLS links carry
-// about a fifth of what plain ones did (bench/link_speed.cc, one link) and the
-// bench/run transfer 0.79 of its plaintext rate.
+// Why not OpenSSL's records: they pass through its own buffers. A received
+// record is read into OpenSSL's read buffer, decrypted there and copied out;
+// a sent one is copied into its write buffer, encrypted there, and copied
+// again into the bufferevent. In the bench's transfer (bench/run, TLS
+// against plaintext) the leecher's event loop spent about a third of its
+// TLS time in those copies (perf: memmove 10.6 % of the gsd's samples beside
+// 20.8 % decrypting), and the seeders paid two more per byte. And
+// bufferevent_openssl (libevent's) reads one record per readable event in
+// two read() calls and writes one record per write().
 //
-// Here, reads: OpenSSL reads ahead from the socket (kReadBuffer at a time,
-// many records per read()), and read() decrypts record after record straight
-// into the caller's buffer (a piece's landing buffer) until it is full or the
-// socket is drained. Writes: queued plaintext (frames, file ranges mapped by
-// libevent) is sealed into records up to kCipherHigh ahead of the socket,
-// through a BIO that appends them to the bufferevent's output, which writes
+// Reads: the socket is read in large reads (kInput), and each whole record
+// is opened straight into the caller's buffer (a piece's landing buffer)
+// when its content fits, else into a record-sized spare from which it is
+// handed out. Writes: queued plaintext (frames, file ranges, which are read
+// with pread) is gathered kChunk at a time and sealed, record after record,
+// straight into space reserved in the bufferevent's output, which writes
 // them in large writes and still gives us the upload rate limit group, the
-// write timeout and connect(). The BIO never refuses, so SSL_write never
-// wants to write again later, and TLS 1.3 never makes a write wait for a
-// read (post-handshake messages are handled inside SSL_read).
+// write timeout and connect(). OpenSSL's key log callback hands a link its
+// application traffic secrets (nothing is logged); OpenSSL reads no byte
+// past the handshake's last record (no read-ahead, tls.cc), and sends no
+// session tickets, so the link's first record is ours to read.
 //
-// The cost: one copy of each record into the bufferevent (OpenSSL seals into
-// its own buffer first). kTLS send offload cannot engage with a BIO of ours;
-// receive offload can, where OpenSSL and the kernel offer it (not here: this
-// kernel has no tls ULP).
+// After the handshake, what comes in: application data; alerts
+// (close_notify ends the stream, user_canceled is let pass, any other fails
+// the link naming it); KeyUpdate, answered as RFC 8446 4.6.3 says;
+// NewSessionTicket, ignored. Anything else fails the link. Links move to a
+// new key of their own after kKeyUpdateRecords records.
+//
+// kTLS cannot engage here (it needs OpenSSL's socket BIOs on both sides);
+// this kernel has no tls ULP anyway.
+#include <event2/buffer.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,30 +48,39 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
-#include <event2/buffer.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
+#include "crypto.h"
 #include "file_source.h"
 #include "tls.h"
+#include "tls_records.h"
 
 namespace gs {
 namespace {
 
-// TLS's largest record payload: what one record carries.
-constexpr size_t kRecord = 16384;
+using tls_record::kHeader;
+using tls_record::kTag;
+
+// What one record carries.
+constexpr size_t kRecord = tls_record::kMaxPlain;
 // Ciphertext sealed ahead of the socket: sealing stops once this much waits
 // in the bufferevent and starts again when it has written down to kCipherLow.
 // Large enough for few, large writes; small enough that a rate-limited link
 // holds little (the rest waits as plaintext, which the owner sees).
 constexpr size_t kCipherHigh = 256 * 1024;
 constexpr size_t kCipherLow = 64 * 1024;
-// Plaintext sealed per SSL_write: a few records, read (from a file) and
+// Plaintext sealed per write_record: a few records, read (from a file) and
 // sealed while they are still in the cache.
 constexpr size_t kChunk = 16 * kRecord;
+// Input read per read() at most: many records per system call. A peer
+// cannot make us buffer more than this ahead of the frames being taken.
+constexpr size_t kInput = 128 * 1024;
+static_assert(kInput >= 2 * tls_record::kMaxRecord, "room for a whole record after a partial one");
+
+// After how many records with one key a link moves to the next (KeyUpdate):
+// set_tls_key_update_records().
+uint64_t key_update_records = uint64_t{1} << 24;
 
 // Where plaintext is gathered to be sealed, one per thread (sealing is
 // synchronous), so a link holds no such buffer of its own.
@@ -68,6 +91,50 @@ char* bounce() {
 }
 
 int bio_write(BIO* bio, const char* data, size_t size, size_t* written);
+
+// Input buffers of links that hold no partial record go back to a few
+// spares of this thread's: an idle link holds none, and a busy one does not
+// allocate one per readable event.
+std::vector<std::unique_ptr<char[]>>& spare_inputs() {
+  thread_local std::vector<std::unique_ptr<char[]>> spares;
+  return spares;
+}
+std::unique_ptr<char[]> take_input_buffer() {
+  auto& spares = spare_inputs();
+  if (spares.empty()) return std::unique_ptr<char[]>(new char[kInput]);
+  std::unique_ptr<char[]> b = std::move(spares.back());
+  spares.pop_back();
+  return b;
+}
+void give_back_input_buffer(std::unique_ptr<char[]> b) {
+  auto& spares = spare_inputs();
+  if (spares.size() < 4) spares.push_back(std::move(b));
+}
+
+std::string alert_text(unsigned char description) {
+  switch (description) {
+    case 10:
+      return "unexpected_message";
+    case 20:
+      return "bad_record_mac";
+    case 22:
+      return "record_overflow";
+    case 40:
+      return "handshake_failure";
+    case 42:
+      return "bad_certificate";
+    case 47:
+      return "illegal_parameter";
+    case 50:
+      return "decode_error";
+    case 51:
+      return "decrypt_error";
+    case 80:
+      return "internal_error";
+    default:
+      return std::to_string(description);
+  }
+}
 long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
 int bio_create(BIO* bio) {
   BIO_set_init(bio, 1);
@@ -77,7 +144,8 @@ int bio_create(BIO* bio) {
 // The records OpenSSL writes go to TlsTransport::take_cipher.
 BIO_METHOD* output_method() {
   static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "gs bufferevent output");
+    BIO_METHOD* m =
+        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "gs bufferevent output");
     if (m && (BIO_meth_set_write_ex(m, &bio_write) != 1 || BIO_meth_set_ctrl(m, &bio_ctrl) != 1 ||
               BIO_meth_set_create(m, &bio_create) != 1)) {
       BIO_meth_free(m);
@@ -96,11 +164,15 @@ class TlsTransport final : public Transport {
   ~TlsTransport() override {
     // Tells the far end this is the end of the stream (close_notify), best
     // effort: the socket is non-blocking and closes right after.
-    if (!peer_key_.empty() && fd() >= 0) {
-      ERR_clear_error();
-      SSL_shutdown(ssl_);
-      evbuffer_write(bufferevent_get_output(bev_), fd());
+    if (records_ && fd() >= 0 && !failure_) {
+      const char close_notify[2] = {1, 0};  // warning, close_notify
+      if (seal_control(tls_record::kAlert, close_notify, sizeof close_notify)) {
+        evbuffer_write(bufferevent_get_output(bev_), fd());
+      }
     }
+    OPENSSL_cleanse(open_secret_.data(), open_secret_.size());
+    OPENSSL_cleanse(seal_secret_.data(), seal_secret_.size());
+    if (in_) give_back_input_buffer(std::move(in_));
     ERR_clear_error();
     if (seal_ev_) event_free(seal_ev_);
     if (kick_) event_free(kick_);
@@ -120,6 +192,7 @@ class TlsTransport final : public Transport {
     }
     BIO_set_data(out, this);
     SSL_set0_wbio(ssl_, out);
+    SSL_set_app_data(ssl_, this);  // for take_traffic_secret
     // File ranges stay unread (and unmapped) until sealed: see gather().
     evbuffer_set_flags(plain_, EVBUFFER_FLAG_DRAINS_TO_FD);
     evbuffer_add_cb(plain_, &TlsTransport::queued_cb, this);
@@ -129,6 +202,20 @@ class TlsTransport final : public Transport {
   }
 
   void start_handshake() { event_active(seal_ev_, EV_WRITE, 0); }
+
+  // A line of OpenSSL's key log: the far end's application traffic secret
+  // opens records, ours seals them.
+  void take_secret(std::string_view label, std::string_view hex) {
+    const bool server = SSL_is_server(ssl_) == 1;
+    std::string* into =
+        label == "CLIENT_TRAFFIC_SECRET_0"   ? (server ? &open_secret_ : &seal_secret_)
+        : label == "SERVER_TRAFFIC_SECRET_0" ? (server ? &seal_secret_ : &open_secret_)
+                                             : nullptr;
+    if (!into) return;
+    Result<std::string> secret = from_hex(hex);
+    if (!secret) return;  // then the records cannot start, which says so
+    *into = std::move(*secret);
+  }
 
   bool take_cipher(const char* data, size_t size) {
     if (evbuffer_add(bufferevent_get_output(bev_), data, size) != 0) return false;
@@ -161,36 +248,32 @@ class TlsTransport final : public Transport {
   bool secure() const override { return true; }
   std::string_view peer_key() const override { return peer_key_; }
 
-  // Decrypts record after record into `into` until it is full or the socket
-  // has nothing more for now; OpenSSL's own reads are large (read-ahead).
+  // Opens record after record into `into` until it is full or the socket
+  // has nothing more for now; the socket is read kInput at a time.
   ssize_t read(char* into, size_t size) override {
-    if (!handshaken_ || size == 0) {
+    if (!records_ || size == 0) {
       errno = EAGAIN;
       return -1;
     }
     size_t got = 0;
     while (got < size && !eof_ && !failure_) {
-      size_t n = 0;
-      ERR_clear_error();
-      const int r = SSL_read_ex(ssl_, into + got, size - got, &n);
-      if (r == 1) {
+      if (spare_at_ < spare_end_) {
+        const size_t n = std::min(size - got, spare_end_ - spare_at_);
+        std::memcpy(into + got, spare_.get() + spare_at_, n);
+        spare_at_ += n;
         got += n;
         continue;
       }
-      const int err = SSL_get_error(ssl_, r);
-      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;  // drained for now
-      if (err == SSL_ERROR_ZERO_RETURN) {
-        eof_ = true;
-      } else {
-        failure_ = ssl_failure(err);
-      }
+      if (!open_record(into, size, got) && !fill()) break;
     }
     if (got > 0) {
       // Records (or the end) already read from the socket but not given out
       // would wait for a readable event that the socket never sends again.
-      if (watching_ && (eof_ || failure_ || SSL_has_pending(ssl_))) event_active(kick_, EV_READ, 0);
+      if (watching_ && (eof_ || failure_ || has_pending())) event_active(kick_, EV_READ, 0);
+      give_back_idle_buffers();
       return static_cast<ssize_t>(got);
     }
+    give_back_idle_buffers();
     if (eof_ || failure_) {
       // The end is told once per watch_reads(true): the socket may stay
       // readable (the far end's FIN, bytes after its close_notify), and an
@@ -211,7 +294,7 @@ class TlsTransport final : public Transport {
     watching_ = on;
     // The handshake reads whether or not the owner does.
     if (!arm_read_event(on || !handshaken_, timeout_seconds)) return false;
-    if (on && handshaken_ && (eof_ || failure_ || SSL_has_pending(ssl_))) event_active(kick_, EV_READ, 0);
+    if (on && handshaken_ && (eof_ || failure_ || has_pending())) event_active(kick_, EV_READ, 0);
     return true;
   }
 
@@ -312,13 +395,14 @@ class TlsTransport final : public Transport {
     }
     if (!expect_key_.empty() && peer_key_ != expect_key_) {
       events().on_failed({CloseKind::wrong_key, "the far end presented key " + key_text(peer_key_) +
-                                                    ", not the pinned key " + key_text(expect_key_)});
+                                                    ", not the pinned key " +
+                                                    key_text(expect_key_)});
       return;
     }
+    if (!start_records()) return;
     handshaken_ = true;
     if (!watching_) arm_read_event(false, 0);
     seal();  // frames queued during the handshake
-    if (watching_ && SSL_has_pending(ssl_)) event_active(kick_, EV_READ, 0);
     events().on_connected();
   }
 
@@ -332,7 +416,8 @@ class TlsTransport final : public Transport {
     char* const chunk = bounce();
     while (evbuffer_get_length(plain_) > 0 && evbuffer_get_length(cipher) < kCipherHigh) {
       const size_t queued = evbuffer_get_length(plain_);
-      const size_t room = (kCipherHigh - evbuffer_get_length(cipher) + kRecord - 1) / kRecord * kRecord;
+      const size_t room =
+          (kCipherHigh - evbuffer_get_length(cipher) + kRecord - 1) / kRecord * kRecord;
       size_t n = std::min({queued, kChunk, room});
       if (n < queued && n > kRecord) n = n / kRecord * kRecord;
       if (!gather(chunk, n) || !write_record(chunk, n)) {
@@ -341,7 +426,8 @@ class TlsTransport final : public Transport {
       }
       evbuffer_drain(plain_, n);
       taken_ += n;
-      while (!files_.empty() && files_.front().at + files_.front().length <= taken_) files_.pop_front();
+      while (!files_.empty() && files_.front().at + files_.front().length <= taken_)
+        files_.pop_front();
     }
   }
 
@@ -363,7 +449,8 @@ class TlsTransport final : public Transport {
         const size_t n = static_cast<size_t>(std::min<uint64_t>(f.at + f.length - at, size - got));
         const ssize_t r = pread(f.fd, into + got, n, static_cast<off_t>(f.offset + (at - f.at)));
         if (r <= 0) {
-          const std::string why = r == 0 ? "it is shorter than when it was queued" : std::strerror(errno);
+          const std::string why =
+              r == 0 ? "it is shorter than when it was queued" : std::strerror(errno);
           failure_ = CloseReason{CloseKind::io_error, "cannot read the file being sent: " + why};
           return false;
         }
@@ -385,23 +472,244 @@ class TlsTransport final : public Transport {
     return true;
   }
 
-  bool write_record(const void* data, size_t size) {
-    size_t written = 0;
-    ERR_clear_error();
-    if (SSL_write_ex(ssl_, data, size, &written) != 1 || written != size) {
-      // Only a failure of ours (out of memory) or a broken session gets here.
-      failure_ = ssl_failure(SSL_get_error(ssl_, 0));
+  // The records from here on are ours, with the traffic secrets OpenSSL's
+  // key log gave us. False: the link failed (the owner has been told).
+  bool start_records() {
+    // Cannot happen without read-ahead (tls.cc); if it did, the link's
+    // first records would be stuck inside OpenSSL.
+    if (SSL_has_pending(ssl_)) {
+      events().on_failed(
+          {CloseKind::tls_failed, "TLS: OpenSSL read past the end of the handshake"});
       return false;
+    }
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+    auto records = TlsRecords::create(cipher ? SSL_CIPHER_get_protocol_id(cipher) : 0, open_secret_,
+                                      seal_secret_);
+    OPENSSL_cleanse(open_secret_.data(), open_secret_.size());
+    OPENSSL_cleanse(seal_secret_.data(), seal_secret_.size());
+    open_secret_.clear();
+    seal_secret_.clear();
+    if (!records) {
+      events().on_failed({CloseKind::tls_failed, "TLS: " + records.error().message});
+      return false;
+    }
+    records_ = std::move(*records);
+    return true;
+  }
+
+  // Seals `size` bytes of queued plaintext into records, straight into
+  // space reserved in the bufferevent's output, moving to a new key when
+  // the current one has sealed key_update_records.
+  bool write_record(const char* data, size_t size) {
+    evbuffer* cipher = bufferevent_get_output(bev_);
+    size_t done = 0;
+    while (done < size) {
+      if (records_->sealed_with_key() >= key_update_records && !send_key_update()) return false;
+      const uint64_t left_with_key = key_update_records - records_->sealed_with_key();
+      const size_t records = static_cast<size_t>(
+          std::min<uint64_t>((size - done + kRecord - 1) / kRecord, left_with_key));
+      const size_t plain = std::min(size - done, records * kRecord);
+      const size_t total = plain + records * (kHeader + 1 + kTag);
+      evbuffer_iovec space;
+      if (evbuffer_reserve_space(cipher, static_cast<ev_ssize_t>(total), &space, 1) != 1 ||
+          space.iov_len < total) {
+        failure_ = CloseReason{CloseKind::local, "out of memory for TLS records"};
+        return false;
+      }
+      char* out = static_cast<char*>(space.iov_base);
+      for (size_t at = 0; at < plain; at += kRecord) {
+        const size_t n = std::min(kRecord, plain - at);
+        if (!records_->seal(tls_record::kApplicationData, data + done + at, n, out)) {
+          failure_ =
+              CloseReason{CloseKind::local, "cannot seal a TLS record: " + openssl_error_text()};
+          return false;
+        }
+        out += tls_record::sealed_size(n);
+      }
+      space.iov_len = total;
+      if (evbuffer_commit_space(cipher, &space, 1) != 0) {
+        failure_ = CloseReason{CloseKind::local, "cannot queue TLS records"};
+        return false;
+      }
+      cipher_added_ += total;
+      done += plain;
     }
     sealed_.push_back({cipher_added_, size});
     in_flight_ += size;
     return true;
   }
 
+  // One record of our own (an alert, a KeyUpdate) on the output.
+  bool seal_control(uint8_t type, const char* data, size_t size) {
+    const size_t total = tls_record::sealed_size(size);
+    evbuffer_iovec space;
+    if (evbuffer_reserve_space(bufferevent_get_output(bev_), static_cast<ev_ssize_t>(total), &space,
+                               1) != 1 ||
+        space.iov_len < total ||
+        !records_->seal(type, data, size, static_cast<char*>(space.iov_base))) {
+      return false;
+    }
+    space.iov_len = total;
+    if (evbuffer_commit_space(bufferevent_get_output(bev_), &space, 1) != 0) return false;
+    cipher_added_ += total;
+    return true;
+  }
+
+  // KeyUpdate (update_not_requested), then our next key (RFC 8446 4.6.3).
+  bool send_key_update() {
+    const char key_update[5] = {24, 0, 0, 1, 0};
+    if (!seal_control(tls_record::kHandshake, key_update, sizeof key_update) ||
+        !records_->next_seal_key()) {
+      failure_ = CloseReason{CloseKind::local, "cannot move to the next TLS key"};
+      return false;
+    }
+    return true;
+  }
+
+  // Opens the record at the front of the input, if it is whole: into
+  // `into` + `got` when its content fits there (and counts it in `got`),
+  // else into the spare, from which read() hands it out. False: no whole
+  // record buffered.
+  bool open_record(char* into, size_t size, size_t& got) {
+    const size_t avail = in_end_ - in_start_;
+    if (avail < kHeader) return false;
+    const char* record = in_.get() + in_start_;
+    Result<size_t> record_size = TlsRecords::record_size(record);
+    if (!record_size) {
+      failure_ = CloseReason{CloseKind::tls_failed, "TLS: " + record_size.error().message};
+      return true;
+    }
+    if (avail < *record_size) return false;
+    const size_t body = *record_size - kHeader - kTag;
+    char* out = into + got;
+    if (body > size - got) {
+      if (!spare_) spare_.reset(new char[tls_record::kMaxBody]);
+      out = spare_.get();
+    }
+    Result<TlsRecords::Opened> opened = records_->open(record, *record_size, out);
+    in_start_ += *record_size;
+    if (!opened) {
+      failure_ = CloseReason{CloseKind::tls_failed, "TLS: " + opened.error().message};
+    } else if (opened->type != tls_record::kApplicationData) {
+      take_control(opened->type, out, opened->size);
+    } else if (out == into + got) {
+      got += opened->size;
+    } else {
+      spare_at_ = 0;
+      spare_end_ = opened->size;
+    }
+    return true;
+  }
+
+  // A record that is not application data: an alert or handshake messages.
+  void take_control(uint8_t type, const char* data, size_t size) {
+    const auto* d = reinterpret_cast<const unsigned char*>(data);
+    if (type == tls_record::kAlert) {
+      if (size != 2) {
+        failure_ = CloseReason{CloseKind::tls_failed, "TLS: a malformed alert"};
+      } else if (d[1] == 0) {
+        eof_ = true;            // close_notify
+      } else if (d[1] != 90) {  // user_canceled: a close_notify follows
+        failure_ =
+            CloseReason{CloseKind::tls_failed, "TLS: the far end sent alert " + alert_text(d[1])};
+      }
+      return;
+    }
+    if (type != tls_record::kHandshake) {
+      failure_ = CloseReason{CloseKind::tls_failed,
+                             "TLS: a record of unknown content type " + std::to_string(type)};
+      return;
+    }
+    for (size_t at = 0; at < size && !failure_;) {
+      const size_t length =
+          size - at < 4 ? 0 : (size_t{d[at + 1]} << 16) | (size_t{d[at + 2]} << 8) | d[at + 3];
+      if (size - at < 4 || length > size - at - 4) {
+        failure_ = CloseReason{CloseKind::tls_failed,
+                               "TLS: a handshake message split across records after the handshake"};
+        return;
+      }
+      const unsigned char kind = d[at];
+      if (kind == 24) {  // KeyUpdate
+        if (length != 1 || d[at + 4] > 1) {
+          failure_ = CloseReason{CloseKind::tls_failed, "TLS: a malformed KeyUpdate"};
+        } else if (!records_->next_open_key()) {
+          failure_ = CloseReason{CloseKind::local, "cannot move to the far end's next TLS key"};
+        } else if (d[at + 4] == 1) {
+          send_key_update();  // update_requested: ours goes before any more data
+        }
+      } else if (kind != 4) {  // NewSessionTicket: no resumption here, let pass
+        failure_ =
+            CloseReason{CloseKind::tls_failed, "TLS: an unexpected handshake message (type " +
+                                                   std::to_string(kind) + ") after the handshake"};
+      }
+      at += 4 + length;
+    }
+  }
+
+  // Reads what the socket has, up to the input buffer's room. False when
+  // nothing came: for now (EAGAIN), at the end (eof_) or on failure_.
+  bool fill() {
+    if (!in_) in_ = take_input_buffer();
+    const size_t avail = in_end_ - in_start_;
+    if (avail == 0) {
+      in_start_ = in_end_ = 0;
+    } else if (kInput - in_end_ < tls_record::kMaxRecord) {
+      // A partial record (shorter than kMaxRecord: a whole one would have
+      // been opened) moves to the front, to be completed.
+      std::memmove(in_.get(), in_.get() + in_start_, avail);
+      in_start_ = 0;
+      in_end_ = avail;
+    }
+    for (;;) {
+      const ssize_t n = recv(fd(), in_.get() + in_end_, kInput - in_end_, 0);
+      if (n > 0) {
+        in_end_ += static_cast<size_t>(n);
+        return true;
+      }
+      if (n == 0) {
+        // Without close_notify (a far end that crashed or was killed) the
+        // stream has ended too: what came before it was whole, and each
+        // frame is checked on its own. Inside a record, it has not.
+        if (in_end_ > in_start_) {
+          failure_ =
+              CloseReason{CloseKind::peer_closed, "connection closed by peer inside a TLS record"};
+        } else {
+          eof_ = true;
+        }
+        return false;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        failure_ = CloseReason{CloseKind::io_error, std::string("connection error: ") +
+                                                        evutil_socket_error_to_string(errno)};
+      }
+      return false;
+    }
+  }
+
+  // Input that no socket event will announce: content in the spare, a
+  // whole record (or a header we refuse) in the input buffer.
+  bool has_pending() const {
+    if (spare_at_ < spare_end_) return true;
+    const size_t avail = in_end_ - in_start_;
+    if (avail < kHeader) return false;
+    Result<size_t> record_size = TlsRecords::record_size(in_.get() + in_start_);
+    return !record_size || avail >= *record_size;
+  }
+
+  void give_back_idle_buffers() {
+    if (in_ && in_start_ == in_end_) {
+      give_back_input_buffer(std::move(in_));
+      in_start_ = in_end_ = 0;
+    }
+    if (spare_ && spare_at_ == spare_end_) spare_.reset();
+  }
+
   CloseReason ssl_failure(int err) const {
     if (err == SSL_ERROR_ZERO_RETURN) return {CloseKind::peer_closed, "connection closed by peer"};
     if (err == SSL_ERROR_SYSCALL && errno != 0) {
-      return {CloseKind::io_error, std::string("connection error: ") + evutil_socket_error_to_string(errno)};
+      return {CloseKind::io_error,
+              std::string("connection error: ") + evutil_socket_error_to_string(errno)};
     }
     if (err == SSL_ERROR_SYSCALL) return {CloseKind::peer_closed, "connection closed by peer"};
     return {CloseKind::tls_failed, "TLS: " + openssl_error_text()};
@@ -409,6 +717,18 @@ class TlsTransport final : public Transport {
 
   SSL* ssl_;
   std::string expect_key_;
+  // From OpenSSL's key log during the handshake; wiped once records_ has them.
+  std::string open_secret_;
+  std::string seal_secret_;
+  std::unique_ptr<TlsRecords> records_;  // once the handshake is done
+  // Input read from the socket, not opened yet: [in_start_, in_end_).
+  std::unique_ptr<char[]> in_;
+  size_t in_start_ = 0;
+  size_t in_end_ = 0;
+  // A record's content that did not fit the caller's buffer: [spare_at_, spare_end_).
+  std::unique_ptr<char[]> spare_;
+  size_t spare_at_ = 0;
+  size_t spare_end_ = 0;
   std::string peer_key_;
   // Frames queued, not sealed yet. File ranges are in it as libevent's
   // sendfile chains, which keep their file open but cannot be read through
@@ -437,8 +757,23 @@ int bio_write(BIO* bio, const char* data, size_t size, size_t* written) {
 
 }  // namespace
 
-std::unique_ptr<Transport> tls_transport(event_base* base, evutil_socket_t fd, const TlsContext& tls,
-                                         bool connecting, std::string expect_key) {
+void take_traffic_secret(const SSL* ssl, const char* line) {
+  auto* t = static_cast<TlsTransport*>(SSL_get_app_data(ssl));
+  const std::string_view text(line);
+  const size_t label_end = text.find(' ');
+  const size_t random_end =
+      label_end == std::string_view::npos ? label_end : text.find(' ', label_end + 1);
+  if (!t || random_end == std::string_view::npos) return;
+  t->take_secret(text.substr(0, label_end), text.substr(random_end + 1));
+}
+
+void set_tls_key_update_records(uint64_t records) {
+  key_update_records = records > 0 ? records : 1;
+}
+
+std::unique_ptr<Transport> tls_transport(event_base* base, evutil_socket_t fd,
+                                         const TlsContext& tls, bool connecting,
+                                         std::string expect_key) {
   SSL* ssl = SSL_new(tls.get());
   if (!ssl) {
     if (fd >= 0) evutil_closesocket(fd);

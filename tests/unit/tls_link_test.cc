@@ -3,17 +3,18 @@
 // that does not match refused with both keys named, and what a client that
 // does not speak TLS (or says nothing) gets: nothing, then a closed link.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <atomic>
 #include <chrono>
-
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "file_source.h"
@@ -34,7 +35,7 @@ struct Side {
   bool closed = false;
   CloseReason reason;
   int drained = 0;
-  size_t pause_at = 0;  // stop reading once this many frames are in (0: never)
+  size_t pause_at = 0;   // stop reading once this many frames are in (0: never)
   std::string peer_key;  // as seen when the first frame or the connection came
   FramedConn* link = nullptr;
 };
@@ -67,10 +68,12 @@ class TlsLinkTest : public ::testing::Test {
     ASSERT_TRUE(s && c);
     server_tls_ = std::move(*s);
     client_tls_ = std::move(*c);
-    auto l = Listener::open(loop_.base(), Endpoint{"127.0.0.1", 0}, [this](evutil_socket_t fd, const std::string& p) {
-      server_.link = FramedConn::accept(loop_.base(), fd, 8 << 20, p, handlers_for(server_), {server_tls_.get(), {}});
-      if (server_.link) server_.link->set_read_timeout(server_read_timeout_);
-    });
+    auto l = Listener::open(
+        loop_.base(), Endpoint{"127.0.0.1", 0}, [this](evutil_socket_t fd, const std::string& p) {
+          server_.link = FramedConn::accept(loop_.base(), fd, 8 << 20, p, handlers_for(server_),
+                                            {server_tls_.get(), {}});
+          if (server_.link) server_.link->set_read_timeout(server_read_timeout_);
+        });
     ASSERT_TRUE(l);
     listener_.reset(*l);
     auto addr = resolve(Endpoint{"127.0.0.1", listener_->port()});
@@ -83,8 +86,9 @@ class TlsLinkTest : public ::testing::Test {
     loop_.drain();
   }
   void connect(std::string expect_key) {
-    client_.link = FramedConn::connect(loop_.base(), addr_, 8 << 20, "server", handlers_for(client_),
-                                       {client_tls_.get(), std::move(expect_key)});
+    client_.link =
+        FramedConn::connect(loop_.base(), addr_, 8 << 20, "server", handlers_for(client_),
+                            {client_tls_.get(), std::move(expect_key)});
     ASSERT_NE(client_.link, nullptr);
   }
   // A raw TCP client that does not speak TLS.
@@ -185,7 +189,8 @@ TEST_F(TlsLinkTest, AClientOnAConnectedSocketHandshakesAndIsToldOfTheEndOnce) {
   server_.link = FramedConn::accept(loop_.base(), fds[1], 8 << 20, "client", handlers_for(server_),
                                     {server_tls_.get(), {}});
   ASSERT_NE(server_.link, nullptr);
-  ASSERT_TRUE(loop_.run_until([&] { return owner.connected && !server_.link->peer_key().empty(); }, 5));
+  ASSERT_TRUE(
+      loop_.run_until([&] { return owner.connected && !server_.link->peer_key().empty(); }, 5));
   server_.link->close("test ends the link");
   server_.link = nullptr;
   ASSERT_TRUE(loop_.run_until([&] { return owner.ends > 0; }, 5));
@@ -246,7 +251,8 @@ TEST_F(TlsLinkTest, FileRangesLandWholeAndTheOutputDrainsToNothing) {
     if (p.data() == landing.data()) ++landed;
     got.emplace_back(p);
   };
-  client_.link = FramedConn::connect(loop_.base(), addr_, 8 << 20, "server", std::move(h), {client_tls_.get(), {}});
+  client_.link = FramedConn::connect(loop_.base(), addr_, 8 << 20, "server", std::move(h),
+                                     {client_tls_.get(), {}});
   ASSERT_NE(client_.link, nullptr);
   ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
   ASSERT_TRUE(loop_.run_until([&] { return server_.link != nullptr; }));
@@ -256,7 +262,8 @@ TEST_F(TlsLinkTest, FileRangesLandWholeAndTheOutputDrainsToNothing) {
   // Lengths that are not whole records, and a range at the end of the file.
   std::vector<std::string> want;
   uint64_t offset = 0;
-  for (uint64_t length : {uint64_t{1} << 19, uint64_t{700'001}, uint64_t{3}, uint64_t{16'384}, uint64_t{999'999}}) {
+  for (uint64_t length :
+       {uint64_t{1} << 19, uint64_t{700'001}, uint64_t{3}, uint64_t{16'384}, uint64_t{999'999}}) {
     ASSERT_TRUE(server_.link->send_frame({"piece", FileRange{file->get(), offset, length}}));
     want.push_back("piece" + content.substr(offset, length));
     offset += length;
@@ -304,7 +311,8 @@ TEST_F(TlsLinkTest, InputReadAheadWhenReadingStopsIsDeliveredWhenItResumes) {
   // 100 KB sent at once: one read-ahead takes it all, and the link stops
   // after the first 64 KiB it takes from OpenSSL.
   server_.pause_at = 2;
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(client_.link->send(std::string(1000, static_cast<char>('a' + i % 26))));
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(client_.link->send(std::string(1000, static_cast<char>('a' + i % 26))));
   ASSERT_TRUE(loop_.run_until([&] { return server_.frames.size() > 1 || server_.closed; }));
   EXPECT_FALSE(loop_.run_until([&] { return server_.frames.size() == 101; }, 0.3));
   server_.link->set_reading(true);
@@ -318,19 +326,122 @@ TEST_F(TlsLinkTest, ARateLimitGroupSlowsATlsLink) {
   ASSERT_TRUE(loop_.run_until([&] { return client_.connected || client_.closed; }));
   ASSERT_TRUE(loop_.run_until([&] { return server_.link != nullptr; }));
   const timeval tick{0, 100'000};
-  ev_token_bucket_cfg* cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, 25'600, 25'600, &tick);
+  ev_token_bucket_cfg* cfg =
+      ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, 25'600, 25'600, &tick);
   bufferevent_rate_limit_group* group = bufferevent_rate_limit_group_new(loop_.base(), cfg);
   ASSERT_TRUE(server_.link->join_rate_limit(group));
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(server_.link->send(std::string(512 * 1024, 'z')));  // 2 s at 256 KiB/s
   ASSERT_TRUE(loop_.run_until([&] { return client_.frames.size() == 1 || client_.closed; }, 10));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_GT(seconds, 1.5);
   EXPECT_LT(seconds, 6.0);
   server_.link->close("test over");
   loop_.drain();
   bufferevent_rate_limit_group_free(group);
   ev_token_bucket_cfg_free(cfg);
+}
+
+// Our record layer against OpenSSL's own, on both sides of a KeyUpdate: a
+// stock OpenSSL client (blocking, in a thread) sends frames, asks for a key
+// update, sends more; the server link, moving to a new key of its own every
+// two records, answers with frames of several records each, which OpenSSL
+// opens; each side's close_notify ends the other's stream cleanly.
+TEST_F(TlsLinkTest, AStockOpenSslPeerReadsOurRecordsAndWeReadItsAcrossKeyUpdates) {
+  const std::string before(100000, 'a');
+  const std::string after(70000, 'b');
+  std::vector<std::string> answers;
+  for (char c = 'p'; c < 'u'; ++c) answers.emplace_back(40000, c);
+  std::atomic<bool> client_got_all{false};
+  std::atomic<bool> client_saw_close_notify{false};
+  std::atomic<bool> client_done{false};
+  std::string client_error;
+  const int fd = raw_connect();
+  std::thread client([&] {
+    SSL* ssl = SSL_new(client_tls_->get());  // no transport of ours: its key log lines are dropped
+    SSL_set_fd(ssl, fd);
+    auto write_all = [&](const std::string& bytes) {
+      return SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) ==
+             static_cast<int>(bytes.size());
+    };
+    if (SSL_connect(ssl) != 1 || !write_all(encode_frame(before)) ||
+        SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) != 1 || !write_all(encode_frame(after))) {
+      client_error = "cannot handshake or write";
+    }
+    std::string stream;
+    size_t frames = 0;
+    char buf[65536];
+    while (client_error.empty() && frames < answers.size()) {
+      const int n = SSL_read(ssl, buf, sizeof buf);
+      if (n <= 0) {
+        client_error = "read failed before all answers: " + std::to_string(SSL_get_error(ssl, n));
+        break;
+      }
+      stream.append(buf, static_cast<size_t>(n));
+      for (;;) {
+        auto f = decode_frame(stream, 1 << 20);
+        if (!f || f->consumed == 0) break;
+        if (f->payload != answers[frames])
+          client_error = "answer " + std::to_string(frames) + " differs";
+        ++frames;
+        stream.erase(0, f->consumed);
+      }
+    }
+    client_got_all = client_error.empty();
+    if (client_got_all) {
+      const int n = SSL_read(ssl, buf, sizeof buf);
+      client_saw_close_notify = n <= 0 && SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN;
+    }
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+    ::close(fd);
+    client_done = true;
+  });
+  EXPECT_TRUE(loop_.run_until([&] { return server_.frames.size() == 2 || server_.closed; }));
+  if (server_.frames.size() == 2 && server_.link) {
+    EXPECT_EQ(server_.frames[0], before);
+    EXPECT_EQ(server_.frames[1], after);
+    EXPECT_EQ(server_.peer_key, client_id_->public_key());
+    set_tls_key_update_records(2);
+    for (const std::string& a : answers) EXPECT_TRUE(server_.link->send(a));
+    EXPECT_TRUE(loop_.run_until([&] { return client_got_all.load() || !client_error.empty(); }));
+  } else {
+    ADD_FAILURE() << "the server link did not take both frames: " << server_.reason.text;
+  }
+  if (server_.link) server_.link->close("done");
+  EXPECT_TRUE(
+      loop_.run_until([&] { return client_done.load(); }));  // the link goes, saying close_notify
+  client.join();
+  set_tls_key_update_records(uint64_t{1} << 24);
+  EXPECT_EQ(client_error, "");
+  EXPECT_TRUE(client_got_all);
+  EXPECT_TRUE(client_saw_close_notify);
+}
+
+// The far end's close_notify ends our stream as the end, not as a failure,
+// after every frame before it.
+TEST_F(TlsLinkTest, AStockOpenSslPeersCloseNotifyIsTheEndOfTheStream) {
+  const int fd = raw_connect();
+  std::atomic<bool> release{false};
+  std::thread client([&] {
+    SSL* ssl = SSL_new(client_tls_->get());
+    SSL_set_fd(ssl, fd);
+    const std::string f = encode_frame("last words");
+    if (SSL_connect(ssl) == 1 && SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0)
+      SSL_shutdown(ssl);
+    // The socket stays open: the end must come from close_notify, not FIN.
+    for (int i = 0; i < 2000 && !release; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    SSL_free(ssl);
+    ::close(fd);
+  });
+  EXPECT_TRUE(loop_.run_until([&] { return server_.closed; }));
+  release = true;
+  client.join();
+  ASSERT_EQ(server_.frames.size(), 1u);
+  EXPECT_EQ(server_.frames[0], "last words");
+  EXPECT_EQ(server_.reason.kind, CloseKind::peer_closed) << server_.reason.text;
 }
 
 TEST(Identity, MadeOnceKeptPrivateAndLoadedAgain) {
