@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace gs {
@@ -71,7 +72,9 @@ Result<std::unique_ptr<TlsRecords>> TlsRecords::create(uint16_t suite, std::stri
       r->key_size_ = 32;
       break;
     default:
-      return record_error("TLS cipher suite " + std::to_string(suite) +
+      char id[8];
+      std::snprintf(id, sizeof id, "0x%04x", suite);
+      return record_error(std::string("TLS cipher suite ") + id +
                           " is not one of TLS 1.3's AEAD suites");
   }
   const size_t hash_size = static_cast<size_t>(EVP_MD_get_size(r->hash_));

@@ -54,7 +54,7 @@ class TlsRecords {
   // Seals `size` bytes (at most kMaxPlain) of content `type` from `plain`
   // into `out`, which takes tls_record::sealed_size(size) bytes. `plain` may
   // be out + kHeader (sealed in place) or not overlap `out` at all. False
-  // only when OpenSSL fails (out of memory).
+  // when `size` is over kMaxPlain, or OpenSSL fails (out of memory).
   bool seal(uint8_t type, const char* plain, size_t size, char* out);
 
   // The whole size of the record whose header starts `header` (kHeader
