@@ -63,8 +63,13 @@ class Restarts(TransferCase):
                 if e["state"] == "complete":
                     return e
             return None
-        wait_until(done, timeout=finish_within, interval=0.1,
-                   what=f"{what}: {name} to complete after the restart\n{leech.log()[-3000:]}")
+        try:
+            wait_until(done, timeout=finish_within, interval=0.1,
+                       what=f"{what}: {name} to complete after the restart")
+        except AssertionError as e:
+            # The state and the log at the time out, not at the restart.
+            raise AssertionError(f"{e}\nshow_downloads: {leech.json('show_downloads')}\n"
+                                 f"--- leecher log tail:\n{leech.log()[-4000:]}") from None
         self.assertEqual(digest(out), digest(src), what)
         self.assertFalse(os.path.exists(out + ".gs-part"), f"{what}: partial file left behind")
         self.assertNotIn("appeared while downloading", leech.log(), what)
