@@ -504,7 +504,10 @@ class TlsTransport final : public Transport {
     evbuffer* cipher = bufferevent_get_output(bev_);
     size_t done = 0;
     while (done < size) {
-      if (records_->sealed_with_key() >= key_update_records && !send_key_update()) return false;
+      if ((key_update_owed_ || records_->sealed_with_key() >= key_update_records) &&
+          !send_key_update()) {
+        return false;
+      }
       const uint64_t left_with_key = key_update_records - records_->sealed_with_key();
       const size_t records = static_cast<size_t>(
           std::min<uint64_t>((size - done + kRecord - 1) / kRecord, left_with_key));
@@ -557,6 +560,7 @@ class TlsTransport final : public Transport {
 
   // KeyUpdate (update_not_requested), then our next key (RFC 8446 4.6.3).
   bool send_key_update() {
+    key_update_owed_ = false;
     const char key_update[5] = {24, 0, 0, 1, 0};
     if (!seal_control(tls_record::kHandshake, key_update, sizeof key_update) ||
         !records_->next_seal_key()) {
@@ -635,7 +639,10 @@ class TlsTransport final : public Transport {
         } else if (!records_->next_open_key()) {
           failure_ = CloseReason{CloseKind::local, "cannot move to the far end's next TLS key"};
         } else if (d[at + 4] == 1) {
-          send_key_update();  // update_requested: ours goes before any more data
+          // update_requested: ours goes before our next data (write_record),
+          // one for however many requests came meanwhile (RFC 8446 4.6.3),
+          // so a far end that asks and never reads cannot grow our output.
+          key_update_owed_ = true;
         }
       } else if (kind != 4) {  // NewSessionTicket: no resumption here, let pass
         failure_ =
@@ -721,6 +728,7 @@ class TlsTransport final : public Transport {
   std::string open_secret_;
   std::string seal_secret_;
   std::unique_ptr<TlsRecords> records_;  // once the handshake is done
+  bool key_update_owed_ = false;         // the far end asked for one
   // Input read from the socket, not opened yet: [in_start_, in_end_).
   std::unique_ptr<char[]> in_;
   size_t in_start_ = 0;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -417,6 +418,57 @@ TEST_F(TlsLinkTest, AStockOpenSslPeerReadsOurRecordsAndWeReadItsAcrossKeyUpdates
   EXPECT_EQ(client_error, "");
   EXPECT_TRUE(client_got_all);
   EXPECT_TRUE(client_saw_close_notify);
+}
+
+// A far end asking for key updates over and over without reading gets one
+// KeyUpdate back, before our next data, not one per request: it cannot make
+// our output grow.
+TEST_F(TlsLinkTest, ManyKeyUpdateRequestsGetOneAnswerBeforeOurNextData) {
+  const int fd = raw_connect();
+  std::atomic<int> stage{0};  // 1: requests and a frame sent; 2: may read
+  std::atomic<bool> answer_ok{false};
+  std::thread client([&] {
+    SSL* ssl = SSL_new(client_tls_->get());
+    SSL_set_fd(ssl, fd);
+    const std::string f = encode_frame("after the requests");
+    bool ok = SSL_connect(ssl) == 1;
+    for (int i = 0; ok && i < 200; ++i) {
+      ok = SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
+    }
+    ok = ok && SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0;
+    stage = ok ? 1 : -1;
+    for (int i = 0; i < 2000 && stage == 1; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::string stream;
+    char buf[4096];
+    for (int i = 0; i < 100 && ok; ++i) {
+      const int n = SSL_read(ssl, buf, sizeof buf);
+      if (n <= 0) break;
+      stream.append(buf, static_cast<size_t>(n));
+      auto frame = decode_frame(stream, 1 << 20);
+      if (frame && frame->consumed > 0) {
+        answer_ok = frame->payload == "the answer";
+        break;
+      }
+    }
+    SSL_free(ssl);
+    ::close(fd);
+  });
+  EXPECT_TRUE(
+      loop_.run_until([&] { return !server_.frames.empty() || server_.closed || stage < 0; }));
+  // What the server sent since the handshake waits unread at the client.
+  int unread = -1;
+  if (!server_.frames.empty()) {
+    loop_.run_until([] { return false; }, 0.2);
+    ioctl(fd, FIONREAD, &unread);
+    EXPECT_EQ(unread, 0) << "the server answered requests before it had data to send";
+    EXPECT_TRUE(server_.link->send("the answer"));
+  } else {
+    ADD_FAILURE() << "the frame after the requests did not arrive: " << server_.reason.text;
+  }
+  stage = 2;
+  EXPECT_TRUE(loop_.run_until([&] { return answer_ok.load(); }, 5));
+  client.join();
 }
 
 // The far end's close_notify ends our stream as the end, not as a failure,
