@@ -166,7 +166,7 @@ class TlsTransport final : public Transport {
     // effort: the socket is non-blocking and closes right after.
     if (records_ && fd() >= 0 && !failure_) {
       const char close_notify[2] = {1, 0};  // warning, close_notify
-      if (seal_control(tls_record::kAlert, close_notify, sizeof close_notify)) {
+      if (seal_records(tls_record::kAlert, close_notify, sizeof close_notify)) {
         evbuffer_write(bufferevent_get_output(bev_), fd());
       }
     }
@@ -246,6 +246,7 @@ class TlsTransport final : public Transport {
   void set_drain_threshold(size_t bytes) override { drain_at_ = bytes; }
 
   bool secure() const override { return true; }
+  bool handshaken() const { return records_ != nullptr; }
   std::string_view peer_key() const override { return peer_key_; }
 
   // Opens record after record into `into` until it is full or the socket
@@ -293,8 +294,8 @@ class TlsTransport final : public Transport {
   bool watch_reads(bool on, int timeout_seconds) override {
     watching_ = on;
     // The handshake reads whether or not the owner does.
-    if (!arm_read_event(on || !handshaken_, timeout_seconds)) return false;
-    if (on && handshaken_ && (eof_ || failure_ || has_pending())) event_active(kick_, EV_READ, 0);
+    if (!arm_read_event(on || !handshaken(), timeout_seconds)) return false;
+    if (on && handshaken() && (eof_ || failure_ || has_pending())) event_active(kick_, EV_READ, 0);
     return true;
   }
 
@@ -313,8 +314,8 @@ class TlsTransport final : public Transport {
   void on_socket(short what) override {
     if (what & EV_TIMEOUT) {
       events().on_failed({CloseKind::read_timeout,
-                          handshaken_ ? "read timeout" : "no TLS handshake within the timeout"});
-    } else if (!handshaken_) {
+                          handshaken() ? "read timeout" : "no TLS handshake within the timeout"});
+    } else if (!handshaken()) {
       handshake();
     } else if (watching_) {
       events().on_readable();
@@ -325,7 +326,7 @@ class TlsTransport final : public Transport {
   // once what is left is at its threshold (not for handshake records: the
   // owner has not heard of the link yet).
   void on_written() override {
-    if (!handshaken_) return;
+    if (!handshaken()) return;
     seal();
     if (pending_output() <= drain_at_) events().on_drained();
   }
@@ -346,7 +347,7 @@ class TlsTransport final : public Transport {
   // connected (no BEV_EVENT_CONNECTED will come): see tls_transport().
   static void seal_cb(evutil_socket_t, short, void* self) {
     auto* t = static_cast<TlsTransport*>(self);
-    if (t->handshaken_) {
+    if (t->handshaken()) {
       t->seal();
     } else {
       t->handshake();
@@ -365,7 +366,7 @@ class TlsTransport final : public Transport {
   // frame (and frames queued together) share records.
   static void queued_cb(evbuffer*, const evbuffer_cb_info* info, void* self) {
     auto* t = static_cast<TlsTransport*>(self);
-    if (info->n_added > 0 && t->handshaken_) event_active(t->seal_ev_, EV_WRITE, 0);
+    if (info->n_added > 0 && t->handshaken()) event_active(t->seal_ev_, EV_WRITE, 0);
   }
 
   // Moves the handshake on; once done, checks the far end's key and tells
@@ -400,7 +401,6 @@ class TlsTransport final : public Transport {
       return;
     }
     if (!start_records()) return;
-    handshaken_ = true;
     if (!watching_) arm_read_event(false, 0);
     seal();  // frames queued during the handshake
     events().on_connected();
@@ -411,7 +411,7 @@ class TlsTransport final : public Transport {
   // records are sealed while more is queued, so small frames share records
   // and a piece's tail shares one with what follows it.
   void seal() {
-    if (!handshaken_ || failure_) return;
+    if (!handshaken() || failure_) return;
     evbuffer* cipher = bufferevent_get_output(bev_);
     char* const chunk = bounce();
     while (evbuffer_get_length(plain_) > 0 && evbuffer_get_length(cipher) < kCipherHigh) {
@@ -497,11 +497,9 @@ class TlsTransport final : public Transport {
     return true;
   }
 
-  // Seals `size` bytes of queued plaintext into records, straight into
-  // space reserved in the bufferevent's output, moving to a new key when
-  // the current one has sealed key_update_records.
+  // Seals `size` bytes of queued plaintext into records, moving to a new key
+  // when the current one has sealed key_update_records (or the far end asked).
   bool write_record(const char* data, size_t size) {
-    evbuffer* cipher = bufferevent_get_output(bev_);
     size_t done = 0;
     while (done < size) {
       if ((key_update_owed_ || records_->sealed_with_key() >= key_update_records) &&
@@ -509,51 +507,44 @@ class TlsTransport final : public Transport {
         return false;
       }
       const uint64_t left_with_key = key_update_records - records_->sealed_with_key();
-      const size_t records = static_cast<size_t>(
-          std::min<uint64_t>((size - done + kRecord - 1) / kRecord, left_with_key));
-      const size_t plain = std::min(size - done, records * kRecord);
-      const size_t total = plain + records * (kHeader + 1 + kTag);
-      evbuffer_iovec space;
-      if (evbuffer_reserve_space(cipher, static_cast<ev_ssize_t>(total), &space, 1) != 1 ||
-          space.iov_len < total) {
-        failure_ = CloseReason{CloseKind::local, "out of memory for TLS records"};
-        return false;
-      }
-      char* out = static_cast<char*>(space.iov_base);
-      for (size_t at = 0; at < plain; at += kRecord) {
-        const size_t n = std::min(kRecord, plain - at);
-        if (!records_->seal(tls_record::kApplicationData, data + done + at, n, out)) {
-          failure_ =
-              CloseReason{CloseKind::local, "cannot seal a TLS record: " + openssl_error_text()};
-          return false;
-        }
-        out += tls_record::sealed_size(n);
-      }
-      space.iov_len = total;
-      if (evbuffer_commit_space(cipher, &space, 1) != 0) {
-        failure_ = CloseReason{CloseKind::local, "cannot queue TLS records"};
-        return false;
-      }
-      cipher_added_ += total;
-      done += plain;
+      const uint64_t records =
+          std::min<uint64_t>((size - done + kRecord - 1) / kRecord, left_with_key);
+      const size_t n = std::min<size_t>(size - done, static_cast<size_t>(records) * kRecord);
+      if (!seal_records(tls_record::kApplicationData, data + done, n)) return false;
+      done += n;
     }
     sealed_.push_back({cipher_added_, size});
     in_flight_ += size;
     return true;
   }
 
-  // One record of our own (an alert, a KeyUpdate) on the output.
-  bool seal_control(uint8_t type, const char* data, size_t size) {
-    const size_t total = tls_record::sealed_size(size);
+  // Seals `size` bytes of content `type` into records of up to kRecord,
+  // straight into space reserved in the bufferevent's output, with one key.
+  bool seal_records(uint8_t type, const char* data, size_t size) {
+    evbuffer* cipher = bufferevent_get_output(bev_);
+    const size_t records = std::max<size_t>(1, (size + kRecord - 1) / kRecord);
+    const size_t total = size + records * tls_record::sealed_size(0);
     evbuffer_iovec space;
-    if (evbuffer_reserve_space(bufferevent_get_output(bev_), static_cast<ev_ssize_t>(total), &space,
-                               1) != 1 ||
-        space.iov_len < total ||
-        !records_->seal(type, data, size, static_cast<char*>(space.iov_base))) {
+    if (evbuffer_reserve_space(cipher, static_cast<ev_ssize_t>(total), &space, 1) != 1 ||
+        space.iov_len < total) {
+      failure_ = CloseReason{CloseKind::local, "out of memory for TLS records"};
       return false;
     }
+    char* out = static_cast<char*>(space.iov_base);
+    for (size_t at = 0, r = 0; r < records; ++r, at += kRecord) {
+      const size_t n = std::min(kRecord, size - at);
+      if (!records_->seal(type, data + at, n, out)) {
+        failure_ =
+            CloseReason{CloseKind::local, "cannot seal a TLS record: " + openssl_error_text()};
+        return false;
+      }
+      out += tls_record::sealed_size(n);
+    }
     space.iov_len = total;
-    if (evbuffer_commit_space(bufferevent_get_output(bev_), &space, 1) != 0) return false;
+    if (evbuffer_commit_space(cipher, &space, 1) != 0) {
+      failure_ = CloseReason{CloseKind::local, "cannot queue TLS records"};
+      return false;
+    }
     cipher_added_ += total;
     return true;
   }
@@ -562,8 +553,8 @@ class TlsTransport final : public Transport {
   bool send_key_update() {
     key_update_owed_ = false;
     const char key_update[5] = {24, 0, 0, 1, 0};
-    if (!seal_control(tls_record::kHandshake, key_update, sizeof key_update) ||
-        !records_->next_seal_key()) {
+    if (!seal_records(tls_record::kHandshake, key_update, sizeof key_update)) return false;
+    if (!records_->next_seal_key()) {
       failure_ = CloseReason{CloseKind::local, "cannot move to the next TLS key"};
       return false;
     }
@@ -727,7 +718,7 @@ class TlsTransport final : public Transport {
   // From OpenSSL's key log during the handshake; wiped once records_ has them.
   std::string open_secret_;
   std::string seal_secret_;
-  std::unique_ptr<TlsRecords> records_;  // once the handshake is done
+  std::unique_ptr<TlsRecords> records_;  // once the handshake is done: handshaken()
   bool key_update_owed_ = false;         // the far end asked for one
   // Input read from the socket, not opened yet: [in_start_, in_end_).
   std::unique_ptr<char[]> in_;
@@ -746,7 +737,6 @@ class TlsTransport final : public Transport {
   uint64_t taken_ = 0;  // bytes sealed (and drained from plain_), ever
   event* seal_ev_ = nullptr;
   event* kick_ = nullptr;  // input inside OpenSSL that no socket event will announce
-  bool handshaken_ = false;
   bool watching_ = false;
   bool eof_ = false;
   std::optional<CloseReason> failure_;
