@@ -67,8 +67,14 @@ class TransferCase(GsTestCase):
 
 class Transfer(TransferCase):
     def test_four_seeders_one_leecher_every_seeder_contributes(self):
-        owner = self.member("s1")
-        seeders = [owner] + [self.member(f"s{i}", owner=owner) for i in (2, 3, 4)]
+        # Each seeder is capped at 4 MiB/s, so the download takes most of a
+        # second and every seeder's link is up long before it ends. Uncapped,
+        # 12 MiB cross loopback in tens of milliseconds, and on a loaded
+        # machine the three links that came up first can carry all of it
+        # before the fourth's handshake is done (seen in CI).
+        cap = "max_upload_rate = 4194304\n"
+        owner = self.member("s1", extra_toml=cap)
+        seeders = [owner] + [self.member(f"s{i}", owner=owner, extra_toml=cap) for i in (2, 3, 4)]
         src = make_file(os.path.join(self.sb.dir, "big.bin"), 24 * PIECE + 12345)
         for s in seeders:
             s.ok("upload_file", src, "g")
@@ -89,7 +95,8 @@ class Transfer(TransferCase):
         self.assertEqual(entry["done_bytes"], os.path.getsize(src))
         by_user = {s["user"]: s["bytes"] for s in entry["sources"]}
         for s in ("s1", "s2", "s3", "s4"):
-            self.assertGreater(by_user.get(s, 0), 0, f"nothing came from {s}: {entry['sources']}")
+            self.assertGreater(by_user.get(s, 0), 0,
+                               f"nothing came from {s}: {entry['sources']}\n{leech.log()[-6000:]}")
         self.assertIn("[C] [g] big.bin", leech.ok("show_downloads"))
 
     def test_swarm_leechers_trade_with_each_other(self):
