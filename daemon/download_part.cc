@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -166,6 +167,22 @@ PartFile::PartFile(int fd, std::shared_ptr<DestDir> dir, std::string name, const
   direct_ok_ = direct_fd_ >= 0;
 }
 
+void PartFile::allocate_around(uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  std::lock_guard<std::mutex> lock(alloc_mu_);
+  const uint64_t last = (offset + len - 1) / kAllocChunk;
+  for (uint64_t chunk = offset / kAllocChunk; chunk <= last; ++chunk) {
+    if (chunk >= allocated_.size()) allocated_.resize(chunk + 1, false);
+    if (allocated_[chunk]) continue;
+    allocated_[chunk] = true;  // tried once: a failure is not retried for every piece
+    struct stat st {};
+    if (fstat(fd_, &st) != 0) return;
+    const uint64_t from = chunk * kAllocChunk;
+    const uint64_t to = std::min<uint64_t>(from + kAllocChunk, static_cast<uint64_t>(st.st_size));
+    if (to > from) (void)fallocate(fd_, 0, static_cast<off_t>(from), static_cast<off_t>(to - from));
+  }
+}
+
 PartFile::~PartFile() {
   ::close(fd_);
   if (direct_fd_ >= 0) ::close(direct_fd_);
@@ -215,6 +232,7 @@ Status write_piece(PartFile& part, uint64_t offset, std::string_view data) {
   // works on the file, not the descriptor).
   const int direct = part.direct_fd();
   if (direct >= 0 && aligned(reinterpret_cast<uintptr_t>(data.data())) && aligned(offset) && aligned(data.size())) {
+    part.allocate_around(offset, data.size());
     const int err = write_all(direct, offset, data);
     if (err != EINVAL) return write_result(err);
     part.stop_direct();  // alignment the file system wants is larger, or it has no O_DIRECT

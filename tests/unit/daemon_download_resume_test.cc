@@ -254,6 +254,52 @@ TEST(WritePiece, AlignedPiecesBypassThePageCacheOthersDoNot) {
   EXPECT_GE(part.direct_fd(), 0);  // nothing made it give up direct writes
 }
 
+// A direct write allocates the chunk around it (so that the next direct
+// writes there overwrite allocated blocks and may overlap), never past the
+// file's size, and keeps every byte written before.
+TEST(WritePiece, ADirectWriteAllocatesItsChunkAndKeepsWhatIsThere) {
+  test::Sandbox sb;
+  const uint64_t size = kAllocChunk + kAllocChunk / 2;  // a whole chunk and half of one
+  auto f = PartFile::create(sb.path("d.gs-part"), size, true);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  PartFile& part = **f;
+  if (part.direct_fd() < 0) GTEST_SKIP() << "no O_DIRECT on " << sb.dir();
+  if (fallocate(part.fd(), FALLOC_FL_KEEP_SIZE, 0, 4096) != 0) GTEST_SKIP() << "no fallocate on " << sb.dir();
+  ASSERT_EQ(fallocate(part.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), 0);
+  auto blocks = [&] {
+    struct stat st {};
+    EXPECT_EQ(fstat(part.fd(), &st), 0);
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  // A piece written through the page cache earlier, in the second chunk.
+  ASSERT_TRUE(write_piece(part, kAllocChunk + 100, "before").ok());
+  constexpr size_t kLen = 64 * 1024;
+  std::unique_ptr<char, void (*)(void*)> buf(static_cast<char*>(std::aligned_alloc(kDirectIoAlign, kLen)), &std::free);
+  std::memset(buf.get(), 'd', kLen);
+  const std::string_view piece(buf.get(), kLen);
+
+  EXPECT_LT(blocks(), kAllocChunk / 2);
+  ASSERT_TRUE(write_piece(part, kLen, piece).ok());  // in the first chunk: all of it allocated
+  EXPECT_GE(blocks(), kAllocChunk);
+  EXPECT_LT(blocks(), kAllocChunk + kAllocChunk / 4);
+  ASSERT_TRUE(write_piece(part, kAllocChunk + kAllocChunk / 4, piece).ok());  // the second: to the file's end
+  EXPECT_GE(blocks(), size);
+  EXPECT_LT(blocks(), size + kAllocChunk / 4);
+
+  struct stat st {};
+  ASSERT_EQ(fstat(part.fd(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), size);  // not a byte longer
+  std::string back(kLen, '\0');
+  ASSERT_EQ(pread(part.fd(), back.data(), kLen, kLen), static_cast<ssize_t>(kLen));
+  EXPECT_EQ(back, piece);
+  ASSERT_EQ(pread(part.fd(), back.data(), kLen, kAllocChunk + kAllocChunk / 4), static_cast<ssize_t>(kLen));
+  EXPECT_EQ(back, piece);
+  ASSERT_EQ(pread(part.fd(), back.data(), 6, kAllocChunk + 100), 6);
+  EXPECT_EQ(back.substr(0, 6), "before");
+  ASSERT_EQ(pread(part.fd(), back.data(), kLen, 0), static_cast<ssize_t>(kLen));
+  EXPECT_EQ(back, std::string(kLen, '\0'));  // allocated, never written: zeros
+}
+
 TEST(WritePiece, WithoutDirectIoPiecesGoThroughThePageCache) {
   test::Sandbox sb;
   auto f = PartFile::create(sb.path("d.gs-part"), 1 << 20, false);

@@ -69,6 +69,9 @@ class FaultyDisk : public PartDisk {
  public:
   std::atomic<uint64_t> room{UINT64_MAX};
   std::atomic<bool> fail_syncs{false};
+  // This disk holds a byte only once it is written (no preallocation):
+  // what it reports as the partial file's allocation.
+  std::atomic<uint64_t> written{0};
 
   Status write(PartFile& part, uint64_t offset, std::string_view data) override {
     uint64_t left = room.load();
@@ -77,6 +80,7 @@ class FaultyDisk : public PartDisk {
         return make_error(std::string(kNoSpace), "cannot write the partial file: No space left on device");
       }
     } while (!room.compare_exchange_weak(left, left - data.size()));
+    written += data.size();
     return real_part_disk().write(part, offset, data);
   }
   Status sync(int fd) override {
@@ -85,7 +89,10 @@ class FaultyDisk : public PartDisk {
   }
   Result<DiskUse> use(const std::string& dir, const std::string& part_path) override {
     auto u = real_part_disk().use(dir, part_path);
-    if (u) u->free = std::min<uint64_t>(u->free, room);
+    if (u) {
+      u->free = std::min<uint64_t>(u->free, room);
+      u->part_allocated = std::min<uint64_t>(u->part_allocated, written);
+    }
     return u;
   }
 };
