@@ -77,6 +77,14 @@ constexpr size_t kChunk = 16 * kRecord;
 // cannot make us buffer more than this ahead of the frames being taken.
 constexpr size_t kInput = 128 * 1024;
 static_assert(kInput >= 2 * tls_record::kMaxRecord, "room for a whole record after a partial one");
+// Records in a row that carry no application bytes (empty ones, alerts let
+// pass, KeyUpdates, ignored tickets) before the link is failed, as OpenSSL
+// bounds empty records: each costs the far end a few bytes and us a record
+// opened (a KeyUpdate, a key derived), and read() goes on until it has data,
+// so without a bound a far end could hold our loop in one link's read. A
+// real peer sends a handful at most (a ticket or two, user_canceled before
+// close_notify, a KeyUpdate every 2^24 records).
+constexpr unsigned kMaxRecordsWithoutData = 32;
 
 // After how many records with one key a link moves to the next (KeyUpdate):
 // set_tls_key_update_records().
@@ -583,6 +591,13 @@ class TlsTransport final : public Transport {
     }
     Result<TlsRecords::Opened> opened = records_->open(record, *record_size, out);
     in_start_ += *record_size;
+    if (opened && opened->type == tls_record::kApplicationData && opened->size > 0) {
+      records_without_data_ = 0;
+    } else if (opened && ++records_without_data_ > kMaxRecordsWithoutData) {
+      failure_ = CloseReason{CloseKind::tls_failed, "TLS: more than " + std::to_string(kMaxRecordsWithoutData) +
+                                                        " records in a row carried no data"};
+      return true;
+    }
     if (!opened) {
       failure_ = CloseReason{CloseKind::tls_failed, "TLS: " + opened.error().message};
     } else if (opened->type != tls_record::kApplicationData) {
@@ -720,6 +735,7 @@ class TlsTransport final : public Transport {
   std::string seal_secret_;
   std::unique_ptr<TlsRecords> records_;  // once the handshake is done: handshaken()
   bool key_update_owed_ = false;         // the far end asked for one
+  unsigned records_without_data_ = 0;    // in a row: kMaxRecordsWithoutData
   // Input read from the socket, not opened yet: [in_start_, in_end_).
   std::unique_ptr<char[]> in_;
   size_t in_start_ = 0;

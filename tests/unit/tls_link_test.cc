@@ -432,7 +432,8 @@ TEST_F(TlsLinkTest, ManyKeyUpdateRequestsGetOneAnswerBeforeOurNextData) {
     SSL_set_fd(ssl, fd);
     const std::string f = encode_frame("after the requests");
     bool ok = SSL_connect(ssl) == 1;
-    for (int i = 0; ok && i < 200; ++i) {
+    // 30: under the bound on records without data (the next test).
+    for (int i = 0; ok && i < 30; ++i) {
       ok = SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
     }
     ok = ok && SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0;
@@ -469,6 +470,43 @@ TEST_F(TlsLinkTest, ManyKeyUpdateRequestsGetOneAnswerBeforeOurNextData) {
   stage = 2;
   EXPECT_TRUE(loop_.run_until([&] { return answer_ok.load(); }, 5));
   client.join();
+}
+
+// A far end sending record after record without data (here KeyUpdates, each
+// costing us a key derived) gets the link closed after 32 in a row, naming
+// why, before the frame it sends after them: it cannot hold our loop in one
+// link's read. Data between them starts the count again.
+TEST_F(TlsLinkTest, RecordsWithoutDataInARowAreBoundedAndDataResetsTheCount) {
+  const int fd = raw_connect();
+  std::atomic<bool> release{false};
+  std::thread client([&] {
+    SSL* ssl = SSL_new(client_tls_->get());
+    SSL_set_fd(ssl, fd);
+    bool ok = SSL_connect(ssl) == 1;
+    // 3 x 20 without data, a frame after each 20: never 32 in a row.
+    for (int round = 0; ok && round < 3; ++round) {
+      for (int i = 0; ok && i < 20; ++i) {
+        ok = SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
+      }
+      const std::string f = encode_frame("round " + std::to_string(round));
+      ok = ok && SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0;
+    }
+    for (int i = 0; ok && i < 40; ++i) {
+      ok = SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
+    }
+    const std::string f = encode_frame("after 40");
+    if (ok) (void)SSL_write(ssl, f.data(), static_cast<int>(f.size()));
+    for (int i = 0; i < 2000 && !release; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    SSL_free(ssl);
+    ::close(fd);
+  });
+  EXPECT_TRUE(loop_.run_until([&] { return server_.closed; }));
+  release = true;
+  client.join();
+  EXPECT_EQ(server_.frames, (std::vector<std::string>{"round 0", "round 1", "round 2"}));
+  EXPECT_EQ(server_.reason.kind, CloseKind::tls_failed) << server_.reason.text;
+  EXPECT_EQ(server_.reason.text, "TLS: more than 32 records in a row carried no data");
 }
 
 // The far end's close_notify ends our stream as the end, not as a failure,
