@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -100,6 +101,25 @@ class TlsLinkTest : public ::testing::Test {
     return fd;
   }
 
+  // A stock OpenSSL client on a raw socket: `talk` runs once its handshake
+  // is done (not if it failed), and the socket stays open until our server
+  // link has closed, so that the close is the link's own doing (not a FIN).
+  void stock_client_until_the_server_closes(const std::function<void(SSL*)>& talk) {
+    const int fd = raw_connect();
+    std::atomic<bool> release{false};
+    std::thread client([&] {
+      SSL* ssl = SSL_new(client_tls_->get());
+      SSL_set_fd(ssl, fd);
+      if (SSL_connect(ssl) == 1) talk(ssl);
+      for (int i = 0; i < 2000 && !release; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      SSL_free(ssl);
+      ::close(fd);
+    });
+    EXPECT_TRUE(loop_.run_until([&] { return server_.closed; }));
+    release = true;
+    client.join();
+  }
   test::TestLoop loop_;
   std::unique_ptr<Identity> server_id_ = Identity::ephemeral();
   std::unique_ptr<Identity> client_id_ = Identity::ephemeral();
@@ -477,33 +497,23 @@ TEST_F(TlsLinkTest, ManyKeyUpdateRequestsGetOneAnswerBeforeOurNextData) {
 // why, before the frame it sends after them: it cannot hold our loop in one
 // link's read. Data between them starts the count again.
 TEST_F(TlsLinkTest, RecordsWithoutDataInARowAreBoundedAndDataResetsTheCount) {
-  const int fd = raw_connect();
-  std::atomic<bool> release{false};
-  std::thread client([&] {
-    SSL* ssl = SSL_new(client_tls_->get());
-    SSL_set_fd(ssl, fd);
-    bool ok = SSL_connect(ssl) == 1;
-    // 3 x 20 without data, a frame after each 20: never 32 in a row.
-    for (int round = 0; ok && round < 3; ++round) {
-      for (int i = 0; ok && i < 20; ++i) {
+  stock_client_until_the_server_closes([](SSL* ssl) {
+    const auto key_updates = [ssl](int n) {
+      bool ok = true;
+      for (int i = 0; ok && i < n; ++i) {
         ok = SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
       }
-      const std::string f = encode_frame("round " + std::to_string(round));
-      ok = ok && SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0;
-    }
-    for (int i = 0; ok && i < 40; ++i) {
-      ok = SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
-    }
-    const std::string f = encode_frame("after 40");
-    if (ok) (void)SSL_write(ssl, f.data(), static_cast<int>(f.size()));
-    for (int i = 0; i < 2000 && !release; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    SSL_free(ssl);
-    ::close(fd);
+      return ok;
+    };
+    const auto frame = [ssl](const std::string& text) {
+      const std::string f = encode_frame(text);
+      return SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0;
+    };
+    // 3 x 20 without data, a frame after each 20: never 32 in a row.
+    bool ok = true;
+    for (int round = 0; ok && round < 3; ++round) ok = key_updates(20) && frame("round " + std::to_string(round));
+    if (ok && key_updates(40)) (void)frame("after 40");
   });
-  EXPECT_TRUE(loop_.run_until([&] { return server_.closed; }));
-  release = true;
-  client.join();
   EXPECT_EQ(server_.frames, (std::vector<std::string>{"round 0", "round 1", "round 2"}));
   EXPECT_EQ(server_.reason.kind, CloseKind::tls_failed) << server_.reason.text;
   EXPECT_EQ(server_.reason.text, "TLS: more than 32 records in a row carried no data");
@@ -512,23 +522,11 @@ TEST_F(TlsLinkTest, RecordsWithoutDataInARowAreBoundedAndDataResetsTheCount) {
 // The far end's close_notify ends our stream as the end, not as a failure,
 // after every frame before it.
 TEST_F(TlsLinkTest, AStockOpenSslPeersCloseNotifyIsTheEndOfTheStream) {
-  const int fd = raw_connect();
-  std::atomic<bool> release{false};
-  std::thread client([&] {
-    SSL* ssl = SSL_new(client_tls_->get());
-    SSL_set_fd(ssl, fd);
+  // The socket stays open: the end must come from close_notify, not FIN.
+  stock_client_until_the_server_closes([](SSL* ssl) {
     const std::string f = encode_frame("last words");
-    if (SSL_connect(ssl) == 1 && SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0)
-      SSL_shutdown(ssl);
-    // The socket stays open: the end must come from close_notify, not FIN.
-    for (int i = 0; i < 2000 && !release; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    SSL_free(ssl);
-    ::close(fd);
+    if (SSL_write(ssl, f.data(), static_cast<int>(f.size())) > 0) SSL_shutdown(ssl);
   });
-  EXPECT_TRUE(loop_.run_until([&] { return server_.closed; }));
-  release = true;
-  client.join();
   ASSERT_EQ(server_.frames.size(), 1u);
   EXPECT_EQ(server_.frames[0], "last words");
   EXPECT_EQ(server_.reason.kind, CloseKind::peer_closed) << server_.reason.text;
