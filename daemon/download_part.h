@@ -137,6 +137,8 @@ class PartFile {
   // the kernel halved. Failing is harmless: the write goes on and reports
   // its own error (a full disk still pauses the download on that write).
   void allocate_around(uint64_t offset, uint64_t len);
+
+ private:
   PartFile(int fd, std::shared_ptr<DestDir> dir, std::string name, const struct stat& st, bool direct_io);
   int fd_;
   int direct_fd_ = -1;
