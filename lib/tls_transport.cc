@@ -591,15 +591,15 @@ class TlsTransport final : public Transport {
     }
     Result<TlsRecords::Opened> opened = records_->open(record, *record_size, out);
     in_start_ += *record_size;
-    if (opened && opened->type == tls_record::kApplicationData && opened->size > 0) {
-      records_without_data_ = 0;
-    } else if (opened && ++records_without_data_ > kMaxRecordsWithoutData) {
-      failure_ = CloseReason{CloseKind::tls_failed, "TLS: more than " + std::to_string(kMaxRecordsWithoutData) +
-                                                        " records in a row carried no data"};
-      return true;
-    }
     if (!opened) {
       failure_ = CloseReason{CloseKind::tls_failed, "TLS: " + opened.error().message};
+      return true;
+    }
+    const bool data = opened->type == tls_record::kApplicationData && opened->size > 0;
+    records_without_data_ = data ? 0 : records_without_data_ + 1;
+    if (records_without_data_ > kMaxRecordsWithoutData) {
+      failure_ = CloseReason{CloseKind::tls_failed, "TLS: more than " + std::to_string(kMaxRecordsWithoutData) +
+                                                        " records in a row carried no data"};
     } else if (opened->type != tls_record::kApplicationData) {
       take_control(opened->type, out, opened->size);
     } else if (out == into + got) {
